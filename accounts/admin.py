@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from accounts.models import User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "role", "timezone", "language", "is_active", "date_joined"]
+    list_filter = ["role", "language", "is_active", "is_staff"]
+    fieldsets = BaseUserAdmin.fieldsets + (("Pianke", {"fields": ("role", "timezone", "language")}),)
+    add_fieldsets = BaseUserAdmin.add_fieldsets + (("Pianke", {"fields": ("role", "timezone", "language")}),)

@@ -1,0 +1,67 @@
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
+
+from accounts.models import User
+
+
+@transaction.atomic
+def user_register(*, username: str, password: str, role: str, email: str = "",
+                  timezone: str | None = None, language: str | None = None) -> User:
+    """Create a client or counselor account (staff and supervisors are made by admins).
+
+    A counselor gets an unverified, unlisted profile in the same transaction."""
+    if role not in (User.Role.CLIENT, User.Role.COUNSELOR):
+        raise ValidationError({"role": _("Choose client or counselor.")})
+    user = User(username=username, email=email, role=role)
+    if timezone:
+        user.timezone = timezone
+    if language:
+        user.language = language
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # two concurrent sign-ups with one name
+        raise ValidationError({"username": _("A user with that username already exists.")}) from exc
+    if role == User.Role.COUNSELOR:
+        from counselors.services import counselor_profile_create
+
+        counselor_profile_create(user=user)
+    return user
+
+
+def user_token_get(*, user: User) -> str:
+    token, _created = Token.objects.get_or_create(user=user)
+    return token.key
+
+
+@transaction.atomic
+def user_update(*, user: User, timezone: str | None = None, language: str | None = None) -> User:
+    if timezone is not None:
+        user.timezone = timezone
+    if language is not None:
+        user.language = language
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["timezone", "language"])
+    return user
+
+
+@transaction.atomic
+def staff_create(*, username: str, password: str, email: str = "", role: str = User.Role.STAFF) -> User:
+    """Staff and on-call supervisors; used by the `create_staff` command and demo data."""
+    if role not in (User.Role.STAFF, User.Role.SUPERVISOR):
+        raise ValidationError({"role": _("Choose staff or supervisor.")})
+    user = User(username=username, email=email, role=role, is_staff=True,
+                is_superuser=role == User.Role.STAFF)
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user

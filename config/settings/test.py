@@ -1,0 +1,27 @@
+"""Tests: the same PostgreSQL and Redis code path as production (see scripts/devservices.py)."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-key")
+os.environ.setdefault("DEBUG", "false")
+
+from .base import *  # noqa: E402,F403
+from .base import REST_FRAMEWORK, env  # noqa: E402
+
+# Each pytest-xdist worker gets its own cache/channel namespace on the shared Redis.
+CACHE_KEY_PREFIX = f"pianke-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+CACHES["default"]["KEY_PREFIX"] = CACHE_KEY_PREFIX  # noqa: F405
+CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{CACHE_KEY_PREFIX}:asgi"  # noqa: F405
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {  # noqa: F405
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {"register": "10000/minute", "token": "10000/minute"},
+}
+# Eager Celery for service-level tests; tests of asynchronous behaviour start a real worker.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
+CELERY_TASK_EAGER_PROPAGATES = True

@@ -1,0 +1,54 @@
+import datetime as dt
+
+import django_filters
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from counselors.models import CounselorProfile, SessionLanguage, SessionMode
+from listening.selectors import counselor_ids_with_free_slots
+
+
+class CounselorFilterForm(forms.Form):
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("available_from"), data.get("available_to")
+        if start or end:
+            start = start or timezone.now()
+            end = end or start + dt.timedelta(days=1)
+            if end <= start:
+                self.add_error("available_to", "available_to must be after available_from.")
+            elif end - start > dt.timedelta(days=settings.PIANKE_MAX_SLOT_RANGE_DAYS):
+                self.add_error("available_to", f"Ask for at most {settings.PIANKE_MAX_SLOT_RANGE_DAYS} days.")
+            data["available_from"], data["available_to"] = start, end
+        return data
+
+
+class CounselorFilter(django_filters.FilterSet):
+    specialty = django_filters.CharFilter(field_name="specialties__slug", label="specialty slug")
+    language = django_filters.ChoiceFilter(choices=SessionLanguage.choices, method="filter_contains")
+    mode = django_filters.ChoiceFilter(choices=SessionMode.choices, method="filter_contains")
+    available_from = django_filters.IsoDateTimeFilter(method="filter_noop",
+                                                      label="has a free slot starting at or after this")
+    available_to = django_filters.IsoDateTimeFilter(method="filter_noop", label="… and before this")
+
+    class Meta:
+        model = CounselorProfile
+        fields = ["specialty", "language", "mode"]
+        form = CounselorFilterForm
+
+    def filter_contains(self, queryset, name, value):
+        field = {"language": "languages", "mode": "modes"}[name]
+        return queryset.filter(**{f"{field}__contains": [value]})
+
+    def filter_noop(self, queryset, name, value):
+        return queryset  # applied together in filter_queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        start = self.form.cleaned_data.get("available_from")
+        end = self.form.cleaned_data.get("available_to")
+        if start and end:
+            ids = counselor_ids_with_free_slots(profiles=queryset, start=start, end=end)
+            queryset = queryset.filter(pk__in=ids)
+        return queryset

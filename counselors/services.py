@@ -1,0 +1,205 @@
+"""Counselor profiles, credentials, verification and availability windows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from counselors.models import AvailabilityWindow, CounselorProfile, Credential, Specialty, VerificationRecord
+from listening.availability import MIDNIGHT, is_quarter_hour
+
+MAX_WINDOW = dt.timedelta(hours=12)
+
+
+def counselor_profile_create(*, user: User) -> CounselorProfile:
+    return CounselorProfile.objects.create(user=user, display_name=user.username)
+
+
+@transaction.atomic
+def counselor_profile_update(*, profile: CounselorProfile, specialties: list[str] | None = None,
+                             timezone: str | None = None, **fields) -> CounselorProfile:
+    """Update the editable fields given; `specialties` are slugs, `timezone` is the counselor's own."""
+    editable = {"display_name", "bio", "languages", "modes", "price_15", "price_30", "daily_cap",
+                "min_notice_minutes", "buffer_minutes"}
+    unknown = set(fields) - editable
+    if unknown:
+        raise ValidationError({f: _("This field cannot be changed here.") for f in unknown})
+    for name, value in fields.items():
+        if name in ("languages", "modes"):
+            value = sorted(set(value))
+        setattr(profile, name, value)
+    profile.full_clean(exclude=["user", "specialties"])
+    profile.save()
+    if timezone is not None:
+        user = profile.user
+        user.timezone = timezone
+        user.full_clean(exclude=["password"])
+        user.save(update_fields=["timezone"])
+    if specialties is not None:
+        found = list(Specialty.objects.filter(slug__in=specialties))
+        missing = sorted(set(specialties) - {s.slug for s in found})
+        if missing:
+            raise ValidationError({"specialties": [_("Unknown specialty: %(slug)s") % {"slug": s} for s in missing]})
+        profile.specialties.set(found)
+    return profile
+
+
+@transaction.atomic
+def credential_add(*, profile: CounselorProfile, licence_type: str, number: str, issuing_body: str,
+                   valid_until: dt.date | None = None) -> Credential:
+    if Credential.objects.filter(counselor=profile, licence_type=licence_type, number=number).exists():
+        raise ValidationError({"number": _("This credential is already on file.")})
+    return Credential.objects.create(counselor=profile, licence_type=licence_type, number=number,
+                                     issuing_body=issuing_body, valid_until=valid_until)
+
+
+@transaction.atomic
+def counselor_verify(*, counselor_id: int, reviewer: User, approved: bool, note: str = "") -> CounselorProfile:
+    """Record a staff decision; approval lists the counselor, rejection unlists them."""
+    profile = CounselorProfile.objects.select_for_update().get(pk=counselor_id)
+    VerificationRecord.objects.create(counselor=profile, reviewer=reviewer, approved=approved, note=note)
+    profile.verification = (CounselorProfile.Verification.VERIFIED if approved
+                            else CounselorProfile.Verification.REJECTED)
+    profile.save(update_fields=["verification", "updated_at"])
+    return profile
+
+
+# --- Availability windows -----------------------------------------------------------
+
+
+def _check_quarter_times(**times: dt.time) -> None:
+    errors = {name: [_("Use whole quarter hours (:00, :15, :30, :45).")]
+              for name, t in times.items() if t.minute % 15 or t.second or t.microsecond}
+    if errors:
+        raise ValidationError(errors)
+
+
+def _weekly_length(start_time: dt.time, end_time: dt.time) -> dt.timedelta:
+    day = dt.date(2000, 1, 3)
+    end_day = day + dt.timedelta(days=1) if end_time == MIDNIGHT else day
+    return dt.datetime.combine(end_day, end_time) - dt.datetime.combine(day, start_time)
+
+
+def _validate_one_off(*, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> None:
+    errors: dict[str, list[str]] = {}
+    for name, value in (("start", start), ("end", end)):
+        if not is_quarter_hour(value):
+            errors.setdefault(name, []).append(_("Use whole quarter hours (:00, :15, :30, :45)."))
+    if end <= start:
+        errors.setdefault("end", []).append(_("The end must be after the start."))
+    elif end - start > MAX_WINDOW:
+        errors.setdefault("end", []).append(_("A window is at most 12 hours long."))
+    if start < now:
+        errors.setdefault("start", []).append(_("The window cannot start in the past."))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _validate_weekly(*, weekday: int, start_time: dt.time, end_time: dt.time, tz: str,
+                     valid_from: dt.date, valid_until: dt.date | None, now: dt.datetime) -> None:
+    errors: dict[str, list[str]] = {}
+    if not 0 <= weekday <= 6:
+        errors["weekday"] = [_("Use 0 (Monday) to 6 (Sunday).")]
+    _check_quarter_times(start_time=start_time, end_time=end_time)
+    length = _weekly_length(start_time, end_time)
+    if length <= dt.timedelta(0):
+        errors["end_time"] = [_("The end must be after the start.")]
+    elif length > MAX_WINDOW:
+        errors["end_time"] = [_("A window is at most 12 hours long.")]
+    if tz not in zoneinfo.available_timezones():
+        errors["timezone"] = [_("Not an IANA time zone such as Asia/Shanghai.")]
+    else:
+        today = now.astimezone(zoneinfo.ZoneInfo(tz)).date()
+        if valid_until is not None and valid_until < today:
+            errors["valid_until"] = [_("The window cannot end in the past.")]
+        elif valid_until is not None and valid_until < valid_from:
+            errors["valid_until"] = [_("valid_until must not be before valid_from.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _merge_one_off(window: AvailabilityWindow) -> AvailabilityWindow:
+    """Absorb the counselor's one-off windows that overlap or touch `window` into it."""
+    others = (AvailabilityWindow.objects.select_for_update()
+              .filter(counselor=window.counselor, kind=AvailabilityWindow.Kind.ONE_OFF,
+                      start__lte=window.end, end__gte=window.start).exclude(pk=window.pk))
+    absorbed = list(others)
+    if absorbed:
+        window.start = min([window.start] + [w.start for w in absorbed])
+        window.end = max([window.end] + [w.end for w in absorbed])
+        AvailabilityWindow.objects.filter(pk__in=[w.pk for w in absorbed]).delete()
+    window.save()
+    return window
+
+
+def _merge_weekly(window: AvailabilityWindow) -> AvailabilityWindow:
+    """Absorb weekly windows with the same day, zone and validity whose times overlap or touch."""
+    def span(w):
+        end = dt.time.max if w.end_time == MIDNIGHT else w.end_time
+        return w.start_time, end
+
+    same_rule = (AvailabilityWindow.objects.select_for_update()
+                 .filter(counselor=window.counselor, kind=AvailabilityWindow.Kind.WEEKLY, weekday=window.weekday,
+                         timezone=window.timezone, valid_from=window.valid_from, valid_until=window.valid_until)
+                 .exclude(pk=window.pk))
+    changed = True
+    candidates = list(same_rule)
+    while changed:  # a merge can make the window reach another one
+        changed = False
+        for other in list(candidates):
+            (s1, e1), (s2, e2) = span(window), span(other)
+            if s2 <= e1 and s1 <= e2:
+                window.start_time = min(s1, s2)
+                window.end_time = MIDNIGHT if max(e1, e2) == dt.time.max else max(e1, e2)
+                other.delete()
+                candidates.remove(other)
+                changed = True
+    window.save()
+    return window
+
+
+@transaction.atomic
+def window_create(*, profile: CounselorProfile, start: dt.datetime | None = None, end: dt.datetime | None = None,
+                  weekday: int | None = None, start_time: dt.time | None = None, end_time: dt.time | None = None,
+                  timezone_name: str | None = None, valid_from: dt.date | None = None,
+                  valid_until: dt.date | None = None) -> AvailabilityWindow:
+    """Publish a one-off window ({start, end}) or a weekly one ({weekday, start_time, end_time, ...}).
+
+    Overlapping windows merge. Existing bookings are never touched."""
+    CounselorProfile.objects.select_for_update().get(pk=profile.pk)  # one window edit at a time per counselor
+    now = timezone.now()
+    if weekday is None:
+        if start is None or end is None:
+            raise ValidationError({"start": [_("Give start and end, or a weekly rule.")]})
+        _validate_one_off(start=start, end=end, now=now)
+        window = AvailabilityWindow(counselor=profile, kind=AvailabilityWindow.Kind.ONE_OFF, start=start, end=end)
+        return _merge_one_off(window)
+    if start_time is None or end_time is None:
+        raise ValidationError({"start_time": [_("A weekly window needs start_time and end_time.")]})
+    tz = timezone_name or profile.user.timezone
+    if valid_from is None and tz in zoneinfo.available_timezones():
+        valid_from = now.astimezone(zoneinfo.ZoneInfo(tz)).date()
+    _validate_weekly(weekday=weekday, start_time=start_time, end_time=end_time, tz=tz,
+                     valid_from=valid_from or now.date(), valid_until=valid_until, now=now)
+    window = AvailabilityWindow(counselor=profile, kind=AvailabilityWindow.Kind.WEEKLY, weekday=weekday,
+                                start_time=start_time, end_time=end_time, timezone=tz,
+                                valid_from=valid_from, valid_until=valid_until)
+    return _merge_weekly(window)
+
+
+@transaction.atomic
+def window_delete(*, profile: CounselorProfile, window_id: int) -> None:
+    """Remove one of the counselor's own windows; bookings already made stay."""
+    window = AvailabilityWindow.objects.get(pk=window_id, counselor=profile)
+    window.delete()
+
+
+def price_for(profile: CounselorProfile, duration_minutes: int) -> Decimal:
+    return profile.price_15 if duration_minutes == 15 else profile.price_30

@@ -1,0 +1,95 @@
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from counselors.models import CounselorProfile, SessionMode
+
+
+class TsTzRange(models.Func):
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class Booking(models.Model):
+    """One 15 or 30 minute session between a client and a counselor.
+
+    The database guarantees that neither person is ever booked twice for overlapping
+    time: two exclusion constraints over the half-open range [start, end) of every
+    booking that still holds its time (anything but cancelled)."""
+
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        CANCELLED = "cancelled", _("Cancelled")
+        COMPLETED = "completed", _("Completed")
+        NO_SHOW = "no_show", _("No-show")
+
+    # Statuses whose time is taken. A no-show still consumed the counselor's time.
+    HOLDS_TIME = [Status.CONFIRMED, Status.COMPLETED, Status.NO_SHOW]
+
+    class Party(models.TextChoices):
+        CLIENT = "client", _("Client")
+        COUNSELOR = "counselor", _("Counselor")
+
+    counselor = models.ForeignKey(CounselorProfile, on_delete=models.PROTECT, related_name="bookings")
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="client_bookings")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    duration_minutes = models.PositiveSmallIntegerField()
+    mode = models.CharField(max_length=8, choices=SessionMode.choices)
+    topic = models.CharField(max_length=120)
+    note = models.TextField(max_length=1000, blank=True)
+    price = models.DecimalField(max_digits=8, decimal_places=2, default=0,
+                                help_text=_("The counselor's price when booked."))
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CONFIRMED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    cancel_reason = models.CharField(max_length=500, blank=True)
+    cancel_notified_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    no_show_party = models.CharField(max_length=16, choices=Party.choices, blank=True)
+    # Set by an ethics review: keeps session content past the retention period.
+    ethics_hold = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [
+            ExclusionConstraint(
+                name="booking_counselor_no_overlap",
+                expressions=[
+                    (TsTzRange("start", "end", RangeBoundary()), RangeOperators.OVERLAPS),
+                    ("counselor", RangeOperators.EQUAL),
+                ],
+                condition=~models.Q(status="cancelled"),
+            ),
+            ExclusionConstraint(
+                name="booking_client_no_overlap",
+                expressions=[
+                    (TsTzRange("start", "end", RangeBoundary()), RangeOperators.OVERLAPS),
+                    ("client", RangeOperators.EQUAL),
+                ],
+                condition=~models.Q(status="cancelled"),
+            ),
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="booking_end_after_start"),
+            models.CheckConstraint(condition=models.Q(duration_minutes__in=[15, 30]), name="booking_duration_15_30"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["confirmed", "cancelled", "completed", "no_show"]),
+                name="booking_status_valid"),
+        ]
+        indexes = [
+            # Slot search and daily cap: a counselor's bookings in a time range.
+            models.Index(fields=["counselor", "start"], name="booking_counselor_start_idx"),
+            # "My bookings" for a client, newest first.
+            models.Index(fields=["client", "start"], name="booking_client_start_idx"),
+            # The beat sweep: confirmed bookings whose end has passed.
+            models.Index(fields=["status", "end"], name="booking_status_end_idx"),
+        ]
+
+    def __str__(self):
+        return f"Booking {self.pk} {self.start:%Y-%m-%d %H:%M} ({self.status})"
+
+    def is_participant(self, user) -> bool:
+        return user.id in (self.client_id, self.counselor_id)

@@ -1,0 +1,89 @@
+"""Reads that decide who may see what, and what is free to book."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from counselors.models import AvailabilityWindow, CounselorProfile
+from listening.availability import CounselorDay, WeeklyRule, window_intervals
+from listening.models import Booking
+
+DAY = dt.timedelta(days=1)
+
+
+def booking_list_for_user(*, user) -> QuerySet[Booking]:
+    """The user's own bookings, as client or as counselor."""
+    return (Booking.objects.filter(Q(client=user) | Q(counselor_id=user.id))
+            .select_related("counselor", "counselor__user", "client"))
+
+
+def booking_get_for_participant(*, user, booking_id: int) -> Booking:
+    """The booking if `user` is one of its two participants; otherwise Booking.DoesNotExist,
+    never a hint that it exists."""
+    return booking_list_for_user(user=user).get(pk=booking_id)
+
+
+def _weekly_rule(w: AvailabilityWindow) -> WeeklyRule:
+    return WeeklyRule(w.weekday, w.start_time, w.end_time, w.timezone, w.valid_from, w.valid_until)
+
+
+def counselor_days(*, profiles: list[CounselorProfile], start: dt.datetime, end: dt.datetime,
+                   now: dt.datetime | None = None) -> dict[int, CounselorDay]:
+    """Everything needed to compute free slots in [start, end) for several counselors,
+    loaded in three queries. Bookings are read for the whole local days the range touches,
+    so the daily cap counts every session of those days."""
+    now = now or timezone.now()
+    ids = [p.pk for p in profiles]
+    # A day either side covers every local day in any zone and any buffer.
+    lo, hi = start - DAY, end + DAY
+    windows = AvailabilityWindow.objects.filter(counselor_id__in=ids).filter(
+        Q(kind=AvailabilityWindow.Kind.ONE_OFF, start__lt=end, end__gt=start)
+        | Q(kind=AvailabilityWindow.Kind.WEEKLY, valid_from__lte=hi.date())
+        & (Q(valid_until__isnull=True) | Q(valid_until__gte=lo.date()))
+    )
+    one_offs: dict[int, list] = defaultdict(list)
+    weekly: dict[int, list] = defaultdict(list)
+    for w in windows:
+        if w.kind == AvailabilityWindow.Kind.ONE_OFF:
+            one_offs[w.counselor_id].append((w.start, w.end))
+        else:
+            weekly[w.counselor_id].append(_weekly_rule(w))
+    busy: dict[int, list] = defaultdict(list)
+    for cid, bs, be in (Booking.objects.filter(counselor_id__in=ids, status__in=Booking.HOLDS_TIME,
+                                               start__lt=hi, end__gt=lo)
+                        .order_by("start").values_list("counselor_id", "start", "end")):
+        busy[cid].append((bs, be))
+    days = {}
+    for p in profiles:
+        tz = ZoneInfo(p.user.timezone)
+        days[p.pk] = CounselorDay(
+            timezone=p.user.timezone,
+            daily_cap=p.daily_cap,
+            buffer=dt.timedelta(minutes=p.buffer_minutes),
+            earliest=now + dt.timedelta(minutes=p.min_notice_minutes),
+            windows=window_intervals(one_offs[p.pk], weekly[p.pk], start, end),
+            busy=busy[p.pk],
+            day_counts=Counter(bs.astimezone(tz).date() for bs, _be in busy[p.pk]),
+        )
+    return days
+
+
+def counselor_free_slots(*, profile: CounselorProfile, start: dt.datetime, end: dt.datetime,
+                         duration_minutes: int) -> list[tuple[dt.datetime, dt.datetime]]:
+    day = counselor_days(profiles=[profile], start=start, end=end)[profile.pk]
+    return day.free_slots(start, end, dt.timedelta(minutes=duration_minutes))
+
+
+def counselor_ids_with_free_slots(*, profiles: QuerySet[CounselorProfile], start: dt.datetime,
+                                  end: dt.datetime, duration_minutes: int = 15) -> list[int]:
+    """Ids of the counselors among `profiles` with at least one free slot starting in [start, end)."""
+    candidates = list(profiles.select_related("user").only(
+        "pk", "daily_cap", "buffer_minutes", "min_notice_minutes", "user__timezone"))
+    duration = dt.timedelta(minutes=duration_minutes)
+    days = counselor_days(profiles=candidates, start=start, end=end)
+    return [pk for pk, day in days.items() if day.free_slots(start, end, duration, limit=1)]

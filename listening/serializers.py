@@ -1,0 +1,32 @@
+from rest_framework import serializers
+
+from config.fields import AwareDateTimeField
+from counselors.models import SessionMode
+from listening.models import Booking
+
+
+class BookingInputSerializer(serializers.Serializer):
+    counselor = serializers.IntegerField(min_value=1)
+    start = AwareDateTimeField()
+    duration_minutes = serializers.ChoiceField(choices=[15, 30])
+    mode = serializers.ChoiceField(choices=SessionMode.choices)
+    topic = serializers.CharField(max_length=120)
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class BookingSerializer(serializers.ModelSerializer):
+    counselor = serializers.IntegerField(source="counselor_id", read_only=True)
+    counselor_name = serializers.CharField(source="counselor.display_name", read_only=True)
+    client = serializers.IntegerField(source="client_id", read_only=True)
+    client_name = serializers.CharField(source="client.username", read_only=True)
+    price = serializers.DecimalField(max_digits=8, decimal_places=2, coerce_to_string=False, read_only=True)
+
+    class Meta:
+        model = Booking
+        fields = ["id", "status", "counselor", "counselor_name", "client", "client_name", "start", "end",
+                  "duration_minutes", "mode", "topic", "note", "price", "created_at", "cancelled_at",
+                  "cancel_reason", "no_show_party"]
+
+
+class CancelInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
