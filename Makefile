@@ -1,0 +1,43 @@
+# Pianke: two commands do everything on a fresh machine that has Python 3.11.
+#   make run    venv + install + (embedded PostgreSQL/Redis if DATABASE_URL/REDIS_URL unset)
+#               + migrate + demo data + serve :8000 with a Celery worker and beat. Ctrl-C stops all.
+#   make test   the whole suite, the same way.
+#   make bench  the benchmarks, printing JSON.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+WITH_SERVICES := $(PY) scripts/devservices.py --
+TEST_WORKERS ?= 2
+PYTEST_ARGS ?=
+
+.PHONY: install run test test-fast bench check-deploy clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(WITH_SERVICES) $(PY) scripts/serve.py
+
+test: install
+	$(WITH_SERVICES) $(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+# While iterating: skip the browser tests.
+test-fast: install
+	$(WITH_SERVICES) $(PY) -m pytest -n $(TEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
+
+bench: install
+	$(WITH_SERVICES) $(PY) -m bench
+
+check-deploy: install
+	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$$(openssl rand -hex 32) \
+	DATABASE_URL=postgres://localhost/pianke REDIS_URL=redis://localhost:6379/0 ALLOWED_HOSTS=pianke.example \
+	$(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) .local staticfiles

@@ -1,0 +1,97 @@
+import datetime as dt
+
+import factory
+from django.utils import timezone
+
+from accounts.models import User
+from counselors.models import AvailabilityWindow, CounselorProfile, Specialty
+from listening.models import Booking
+
+PASSWORD = "listen-carefully-42"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    role = User.Role.CLIENT
+    timezone = "Asia/Shanghai"
+    language = "en"
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class ClientFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"client{n}")
+
+
+class CounselorUserFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"counselor{n}")
+    role = User.Role.COUNSELOR
+
+
+class CounselorProfileFactory(factory.django.DjangoModelFactory):
+    """A verified, listed counselor offering every mode in Mandarin and English."""
+
+    class Meta:
+        model = CounselorProfile
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(CounselorUserFactory)
+    display_name = factory.LazyAttribute(lambda p: f"Counselor {p.user.username}")
+    languages = ["zh", "en"]
+    modes = ["text", "async", "voice", "video"]
+    price_15 = 60
+    price_30 = 100
+    verification = CounselorProfile.Verification.VERIFIED
+    min_notice_minutes = 10
+    daily_cap = 8
+
+    @factory.post_generation
+    def specialties(obj, create, extracted, **kwargs):
+        if create:
+            obj.specialties.set(Specialty.objects.filter(slug__in=extracted or ["anxiety", "stress"]))
+
+
+class StaffFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"staff{n}")
+    role = User.Role.STAFF
+    is_staff = True
+
+
+def next_quarter(after: dt.datetime | None = None, days: int = 0) -> dt.datetime:
+    t = (after or timezone.now()) + dt.timedelta(days=days)
+    t = t.replace(second=0, microsecond=0)
+    return t + dt.timedelta(minutes=15 - t.minute % 15)
+
+
+class OneOffWindowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AvailabilityWindow
+
+    counselor = factory.SubFactory(CounselorProfileFactory)
+    kind = AvailabilityWindow.Kind.ONE_OFF
+    start = factory.LazyFunction(lambda: next_quarter(days=1))
+    end = factory.LazyAttribute(lambda w: w.start + dt.timedelta(hours=3))
+
+
+class BookingFactory(factory.django.DjangoModelFactory):
+    """A confirmed booking; it bypasses the service, so it is for setting scenes, not for booking."""
+
+    class Meta:
+        model = Booking
+
+    counselor = factory.SubFactory(CounselorProfileFactory)
+    client = factory.SubFactory(ClientFactory)
+    start = factory.LazyFunction(lambda: next_quarter(days=1))
+    duration_minutes = 30
+    end = factory.LazyAttribute(lambda b: b.start + dt.timedelta(minutes=b.duration_minutes))
+    mode = "text"
+    topic = "work stress"
