@@ -25,3 +25,6 @@ REST_FRAMEWORK = {
 # Eager Celery for service-level tests; tests of asynchronous behaviour start a real worker.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
+# pytest-xdist workers share one Redis: give each its own Celery queue so a real worker
+# started by one test process never takes another's tasks.
+CELERY_TASK_DEFAULT_QUEUE = f"{CACHE_KEY_PREFIX}-celery"
