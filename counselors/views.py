@@ -118,6 +118,7 @@ class WindowDetailView(APIView):
         window = AvailabilityWindow.objects.get(pk=pk, counselor_id=request.user.id)
         return Response(serializers.WindowSerializer(window).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, pk: int):
         window_delete(profile=request.user.counselor_profile, window_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -74,3 +74,117 @@ def as_other_counselor(other_counselor):
 @pytest.fixture
 def as_staff(staff_user):
     return api_as(staff_user)
+
+
+def database_url_for_tests() -> str:
+    """A DATABASE_URL naming the test database, for servers and workers started as subprocesses."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
+    if s["HOST"].startswith("/"):
+        return f"postgres://{auth}@/{s['NAME']}?host={s['HOST']}"
+    return f"postgres://{auth}@{s['HOST'] or 'localhost'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup, django_db_blocker):
+    """The production ASGI server (uvicorn) running config.asgi:application against the
+    test database, in its own process. Tests using it need `transaction=True` so that
+    what they write is committed and visible to the server."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    with django_db_blocker.unblock():
+        database_url = database_url_for_tests()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    uvicorn = Path(sys.executable).parent / "uvicorn"
+    proc = subprocess.Popen([str(uvicorn), "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+                             "--lifespan", "off", "--no-access-log", "--backlog", "2048"],
+                            env=env, cwd=Path(__file__).resolve().parent.parent)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz/", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.1)
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture
+def tight_throttles(monkeypatch):
+    """Register and token limited to two requests a minute. Use a REMOTE_ADDR of your own per test:
+    the counters live in the real Redis cache, so `throttled_api` clears them before and after."""
+    from rest_framework.throttling import ScopedRateThrottle
+
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"register": "2/minute", "token": "2/minute"})
+
+
+@pytest.fixture
+def throttled_api(tight_throttles):
+    """`throttled_api("10.77.0.1")` is an anonymous APIClient coming from that address, with
+    fresh throttle counters for it."""
+    from django.core.cache import cache
+
+    addresses = []
+
+    def clear(address):
+        cache.delete_many([f"throttle_{scope}_{address}" for scope in ("register", "token")])
+
+    def make(address: str) -> APIClient:
+        addresses.append(address)
+        clear(address)
+        return APIClient(REMOTE_ADDR=address)
+
+    yield make
+    for address in addresses:
+        clear(address)
+
+
+@pytest.fixture
+def celery_worker_on_redis(transactional_db):
+    """A real Celery worker consuming from Redis (in a thread of this process, so Django's
+    locmem outbox is shared). Tasks go through the broker instead of running eagerly."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10):
+            yield app
+    finally:
+        app.conf.task_always_eager = True
+
+
+def wait_for(predicate, timeout: float = 15.0, interval: float = 0.05):
+    """Poll until predicate() is truthy (for work done by another process or thread)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")

@@ -1,4 +1,5 @@
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import factory
 from django.utils import timezone
@@ -95,3 +96,29 @@ class BookingFactory(factory.django.DjangoModelFactory):
     end = factory.LazyAttribute(lambda b: b.start + dt.timedelta(minutes=b.duration_minutes))
     mode = "text"
     topic = "work stress"
+
+
+class WeeklyWindowFactory(factory.django.DjangoModelFactory):
+    """A weekly rule in the counselor's own zone, valid from yesterday (local) with no end."""
+
+    class Meta:
+        model = AvailabilityWindow
+
+    counselor = factory.SubFactory(CounselorProfileFactory)
+    kind = AvailabilityWindow.Kind.WEEKLY
+    weekday = 0
+    start_time = dt.time(20, 0)
+    end_time = dt.time(21, 0)
+    timezone = factory.LazyAttribute(lambda w: w.counselor.user.timezone)
+    valid_from = factory.LazyAttribute(
+        lambda w: timezone.now().astimezone(ZoneInfo(w.timezone)).date() - dt.timedelta(days=1))
+    valid_until = None
+
+
+def at_local(tz: str, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    """The UTC instant of wall-clock `hour:minute` on `day` in zone `tz`."""
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo(tz)).astimezone(dt.timezone.utc)
+
+
+def local_today(tz: str) -> dt.date:
+    return timezone.now().astimezone(ZoneInfo(tz)).date()

@@ -173,6 +173,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "UserRoleEnum": "accounts.models.User.Role",
+        "RegisterRoleEnum": [("client", "Client"), ("counselor", "Counselor")],
+        "SessionModeEnum": "counselors.models.SessionMode",
+        "SessionLanguageEnum": "counselors.models.SessionLanguage",
+    },
 }
 
 # --- Product settings -------------------------------------------------------------

@@ -1,0 +1,185 @@
+"""What both benchmarks share: the bench database, Django set-up, app servers, statistics."""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import environ
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+BENCH_DB = "pianke_bench"
+SETTINGS = "config.settings.local"  # with DEBUG=false in the environment: no query recording
+LOG_DIR = Path(tempfile.mkdtemp(prefix="pianke-bench-"))
+
+
+def log(*args) -> None:
+    print("bench:", *args, file=sys.stderr, flush=True)
+
+
+# --- The bench database -------------------------------------------------------------
+
+
+def conninfo_from_url(url: str, dbname: str | None = None) -> str:
+    """A libpq conninfo for a DATABASE_URL (TCP or unix-socket form), optionally for another db."""
+    cfg = environ.Env.db_url_config(url)
+    host = cfg.get("HOST") or cfg.get("OPTIONS", {}).get("host") or ""
+    parts = {"dbname": dbname or cfg["NAME"], "user": cfg.get("USER"), "password": cfg.get("PASSWORD"),
+             "host": host, "port": cfg.get("PORT")}
+    return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in parts.items() if v})
+
+
+def bench_database_url(url: str) -> str:
+    """The same server and credentials as `url`, database BENCH_DB."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+
+
+def recreate_bench_database(url: str) -> None:
+    with psycopg.connect(conninfo_from_url(url, dbname="postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+
+
+def drop_bench_database(url: str) -> None:
+    with psycopg.connect(conninfo_from_url(url, dbname="postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+
+
+def server_environment(bench_url: str) -> dict[str, str]:
+    """The environment for this process and the app servers: the bench db, DEBUG off."""
+    env = dict(os.environ)
+    env.update({
+        "DATABASE_URL": bench_url,
+        "DJANGO_SETTINGS_MODULE": SETTINGS,
+        "DEBUG": "false",
+        "CACHE_KEY_PREFIX": "pianke-bench",
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+def setup_django(bench_url: str) -> None:
+    os.environ.update(server_environment(bench_url))
+    import django
+
+    django.setup()
+
+
+def migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def sql(query: str, params=None) -> list[tuple]:
+    """Run one statement on the bench db through Django's connection; rows if any."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(query, params)
+        return cur.fetchall() if cur.description else []
+
+
+def vacuum_analyze() -> None:
+    from django.db import connection
+
+    # VACUUM cannot run in a transaction; Django's connection is in autocommit here.
+    with connection.cursor() as cur:
+        cur.execute("VACUUM ANALYZE")
+
+
+# --- App servers ---------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+SERVER_COMMANDS = {
+    # One process each: uvicorn (uvloop + httptools) and daphne (Twisted), both without access logs.
+    "uvicorn": lambda port: [str(BIN / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1",
+                             "--port", str(port), "--lifespan", "off", "--no-access-log"],
+    "daphne": lambda port: [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "-v", "0",
+                            "config.asgi:application"],
+}
+
+
+class Server:
+    """An app server subprocess on a free loopback port; a context manager."""
+
+    def __init__(self, name: str, env: dict[str, str]):
+        self.name = name
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = LOG_DIR / f"{name}.log"
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(SERVER_COMMANDS[name](self.port), cwd=ROOT, env=env,
+                                     stdout=self._log, stderr=subprocess.STDOUT)
+        self._wait_ready()
+        log(f"{name} up at {self.base_url} (pid {self.proc.pid}, log {self.log_path})")
+
+    def _wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}")
+            try:
+                if httpx.get(f"{self.base_url}/healthz/", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not answer /healthz/ within {timeout}s; see {self.log_path}")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        utime, stime = int(fields[11]), int(fields[12])
+        return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+# --- Statistics ----------------------------------------------------------------------
+
+
+def percentiles_ms(latencies_s: list[float]) -> dict[str, float]:
+    """p50/p95/p99 and max of latencies given in seconds, in milliseconds."""
+    if len(latencies_s) < 2:
+        return {}
+    cuts = statistics.quantiles(latencies_s, n=100, method="inclusive")
+    return {"p50_ms": round(cuts[49] * 1000, 2), "p95_ms": round(cuts[94] * 1000, 2),
+            "p99_ms": round(cuts[98] * 1000, 2), "max_ms": round(max(latencies_s) * 1000, 2),
+            "mean_ms": round(statistics.fmean(latencies_s) * 1000, 2)}
+
+
+def rate(count: float, seconds: float) -> float:
+    return round(count / seconds, 1) if seconds > 0 else 0.0
