@@ -74,11 +74,9 @@ def counselor_verify(*, counselor_id: int, reviewer: User, approved: bool, note:
 # --- Availability windows -----------------------------------------------------------
 
 
-def _check_quarter_times(**times: dt.time) -> None:
-    errors = {name: [_("Use whole quarter hours (:00, :15, :30, :45).")]
-              for name, t in times.items() if t.minute % 15 or t.second or t.microsecond}
-    if errors:
-        raise ValidationError(errors)
+def _quarter_time_errors(**times: dt.time) -> dict[str, list[str]]:
+    return {name: [_("Use whole quarter hours (:00, :15, :30, :45).")]
+            for name, t in times.items() if t.minute % 15 or t.second or t.microsecond}
 
 
 def _weekly_length(start_time: dt.time, end_time: dt.time) -> dt.timedelta:
@@ -107,12 +105,12 @@ def _validate_weekly(*, weekday: int, start_time: dt.time, end_time: dt.time, tz
     errors: dict[str, list[str]] = {}
     if not 0 <= weekday <= 6:
         errors["weekday"] = [_("Use 0 (Monday) to 6 (Sunday).")]
-    _check_quarter_times(start_time=start_time, end_time=end_time)
+    errors.update(_quarter_time_errors(start_time=start_time, end_time=end_time))
     length = _weekly_length(start_time, end_time)
     if length <= dt.timedelta(0):
-        errors["end_time"] = [_("The end must be after the start.")]
+        errors.setdefault("end_time", []).append(_("The end must be after the start."))
     elif length > MAX_WINDOW:
-        errors["end_time"] = [_("A window is at most 12 hours long.")]
+        errors.setdefault("end_time", []).append(_("A window is at most 12 hours long."))
     if tz not in zoneinfo.available_timezones():
         errors["timezone"] = [_("Not an IANA time zone such as Asia/Shanghai.")]
     else:

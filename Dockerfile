@@ -1,0 +1,37 @@
+# Pianke production image: the ASGI app (uvicorn), and with another command the Celery
+# worker and beat. Configuration comes from the environment (see README.md); nothing
+# secret is baked in. Build: docker build -t pianke .
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DJANGO_SETTINGS_MODULE=config.settings.production \
+    MEDIA_ROOT=/var/lib/pianke/media
+
+WORKDIR /app
+
+# Dependencies first, so code changes do not reinstall them. The project installs no
+# packages of its own (`packages = []`): only its runtime dependencies, never the dev extras.
+COPY pyproject.toml README.md ./
+RUN pip install .
+
+COPY . .
+
+# Static files (admin, Swagger UI from drf-spectacular-sidecar) hashed and compressed for
+# WhiteNoise. The settings need these variables to import; the values exist for this
+# step only and are not kept in the image.
+RUN SECRET_KEY=build-only-not-secret \
+    DATABASE_URL=postgres://build@localhost:5432/build \
+    REDIS_URL=redis://localhost:6379/0 \
+    python manage.py collectstatic --noinput
+
+RUN useradd --system --uid 10001 --user-group --home-dir /nonexistent --no-create-home pianke \
+    && mkdir -p /var/lib/pianke/media \
+    && chown -R pianke:pianke /var/lib/pianke
+USER pianke
+
+EXPOSE 8000
+# One process per container; uvicorn reads WEB_CONCURRENCY for --workers if it is set.
+CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "off"]

@@ -1,0 +1,62 @@
+"""`python -m bench`: run both benchmarks, print one JSON object (progress goes to stderr).
+
+Needs DATABASE_URL (any database on the server to use; the benchmarks create their own
+`pianke_bench` there) and REDIS_URL, as `make bench` provides. See bench/__init__.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from importlib.metadata import version
+
+from bench import booking_contention, slot_search
+from bench.common import (BENCH_DB, LOG_DIR, bench_database_url, drop_bench_database, log, migrate,
+                          recreate_bench_database, server_environment, setup_django, sql)
+
+
+def machine() -> dict:
+    return {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "postgres": sql("SHOW server_version")[0][0],
+        "versions": {name: version(name) for name in ("django", "djangorestframework", "uvicorn", "daphne",
+                                                      "psycopg", "httpx")},
+    }
+
+
+def main() -> int:
+    url = os.environ.get("DATABASE_URL")
+    if not url or not os.environ.get("REDIS_URL"):
+        print("bench: DATABASE_URL and REDIS_URL must be set (make bench sets them)", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    bench_url = bench_database_url(url)
+    log(f"recreating database {BENCH_DB}; server logs in {LOG_DIR}")
+    recreate_bench_database(url)
+    try:
+        setup_django(bench_url)
+        migrate()
+        env = server_environment(bench_url)
+        result = {"database": BENCH_DB}
+        result["booking_contention"] = booking_contention.run(env, bench_url)
+        faster = result["booking_contention"]["faster_server"]
+        result["slot_search"] = slot_search.run(env, faster)
+        result["machine"] = machine()
+        result["total_seconds"] = round(time.perf_counter() - started, 1)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if os.environ.get("BENCH_KEEP_DB") != "1":
+            drop_bench_database(url)
+    print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
