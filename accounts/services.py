@@ -1,3 +1,4 @@
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -54,14 +55,32 @@ def user_update(*, user: User, timezone: str | None = None, language: str | None
     return user
 
 
+STAFF_GROUP = "Pianke staff"
+STAFF_APPS = ["accounts", "counselors", "listening", "authtoken"]
+
+
+def staff_group_get() -> Group:
+    """The admin group staff belong to: every permission on Pianke's own models, none on
+    Django's internals (a staff member is not a superuser)."""
+    group, _created = Group.objects.get_or_create(name=STAFF_GROUP)
+    group.permissions.set(Permission.objects.filter(content_type__app_label__in=STAFF_APPS))
+    return group
+
+
 @transaction.atomic
 def staff_create(*, username: str, password: str, email: str = "", role: str = User.Role.STAFF) -> User:
-    """Staff and on-call supervisors; used by the `create_staff` command and demo data."""
+    """Staff (who also use the Django admin) and on-call supervisors (who work in the product's
+    own pages); used by the `create_staff` command and the demo data."""
     if role not in (User.Role.STAFF, User.Role.SUPERVISOR):
         raise ValidationError({"role": _("Choose staff or supervisor.")})
-    user = User(username=username, email=email, role=role, is_staff=True,
-                is_superuser=role == User.Role.STAFF)
+    user = User(username=username, email=email, role=role, is_staff=role == User.Role.STAFF)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
     user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()
+    if role == User.Role.STAFF:
+        user.groups.add(staff_group_get())
     return user

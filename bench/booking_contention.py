@@ -15,9 +15,12 @@ Afterwards SQL looks for two non-cancelled bookings of one counselor (or of one 
 that overlap: there must be none.
 
 This is done against uvicorn and against daphne (one process each, bookings emptied in
-between), then the baseline: 32 threads with a psycopg connection each run the same
-check-and-insert transaction in raw SQL (lock the counselor row, check the window, check
-for an overlapping booking, insert) for the same 200 slots.
+between), and, for comparison only, uvicorn with two worker processes. Then the baseline:
+32 threads with a psycopg connection each run the same check-and-insert transaction in
+raw SQL (lock the counselor row, check the one-off window, check for an overlapping
+booking, insert) for the same 200 slots. During each run pg_stat_activity is sampled to
+show how many database connections the server actually keeps busy, and the server's CPU
+time is read from /proc.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from collections import Counter
 import httpx
 import psycopg
 
-from bench.common import Server, conninfo_from_url, log, percentiles_ms, rate, sql
+from bench.common import DatabaseActivity, Server, conninfo_from_url, log, percentiles_ms, rate, sql
 
 COUNSELORS = 20
 SLOTS_PER_COUNSELOR = 10
@@ -156,16 +159,19 @@ def run_http(base_url: str, slots, tokens, seed: int) -> tuple[list[tuple], floa
     return run_clients(work, len(tokens))
 
 
-def run_server(name: str, env: dict, slots, tokens) -> dict:
+def run_server(name: str, env: dict, database_url: str, slots, tokens) -> dict:
     reset_bookings()
     with Server(name, env) as server:
         cpu0, proc0 = server.cpu_seconds(), time.process_time()
-        results, wall = run_http(server.base_url, slots, tokens, seed=1)
+        with DatabaseActivity(conninfo_from_url(database_url)) as activity:
+            results, wall = run_http(server.base_url, slots, tokens, seed=1)
         server_cpu, client_cpu = server.cpu_seconds() - cpu0, time.process_time() - proc0
     out = summarise(results, wall)
     out.update(check_bookings(slots))
     out["server_cpu_s"] = round(server_cpu, 2)
+    out["server_cpu_per_request_ms"] = round(server_cpu / len(results) * 1000, 2)
     out["client_cpu_s"] = round(client_cpu, 2)  # this process: the 32 httpx threads
+    out["database"] = activity.summary()
     log(f"contention/{name}: {out['requests']} requests in {out['wall_s']}s = {out['requests_per_s']}/s, "
         f"{out['bookings_made']} booked, p95 {out['latency'].get('p95_ms')} ms, "
         f"double bookings {out['double_bookings']}")
@@ -214,8 +220,10 @@ def run_raw(database_url: str, slots, tokens) -> dict:
                 t1 = time.perf_counter()
                 out.append((status, code, t1 - t0, t1))
 
-    results, wall = run_clients(work, len(tokens))
+    with DatabaseActivity(conninfo) as activity:
+        results, wall = run_clients(work, len(tokens))
     out = summarise(results, wall)
+    out["database"] = activity.summary()
     out["attempts_per_s"] = out.pop("requests_per_s")
     out["attempts"] = out.pop("requests")
     out.update(check_bookings(slots))
@@ -230,7 +238,8 @@ def ratio(a: float, b: float) -> float | None:
 
 def run(env: dict, database_url: str) -> dict:
     slots, tokens = seed()
-    servers = {name: run_server(name, env, slots, tokens) for name in ("uvicorn", "daphne")}
+    servers = {name: run_server(name, env, database_url, slots, tokens) for name in ("uvicorn", "daphne")}
+    workers_2 = run_server("uvicorn_workers_2", env, database_url, slots, tokens)
     raw = run_raw(database_url, slots, tokens)
     faster, slower = sorted(servers, key=lambda n: servers[n]["requests_per_s"], reverse=True)
     result = {
@@ -245,16 +254,21 @@ def run(env: dict, database_url: str) -> dict:
             "expected": {"201": len(slots), "409": CLIENTS * len(slots) - len(slots)},
             "client": "32 threads, one keep-alive httpx.Client each, in the bench process",
             "servers": "one process each: uvicorn (uvloop/httptools, --no-access-log), daphne (-v 0); "
-                       "settings config.settings.local with DEBUG=false, psycopg pool max 20",
+                       "plus, for comparison, uvicorn --workers 2; settings config.settings.local with "
+                       "DEBUG=false, psycopg pool max 20 per process",
+            "database_activity": "pg_stat_activity sampled every 20 ms during each run: connections "
+                                 "open and busy (active or idle in transaction)",
         },
         **servers,
+        "uvicorn_workers_2": workers_2,
         "raw_sql": raw,
     }
-    for name in servers:
+    for name in (*servers, "uvicorn_workers_2"):
+        r = result[name]
         result[f"ratio_{name}_vs_raw"] = {
-            "requests_per_s": ratio(servers[name]["requests_per_s"], raw["attempts_per_s"]),
-            "bookings_per_s": ratio(servers[name]["bookings_per_s"], raw["bookings_per_s"]),
-            "bookings_per_s_until_all_booked": ratio(servers[name]["bookings_per_s_until_all_booked"],
+            "requests_per_s": ratio(r["requests_per_s"], raw["attempts_per_s"]),
+            "bookings_per_s": ratio(r["bookings_per_s"], raw["bookings_per_s"]),
+            "bookings_per_s_until_all_booked": ratio(r["bookings_per_s_until_all_booked"],
                                                      raw["bookings_per_s_until_all_booked"]),
         }
     result["faster_server"] = faster
@@ -262,5 +276,7 @@ def run(env: dict, database_url: str) -> dict:
         "requests_per_s_factor": ratio(servers[faster]["requests_per_s"], servers[slower]["requests_per_s"]),
         "p95_latency_factor": ratio(servers[slower]["latency"]["p95_ms"], servers[faster]["latency"]["p95_ms"]),
     }
-    result["double_bookings_total"] = sum(r["double_bookings"] for r in (*servers.values(), raw))
+    result["faster_server_note"] = ("uvicorn vs daphne, one process each; uvicorn_workers_2 is a "
+                                    "comparison only and is not used by slot_search")
+    result["double_bookings_total"] = sum(r["double_bookings"] for r in (*servers.values(), workers_2, raw))
     return result

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -20,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 BENCH_DB = "pianke_bench"
 SETTINGS = "config.settings.local"  # with DEBUG=false in the environment: no query recording
+DRIVER_APP_NAME = "pianke-bench-driver"  # this process's own connections, left out of DatabaseActivity
 LOG_DIR = Path(tempfile.mkdtemp(prefix="pianke-bench-"))
 
 
@@ -70,10 +73,16 @@ def server_environment(bench_url: str) -> dict[str, str]:
 
 
 def setup_django(bench_url: str) -> None:
+    """Django in this process, on the bench db, its connections named DRIVER_APP_NAME."""
     os.environ.update(server_environment(bench_url))
+    parts = urlsplit(bench_url)
+    query = "&".join(q for q in (parts.query, f"application_name={DRIVER_APP_NAME}") if q)
+    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(query=query))
     import django
 
     django.setup()
+    for name in ("httpx", "httpcore"):  # one INFO line per request otherwise
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def migrate() -> None:
@@ -108,12 +117,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+UVICORN = [str(BIN / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1", "--lifespan", "off",
+           "--no-access-log"]
 SERVER_COMMANDS = {
     # One process each: uvicorn (uvloop + httptools) and daphne (Twisted), both without access logs.
-    "uvicorn": lambda port: [str(BIN / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1",
-                             "--port", str(port), "--lifespan", "off", "--no-access-log"],
+    "uvicorn": lambda port: [*UVICORN, "--port", str(port)],
     "daphne": lambda port: [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "-v", "0",
                             "config.asgi:application"],
+    # For comparison only: two uvicorn worker processes (one per core here).
+    "uvicorn_workers_2": lambda port: [*UVICORN, "--port", str(port), "--workers", "2"],
 }
 
 
@@ -124,11 +136,13 @@ class Server:
         self.name = name
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = LOG_DIR / f"{name}.log"
+        self.log_path = LOG_DIR / f"{name}-{self.port}.log"
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(SERVER_COMMANDS[name](self.port), cwd=ROOT, env=env,
                                      stdout=self._log, stderr=subprocess.STDOUT)
         self._wait_ready()
+        if "workers" in name:
+            time.sleep(2)  # /healthz/ answered by the first worker; give the others time to boot
         log(f"{name} up at {self.base_url} (pid {self.proc.pid}, log {self.log_path})")
 
     def _wait_ready(self, timeout: float = 30) -> None:
@@ -146,10 +160,18 @@ class Server:
         raise RuntimeError(f"{self.name} did not answer /healthz/ within {timeout}s; see {self.log_path}")
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time the server process has used so far (Linux /proc)."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        utime, stime = int(fields[11]), int(fields[12])
-        return (utime + stime) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time used so far by the server process and its live children
+        (uvicorn's workers), from Linux /proc."""
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # the process went away
+            pid, ppid = int(stat.parent.name), int(fields[1])
+            if pid == self.proc.pid or ppid == self.proc.pid:
+                total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+        return total / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -166,6 +188,42 @@ class Server:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class DatabaseActivity:
+    """Samples pg_stat_activity every 20 ms in a thread: how many of the bench database's
+    connections are open and how many are busy (running a statement or inside a transaction)."""
+
+    QUERY = """SELECT count(*), count(*) FILTER (WHERE state IN ('active', 'idle in transaction'))
+                 FROM pg_stat_activity
+                WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name <> %s"""
+
+    def __init__(self, conninfo: str):
+        self.conninfo = conninfo
+        self.samples: list[tuple[int, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            while not self._stop.wait(0.02):
+                self.samples.append(conn.execute(self.QUERY, [DRIVER_APP_NAME]).fetchone())
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self) -> dict:
+        if not self.samples:
+            return {}
+        busy = [b for _o, b in self.samples]
+        return {"connections_open_max": max(o for o, _b in self.samples),
+                "connections_busy_max": max(busy),
+                "connections_busy_mean": round(statistics.fmean(busy), 2)}
 
 
 # --- Statistics ----------------------------------------------------------------------

@@ -112,6 +112,7 @@ class CounselorDay:
     def free_slots(self, start: dt.datetime, end: dt.datetime, duration: dt.timedelta,
                    limit: int | None = None) -> list[Interval]:
         """Free slot starts in [start, end), each `duration` long, in time order."""
+        start, end = start.astimezone(UTC), end.astimezone(UTC)  # quarter hours are counted in UTC
         tz = ZoneInfo(self.timezone)
         slots: list[Interval] = []
         for ws, we in self.windows:

@@ -39,8 +39,9 @@ def counselor_days(*, profiles: list[CounselorProfile], start: dt.datetime, end:
     so the daily cap counts every session of those days."""
     now = now or timezone.now()
     ids = [p.pk for p in profiles]
-    # A day either side covers every local day in any zone and any buffer.
-    lo, hi = start - DAY, end + DAY
+    # Two days either side cover every local day the range touches in any zone (a local day can
+    # last 25 hours, when the clocks go back) and any buffer.
+    lo, hi = start - 2 * DAY, end + 2 * DAY
     windows = AvailabilityWindow.objects.filter(counselor_id__in=ids).filter(
         Q(kind=AvailabilityWindow.Kind.ONE_OFF, start__lt=end, end__gt=start)
         | Q(kind=AvailabilityWindow.Kind.WEEKLY, valid_from__lte=hi.date())

@@ -16,4 +16,5 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+# EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.org:587 (sets EMAIL_BACKEND, EMAIL_HOST, ...).
+vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))

@@ -144,3 +144,18 @@ def test_create_staff_command_duplicate_username_fails(db):
     with pytest.raises(CommandError):
         create_staff("sam", "--password", "another-long-secret")
     assert User.objects.filter(username="sam").count() == 1
+
+
+def test_create_staff_command_refuses_a_weak_password(db):
+    with pytest.raises(CommandError, match="password"):
+        create_staff("sam", "--password", "123")
+    assert not User.objects.filter(username="sam").exists()
+
+
+def test_staff_get_pianke_admin_permissions_but_are_not_superusers(db):
+    create_staff("sam", "--password", "a-long-staff-secret")
+    user = User.objects.get(username="sam")
+    assert not user.is_superuser
+    assert user.has_perm("counselors.change_counselorprofile")
+    assert user.has_perm("listening.view_booking")
+    assert not user.has_perm("auth.change_permission")

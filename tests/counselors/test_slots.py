@@ -259,6 +259,18 @@ def test_completed_and_no_show_sessions_count_toward_the_cap(anon):
     assert slots(anon, profile, from_=at_local(NEW_YORK, day, 8), to=at_local(NEW_YORK, day, 12)) == []
 
 
+def test_daily_cap_counts_the_whole_25_hour_day_when_clocks_go_back(anon):
+    """On the autumn DST Sunday a local day lasts 25 hours: a session in its first half hour still
+    fills the cap for a slot in its last half hour, more than 24 hours later."""
+    profile = CounselorProfileFactory(user__timezone=BERLIN, daily_cap=1)
+    change = next_change(10)
+    first, last = at_local(BERLIN, change, 0), at_local(BERLIN, change, 23, 30)
+    assert last - first == dt.timedelta(hours=24, minutes=30)
+    OneOffWindowFactory(counselor=profile, start=last, end=last + M30)
+    BookingFactory(counselor=profile, start=first, duration_minutes=30)
+    assert slots(anon, profile, from_=last, to=last + M30) == []
+
+
 # --- weekly windows and DST ---------------------------------------------------------------------
 
 

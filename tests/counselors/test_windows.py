@@ -293,7 +293,7 @@ def test_separate_one_off_windows_stay_separate(as_other_counselor, base):
 
 def test_windows_of_different_counselors_never_merge(as_counselor, as_other_counselor, counselor, base):
     one_off(as_counselor, base, base + H)
-    one_off(as_other_counselor, base + 30 * dt.timedelta(minutes=1), base + 2 * H)
+    one_off(as_other_counselor, base + dt.timedelta(minutes=30), base + 2 * H)
     mine = [w for w in listed(as_counselor) if parse(w["start"]) >= base]
     assert [(parse(w["start"]), parse(w["end"])) for w in mine] == [(base, base + H)]
 

@@ -21,5 +21,5 @@ class Command(BaseCommand):
         try:
             user = staff_create(username=username, password=password, email=email, role=role)
         except ValidationError as exc:
-            raise CommandError("; ".join(exc.messages)) from exc
+            raise CommandError("; ".join(f"{field}: {m}" for field, ms in exc.message_dict.items() for m in ms)) from exc
         self.stdout.write(self.style.SUCCESS(f"Created {user.get_role_display()} {user.username} (id {user.id})."))
