@@ -93,6 +93,19 @@ class WindowInputSerializer(serializers.Serializer):
         return attrs
 
 
+class WindowUpdateSerializer(serializers.Serializer):
+    """PATCH: any fields of the window's own kind; the rest keep their values."""
+
+    start = AwareDateTimeField(required=False)
+    end = AwareDateTimeField(required=False)
+    weekday = serializers.IntegerField(required=False, min_value=0, max_value=6)
+    start_time = serializers.TimeField(required=False)
+    end_time = serializers.TimeField(required=False)
+    timezone = serializers.CharField(required=False, max_length=64, validators=[validate_timezone])
+    valid_from = serializers.DateField(required=False)
+    valid_until = serializers.DateField(required=False, allow_null=True)
+
+
 class WindowSerializer(serializers.ModelSerializer):
     class Meta:
         model = AvailabilityWindow

@@ -163,21 +163,20 @@ def _merge_weekly(window: AvailabilityWindow) -> AvailabilityWindow:
     return window
 
 
-@transaction.atomic
-def window_create(*, profile: CounselorProfile, start: dt.datetime | None = None, end: dt.datetime | None = None,
-                  weekday: int | None = None, start_time: dt.time | None = None, end_time: dt.time | None = None,
-                  timezone_name: str | None = None, valid_from: dt.date | None = None,
-                  valid_until: dt.date | None = None) -> AvailabilityWindow:
-    """Publish a one-off window ({start, end}) or a weekly one ({weekday, start_time, end_time, ...}).
-
-    Overlapping windows merge. Existing bookings are never touched."""
-    CounselorProfile.objects.select_for_update().get(pk=profile.pk)  # one window edit at a time per counselor
+def _window_save(window: AvailabilityWindow, *, profile: CounselorProfile, start: dt.datetime | None = None,
+                 end: dt.datetime | None = None, weekday: int | None = None, start_time: dt.time | None = None,
+                 end_time: dt.time | None = None, timezone_name: str | None = None,
+                 valid_from: dt.date | None = None, valid_until: dt.date | None = None) -> AvailabilityWindow:
+    """Validate and store `window` as the one-off or weekly window described, merging it with
+    the counselor's overlapping windows. Call while holding the counselor's profile row lock."""
     now = timezone.now()
     if weekday is None:
         if start is None or end is None:
             raise ValidationError({"start": [_("Give start and end, or a weekly rule.")]})
         _validate_one_off(start=start, end=end, now=now)
-        window = AvailabilityWindow(counselor=profile, kind=AvailabilityWindow.Kind.ONE_OFF, start=start, end=end)
+        window.kind, window.start, window.end = AvailabilityWindow.Kind.ONE_OFF, start, end
+        window.weekday = window.start_time = window.end_time = window.valid_from = window.valid_until = None
+        window.timezone = ""
         return _merge_one_off(window)
     if start_time is None or end_time is None:
         raise ValidationError({"start_time": [_("A weekly window needs start_time and end_time.")]})
@@ -186,10 +185,41 @@ def window_create(*, profile: CounselorProfile, start: dt.datetime | None = None
         valid_from = now.astimezone(zoneinfo.ZoneInfo(tz)).date()
     _validate_weekly(weekday=weekday, start_time=start_time, end_time=end_time, tz=tz,
                      valid_from=valid_from or now.date(), valid_until=valid_until, now=now)
-    window = AvailabilityWindow(counselor=profile, kind=AvailabilityWindow.Kind.WEEKLY, weekday=weekday,
-                                start_time=start_time, end_time=end_time, timezone=tz,
-                                valid_from=valid_from, valid_until=valid_until)
+    window.kind, window.start, window.end = AvailabilityWindow.Kind.WEEKLY, None, None
+    window.weekday, window.start_time, window.end_time = weekday, start_time, end_time
+    window.timezone, window.valid_from, window.valid_until = tz, valid_from, valid_until
     return _merge_weekly(window)
+
+
+@transaction.atomic
+def window_create(*, profile: CounselorProfile, **fields) -> AvailabilityWindow:
+    """Publish a one-off window ({start, end}) or a weekly one ({weekday, start_time, end_time,
+    timezone_name, valid_from, valid_until}). Overlapping windows merge. Existing bookings are
+    never touched."""
+    CounselorProfile.objects.select_for_update().get(pk=profile.pk)  # one window edit at a time per counselor
+    return _window_save(AvailabilityWindow(counselor=profile), profile=profile, **fields)
+
+
+@transaction.atomic
+def window_update(*, profile: CounselorProfile, window_id: int, **changes) -> AvailabilityWindow:
+    """Change one of the counselor's own windows: the given fields replace the old ones; the
+    kind stays. Validation and merging are those of a new window; bookings already made are
+    never touched."""
+    CounselorProfile.objects.select_for_update().get(pk=profile.pk)
+    window = AvailabilityWindow.objects.get(pk=window_id, counselor=profile)
+    if window.kind == AvailabilityWindow.Kind.WEEKLY:
+        fields = {"weekday": window.weekday, "start_time": window.start_time, "end_time": window.end_time,
+                  "timezone_name": window.timezone, "valid_from": window.valid_from,
+                  "valid_until": window.valid_until}
+    else:
+        fields = {"start": window.start, "end": window.end}
+    stray = sorted(set(changes) - set(fields))
+    if stray:
+        label = window.get_kind_display().lower()
+        raise ValidationError({("timezone" if f == "timezone_name" else f):
+                               [_("Not a field of a %(kind)s window.") % {"kind": label}] for f in stray})
+    fields.update(changes)
+    return _window_save(window, profile=profile, **fields)
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ from counselors.filters import CounselorFilter
 from counselors.models import AvailabilityWindow, CounselorProfile, Specialty
 from counselors.selectors import counselor_get_listed, counselor_list_listed
 from counselors.services import (counselor_profile_update, counselor_verify, credential_add, window_create,
-                                 window_delete)
+                                 window_delete, window_update)
 from listening.selectors import counselor_free_slots
 
 
@@ -116,6 +116,16 @@ class WindowDetailView(APIView):
     @extend_schema(responses=serializers.WindowSerializer)
     def get(self, request, pk: int):
         window = AvailabilityWindow.objects.get(pk=pk, counselor_id=request.user.id)
+        return Response(serializers.WindowSerializer(window).data)
+
+    @extend_schema(request=serializers.WindowUpdateSerializer, responses=serializers.WindowSerializer)
+    def patch(self, request, pk: int):
+        data = serializers.WindowUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        if "timezone" in fields:
+            fields["timezone_name"] = fields.pop("timezone")
+        window = window_update(profile=request.user.counselor_profile, window_id=pk, **fields)
         return Response(serializers.WindowSerializer(window).data)
 
     @extend_schema(responses={204: None})
