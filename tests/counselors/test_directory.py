@@ -234,3 +234,14 @@ def test_available_range_of_exactly_31_days_is_allowed(anon, day):
     response = anon.get(URL, {"available_from": start.isoformat(),
                               "available_to": (start + dt.timedelta(days=31)).isoformat()})
     assert response.status_code == 200
+
+
+def test_directory_duration_filter_needs_room_for_a_whole_session(anon):
+    start = next_quarter(days=1)
+    short = CounselorProfileFactory()
+    OneOffWindowFactory(counselor=short, start=start, end=start + dt.timedelta(minutes=15))
+    url = (f"/api/v1/counselors/?available_from={start.isoformat().replace('+', '%2B')}"
+           f"&available_to={(start + dt.timedelta(hours=2)).isoformat().replace('+', '%2B')}")
+    assert short.pk in [c["id"] for c in anon.get(url).json()["results"]]
+    assert short.pk not in [c["id"] for c in anon.get(url + "&duration=30").json()["results"]]
+    assert anon.get(url + "&duration=20").status_code == 400
