@@ -4,7 +4,7 @@ import pytest
 
 from counselors.models import CounselorProfile
 from tests.factories import (BookingFactory, CounselorProfileFactory, OneOffWindowFactory, at_local,
-                             local_today)
+                             local_today, next_quarter)
 
 pytestmark = pytest.mark.django_db
 
