@@ -22,7 +22,8 @@ COPY . .
 # Static files (admin, Swagger UI from drf-spectacular-sidecar) hashed and compressed for
 # WhiteNoise. The settings need these variables to import; the values exist for this
 # step only and are not kept in the image.
-RUN SECRET_KEY=build-only-not-secret \
+RUN for po in locale/*/LC_MESSAGES/*.po; do pybabel compile --input-file "$po" --output-file "${po%.po}.mo"; done \
+    && SECRET_KEY=build-only-not-secret \
     DATABASE_URL=postgres://build@localhost:5432/build \
     REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput

@@ -11,7 +11,7 @@ WITH_SERVICES := $(PY) scripts/devservices.py --
 TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-fast bench check-deploy clean
+.PHONY: install messages run test test-fast bench check-deploy clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed messages
+
+# Compiled translations are built from the .po sources (Babel, so no system gettext is needed).
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+messages: $(MO_FILES)
+
+locale/%.mo: locale/%.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile --input-file $< --output-file $@
 
 run: install
 	$(WITH_SERVICES) $(PY) scripts/serve.py

@@ -8,6 +8,14 @@ from rest_framework.authtoken.models import Token
 from accounts.models import User
 
 
+def _set_validated_password(user: User, password: str) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+
+
 @transaction.atomic
 def user_register(*, username: str, password: str, role: str, email: str = "",
                   timezone: str | None = None, language: str | None = None) -> User:
@@ -21,11 +29,7 @@ def user_register(*, username: str, password: str, role: str, email: str = "",
         user.timezone = timezone
     if language:
         user.language = language
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
-    user.set_password(password)
+    _set_validated_password(user, password)
     user.full_clean(exclude=["password"])
     try:
         with transaction.atomic():
@@ -74,11 +78,7 @@ def staff_create(*, username: str, password: str, email: str = "", role: str = U
     if role not in (User.Role.STAFF, User.Role.SUPERVISOR):
         raise ValidationError({"role": _("Choose staff or supervisor.")})
     user = User(username=username, email=email, role=role, is_staff=role == User.Role.STAFF)
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
-    user.set_password(password)
+    _set_validated_password(user, password)
     user.full_clean(exclude=["password"])
     user.save()
     if role == User.Role.STAFF:

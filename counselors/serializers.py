@@ -66,8 +66,8 @@ class CredentialSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
 
-class WindowInputSerializer(serializers.Serializer):
-    """One-off `{start, end}` or weekly `{weekday, start_time, end_time, timezone, valid_from, valid_until}`."""
+class WindowUpdateSerializer(serializers.Serializer):
+    """PATCH: any fields of the window's own kind; the rest keep their values."""
 
     start = AwareDateTimeField(required=False)
     end = AwareDateTimeField(required=False)
@@ -77,6 +77,10 @@ class WindowInputSerializer(serializers.Serializer):
     timezone = serializers.CharField(required=False, max_length=64, validators=[validate_timezone])
     valid_from = serializers.DateField(required=False)
     valid_until = serializers.DateField(required=False, allow_null=True)
+
+
+class WindowInputSerializer(WindowUpdateSerializer):
+    """One-off `{start, end}` or weekly `{weekday, start_time, end_time, timezone, valid_from, valid_until}`."""
 
     def validate(self, attrs):
         weekly = "weekday" in attrs
@@ -91,19 +95,6 @@ class WindowInputSerializer(serializers.Serializer):
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
-
-
-class WindowUpdateSerializer(serializers.Serializer):
-    """PATCH: any fields of the window's own kind; the rest keep their values."""
-
-    start = AwareDateTimeField(required=False)
-    end = AwareDateTimeField(required=False)
-    weekday = serializers.IntegerField(required=False, min_value=0, max_value=6)
-    start_time = serializers.TimeField(required=False)
-    end_time = serializers.TimeField(required=False)
-    timezone = serializers.CharField(required=False, max_length=64, validators=[validate_timezone])
-    valid_from = serializers.DateField(required=False)
-    valid_until = serializers.DateField(required=False, allow_null=True)
 
 
 class WindowSerializer(serializers.ModelSerializer):
