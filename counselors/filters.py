@@ -31,9 +31,8 @@ class CounselorFilter(django_filters.FilterSet):
     available_from = django_filters.IsoDateTimeFilter(method="filter_noop",
                                                       label="has a free slot starting at or after this")
     available_to = django_filters.IsoDateTimeFilter(method="filter_noop", label="… and before this")
-    duration = django_filters.TypedChoiceFilter(choices=[("15", "15"), ("30", "30")], coerce=int,
-                                                method="filter_noop",
-                                                label="session length the free slot must fit (default 15)")
+    duration = django_filters.ChoiceFilter(choices=[("15", "15"), ("30", "30")], method="filter_noop",
+                                           label="session length the free slot must fit (default 15)")
 
     class Meta:
         model = CounselorProfile
@@ -52,7 +51,7 @@ class CounselorFilter(django_filters.FilterSet):
         start = self.form.cleaned_data.get("available_from")
         end = self.form.cleaned_data.get("available_to")
         if start and end:
-            duration = self.form.cleaned_data.get("duration") or 15
+            duration = int(self.form.cleaned_data.get("duration") or 15)
             ids = counselor_ids_with_free_slots(profiles=queryset, start=start, end=end, duration_minutes=duration)
             queryset = queryset.filter(pk__in=ids)
         return queryset

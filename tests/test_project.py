@@ -1,5 +1,6 @@
 """Project-wide promises: the served API schema, docs without a CDN, deploy checks."""
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -48,3 +49,22 @@ def test_home_page_names_the_crisis_lines(anon):
     response = anon.get("/")
     assert response.status_code == 200
     assert "12356" in response.content.decode()
+
+
+def test_home_page_speaks_chinese_when_asked(anon):
+    response = anon.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response["Content-Language"] == "zh-hans"
+    assert "倾听" in response.content.decode()
+
+
+def test_api_errors_are_translated_for_chinese_clients(counselor, client_user):
+    from tests.conftest import api_as
+
+    api = api_as(client_user)
+    start = counselor.windows.get().start
+    body = {"counselor": counselor.pk, "start": (start + dt.timedelta(hours=5)).isoformat(),
+            "duration_minutes": 30, "mode": "text", "topic": "t"}
+    response = api.post("/api/v1/bookings/", body, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 400
+    message = response.json()["start"][0]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in message), message
