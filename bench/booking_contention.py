@@ -19,8 +19,8 @@ between), and, for comparison only, uvicorn with two worker processes. Then the 
 32 threads with a psycopg connection each run the same check-and-insert transaction in
 raw SQL (lock the counselor row, check the one-off window, check for an overlapping
 booking, insert) for the same 200 slots. During each run pg_stat_activity is sampled to
-show how many database connections the server actually keeps busy, and the server's CPU
-time is read from /proc.
+show how many database connections the server actually keeps busy, and CPU time (the
+server's, this process's, PostgreSQL's, the whole machine's) is read from /proc.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ from collections import Counter
 import httpx
 import psycopg
 
-from bench.common import DatabaseActivity, Server, conninfo_from_url, log, percentiles_ms, rate, sql
+from bench.common import (DatabaseActivity, Server, conninfo_from_url, cpu_delta, cpu_snapshot, log, percentiles_ms,
+                          rate, sql)
 
 COUNSELORS = 20
 SLOTS_PER_COUNSELOR = 10
@@ -162,15 +163,17 @@ def run_http(base_url: str, slots, tokens, seed: int) -> tuple[list[tuple], floa
 def run_server(name: str, env: dict, database_url: str, slots, tokens) -> dict:
     reset_bookings()
     with Server(name, env) as server:
-        cpu0, proc0 = server.cpu_seconds(), time.process_time()
+        cpu0, proc0, machine0 = server.cpu_seconds(), time.process_time(), cpu_snapshot()
         with DatabaseActivity(conninfo_from_url(database_url)) as activity:
             results, wall = run_http(server.base_url, slots, tokens, seed=1)
         server_cpu, client_cpu = server.cpu_seconds() - cpu0, time.process_time() - proc0
+        machine = cpu_delta(machine0, cpu_snapshot())
     out = summarise(results, wall)
     out.update(check_bookings(slots))
     out["server_cpu_s"] = round(server_cpu, 2)
     out["server_cpu_per_request_ms"] = round(server_cpu / len(results) * 1000, 2)
     out["client_cpu_s"] = round(client_cpu, 2)  # this process: the 32 httpx threads
+    out.update(machine)
     out["database"] = activity.summary()
     log(f"contention/{name}: {out['requests']} requests in {out['wall_s']}s = {out['requests_per_s']}/s, "
         f"{out['bookings_made']} booked, p95 {out['latency'].get('p95_ms')} ms, "
@@ -220,9 +223,12 @@ def run_raw(database_url: str, slots, tokens) -> dict:
                 t1 = time.perf_counter()
                 out.append((status, code, t1 - t0, t1))
 
+    machine0, proc0 = cpu_snapshot(), time.process_time()
     with DatabaseActivity(conninfo) as activity:
         results, wall = run_clients(work, len(tokens))
     out = summarise(results, wall)
+    out["client_cpu_s"] = round(time.process_time() - proc0, 2)
+    out.update(cpu_delta(machine0, cpu_snapshot()))
     out["database"] = activity.summary()
     out["attempts_per_s"] = out.pop("requests_per_s")
     out["attempts"] = out.pop("requests")

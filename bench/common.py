@@ -226,6 +226,32 @@ class DatabaseActivity:
                 "connections_busy_mean": round(statistics.fmean(busy), 2)}
 
 
+def cpu_snapshot() -> dict[str, float]:
+    """CPU seconds so far: the whole machine (busy and total, all cores) and PostgreSQL
+    (live server processes plus what the postmaster has reaped from exited backends)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    cpu = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = cpu[3] + cpu[4]  # idle + iowait
+    postgres = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, tail = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if head.endswith("(postgres"):
+            f = tail.split()
+            postgres += int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])  # utime stime cutime cstime
+    return {"machine_busy_s": (sum(cpu) - idle) / tick, "machine_total_s": sum(cpu) / tick,
+            "postgres_s": postgres / tick}
+
+
+def cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    total = after["machine_total_s"] - before["machine_total_s"]
+    busy = after["machine_busy_s"] - before["machine_busy_s"]
+    return {"machine_busy_fraction": round(busy / total, 3) if total else None,
+            "postgres_cpu_s": round(after["postgres_s"] - before["postgres_s"], 2)}
+
+
 # --- Statistics ----------------------------------------------------------------------
 
 

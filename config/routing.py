@@ -1,3 +1,9 @@
-"""WebSocket routes, one thin consumer per route (the session room arrives with the live-session work)."""
+"""WebSocket routes, one thin consumer per route."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from listening.consumers import SessionConsumer
+
+websocket_urlpatterns = [
+    path("ws/sessions/<int:booking_id>/", SessionConsumer.as_asgi()),
+]

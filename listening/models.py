@@ -31,6 +31,7 @@ class Booking(models.Model):
     class Party(models.TextChoices):
         CLIENT = "client", _("Client")
         COUNSELOR = "counselor", _("Counselor")
+        BOTH = "both", _("Both")
 
     counselor = models.ForeignKey(CounselorProfile, on_delete=models.PROTECT, related_name="bookings")
     client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="client_bookings")
@@ -53,6 +54,15 @@ class Booking(models.Model):
     no_show_party = models.CharField(max_length=16, choices=Party.choices, blank=True)
     # Set by an ethics review: keeps session content past the retention period.
     ethics_hold = models.BooleanField(default=False)
+    # The live session: the last message number used (allocated under the booking row lock),
+    # who joined when, and the clock's events, each claimed once by a conditional update.
+    message_seq = models.PositiveIntegerField(default=0)
+    client_joined_at = models.DateTimeField(null=True, blank=True)
+    counselor_joined_at = models.DateTimeField(null=True, blank=True)
+    warning_sent_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    no_show_checked_at = models.DateTimeField(null=True, blank=True)
+    content_purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["start"]
@@ -93,3 +103,42 @@ class Booking(models.Model):
 
     def is_participant(self, user) -> bool:
         return user.id in (self.client_id, self.counselor_id)
+
+    def role_of(self, user) -> str:
+        return self.Party.CLIENT if user.id == self.client_id else self.Party.COUNSELOR
+
+
+def voice_note_path(instance: "SessionMessage", filename: str) -> str:
+    # No user-supplied name reaches the storage: the path says nothing about the content.
+    return f"voice-notes/{instance.booking_id}/{instance.uid}.bin"
+
+
+class SessionMessage(models.Model):
+    """A chat line or voice note in a booking, live or async. Text and audio are stored
+    encrypted (see listening.encryption); `seq` orders a booking's messages for replay."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Text")
+        VOICE = "voice", _("Voice note")
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveIntegerField()
+    uid = models.UUIDField(help_text=_("Made by the sender's device; a resend with the same id is not stored twice."))
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.TEXT)
+    ciphertext = models.BinaryField(blank=True, default=b"")
+    audio = models.FileField(upload_to=voice_note_path, blank=True)
+    audio_content_type = models.CharField(max_length=32, blank=True)
+    audio_seconds = models.FloatField(null=True, blank=True)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["booking", "seq"]
+        constraints = [
+            # Replay (`after_seq`) reads a booking's messages in seq order through this index.
+            models.UniqueConstraint(fields=["booking", "seq"], name="message_booking_seq_unique"),
+            models.UniqueConstraint(fields=["booking", "uid"], name="message_booking_uid_unique"),
+        ]
+
+    def __str__(self):
+        return f"message {self.seq} of booking {self.booking_id}"

@@ -6,6 +6,8 @@ import datetime as dt
 from collections import Counter, defaultdict
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -88,3 +90,22 @@ def counselor_ids_with_free_slots(*, profiles: QuerySet[CounselorProfile], start
     duration = dt.timedelta(minutes=duration_minutes)
     days = counselor_days(profiles=candidates, start=start, end=end)
     return [pk for pk, day in days.items() if day.free_slots(start, end, duration, limit=1)]
+
+
+def booking_get_for_room(*, user, booking_id: int, now: dt.datetime | None = None) -> Booking:
+    """The booking whose live room `user` may enter now: one of its two participants, the
+    booking confirmed, from a few minutes before the start until the end. Otherwise
+    PermissionDenied with the reason (for the log; the socket only hears 4403)."""
+    now = now or timezone.now()
+    try:
+        booking = booking_get_for_participant(user=user, booking_id=booking_id)
+    except Booking.DoesNotExist:
+        raise PermissionDenied("not a participant") from None
+    opens = booking.start - dt.timedelta(minutes=settings.SESSION_ROOM_OPENS_MINUTES)
+    if booking.status != Booking.Status.CONFIRMED or booking.ended_at:
+        raise PermissionDenied(f"booking is {booking.status}")
+    if now < opens:
+        raise PermissionDenied("room not open yet")
+    if now >= booking.end:
+        raise PermissionDenied("session is over")
+    return booking

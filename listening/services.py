@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from config.exceptions import Conflict
-from counselors.models import CounselorProfile
+from counselors.models import CounselorProfile, SessionMode
 from counselors.services import price_for
 from listening.availability import contains, is_quarter_hour
-from listening.models import Booking
+from listening.encryption import decrypt, decrypt_text, encrypt, encrypt_text
+from listening.models import Booking, SessionMessage
+from listening.realtime import room_send
 from listening.selectors import booking_get_for_participant, counselor_days
+from listening.voice import voice_note_inspect
 
 DURATIONS = (15, 30)
 NO_SHOW_GRACE = dt.timedelta(minutes=10)
+# Clock tasks may run a moment early (eta precision); a claim accepts that much.
+CLOCK_SLACK = dt.timedelta(seconds=2)
 
 
 def _overlap_conflict(exc: IntegrityError) -> Conflict | None:
@@ -131,21 +140,190 @@ def booking_mark_no_show(*, booking_id: int, party: str) -> Booking:
     return booking
 
 
-def bookings_complete_past(*, older_than: dt.timedelta = dt.timedelta(minutes=15)) -> int:
-    """Complete confirmed bookings that ended more than `older_than` ago; a safety net
-    behind the session clock. Each booking is claimed with skip_locked so two sweeps
-    never fight over one."""
-    done = 0
-    cutoff = timezone.now() - older_than
+# --- The live session and async messages ---------------------------------------------------
+
+
+def _room_window(booking: Booking) -> tuple[dt.datetime, dt.datetime]:
+    return booking.start - dt.timedelta(minutes=settings.SESSION_ROOM_OPENS_MINUTES), booking.end
+
+
+def _async_window(booking: Booking) -> tuple[dt.datetime, dt.datetime]:
+    """Async messages: an async-mode booking from the moment it is made, any other booking
+    from 24 hours before its session; every booking until 24 hours after its end."""
+    margin = dt.timedelta(hours=settings.ASYNC_MESSAGE_HOURS)
+    opens = booking.created_at if booking.mode == SessionMode.ASYNC else booking.start - margin
+    return min(opens, booking.start - margin), booking.end + margin
+
+
+def room_join(*, booking_id: int, user: User) -> None:
+    """Note the first time each participant enters the room (for the no-show check)."""
+    booking = Booking.objects.only("client_id", "counselor_id").get(pk=booking_id)
+    field = "client_joined_at" if booking.role_of(user) == Booking.Party.CLIENT else "counselor_joined_at"
+    Booking.objects.filter(pk=booking_id, **{f"{field}__isnull": True}).update(**{field: timezone.now()})
+
+
+def message_frame(message: SessionMessage, *, text: str | None = None) -> dict:
+    """The `chat.message` frame for a stored message (decrypting unless `text` is given)."""
+    if text is None:
+        text = decrypt_text(message.ciphertext) if message.ciphertext else ""
+    frame = {"type": "chat.message", "id": str(message.uid), "seq": message.seq, "sender": message.sender_id,
+             "kind": message.kind, "text": text, "sent_at": message.sent_at.isoformat()}
+    if message.kind == SessionMessage.Kind.VOICE:
+        frame["audio_url"] = f"/api/v1/bookings/{message.booking_id}/messages/{message.seq}/audio/"
+        frame["audio_seconds"] = message.audio_seconds
+    return frame
+
+
+@transaction.atomic
+def message_post(*, booking_id: int, sender: User, uid: uuid.UUID, text: str = "", live: bool,
+                 audio=None) -> tuple[SessionMessage, bool]:
+    """Store a chat line (live, from the room) or an async text or voice note; returns
+    (message, created). Resending a uid returns the stored message, created=False, and
+    stores nothing. The message is pushed to the room after commit."""
+    booking = Booking.objects.select_for_update().get(pk=booking_id)
+    if not booking.is_participant(sender):
+        raise Booking.DoesNotExist
+    existing = SessionMessage.objects.filter(booking=booking, uid=uid).first()
+    if existing is not None:
+        if existing.sender_id != sender.id:
+            raise Conflict(_("This message id is already in use."), code="duplicate_id")
+        return existing, False
+    now = timezone.now()
+    opens, closes = _room_window(booking) if live else _async_window(booking)
+    open_statuses = [Booking.Status.CONFIRMED] if live else [Booking.Status.CONFIRMED, Booking.Status.COMPLETED,
+                                                             Booking.Status.NO_SHOW]
+    if booking.status not in open_statuses or not opens <= now < closes or (live and booking.ended_at):
+        raise Conflict(_("Messages cannot be sent to this session now."), code="session_closed")
+    text = text.strip()
+    if audio is None and not text:
+        raise ValidationError({"text": [_("Write something first.")]})
+    if len(text) > settings.CHAT_MAX_CHARS:
+        raise ValidationError({"text": [_("A message is at most %(n)s characters.") % {"n": settings.CHAT_MAX_CHARS}]})
+    note = voice_note_inspect(audio) if audio is not None else None
+    booking.message_seq += 1
+    booking.save(update_fields=["message_seq"])
+    message = SessionMessage(booking=booking, seq=booking.message_seq, uid=uid, sender=sender, sent_at=now,
+                             ciphertext=encrypt_text(text) if text else b"")
+    if note is not None:
+        message.kind = SessionMessage.Kind.VOICE
+        message.audio_content_type, message.audio_seconds = note.content_type, note.seconds
+        message.audio.save("voice-note", ContentFile(encrypt(audio.read())), save=False)
+    message.save()
+    frame = message_frame(message, text=text)
+    transaction.on_commit(lambda: room_send(booking.pk, frame))
+    return message, True
+
+
+def message_audio_read(*, message: SessionMessage) -> bytes:
+    with message.audio.open("rb") as f:
+        return decrypt(f.read())
+
+
+def messages_after(*, booking_id: int, after_seq: int, limit: int = 500) -> list[dict]:
+    """Frames of a booking's messages with seq > after_seq, in order (for replay)."""
+    messages = SessionMessage.objects.filter(booking_id=booking_id, seq__gt=after_seq).order_by("seq")[:limit]
+    return [message_frame(m) for m in messages]
+
+
+# --- The session clock -----------------------------------------------------------------------
+
+
+def session_warn(*, booking_id: int) -> bool:
+    """Send `session.warning` once, in the last two minutes of a confirmed session."""
+    now = timezone.now()
+    warning = dt.timedelta(seconds=settings.SESSION_WARNING_SECONDS)
+    booking = Booking.objects.only("end").get(pk=booking_id)
+    if not booking.end - warning - CLOCK_SLACK <= now < booking.end:
+        return False
+    claimed = Booking.objects.filter(pk=booking_id, status=Booking.Status.CONFIRMED,
+                                     warning_sent_at__isnull=True).update(warning_sent_at=now)
+    if claimed:
+        remaining = max(0, round((booking.end - now).total_seconds()))
+        room_send(booking_id, {"type": "session.warning", "remaining_seconds": remaining,
+                               "end": booking.end.isoformat()})
+    return bool(claimed)
+
+
+@transaction.atomic
+def session_end(*, booking_id: int) -> bool:
+    """At the end: complete the booking, close the room to chat, tell both sides (once)."""
+    now = timezone.now()
+    booking = Booking.objects.select_for_update().get(pk=booking_id)
+    if booking.ended_at or now < booking.end - CLOCK_SLACK or booking.status == Booking.Status.CANCELLED:
+        return False
+    booking.ended_at = now
+    fields = ["ended_at"]
+    if booking.status == Booking.Status.CONFIRMED:
+        booking.status, booking.completed_at = Booking.Status.COMPLETED, now
+        fields += ["status", "completed_at"]
+    booking.save(update_fields=fields)
+    transaction.on_commit(lambda: room_send(booking_id, {"type": "session.ended", "status": booking.status}))
+    return True
+
+
+@transaction.atomic
+def session_no_show_check(*, booking_id: int) -> str:
+    """Ten minutes after the start: whoever never joined is recorded as a no-show, and both
+    sides are told. Returns the party ("client", "counselor", "both") or "" if all came."""
+    now = timezone.now()
+    booking = Booking.objects.select_for_update().get(pk=booking_id)
+    if booking.no_show_checked_at or now < booking.start + NO_SHOW_GRACE - CLOCK_SLACK:
+        return ""
+    booking.no_show_checked_at = now
+    fields = ["no_show_checked_at"]
+    absent = [p for p, joined in ((Booking.Party.CLIENT, booking.client_joined_at),
+                                  (Booking.Party.COUNSELOR, booking.counselor_joined_at)) if joined is None]
+    party = ""
+    if booking.status == Booking.Status.CONFIRMED and absent:
+        party = absent[0] if len(absent) == 1 else Booking.Party.BOTH
+        booking.status, booking.no_show_party = Booking.Status.NO_SHOW, party
+        fields += ["status", "no_show_party"]
+    booking.save(update_fields=fields)
+    if party:
+        from listening.tasks import booking_no_show_notify
+
+        transaction.on_commit(lambda: room_send(booking_id, {"type": "session.no_show", "party": party}))
+        booking_no_show_notify.delay_on_commit(booking_id)
+    return party
+
+
+def session_clock_due(*, now: dt.datetime, lookahead: dt.timedelta) -> list[tuple[str, int, dt.datetime]]:
+    """Clock events falling due before now + lookahead: (event, booking_id, when). Overdue
+    ones are included, so an event whose task was lost is found again on the next tick."""
+    horizon = now + lookahead
+    warning = dt.timedelta(seconds=settings.SESSION_WARNING_SECONDS)
+    due: list[tuple[str, int, dt.datetime]] = []
+    confirmed = Booking.objects.filter(status=Booking.Status.CONFIRMED)
+    for pk, end in confirmed.filter(warning_sent_at__isnull=True, end__gt=now,
+                                    end__lte=horizon + warning).values_list("pk", "end"):
+        due.append(("warn", pk, end - warning))
+    for pk, end in (Booking.objects.filter(status__in=[Booking.Status.CONFIRMED, Booking.Status.NO_SHOW],
+                                           ended_at__isnull=True, end__lte=horizon)
+                    .values_list("pk", "end")):
+        due.append(("end", pk, end))
+    for pk, start in confirmed.filter(no_show_checked_at__isnull=True,
+                                      start__lte=horizon - NO_SHOW_GRACE).values_list("pk", "start"):
+        due.append(("no_show", pk, start + NO_SHOW_GRACE))
+    return due
+
+
+# --- Retention ----------------------------------------------------------------------------------
+
+
+def session_content_purge(*, now: dt.datetime | None = None, batch: int = 50) -> int:
+    """Delete the messages and voice notes of sessions that ended more than RETENTION_DAYS
+    ago, except bookings under an ethics hold. Returns how many bookings were purged."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.RETENTION_DAYS)
+    purged = 0
     while True:
         with transaction.atomic():
-            batch = list(Booking.objects.select_for_update(skip_locked=True)
-                         .filter(status=Booking.Status.CONFIRMED, end__lt=cutoff)[:100])
-            if not batch:
-                return done
-            now = timezone.now()
-            for booking in batch:
-                booking.status = Booking.Status.COMPLETED
-                booking.completed_at = now
-            Booking.objects.bulk_update(batch, ["status", "completed_at"])
-            done += len(batch)
+            bookings = list(Booking.objects.select_for_update(skip_locked=True)
+                            .filter(end__lt=cutoff, ethics_hold=False, content_purged_at__isnull=True)
+                            .order_by("end")[:batch])
+            if not bookings:
+                return purged
+            files = [m.audio.name for m in SessionMessage.objects.filter(booking__in=bookings).exclude(audio="")]
+            SessionMessage.objects.filter(booking__in=bookings).delete()
+            Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(content_purged_at=timezone.now())
+            transaction.on_commit(lambda files=files: [default_storage.delete(name) for name in files])
+            purged += len(bookings)

@@ -1,3 +1,6 @@
+"""Celery tasks: thin and idempotent; each takes ids and calls a service."""
+
+import datetime as dt
 from zoneinfo import ZoneInfo
 
 from celery import shared_task
@@ -7,6 +10,12 @@ from django.utils.translation import gettext as _
 
 from listening import services
 from listening.models import Booking
+
+CLOCK_LOOKAHEAD = dt.timedelta(seconds=30)
+
+
+def _local(booking: Booking, user) -> str:
+    return booking.start.astimezone(ZoneInfo(user.timezone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 @shared_task
@@ -20,12 +29,11 @@ def booking_cancelled_notify(booking_id: int) -> None:
         return
     recipient = booking.client if booking.cancelled_by_id == booking.counselor_id else booking.counselor.user
     if recipient.email:
-        when = booking.start.astimezone(ZoneInfo(recipient.timezone))
         with translation.override(recipient.language):
             send_mail(
                 subject=_("Your Pianke session was cancelled"),
                 message=_("Your %(minutes)s-minute session on %(when)s was cancelled. Reason: %(reason)s")
-                % {"minutes": booking.duration_minutes, "when": when.strftime("%Y-%m-%d %H:%M %Z"),
+                % {"minutes": booking.duration_minutes, "when": _local(booking, recipient),
                    "reason": booking.cancel_reason or "-"},
                 from_email=None,
                 recipient_list=[recipient.email],
@@ -34,5 +42,56 @@ def booking_cancelled_notify(booking_id: int) -> None:
 
 
 @shared_task
-def bookings_complete_past() -> int:
-    return services.bookings_complete_past()
+def booking_no_show_notify(booking_id: int) -> None:
+    """Tell both participants that a session was recorded as a no-show (by e-mail)."""
+    booking = Booking.objects.select_related("client", "counselor__user").get(pk=booking_id)
+    if booking.status != Booking.Status.NO_SHOW:
+        return
+    for recipient in (booking.client, booking.counselor.user):
+        if not recipient.email:
+            continue
+        with translation.override(recipient.language):
+            who = {Booking.Party.CLIENT: _("the client"), Booking.Party.COUNSELOR: _("the counselor"),
+                   Booking.Party.BOTH: _("neither participant")}[booking.no_show_party]
+            send_mail(
+                subject=_("A Pianke session was missed"),
+                message=_("The session on %(when)s was recorded as a no-show: %(who)s did not join "
+                          "within 10 minutes.") % {"when": _local(booking, recipient), "who": who},
+                from_email=None,
+                recipient_list=[recipient.email],
+            )
+
+
+@shared_task
+def session_warn(booking_id: int) -> bool:
+    return services.session_warn(booking_id=booking_id)
+
+
+@shared_task
+def session_end(booking_id: int) -> bool:
+    return services.session_end(booking_id=booking_id)
+
+
+@shared_task
+def session_no_show_check(booking_id: int) -> str:
+    return services.session_no_show_check(booking_id=booking_id)
+
+
+CLOCK_TASKS = {"warn": session_warn, "end": session_end, "no_show": session_no_show_check}
+
+
+@shared_task
+def session_clock_tick() -> int:
+    """Beat, every 15 s: schedule the clock events due within the lookahead at their exact
+    time, and run overdue ones now. The tasks claim their event in the database, so the
+    copies a tick after a tick dispatches are harmless."""
+    now = timezone.now()
+    due = services.session_clock_due(now=now, lookahead=CLOCK_LOOKAHEAD)
+    for event, booking_id, when in due:
+        CLOCK_TASKS[event].apply_async(args=[booking_id], eta=max(when, now))
+    return len(due)
+
+
+@shared_task
+def session_content_purge() -> int:
+    return services.session_content_purge()

@@ -111,10 +111,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
-    "bookings-complete-past": {
-        "task": "listening.tasks.bookings_complete_past",
-        "schedule": 300.0,
-    },
+    # The session clock: dispatches warnings, ends and no-show checks falling due soon
+    # (as eta tasks) and runs any that are overdue, so a lost task only delays an event.
+    "session-clock-tick": {"task": "listening.tasks.session_clock_tick", "schedule": 15.0},
+    "session-content-purge": {"task": "listening.tasks.session_content_purge", "schedule": 3600.0},
 }
 
 # --- Auth ---------------------------------------------------------------------
@@ -182,9 +182,25 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Product settings -------------------------------------------------------------
-PIANKE_DEFAULT_MIN_NOTICE_MINUTES = 10
-PIANKE_DEFAULT_DAILY_CAP = 8
 PIANKE_MAX_SLOT_RANGE_DAYS = 31
+
+# Session content (chat text, voice notes) is encrypted at rest with MultiFernet: the first
+# key encrypts, every key decrypts, so a new key goes first and old ones stay until
+# `manage.py reencrypt_session_content` has run. Comma-separated urlsafe base64 Fernet keys.
+ENCRYPTION_KEYS = env.list("ENCRYPTION_KEYS")
+RETENTION_DAYS = env.int("RETENTION_DAYS", default=90)
+# The session room opens this long before the start.
+SESSION_ROOM_OPENS_MINUTES = 5
+SESSION_WARNING_SECONDS = 120
+# Async messages are allowed this long before and after a session (any mode).
+ASYNC_MESSAGE_HOURS = 24
+CHAT_MAX_CHARS = 4000
+CHAT_RATE_PER_SECOND = 10
+VOICE_NOTE_MAX_BYTES = 5 * 1024 * 1024
+VOICE_NOTE_MAX_SECONDS = 180
+# STUN/TURN servers handed to participants for WebRTC; media stays peer-to-peer.
+# JSON list of RTCIceServer dicts, e.g. [{"urls": "turn:turn.example:3478", "username": "u", "credential": "p"}]
+ICE_SERVERS = env.json("ICE_SERVERS", default=[{"urls": ["stun:stun.l.google.com:19302"]}])
 
 LOGGING = {
     "version": 1,

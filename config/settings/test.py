@@ -3,6 +3,7 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-key")
+os.environ.setdefault("ENCRYPTION_KEYS", "q1_4GAczdPVM1IvGj6gFtWRdklcqRN-IR6si_4GygfI=")  # tests only
 os.environ.setdefault("DEBUG", "false")
 
 from .base import *  # noqa: E402,F403

@@ -1,0 +1,188 @@
+"""The session room, `/ws/sessions/{booking_id}/`: chat, presence, WebRTC signalling and
+the clock's frames. Thin: who may enter is a selector, every write is a service."""
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from urllib.parse import parse_qs
+
+import redis.asyncio as aioredis
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+
+from config.exceptions import Conflict
+from config.realtime import user_group
+from listening import services
+from listening.realtime import room_group
+from listening.selectors import booking_get_for_room
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+SIGNALLING = {"webrtc.offer", "webrtc.answer", "webrtc.ice"}
+MAX_SIGNAL_BYTES = 64 * 1024
+
+
+class SessionConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        # Accept first: a refusal must reach the client as a close code (4401/4403), which a
+        # rejected handshake (HTTP 403) cannot carry.
+        await self.accept()
+        self.user = self.scope.get("user")
+        self.booking_id = int(self.scope["url_route"]["kwargs"]["booking_id"])
+        self.joined = False
+        if self.user is None or not self.user.is_authenticated:
+            logger.warning("session room %s refused: not authenticated (%s)", self.booking_id, self._peer())
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        try:
+            booking = await database_sync_to_async(booking_get_for_room)(user=self.user, booking_id=self.booking_id)
+        except PermissionDenied as exc:
+            logger.warning("session room %s refused for user %s: %s (%s)", self.booking_id, self.user.pk, exc,
+                           self._peer())
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.role = booking.role_of(self.user)
+        self.redis = aioredis.from_url(settings.REDIS_URL)
+        await self.channel_layer.group_add(room_group(self.booking_id), self.channel_name)
+        await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
+        self.joined = True
+        await database_sync_to_async(services.room_join)(booking_id=self.booking_id, user=self.user)
+        await self.send_json({
+            "type": "session.config",
+            "ice_servers": settings.ICE_SERVERS,
+            "role": self.role,
+            "booking": {"id": booking.pk, "start": booking.start.isoformat(), "end": booking.end.isoformat(),
+                        "duration_minutes": booking.duration_minutes, "mode": booking.mode},
+            "last_seq": booking.message_seq,
+        })
+        after_seq = self._after_seq()
+        if after_seq is not None:
+            for frame in await database_sync_to_async(services.messages_after)(booking_id=self.booking_id,
+                                                                               after_seq=after_seq):
+                await self.send_json(frame)
+        await self._to_room({"type": "presence", "user": self.user.pk, "role": self.role, "state": "joined"},
+                            exclude_self=True)
+
+    async def disconnect(self, code):
+        if not self.joined:
+            return
+        await self._to_room({"type": "presence", "user": self.user.pk, "role": self.role, "state": "left"},
+                            exclude_self=True)
+        await self.channel_layer.group_discard(room_group(self.booking_id), self.channel_name)
+        await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
+        await self.redis.aclose()
+
+    # --- from the participant -------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if not self.joined:
+            return
+        try:
+            content = json.loads(text_data if text_data is not None else bytes_data)
+        except (TypeError, ValueError):
+            await self._error("invalid_json", "Frames are JSON objects.")
+            return
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self._error("invalid_frame", "Frames are JSON objects with a type.")
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content, **kwargs):
+        kind = content["type"]
+        if kind == "chat.message":
+            await self._chat(content)
+        elif kind in SIGNALLING:
+            await self._signal(kind, content)
+        elif kind == "typing":
+            await self._to_room({"type": "presence", "user": self.user.pk, "role": self.role, "state": "typing"},
+                                exclude_self=True)
+        elif kind == "ping":
+            await self.send_json({"type": "pong"})
+        else:
+            await self._error("unknown_type", f"Unknown frame type {kind[:40]!r}.")
+
+    async def _chat(self, content):
+        text = content.get("text")
+        try:
+            uid = uuid.UUID(str(content.get("id")))
+        except ValueError:
+            await self._error("invalid_id", "chat.message needs an id (a UUID made by the sender).")
+            return
+        if not isinstance(text, str) or not text.strip():
+            await self._error("invalid_text", "chat.message needs some text.", id=str(uid))
+            return
+        if len(text) > settings.CHAT_MAX_CHARS:
+            await self._error("too_long", f"A message is at most {settings.CHAT_MAX_CHARS} characters.", id=str(uid))
+            return
+        await self._rate_limit()
+        try:
+            message, created = await database_sync_to_async(services.message_post)(
+                booking_id=self.booking_id, sender=self.user, uid=uid, text=text, live=True)
+        except Conflict as exc:
+            await self._error(exc.code, exc.message, id=str(uid))
+            return
+        except (ValidationError, ObjectDoesNotExist):
+            await self._error("invalid_text", "This message cannot be stored.", id=str(uid))
+            return
+        if not created:  # a resend: the stored message goes back to the sender only
+            await self.send_json(await database_sync_to_async(services.message_frame)(message))
+
+    async def _rate_limit(self):
+        """More than CHAT_RATE_PER_SECOND messages in a second are slowed, not dropped: the
+        sender is told and this socket waits for the next second (a Redis counter, so the
+        limit holds across server processes and tabs)."""
+        now = time.time()
+        key = f"{settings.CACHE_KEY_PREFIX}:chatrate:{self.booking_id}:{self.user.pk}:{int(now)}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            count, _ = await pipe.incr(key).expire(key, 2).execute()
+        if count > settings.CHAT_RATE_PER_SECOND:
+            wait = 1 - (now - int(now))
+            await self._error("rate_limited", "Too many messages; slowing down.", retry_after=round(wait, 3))
+            await asyncio.sleep(wait)
+
+    async def _signal(self, kind, content):
+        payload = content.get("payload")
+        if payload is None or len(json.dumps(payload)) > MAX_SIGNAL_BYTES:
+            await self._error("invalid_payload", f"{kind} needs a payload of at most 64 KiB.")
+            return
+        # Relayed to the other participant only; never stored.
+        await self._to_room({"type": kind, "payload": payload, "from": self.role}, exclude_self=True)
+
+    # --- to the participant ---------------------------------------------------------------
+
+    async def room_frame(self, event):
+        if event.get("exclude_user") == self.user.pk:
+            return
+        frame = event["frame"]
+        await self.send_json(frame)
+        if frame["type"] == "session.ended":
+            await self.close(code=1000)
+
+    async def account_closed(self, event):
+        await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    async def _to_room(self, frame, *, exclude_self=False):
+        await self.channel_layer.group_send(room_group(self.booking_id), {
+            "type": "room.frame", "frame": frame, "exclude_user": self.user.pk if exclude_self else None})
+
+    async def _error(self, code, detail, **extra):
+        await self.send_json({"type": "error", "code": code, "detail": detail, **extra})
+
+    def _after_seq(self):
+        values = parse_qs(self.scope.get("query_string", b"").decode()).get("after_seq")
+        try:
+            return max(0, int(values[0])) if values else None
+        except ValueError:
+            return 0
+
+    def _peer(self):
+        client = self.scope.get("client") or ("?", 0)
+        return f"{client[0]}"

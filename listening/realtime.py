@@ -1,0 +1,12 @@
+"""Events for the session room `/ws/sessions/{booking_id}/`."""
+
+from config.realtime import group_send
+
+
+def room_group(booking_id: int) -> str:
+    return f"session.{booking_id}"
+
+
+def room_send(booking_id: int, frame: dict, *, exclude_user: int | None = None) -> None:
+    """Send `frame` to every socket in the booking's room (but those of `exclude_user`)."""
+    group_send(room_group(booking_id), {"type": "room.frame", "frame": frame, "exclude_user": exclude_user})
