@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
+from config.realtime import group_send, user_group
 
 
 def _set_validated_password(user: User, password: str) -> None:
@@ -83,4 +84,16 @@ def staff_create(*, username: str, password: str, email: str = "", role: str = U
     user.save()
     if role == User.Role.STAFF:
         user.groups.add(staff_group_get())
+    return user
+
+
+@transaction.atomic
+def user_suspend(*, user_id: int) -> User:
+    """Suspend an account: it can no longer sign in, its API tokens are revoked and its open
+    WebSockets are closed (after commit) within moments."""
+    user = User.objects.select_for_update().get(pk=user_id)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    Token.objects.filter(user=user).delete()
+    transaction.on_commit(lambda: group_send(user_group(user_id), {"type": "account.closed"}))
     return user

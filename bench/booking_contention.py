@@ -26,6 +26,7 @@ server's, this process's, PostgreSQL's, the whole machine's) is read from /proc.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import random
 import threading
 import time
@@ -33,6 +34,7 @@ from collections import Counter
 
 import httpx
 import psycopg
+import psycopg.sql
 
 from bench.common import (DatabaseActivity, Server, conninfo_from_url, cpu_delta, cpu_snapshot, log, percentiles_ms,
                           rate, sql)
@@ -189,15 +191,41 @@ IN_WINDOW = """SELECT 1 FROM counselors_availabilitywindow
                 WHERE counselor_id = %s AND kind = 'one_off' AND start <= %s AND "end" >= %s LIMIT 1"""
 BUSY = """SELECT 1 FROM listening_booking
            WHERE counselor_id = %s AND status <> 'cancelled' AND start < %s AND "end" > %s LIMIT 1"""
-INSERT = """INSERT INTO listening_booking
-              (counselor_id, client_id, start, "end", duration_minutes, mode, topic, note, price, status,
-               created_at, cancel_reason, no_show_party, ethics_hold)
-            VALUES (%s, %s, %s, %s, 30, 'text', 'bench', '', %s, 'confirmed', now(), '', '', false)"""
+
+
+def insert_statement() -> psycopg.sql.Composed:
+    """INSERT INTO listening_booking with every NOT NULL column (Django sets column defaults in
+    Python, not in the database). Built from the model once, before the run, so a NOT NULL
+    field added by a later migration (e.g. message_seq) gets its model default here too."""
+    from psycopg import sql as q
+
+    from listening.models import Booking
+
+    given = {"counselor": q.Placeholder("counselor"), "client": q.Placeholder("client"),
+             "start": q.Placeholder("start"), "end": q.Placeholder("end"), "price": q.Placeholder("price"),
+             "duration_minutes": q.Literal(30), "mode": q.Literal("text"), "topic": q.Literal("bench"),
+             "status": q.Literal("confirmed"), "created_at": q.SQL("now()")}
+    columns, values = [], []
+    for field in Booking._meta.concrete_fields:
+        if field.primary_key or (field.null and field.name not in given):
+            continue
+        if field.name in given:
+            value = given[field.name]
+        else:
+            default = field.get_default()  # the field's default, or "" for a blank string field
+            if default is None:
+                raise RuntimeError(f"listening_booking.{field.column} is NOT NULL without a default")
+            value = q.Literal(default.value if isinstance(default, enum.Enum) else default)
+        columns.append(q.Identifier(field.column))
+        values.append(value)
+    return q.SQL("INSERT INTO listening_booking ({}) VALUES ({})").format(q.SQL(", ").join(columns),
+                                                                       q.SQL(", ").join(values))
 
 
 def run_raw(database_url: str, slots, tokens) -> dict:
     reset_bookings()
     conninfo = conninfo_from_url(database_url)
+    insert = insert_statement()
 
     def work(i, barrier, out):
         rng = random.Random(1000 + i)
@@ -216,7 +244,8 @@ def run_raw(database_url: str, slots, tokens) -> dict:
                         if conn.execute(IN_WINDOW, [counselor_id, start, end]).fetchone() is None:
                             status, code = 400, "outside_window"
                         elif conn.execute(BUSY, [counselor_id, end, start]).fetchone() is None:
-                            conn.execute(INSERT, [counselor_id, client_id, start, end, price])
+                            conn.execute(insert, {"counselor": counselor_id, "client": client_id,
+                                                  "start": start, "end": end, "price": price})
                             status, code = 201, None
                 except psycopg.errors.ExclusionViolation as exc:
                     status, code = 409, exc.diag.constraint_name

@@ -41,13 +41,13 @@ GOAL_P95_MS = 50
 
 
 def clear() -> None:
-    """Remove what booking_contention left, so the directory holds exactly the 2,000 seeded here."""
-    sql("DELETE FROM listening_booking")
-    sql("DELETE FROM authtoken_token")
-    sql("DELETE FROM counselors_availabilitywindow")
-    sql("DELETE FROM counselors_counselorprofile_specialties")
-    sql("DELETE FROM counselors_counselorprofile")
-    sql("DELETE FROM accounts_user")
+    """Remove what booking_contention left, so the directory holds exactly the 2,000 seeded here.
+    (The ORM follows the cascades: profiles, windows, tokens.)"""
+    from accounts.models import User
+    from listening.models import Booking
+
+    Booking.objects.all().delete()
+    User.objects.all().delete()
 
 
 def seed(rng: random.Random) -> tuple[list[int], list[str]]:

@@ -30,3 +30,29 @@ class BookingSerializer(serializers.ModelSerializer):
 
 class CancelInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class MessageInputSerializer(serializers.Serializer):
+    """JSON `{text}` or multipart with `audio` (a voice note); `id` is the sender's own UUID
+    for the message, so a retried upload is not stored twice (made up here if absent)."""
+
+    id = serializers.UUIDField(required=False)
+    text = serializers.CharField(required=False, allow_blank=True, max_length=4000, trim_whitespace=True,
+                                 default="")
+    audio = serializers.FileField(required=False, allow_empty_file=False)
+
+    def validate(self, attrs):
+        if not attrs.get("text") and not attrs.get("audio"):
+            raise serializers.ValidationError({"text": ["Send text or an audio voice note."]})
+        return attrs
+
+
+class MessageSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    seq = serializers.IntegerField()
+    sender = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["text", "voice"])
+    text = serializers.CharField(allow_blank=True)
+    sent_at = serializers.DateTimeField()
+    audio_url = serializers.CharField(required=False)
+    audio_seconds = serializers.FloatField(required=False)

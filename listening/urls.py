@@ -7,4 +7,6 @@ urlpatterns = [
     path("bookings/<int:pk>/", views.BookingDetailView.as_view(), name="booking-detail"),
     path("bookings/<int:pk>/cancel/", views.BookingCancelView.as_view(), name="booking-cancel"),
     path("bookings/<int:pk>/calendar.ics", views.BookingCalendarView.as_view(), name="booking-calendar"),
+    path("bookings/<int:pk>/messages/", views.MessageListView.as_view(), name="booking-messages"),
+    path("bookings/<int:pk>/messages/<int:seq>/audio/", views.MessageAudioView.as_view(), name="message-audio"),
 ]

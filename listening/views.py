@@ -1,3 +1,5 @@
+import uuid
+
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -10,9 +12,9 @@ from accounts.permissions import IsClient
 from listening import serializers
 from listening.calendar import booking_icalendar
 from listening.filters import BookingFilter
-from listening.models import Booking
+from listening.models import Booking, SessionMessage
 from listening.selectors import booking_get_for_participant, booking_list_for_user
-from listening.services import booking_cancel, booking_create
+from listening.services import booking_cancel, booking_create, message_audio_read, message_frame, message_post
 
 
 class BookingListView(generics.ListAPIView):
@@ -64,4 +66,47 @@ class BookingCalendarView(APIView):
         response = HttpResponse(booking_icalendar(booking=booking, viewer=request.user),
                                 content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="pianke-session-{booking.pk}.ics"'
+        return response
+
+
+class MessageListView(generics.GenericAPIView):
+    """A booking's messages, oldest first (live chat and async); POST sends an async text or
+    voice note (webm/ogg/mp4/mpeg audio, at most 5 MB and 3 minutes)."""
+
+    serializer_class = serializers.MessageSerializer
+    filterset_class = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return SessionMessage.objects.none()
+        booking = booking_get_for_participant(user=self.request.user, booking_id=self.kwargs["pk"])
+        return SessionMessage.objects.filter(booking=booking).order_by("seq")
+
+    @extend_schema(responses=serializers.MessageSerializer(many=True))
+    def get(self, request, pk: int):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([message_frame(m) for m in page])
+
+    @extend_schema(request={"application/json": serializers.MessageInputSerializer,
+                            "multipart/form-data": serializers.MessageInputSerializer},
+                   responses={201: serializers.MessageSerializer, 200: serializers.MessageSerializer})
+    def post(self, request, pk: int):
+        booking_get_for_participant(user=request.user, booking_id=pk)  # 404 unless theirs
+        data = serializers.MessageInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message, created = message_post(booking_id=pk, sender=request.user, uid=data.validated_data.get("id") or
+                                        uuid.uuid4(), text=data.validated_data["text"],
+                                        audio=data.validated_data.get("audio"), live=False)
+        return Response(message_frame(message), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class MessageAudioView(APIView):
+    """A voice note's audio, decrypted for one of the booking's two participants."""
+
+    @extend_schema(responses={(200, "audio/*"): OpenApiTypes.BINARY})
+    def get(self, request, pk: int, seq: int):
+        booking = booking_get_for_participant(user=request.user, booking_id=pk)
+        message = SessionMessage.objects.get(booking=booking, seq=seq, kind=SessionMessage.Kind.VOICE)
+        response = HttpResponse(message_audio_read(message=message), content_type=message.audio_content_type)
+        response["Cache-Control"] = "private, no-store"
         return response

@@ -87,11 +87,9 @@ def database_url_for_tests() -> str:
     return f"postgres://{auth}@{s['HOST'] or 'localhost'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-@pytest.fixture(scope="session")
-def asgi_server(django_db_setup, django_db_blocker):
-    """The production ASGI server (uvicorn) running config.asgi:application against the
-    test database, in its own process. Tests using it need `transaction=True` so that
-    what they write is committed and visible to the server."""
+def start_server(kind: str, database_url: str, extra_env: dict | None = None):
+    """Start config.asgi:application under uvicorn or daphne on a free loopback port, in its
+    own process, against `database_url`; returns (process, base_url) once it answers."""
     import os
     import socket
     import subprocess
@@ -101,34 +99,64 @@ def asgi_server(django_db_setup, django_db_blocker):
 
     import httpx
 
-    with django_db_blocker.unblock():
-        database_url = database_url_for_tests()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
-    uvicorn = Path(sys.executable).parent / "uvicorn"
-    proc = subprocess.Popen([str(uvicorn), "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-                             "--lifespan", "off", "--no-access-log", "--backlog", "2048"],
-                            env=env, cwd=Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings.test",
+           **(extra_env or {})}
+    bin_dir = Path(sys.executable).parent
+    if kind == "uvicorn":
+        cmd = [str(bin_dir / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+               "--lifespan", "off", "--no-access-log", "--backlog", "2048"]
+    else:
+        cmd = [str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
+    proc = subprocess.Popen(cmd, env=env, cwd=Path(__file__).resolve().parent.parent,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
         try:
             if httpx.get(f"{base}/healthz/", timeout=1).status_code == 200:
-                break
+                return proc, base
         except httpx.TransportError:
             pass
         if time.monotonic() > deadline or proc.poll() is not None:
             proc.kill()
-            raise RuntimeError("uvicorn did not start")
+            raise RuntimeError(f"{kind} did not start")
         time.sleep(0.1)
-    yield base
+
+
+def stop_server(proc) -> None:
+    import subprocess
+
     proc.terminate()
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup, django_db_blocker):
+    """The production ASGI server (uvicorn) running config.asgi:application against the
+    test database, in its own process. Tests using it need `transaction=True` so that
+    what they write is committed and visible to the server."""
+    with django_db_blocker.unblock():
+        database_url = database_url_for_tests()
+    proc, base = start_server("uvicorn", database_url)
+    yield base
+    stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def daphne_server(django_db_setup, django_db_blocker):
+    """config.asgi:application under daphne (what Channels' live-server tests use), its
+    own process, on the test database and the real Redis channel layer. Base http URL."""
+    with django_db_blocker.unblock():
+        database_url = database_url_for_tests()
+    proc, base = start_server("daphne", database_url)
+    yield base
+    stop_server(proc)
 
 
 @pytest.fixture

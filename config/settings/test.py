@@ -13,6 +13,7 @@ from .base import REST_FRAMEWORK, env  # noqa: E402
 CACHE_KEY_PREFIX = f"pianke-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 CACHES["default"]["KEY_PREFIX"] = CACHE_KEY_PREFIX  # noqa: F405
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{CACHE_KEY_PREFIX}:asgi"  # noqa: F405
+MEDIA_ROOT = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"{CACHE_KEY_PREFIX}-media")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {  # noqa: F405

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from config.exceptions import Conflict
 from listening.models import Booking
-from listening.services import booking_complete, booking_mark_no_show, bookings_complete_past
+from listening.services import booking_complete, booking_mark_no_show
 from tests.factories import BookingFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,15 +52,6 @@ def test_completed_booking_cannot_become_no_show():
     booking = past_booking(40, status=Booking.Status.COMPLETED)
     with pytest.raises(Conflict):
         booking_mark_no_show(booking_id=booking.pk, party="client")
-
-
-def test_sweep_completes_only_confirmed_sessions_long_over():
-    over = past_booking(60)
-    running = past_booking(20)
-    cancelled = past_booking(90, status=Booking.Status.CANCELLED)
-    assert bookings_complete_past() == 1
-    statuses = dict(Booking.objects.values_list("pk", "status"))
-    assert statuses == {over.pk: "completed", running.pk: "confirmed", cancelled.pk: "cancelled"}
 
 
 def test_no_show_still_holds_the_counselors_time():
