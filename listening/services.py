@@ -19,7 +19,7 @@ from config.exceptions import Conflict
 from counselors.models import CounselorProfile, SessionMode
 from counselors.services import price_for
 from listening.availability import contains, is_quarter_hour
-from listening.encryption import decrypt, decrypt_text, encrypt, encrypt_text
+from listening.encryption import decrypt, decrypt_text, encrypt, encrypt_text, rotate
 from listening.models import Booking, SessionMessage
 from listening.realtime import room_send
 from listening.selectors import booking_get_for_participant, counselor_days
@@ -327,3 +327,29 @@ def session_content_purge(*, now: dt.datetime | None = None, batch: int = 50) ->
             Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(content_purged_at=timezone.now())
             transaction.on_commit(lambda files=files: [default_storage.delete(name) for name in files])
             purged += len(bookings)
+
+
+def session_content_reencrypt(*, batch: int = 200) -> tuple[int, int]:
+    """Re-encrypt all stored messages and voice notes under the newest key. Safe to run
+    while the service is up (each batch is one transaction over locked rows) and to re-run."""
+    messages = files = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            rows = list(SessionMessage.objects.select_for_update().filter(pk__gt=last_pk).order_by("pk")[:batch])
+            if not rows:
+                return messages, files
+            for message in rows:
+                if message.ciphertext:
+                    message.ciphertext = rotate(message.ciphertext)
+                    messages += 1
+                if message.audio:
+                    old_name = message.audio.name
+                    with message.audio.open("rb") as f:
+                        token = f.read()
+                    # A new file first; the old one goes only once the row points at the new.
+                    message.audio.save("voice-note", ContentFile(rotate(token)), save=False)
+                    transaction.on_commit(lambda name=old_name: default_storage.delete(name))
+                    files += 1
+            SessionMessage.objects.bulk_update(rows, ["ciphertext", "audio"])
+            last_pk = rows[-1].pk

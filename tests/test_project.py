@@ -38,8 +38,10 @@ def test_swagger_ui_is_served_without_a_cdn(anon):
 
 
 def test_production_settings_pass_check_deploy():
+    from cryptography.fernet import Fernet
+
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": "x" * 64 + "-prod",
-           "ALLOWED_HOSTS": "pianke.example"}
+           "ALLOWED_HOSTS": "pianke.example", "ENCRYPTION_KEYS": Fernet.generate_key().decode()}
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -68,3 +70,12 @@ def test_api_errors_are_translated_for_chinese_clients(counselor, client_user):
     assert response.status_code == 400
     message = response.json()["start"][0]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in message), message
+
+
+def test_check_deploy_refuses_the_published_development_encryption_key():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": "x" * 64 + "-prod",
+           "ALLOWED_HOSTS": "pianke.example", "ENCRYPTION_KEYS": "KGmkKos2RO2XvZ-rGU5H-hDBt883zd9GmQIwbE_i78Q="}
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "listening.E003" in result.stderr

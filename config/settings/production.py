@@ -18,3 +18,20 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.org:587 (sets EMAIL_BACKEND, EMAIL_HOST, ...).
 vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
+
+# Voice notes and other uploads: S3 (or any S3-compatible store) when a bucket is configured.
+if env("AWS_STORAGE_BUCKET_NAME", default=""):
+    STORAGES = {  # noqa: F405
+        **STORAGES,  # noqa: F405
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+                "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=None),
+                "region_name": env("AWS_S3_REGION_NAME", default=None),
+                "default_acl": "private",
+                "querystring_auth": True,
+                "file_overwrite": False,
+            },
+        },
+    }
