@@ -2,6 +2,7 @@
 
 Needs DATABASE_URL (any database on the server to use; the benchmarks create their own
 `pianke_bench` there) and REDIS_URL, as `make bench` provides. See bench/__init__.py.
+Exits 1 if any double booking was found.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ def main() -> int:
         if os.environ.get("BENCH_KEEP_DB") != "1":
             drop_bench_database(url)
     print(json.dumps(result, indent=2, default=str))
+    if result["booking_contention"]["double_bookings_total"]:
+        log("DOUBLE BOOKINGS FOUND")
+        return 1
     return 0
 
 

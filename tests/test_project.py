@@ -79,3 +79,13 @@ def test_check_deploy_refuses_the_published_development_encryption_key():
                             capture_output=True, text=True)
     assert result.returncode != 0
     assert "listening.E003" in result.stderr
+
+
+def test_docker_compose_file_has_the_whole_topology():
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert {"postgres", "redis", "web", "worker", "beat", "coturn"} <= set(compose["services"])
+    web_env = compose["services"]["web"]["environment"]
+    for variable in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ENCRYPTION_KEYS", "ICE_SERVERS"):
+        assert variable in web_env
