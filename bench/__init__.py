@@ -8,10 +8,11 @@ The app servers are started as subprocesses on 127.0.0.1 with ``DEBUG=false``.
 ``booking_contention`` (bench/booking_contention.py)
     200 free 30-minute slots (20 counselors x 10) and 32 clients who each try to book
     every slot, in their own random order, all at once, through POST /api/v1/bookings/
-    on uvicorn and on daphne (and, as a comparison, uvicorn with 2 workers). Measures throughput (requests/s, bookings/s), latency
-    percentiles and the outcome mix, and checks by SQL that no counselor was booked
-    twice. Baseline: the same check-and-insert transaction in raw SQL from 32 psycopg
-    threads, i.e. what the database alone can do.
+    on uvicorn and on daphne (and, as a comparison, uvicorn with 2 workers). Measures
+    throughput (requests/s, bookings/s), latency percentiles, the outcome mix, CPU and
+    database connections in use, and checks by SQL that no counselor was booked twice.
+    Baseline: the same check-and-insert transaction in raw SQL from 32 psycopg threads,
+    i.e. what the database alone can do.
 
 ``slot_search`` (bench/slot_search.py)
     2,000 verified counselors with weekly windows in five time zones and a few existing
