@@ -17,6 +17,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from config.exceptions import Conflict
 from config.realtime import user_group
 from listening import services
+from listening.ice import ice_servers_for
 from listening.realtime import room_group
 from listening.selectors import booking_get_for_room
 
@@ -26,6 +27,17 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 SIGNALLING = {"webrtc.offer", "webrtc.answer", "webrtc.ice"}
 MAX_SIGNAL_BYTES = 64 * 1024
+CALL_MODES = {"voice", "video"}
+
+
+def _valid_signal(kind: str, payload) -> bool:
+    """The shape of RTCSessionDescriptionInit / RTCIceCandidateInit; contents are the browsers' business."""
+    if not isinstance(payload, dict):
+        return False
+    if kind == "webrtc.ice":
+        return isinstance(payload.get("candidate"), str)
+    expected = "offer" if kind == "webrtc.offer" else "answer"
+    return payload.get("type") == expected and isinstance(payload.get("sdp"), str)
 
 
 class SessionConsumer(AsyncJsonWebsocketConsumer):
@@ -48,6 +60,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.role = booking.role_of(self.user)
+        self.mode = booking.mode
         self.redis = aioredis.from_url(settings.REDIS_URL)
         await self.channel_layer.group_add(room_group(self.booking_id), self.channel_name)
         await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
@@ -55,7 +68,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         await database_sync_to_async(services.room_join)(booking_id=self.booking_id, user=self.user)
         await self.send_json({
             "type": "session.config",
-            "ice_servers": settings.ICE_SERVERS,
+            "ice_servers": ice_servers_for(user_id=self.user.pk, session_end=booking.end),
             "role": self.role,
             "booking": {"id": booking.pk, "start": booking.start.isoformat(), "end": booking.end.isoformat(),
                         "duration_minutes": booking.duration_minutes, "mode": booking.mode},
@@ -98,10 +111,12 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         if kind == "chat.message":
             await self._chat(content)
         elif kind in SIGNALLING:
-            await self._signal(kind, content)
+            if await self._rate_limit("signal", settings.SIGNAL_RATE_PER_SECOND, kind):
+                await self._signal(kind, content)
         elif kind == "typing":
-            await self._to_room({"type": "presence", "user": self.user.pk, "role": self.role, "state": "typing"},
-                                exclude_self=True)
+            if await self._rate_limit("signal", settings.SIGNAL_RATE_PER_SECOND, kind):
+                await self._to_room({"type": "presence", "user": self.user.pk, "role": self.role,
+                                     "state": "typing"}, exclude_self=True)
         elif kind == "ping":
             await self.send_json({"type": "pong"})
         else:
@@ -120,7 +135,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         if len(text) > settings.CHAT_MAX_CHARS:
             await self._error("too_long", f"A message is at most {settings.CHAT_MAX_CHARS} characters.", id=str(uid))
             return
-        await self._rate_limit()
+        await self._rate_limit("chat", settings.CHAT_RATE_PER_SECOND, "chat.message", slow_down=True)
         try:
             message, created = await database_sync_to_async(services.message_post)(
                 booking_id=self.booking_id, sender=self.user, uid=uid, text=text, live=True)
@@ -133,23 +148,34 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         if not created:  # a resend: the stored message goes back to the sender only
             await self.send_json(await database_sync_to_async(services.message_frame)(message))
 
-    async def _rate_limit(self):
-        """More than CHAT_RATE_PER_SECOND messages in a second are slowed, not dropped: the
-        sender is told and this socket waits for the next second (a Redis counter, so the
-        limit holds across server processes and tabs)."""
+    async def _rate_limit(self, bucket, per_second, kind, *, slow_down=False) -> bool:
+        """A Redis counter per participant, booking and second, so the limit holds across
+        server processes and tabs. Chat over the limit is slowed, not dropped: the sender is
+        told and this socket waits for the next second. Signalling over its (higher) limit
+        is dropped with an error frame. Returns whether to go on."""
         now = time.time()
-        key = f"{settings.CACHE_KEY_PREFIX}:chatrate:{self.booking_id}:{self.user.pk}:{int(now)}"
+        key = f"{settings.CACHE_KEY_PREFIX}:rate:{bucket}:{self.booking_id}:{self.user.pk}:{int(now)}"
         async with self.redis.pipeline(transaction=True) as pipe:
             count, _ = await pipe.incr(key).expire(key, 2).execute()
-        if count > settings.CHAT_RATE_PER_SECOND:
-            wait = 1 - (now - int(now))
-            await self._error("rate_limited", "Too many messages; slowing down.", retry_after=round(wait, 3))
+        if count <= per_second:
+            return True
+        wait = 1 - (now - int(now))
+        if slow_down:
+            await self._error("rate_limited", "Too many messages; slowing down.", retry_after=round(wait, 3),
+                              frame=kind)
             await asyncio.sleep(wait)
+            return True
+        await self._error("rate_limited", "Too many frames; this one was dropped.", retry_after=round(wait, 3),
+                          frame=kind)
+        return False
 
     async def _signal(self, kind, content):
+        if self.mode not in CALL_MODES:
+            await self._error("mode_not_allowed", "Voice and video are for voice or video sessions.", frame=kind)
+            return
         payload = content.get("payload")
-        if payload is None or len(json.dumps(payload)) > MAX_SIGNAL_BYTES:
-            await self._error("invalid_payload", f"{kind} needs a payload of at most 64 KiB.")
+        if not _valid_signal(kind, payload) or len(json.dumps(payload)) > MAX_SIGNAL_BYTES:
+            await self._error("invalid_payload", f"{kind} needs a valid payload of at most 64 KiB.", frame=kind)
             return
         # Relayed to the other participant only; never stored.
         await self._to_room({"type": kind, "payload": payload, "from": self.role}, exclude_self=True)

@@ -87,5 +87,6 @@ def test_docker_compose_file_has_the_whole_topology():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     assert {"postgres", "redis", "web", "worker", "beat", "coturn"} <= set(compose["services"])
     web_env = compose["services"]["web"]["environment"]
-    for variable in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ENCRYPTION_KEYS", "ICE_SERVERS"):
+    for variable in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ENCRYPTION_KEYS", "ICE_SERVERS", "TURN_URLS",
+                     "TURN_SECRET"):
         assert variable in web_env

@@ -196,11 +196,17 @@ SESSION_WARNING_SECONDS = 120
 ASYNC_MESSAGE_HOURS = 24
 CHAT_MAX_CHARS = 4000
 CHAT_RATE_PER_SECOND = 10
+# Signalling and typing frames: generous (ICE gathering sends bursts), but bounded.
+SIGNAL_RATE_PER_SECOND = 50
 VOICE_NOTE_MAX_BYTES = 5 * 1024 * 1024
 VOICE_NOTE_MAX_SECONDS = 180
-# STUN/TURN servers handed to participants for WebRTC; media stays peer-to-peer.
-# JSON list of RTCIceServer dicts, e.g. [{"urls": "turn:turn.example:3478", "username": "u", "credential": "p"}]
-ICE_SERVERS = env.json("ICE_SERVERS", default=[{"urls": ["stun:stun.l.google.com:19302"]}])
+# WebRTC: media stays peer-to-peer in the browsers. ICE_SERVERS is a JSON list of
+# RTCIceServer dicts without secrets (e.g. [{"urls": ["stun:turn.example.org:3478"]}]); the
+# default is none, so a local demo uses host candidates only. With TURN_URLS and TURN_SECRET
+# (coturn's static-auth-secret), each participant also gets short-lived TURN credentials.
+ICE_SERVERS = env.json("ICE_SERVERS", default=[])
+TURN_URLS = env.list("TURN_URLS", default=[])
+TURN_SECRET = env("TURN_SECRET", default="")
 
 LOGGING = {
     "version": 1,

@@ -114,7 +114,7 @@ async def add_relayed_candidates(side: Side, pc: RTCPeerConnection, sender_role:
         received.append(init)
         candidate = candidate_from_sdp(init["candidate"].split(":", 1)[1])
         candidate.sdpMid, candidate.sdpMLineIndex = init["sdpMid"], init["sdpMLineIndex"]
-        pass  # await pc.addIceCandidate(candidate)  # a duplicate transport address is ignored by aioice
+        await pc.addIceCandidate(candidate)  # a duplicate transport address is ignored by aioice
 
 
 def test_webrtc_negotiation_through_the_room_opens_a_data_channel(daphne_server, loopback_ice):
