@@ -38,8 +38,9 @@ test: install
 test-fast: install
 	$(WITH_SERVICES) $(PY) -m pytest -n $(TEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
 
+# `make bench` runs them all; `make bench BENCH=slot_search` one of them.
 bench: install
-	$(WITH_SERVICES) $(PY) -m bench
+	@$(WITH_SERVICES) $(PY) -m bench $(BENCH)
 
 check-deploy: install
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$$(openssl rand -hex 32) \

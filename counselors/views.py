@@ -7,6 +7,7 @@ from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.permissions import IsCounselor, IsStaffMember
@@ -33,6 +34,9 @@ class CounselorListView(generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = serializers.CounselorSerializer
     filterset_class = CounselorFilter
+    # The free-time filter computes availability: bounded per address so it cannot be used to load the server.
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "directory"
 
     def get_queryset(self):
         return counselor_list_listed()
@@ -138,6 +142,8 @@ class SlotListView(APIView):
     """Free, bookable slots of a listed counselor, starting in [from, to)."""
 
     permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "directory"
 
     @extend_schema(parameters=[OpenApiParameter("from", dt.datetime), OpenApiParameter("to", dt.datetime),
                                OpenApiParameter("duration", int, enum=[15, 30])],

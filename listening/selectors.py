@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -30,32 +31,52 @@ def booking_get_for_participant(*, user, booking_id: int) -> Booking:
     return booking_list_for_user(user=user).get(pk=booking_id)
 
 
-def _weekly_rule(w: AvailabilityWindow) -> WeeklyRule:
-    return WeeklyRule(w.weekday, w.start_time, w.end_time, w.timezone, w.valid_from, w.valid_until)
+class CounselorRules(NamedTuple):
+    """The profile fields slot computation needs (plain values, cheap to load in bulk)."""
+
+    pk: int
+    timezone: str
+    daily_cap: int
+    buffer_minutes: int
+    min_notice_minutes: int
+
+    @classmethod
+    def of(cls, profile: CounselorProfile) -> "CounselorRules":
+        return cls(profile.pk, profile.user.timezone, profile.daily_cap, profile.buffer_minutes,
+                   profile.min_notice_minutes)
 
 
-def counselor_days(*, profiles: list[CounselorProfile], start: dt.datetime, end: dt.datetime,
+RULE_FIELDS = ["pk", "user__timezone", "daily_cap", "buffer_minutes", "min_notice_minutes"]
+WINDOW_FIELDS = ["counselor_id", "kind", "start", "end", "weekday", "start_time", "end_time", "timezone",
+                 "valid_from", "valid_until"]
+
+
+def counselor_days(*, profiles: list[CounselorRules], start: dt.datetime, end: dt.datetime,
                    now: dt.datetime | None = None) -> dict[int, CounselorDay]:
     """Everything needed to compute free slots in [start, end) for several counselors,
-    loaded in three queries. Bookings are read for the whole local days the range touches,
-    so the daily cap counts every session of those days."""
+    loaded in two queries as plain values. Bookings are read for the whole local days the
+    range touches, so the daily cap counts every session of those days."""
     now = now or timezone.now()
     ids = [p.pk for p in profiles]
     # Two days either side cover every local day the range touches in any zone (a local day can
     # last 25 hours, when the clocks go back) and any buffer.
     lo, hi = start - 2 * DAY, end + 2 * DAY
-    windows = AvailabilityWindow.objects.filter(counselor_id__in=ids).filter(
-        Q(kind=AvailabilityWindow.Kind.ONE_OFF, start__lt=end, end__gt=start)
-        | Q(kind=AvailabilityWindow.Kind.WEEKLY, valid_from__lte=hi.date())
-        & (Q(valid_until__isnull=True) | Q(valid_until__gte=lo.date()))
-    )
+    weekly = Q(kind=AvailabilityWindow.Kind.WEEKLY, valid_from__lte=hi.date()) & (
+        Q(valid_until__isnull=True) | Q(valid_until__gte=lo.date()))
+    local_days = (end - start).days + 4  # local dates the range can touch in any zone (UTC-12..+14)
+    if local_days < 7:
+        first = (start - DAY).date()
+        weekly &= Q(weekday__in={(first + dt.timedelta(days=i)).weekday() for i in range(local_days)})
+    windows = (AvailabilityWindow.objects.filter(counselor_id__in=ids)
+               .filter(Q(kind=AvailabilityWindow.Kind.ONE_OFF, start__lt=end, end__gt=start) | weekly)
+               .order_by().values_list(*WINDOW_FIELDS))
     one_offs: dict[int, list] = defaultdict(list)
-    weekly: dict[int, list] = defaultdict(list)
-    for w in windows:
-        if w.kind == AvailabilityWindow.Kind.ONE_OFF:
-            one_offs[w.counselor_id].append((w.start, w.end))
+    rules: dict[int, list] = defaultdict(list)
+    for cid, kind, w_start, w_end, weekday, start_time, end_time, tz, valid_from, valid_until in windows:
+        if kind == AvailabilityWindow.Kind.ONE_OFF:
+            one_offs[cid].append((w_start, w_end))
         else:
-            weekly[w.counselor_id].append(_weekly_rule(w))
+            rules[cid].append(WeeklyRule(weekday, start_time, end_time, tz, valid_from, valid_until))
     busy: dict[int, list] = defaultdict(list)
     for cid, bs, be in (Booking.objects.filter(counselor_id__in=ids, status__in=Booking.HOLDS_TIME,
                                                start__lt=hi, end__gt=lo)
@@ -63,13 +84,13 @@ def counselor_days(*, profiles: list[CounselorProfile], start: dt.datetime, end:
         busy[cid].append((bs, be))
     days = {}
     for p in profiles:
-        tz = ZoneInfo(p.user.timezone)
+        tz = ZoneInfo(p.timezone)
         days[p.pk] = CounselorDay(
-            timezone=p.user.timezone,
+            timezone=p.timezone,
             daily_cap=p.daily_cap,
             buffer=dt.timedelta(minutes=p.buffer_minutes),
             earliest=now + dt.timedelta(minutes=p.min_notice_minutes),
-            windows=window_intervals(one_offs[p.pk], weekly[p.pk], start, end),
+            windows=window_intervals(one_offs[p.pk], rules[p.pk], start, end),
             busy=busy[p.pk],
             day_counts=Counter(bs.astimezone(tz).date() for bs, _be in busy[p.pk]),
         )
@@ -78,15 +99,15 @@ def counselor_days(*, profiles: list[CounselorProfile], start: dt.datetime, end:
 
 def counselor_free_slots(*, profile: CounselorProfile, start: dt.datetime, end: dt.datetime,
                          duration_minutes: int) -> list[tuple[dt.datetime, dt.datetime]]:
-    day = counselor_days(profiles=[profile], start=start, end=end)[profile.pk]
+    day = counselor_days(profiles=[CounselorRules.of(profile)], start=start, end=end)[profile.pk]
     return day.free_slots(start, end, dt.timedelta(minutes=duration_minutes))
 
 
 def counselor_ids_with_free_slots(*, profiles: QuerySet[CounselorProfile], start: dt.datetime,
                                   end: dt.datetime, duration_minutes: int = 15) -> list[int]:
     """Ids of the counselors among `profiles` with at least one free slot starting in [start, end)."""
-    candidates = list(profiles.select_related("user").only(
-        "pk", "daily_cap", "buffer_minutes", "min_notice_minutes", "user__timezone"))
+    candidates = [CounselorRules(*row) for row in
+                  profiles.prefetch_related(None).order_by().values_list(*RULE_FIELDS)]
     duration = dt.timedelta(minutes=duration_minutes)
     days = counselor_days(profiles=candidates, start=start, end=end)
     return [pk for pk, day in days.items() if day.free_slots(start, end, duration, limit=1)]

@@ -22,7 +22,7 @@ from listening.availability import contains, is_quarter_hour
 from listening.encryption import decrypt, decrypt_text, encrypt, encrypt_text, rotate
 from listening.models import Booking, SessionMessage
 from listening.realtime import room_send
-from listening.selectors import booking_get_for_participant, counselor_days
+from listening.selectors import CounselorRules, booking_get_for_participant, counselor_days
 from listening.voice import voice_note_inspect
 
 DURATIONS = (15, 30)
@@ -68,7 +68,7 @@ def booking_create(*, client: User, counselor_id: int, start: dt.datetime, durat
     if start < now + dt.timedelta(minutes=profile.min_notice_minutes):
         raise ValidationError({"start": [_("This counselor needs %(minutes)s minutes' notice.")
                                          % {"minutes": profile.min_notice_minutes}]})
-    day = counselor_days(profiles=[profile], start=start, end=end, now=now)[profile.pk]
+    day = counselor_days(profiles=[CounselorRules.of(profile)], start=start, end=end, now=now)[profile.pk]
     if not contains(day.windows, start, end):
         raise ValidationError({"start": [_("That time is outside the counselor's availability.")]})
     if day.clashes(start, end):

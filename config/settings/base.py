@@ -162,6 +162,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "register": env("THROTTLE_REGISTER", default="20/hour"),
         "token": env("THROTTLE_TOKEN", default="30/minute"),
+        "directory": env("THROTTLE_DIRECTORY", default="1200/minute"),
     },
 }
 SPECTACULAR_SETTINGS = {

@@ -22,7 +22,7 @@ STORAGES = {  # noqa: F405
 }
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
-    "DEFAULT_THROTTLE_RATES": {"register": "10000/minute", "token": "10000/minute"},
+    "DEFAULT_THROTTLE_RATES": {"register": "10000/minute", "token": "10000/minute", "directory": "10000/minute"},
 }
 # Eager Celery for service-level tests; tests of asynchronous behaviour start a real worker.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)

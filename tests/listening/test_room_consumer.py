@@ -94,11 +94,18 @@ async def sockets():
 
     s = Sockets()
     yield s
-    for comm in s.opened:
+    # A consumer cancelled in the very moment its channel-layer receive starts its first Redis
+    # BZPOPMIN only stops when that times out (5 s; redis-py swallows the cancellation), so
+    # let the receives settle before hanging up, and hang up all sockets at once.
+    await asyncio.sleep(0.05)
+
+    async def hang_up(comm):
         try:
             await comm.disconnect(timeout=2)
         except BaseException:  # already gone, or it failed in the test
             pass
+
+    await asyncio.gather(*(hang_up(comm) for comm in s.opened))
 
 
 async def close_code(comm, timeout=5) -> int:
