@@ -66,6 +66,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
         self.joined = True
         await database_sync_to_async(services.room_join)(booking_id=self.booking_id, user=self.user)
+        present = await self._presence_change(+1)
         await self.send_json({
             "type": "session.config",
             "ice_servers": ice_servers_for(user_id=self.user.pk, session_end=booking.end),
@@ -73,6 +74,8 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             "booking": {"id": booking.pk, "start": booking.start.isoformat(), "end": booking.end.isoformat(),
                         "duration_minutes": booking.duration_minutes, "mode": booking.mode},
             "last_seq": booking.message_seq,
+            # Who else is in the room right now (presence frames then tell of changes).
+            "present": sorted(role for role in present if role != self.role),
         })
         after_seq = self._after_seq()
         if after_seq is not None:
@@ -85,8 +88,9 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         if not self.joined:
             return
-        await self._to_room({"type": "presence", "user": self.user.pk, "role": self.role, "state": "left"},
-                            exclude_self=True)
+        if self.role not in await self._presence_change(-1):  # "left" only when their last tab closes
+            await self._to_room({"type": "presence", "user": self.user.pk, "role": self.role, "state": "left"},
+                                exclude_self=True)
         await self.channel_layer.group_discard(room_group(self.booking_id), self.channel_name)
         await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
         await self.redis.aclose()
@@ -187,7 +191,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             return
         frame = event["frame"]
         await self.send_json(frame)
-        if frame["type"] == "session.ended":
+        if frame["type"] in ("session.ended", "session.no_show"):  # the room is over
             await self.close(code=1000)
 
     async def account_closed(self, event):
@@ -198,6 +202,14 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
     async def _to_room(self, frame, *, exclude_self=False):
         await self.channel_layer.group_send(room_group(self.booking_id), {
             "type": "room.frame", "frame": frame, "exclude_user": self.user.pk if exclude_self else None})
+
+    async def _presence_change(self, delta: int) -> set[str]:
+        """Count this participant's open sockets in Redis (they may use two tabs or two
+        server processes); returns the roles present afterwards."""
+        key = f"{settings.CACHE_KEY_PREFIX}:presence:{self.booking_id}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            _, _, counts = await pipe.hincrby(key, self.role, delta).expire(key, 24 * 3600).hgetall(key).execute()
+        return {role.decode() for role, count in counts.items() if int(count) > 0}
 
     async def _error(self, code, detail, **extra):
         await self.send_json({"type": "error", "code": code, "detail": detail, **extra})

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "accounts",
     "counselors",
     "listening",
+    "ethics",
 ]
 
 MIDDLEWARE = [

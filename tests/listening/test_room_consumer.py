@@ -226,6 +226,7 @@ async def test_joining_is_recorded_for_the_no_show_check(sockets):
 async def test_session_config_carries_ice_servers_from_settings(sockets, settings):
     settings.ICE_SERVERS = [{"urls": ["stun:stun.example.org:3478"]},
                             {"urls": "turn:turn.example.org:3478", "username": "u", "credential": "p"}]
+    settings.TURN_URLS, settings.TURN_SECRET = [], ""  # no per-session TURN credentials added
     booking = await db(live_booking)()
     comm = await sockets.join(booking.client, booking.pk)
     assert comm.config["ice_servers"] == settings.ICE_SERVERS
@@ -347,8 +348,8 @@ async def test_reconnecting_with_after_seq_gets_what_was_sent_meanwhile(sockets)
     await counselor.send_json_to(chat("before"))
     seen = await client.receive_json_from(timeout=5)
     await client.disconnect()
-    left = await counselor.receive_json_from(timeout=5)
-    assert left["type"] == "chat.message"  # its own echo
+    echo = await counselor.receive_json_from(timeout=5)
+    assert echo["type"] == "chat.message" and echo["seq"] == 1  # its own message, back
     assert (await counselor.receive_json_from(timeout=5))["state"] == "left"
     for text in ("while away 1", "while away 2"):
         await counselor.send_json_to(chat(text))

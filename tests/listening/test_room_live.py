@@ -4,6 +4,7 @@ Each test sets its scene in the (committed) test database, then runs one asyncio
 against the server; the server reaches the same database and the Redis channel layer."""
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import time
@@ -74,6 +75,20 @@ async def refused_with(base: str, booking_id: int, hdrs: dict | None) -> int:
     return info.value.rcvd.code
 
 
+@contextlib.asynccontextmanager
+async def pair(base: str, booking: Booking, client_h: dict, counselor_h: dict):
+    """The client in the room (past session.config), then the counselor; the client has
+    heard the counselor join. (The handshake completes before the consumer has joined the
+    room's group, so opening both at once would race for the `joined` notices.)"""
+    async with open_ws(base, booking.pk, client_h) as client:
+        await next_of(client, "session.config")
+        async with open_ws(base, booking.pk, counselor_h) as counselor:
+            await next_of(counselor, "session.config")
+            joined = await next_of(client, "presence")
+            assert joined["state"] == "joined" and joined["role"] == "counselor"
+            yield client, counselor
+
+
 def chat(text: str, uid: str | None = None) -> str:
     return json.dumps({"type": "chat.message", "id": uid or str(uuid.uuid4()), "text": text})
 
@@ -83,10 +98,7 @@ def test_chat_relays_between_participants_through_daphne(daphne_server):
     client_h, counselor_h = headers(booking.client), headers(booking.counselor.user)
 
     async def scenario():
-        async with open_ws(daphne_server, booking.pk, client_h) as client, \
-                open_ws(daphne_server, booking.pk, counselor_h) as counselor:
-            await next_of(client, "session.config")
-            await next_of(counselor, "session.config")
+        async with pair(daphne_server, booking, client_h, counselor_h) as (client, counselor):
             uid = str(uuid.uuid4())
             await counselor.send(chat("I am listening.", uid))
             for side in (client, counselor):
@@ -103,11 +115,7 @@ def test_resending_an_id_through_daphne_is_not_stored_twice(daphne_server):
     client_h, counselor_h = headers(booking.client), headers(booking.counselor.user)
 
     async def scenario():
-        async with open_ws(daphne_server, booking.pk, client_h) as client, \
-                open_ws(daphne_server, booking.pk, counselor_h) as counselor:
-            await next_of(client, "session.config")
-            await next_of(counselor, "session.config")
-            await next_of(client, "presence")
+        async with pair(daphne_server, booking, client_h, counselor_h) as (client, counselor):
             uid = str(uuid.uuid4())
             await client.send(chat("are you there?", uid))
             first = await next_of(client, "chat.message")
@@ -174,10 +182,7 @@ def test_fast_sender_is_slowed_through_daphne_and_nothing_is_lost(daphne_server)
     uids = [str(uuid.uuid4()) for _ in range(15)]
 
     async def scenario():
-        async with open_ws(daphne_server, booking.pk, client_h) as client, \
-                open_ws(daphne_server, booking.pk, counselor_h) as counselor:
-            await next_of(client, "session.config")
-            await next_of(counselor, "session.config")
+        async with pair(daphne_server, booking, client_h, counselor_h) as (client, counselor):
             await asyncio.sleep(1 - time.time() % 1 + 0.01)  # all fifteen inside one second
             for i, uid in enumerate(uids):
                 await client.send(chat(f"line {i}", uid))

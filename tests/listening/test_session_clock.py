@@ -265,7 +265,8 @@ def test_clock_due_lists_upcoming_and_overdue_events_only():
 def test_tick_runs_due_events_through_eager_tasks(frames):
     """Overdue events run at once (here eagerly): a missed end and a missed warning."""
     now = timezone.now().replace(microsecond=0)
-    joined = {"client_joined_at": now - dt.timedelta(minutes=40), "counselor_joined_at": now - dt.timedelta(minutes=40)}
+    long_ago = now - dt.timedelta(minutes=40)
+    joined = {"client_joined_at": long_ago, "counselor_joined_at": long_ago}
     overdue_end = booking_from(now - dt.timedelta(minutes=31), warning_sent_at=now - dt.timedelta(minutes=3),
                                no_show_checked_at=now - dt.timedelta(minutes=21), **joined)
     assert session_clock_tick() == 1
@@ -301,7 +302,7 @@ async def test_worker_sends_the_warning_two_minutes_before_the_end(celery_worker
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
 async def test_worker_ends_the_session_and_completes_the_booking(celery_worker_on_redis, sockets):  # noqa: F811
-    booking = await db(_ending_in)(3)
+    booking = await db(_ending_in)(4)
     client = await sockets.join(booking.client, booking.pk)
     counselor = await sockets.join(booking.counselor.user, booking.pk)
     await db(session_clock_tick)()
