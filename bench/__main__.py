@@ -14,12 +14,12 @@ import sys
 import time
 from importlib.metadata import version
 
-from bench import booking_contention, slot_search
+from bench import booking_contention, chat_relay, slot_search
 from bench.common import (BENCH_DB, LOG_DIR, bench_database_url, drop_bench_database, log, migrate,
                           recreate_bench_database, server_environment, setup_django, sql)
 
 
-BENCHMARKS = ["booking_contention", "slot_search"]
+BENCHMARKS = ["booking_contention", "slot_search", "chat_relay"]
 
 
 def machine() -> dict:
@@ -58,6 +58,8 @@ def main() -> int:
             faster = result["booking_contention"]["faster_server"]
         if "slot_search" in selected:
             result["slot_search"] = slot_search.run(env, faster)
+        if "chat_relay" in selected:
+            result["chat_relay"] = chat_relay.run(env)
         result["machine"] = machine()
         result["total_seconds"] = round(time.perf_counter() - started, 1)
     finally:

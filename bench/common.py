@@ -20,7 +20,7 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-BENCH_DB = "pianke_bench"
+BENCH_DB = os.environ.get("BENCH_DB") or "pianke_bench"  # override to keep concurrent runs apart
 SETTINGS = "config.settings.local"  # with DEBUG=false in the environment: no query recording
 DRIVER_APP_NAME = "pianke-bench-driver"  # this process's own connections, left out of DatabaseActivity
 LOG_DIR = Path(tempfile.mkdtemp(prefix="pianke-bench-"))

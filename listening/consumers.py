@@ -2,10 +2,12 @@
 the clock's frames. Thin: who may enter is a selector, every write is a service."""
 
 import asyncio
+import functools
 import json
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs
 
 import redis.asyncio as aioredis
@@ -22,6 +24,24 @@ from listening.realtime import room_group
 from listening.selectors import booking_get_for_room
 
 logger = logging.getLogger(__name__)
+
+# Database work from the room runs on a pool of threads, not Channels' default single
+# "thread-sensitive" thread: otherwise every socket of the process queues on that one thread.
+# Each thread has its own connection, returned to the psycopg pool after every call.
+_DB_THREADS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="room-db")
+db = functools.partial(database_sync_to_async, thread_sensitive=False, executor=_DB_THREADS)
+
+# One Redis client (and pool) per event loop for rate limits and presence, shared by all sockets.
+_redis_clients: dict = {}
+
+
+def _redis() -> aioredis.Redis:
+    loop = asyncio.get_running_loop()
+    client = _redis_clients.get(loop)
+    if client is None:
+        client = _redis_clients[loop] = aioredis.from_url(settings.REDIS_URL, max_connections=500)
+    return client
+
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -53,7 +73,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         try:
-            booking = await database_sync_to_async(booking_get_for_room)(user=self.user, booking_id=self.booking_id)
+            booking = await db(booking_get_for_room)(user=self.user, booking_id=self.booking_id)
         except PermissionDenied as exc:
             logger.warning("session room %s refused for user %s: %s (%s)", self.booking_id, self.user.pk, exc,
                            self._peer())
@@ -61,11 +81,11 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             return
         self.role = booking.role_of(self.user)
         self.mode = booking.mode
-        self.redis = aioredis.from_url(settings.REDIS_URL)
+        self.redis = _redis()
         await self.channel_layer.group_add(room_group(self.booking_id), self.channel_name)
         await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
         self.joined = True
-        await database_sync_to_async(services.room_join)(booking_id=self.booking_id, user=self.user)
+        await db(services.room_join)(booking_id=self.booking_id, user=self.user)
         present = await self._presence_change(+1)
         await self.send_json({
             "type": "session.config",
@@ -79,7 +99,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         })
         after_seq = self._after_seq()
         if after_seq is not None:
-            for frame in await database_sync_to_async(services.messages_after)(booking_id=self.booking_id,
+            for frame in await db(services.messages_after)(booking_id=self.booking_id,
                                                                                after_seq=after_seq):
                 await self.send_json(frame)
         await self._to_room({"type": "presence", "user": self.user.pk, "role": self.role, "state": "joined"},
@@ -93,7 +113,6 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
                                 exclude_self=True)
         await self.channel_layer.group_discard(room_group(self.booking_id), self.channel_name)
         await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
-        await self.redis.aclose()
 
     # --- from the participant -------------------------------------------------------------
 
@@ -141,16 +160,19 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             return
         await self._rate_limit("chat", settings.CHAT_RATE_PER_SECOND, "chat.message", slow_down=True)
         try:
-            message, created = await database_sync_to_async(services.message_post)(
-                booking_id=self.booking_id, sender=self.user, uid=uid, text=text, live=True)
+            message, created = await db(services.message_post)(
+                booking_id=self.booking_id, sender=self.user, uid=uid, text=text, live=True, notify=False)
         except Conflict as exc:
             await self._error(exc.code, exc.message, id=str(uid))
             return
         except (ValidationError, ObjectDoesNotExist):
             await self._error("invalid_text", "This message cannot be stored.", id=str(uid))
             return
-        if not created:  # a resend: the stored message goes back to the sender only
-            await self.send_json(await database_sync_to_async(services.message_frame)(message))
+        frame = await db(services.message_frame)(message)
+        if created:  # stored and committed: now to both sides
+            await self._to_room(frame)
+        else:  # a resend: the stored message goes back to the sender only
+            await self.send_json(frame)
 
     async def _rate_limit(self, bucket, per_second, kind, *, slow_down=False) -> bool:
         """A Redis counter per participant, booking and second, so the limit holds across

@@ -176,10 +176,11 @@ def message_frame(message: SessionMessage, *, text: str | None = None) -> dict:
 
 @transaction.atomic
 def message_post(*, booking_id: int, sender: User, uid: uuid.UUID, text: str = "", live: bool,
-                 audio=None) -> tuple[SessionMessage, bool]:
+                 audio=None, notify: bool = True) -> tuple[SessionMessage, bool]:
     """Store a chat line (live, from the room) or an async text or voice note; returns
     (message, created). Resending a uid returns the stored message, created=False, and
-    stores nothing. The message is pushed to the room after commit."""
+    stores nothing. With `notify` the message is pushed to the room after commit; the room's
+    consumer passes False and sends it itself once this returns (committed)."""
     booking = Booking.objects.select_for_update().get(pk=booking_id)
     if not booking.is_participant(sender):
         raise Booking.DoesNotExist
@@ -209,8 +210,9 @@ def message_post(*, booking_id: int, sender: User, uid: uuid.UUID, text: str = "
         message.audio_content_type, message.audio_seconds = note.content_type, note.seconds
         message.audio.save("voice-note", ContentFile(encrypt(audio.read())), save=False)
     message.save()
-    frame = message_frame(message, text=text)
-    transaction.on_commit(lambda: room_send(booking.pk, frame))
+    if notify:
+        frame = message_frame(message, text=text)
+        transaction.on_commit(lambda: room_send(booking.pk, frame))
     return message, True
 
 

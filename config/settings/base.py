@@ -100,7 +100,9 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{CACHE_KEY_PREFIX}:asgi"},
+        # A process's sockets share one inbox; at the default capacity (100) a busy process
+        # drops room frames silently, so give it room for bursts.
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{CACHE_KEY_PREFIX}:asgi", "capacity": 2000},
     }
 }
 CELERY_BROKER_URL = REDIS_URL
