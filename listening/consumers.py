@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 # Database work from the room runs on a pool of threads, not Channels' default single
 # "thread-sensitive" thread: otherwise every socket of the process queues on that one thread.
 # Each thread has its own connection, returned to the psycopg pool after every call.
-_DB_THREADS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="room-db")
+_DB_THREADS = ThreadPoolExecutor(max_workers=settings.ROOM_DB_THREADS, thread_name_prefix="room-db")
 db = functools.partial(database_sync_to_async, thread_sensitive=False, executor=_DB_THREADS)
 
 # One Redis client (and pool) per event loop for rate limits and presence, shared by all sockets.

@@ -102,7 +102,10 @@ CHANNEL_LAYERS = {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         # A process's sockets share one inbox; at the default capacity (100) a busy process
         # drops room frames silently, so give it room for bursts.
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{CACHE_KEY_PREFIX}:asgi", "capacity": 2000},
+        # redis-py's async pool raises (not waits) past max_connections (default 100), which a
+        # few hundred sockets sending at once exceed.
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "max_connections": 2000}],
+                   "prefix": f"{CACHE_KEY_PREFIX}:asgi", "capacity": 2000},
     }
 }
 CELERY_BROKER_URL = REDIS_URL
@@ -199,6 +202,8 @@ SESSION_WARNING_SECONDS = 120
 # Async messages are allowed this long before and after a session (any mode).
 ASYNC_MESSAGE_HOURS = 24
 CHAT_MAX_CHARS = 4000
+# Threads per server process for the session room's database work (see listening/consumers.py).
+ROOM_DB_THREADS = env.int("ROOM_DB_THREADS", default=4)
 CHAT_RATE_PER_SECOND = 10
 # Signalling and typing frames: generous (ICE gathering sends bursts), but bounded.
 SIGNAL_RATE_PER_SECOND = 50

@@ -1,0 +1,165 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Resource(models.Model):
+    """The referral directory: hotlines, long-term care, EAPs, groups, books and courses.
+    Seeded by a data migration with widely published entries (each with its source);
+    staff keep it current in the admin."""
+
+    class Kind(models.TextChoices):
+        HOTLINE = "hotline", _("Hotline")
+        LONG_TERM_COUNSELING = "long-term-counseling", _("Long-term counseling")
+        HOSPITAL_PSYCHIATRY = "hospital-psychiatry", _("Hospital psychiatry")
+        EAP = "eap", _("Employee assistance programme")
+        SUPPORT_GROUP = "support-group", _("Support group")
+        BOOK = "book", _("Book")
+        COURSE = "course", _("Course")
+
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    name = models.CharField(max_length=200)
+    region = models.CharField(max_length=16, help_text=_("ISO country code (CN, HK, TW, US, GB, ...) or 'global'"))
+    language = models.CharField(max_length=8, help_text=_("Session language code: zh, yue, en, ..."))
+    contact = models.CharField(max_length=200, blank=True, help_text=_("Phone number, address or URL"))
+    hours = models.CharField(max_length=100, blank=True)
+    description = models.TextField(blank=True)
+    source = models.CharField(max_length=300, help_text=_("Where this entry was published"))
+    last_verified = models.DateField()
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["kind", "region", "name"]
+        indexes = [
+            # resources/?kind=&region=&language= and the crisis panel's hotline lookup.
+            models.Index(fields=["kind", "region", "language"], name="resource_lookup_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class OnCallShift(models.Model):
+    """Who answers crisis alerts, when (managed in the admin)."""
+
+    supervisor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="on_call_shifts")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
+                                              name="shift_ends_after_start")]
+        indexes = [models.Index(fields=["starts_at", "ends_at"], name="shift_window_idx")]  # who is on now
+
+    def __str__(self):
+        return f"{self.supervisor} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"
+
+
+class CrisisAlert(models.Model):
+    """A crisis signal that a person must acknowledge. The row is written in the same
+    transaction as the text that carried it, so it is the outbox: notifications and the
+    escalation ladder are driven from it and re-driven until it is acknowledged."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        RESOLVED = "resolved", _("Resolved")
+
+    class Severity(models.IntegerChoices):
+        HIGH = 2, _("High")
+        LOW = 1, _("Low")
+
+    class Source(models.TextChoices):
+        CHAT = "chat", _("Session chat")
+        MESSAGE = "message", _("Async message")
+        INTAKE = "intake", _("Intake")
+        MATCH_NOTE = "match-note", _("Match request note")
+        COMPLAINT = "complaint", _("Complaint")
+        COUNSELOR = "counselor", _("Raised by the counselor")
+
+    class Outcome(models.TextChoices):
+        CONTACTED = "contacted", _("Client contacted")
+        EMERGENCY_SERVICES = "emergency-services", _("Emergency services called")
+        REFERRED = "referred", _("Referred")
+        FALSE_ALARM = "false-alarm", _("False alarm")
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="crisis_alerts")
+    booking = models.ForeignKey("listening.Booking", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="crisis_alerts")
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.HIGH)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    reasons = models.JSONField(default=list)
+    signal_count = models.PositiveIntegerField(default=1)
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+")
+    note = models.TextField(max_length=2000, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField()
+    # The ladder: 0 = on-call told, 1 = everyone on call and all staff (2 min), 2 = overdue (5 min).
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    overdue = models.BooleanField(default=False)
+    nobody_on_shift = models.BooleanField(default=False)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                        blank=True, related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    outcome = models.CharField(max_length=24, choices=Outcome.choices, blank=True)
+    outcome_note = models.TextField(max_length=4000, blank=True)
+
+    class Meta:
+        ordering = ["-severity", "created_at"]
+        constraints = [
+            # Repeated signals in one booking join its open alert instead of multiplying it.
+            models.UniqueConstraint(fields=["booking"], condition=models.Q(status="open"),
+                                    name="one_open_alert_per_booking"),
+        ]
+        indexes = [
+            # The on-call queue (severity, then age) and the sweeper's pending alerts.
+            models.Index(fields=["status", "-severity", "created_at"], name="alert_queue_idx"),
+        ]
+
+    def __str__(self):
+        return f"Crisis alert {self.pk} ({self.get_status_display()})"
+
+
+class EthicsFlag(models.Model):
+    """Something for staff to review afterwards (every crisis alert opens one)."""
+
+    class Kind(models.TextChoices):
+        CRISIS = "crisis", _("Crisis")
+        OFF_PLATFORM_CONTACT = "off-platform-contact", _("Off-platform contact")
+        DUAL_RELATIONSHIP = "dual-relationship", _("Dual relationship")
+        COMPLAINT = "complaint", _("Complaint")
+        QUALITY = "quality", _("Quality")
+        BOUNDARY = "boundary", _("Boundary")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        IN_REVIEW = "in-review", _("In review")
+        RESOLVED = "resolved", _("Resolved")
+
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    booking = models.ForeignKey("listening.Booking", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="ethics_flags")
+    counselor = models.ForeignKey("counselors.CounselorProfile", on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="ethics_flags")
+    alert = models.OneToOneField(CrisisAlert, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="ethics_flag")
+    summary = models.TextField(max_length=4000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    resolution = models.TextField(max_length=4000, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "kind", "created_at"], name="flag_queue_idx")]  # review queue
+
+    def __str__(self):
+        return f"{self.get_kind_display()} flag {self.pk}"
