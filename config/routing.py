@@ -2,8 +2,10 @@
 
 from django.urls import path
 
+from ethics.consumers import StaffConsumer
 from listening.consumers import SessionConsumer
 
 websocket_urlpatterns = [
     path("ws/sessions/<int:booking_id>/", SessionConsumer.as_asgi()),
+    path("ws/staff/", StaffConsumer.as_asgi()),
 ]

@@ -219,6 +219,9 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
     async def account_closed(self, event):
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
+    async def staff_frame(self, event):
+        pass  # the on-call queue's frames; they belong on /ws/staff/
+
     # --- helpers --------------------------------------------------------------------------
 
     async def _to_room(self, frame, *, exclude_self=False):

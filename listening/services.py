@@ -18,6 +18,9 @@ from accounts.models import User
 from config.exceptions import Conflict
 from counselors.models import CounselorProfile, SessionMode
 from counselors.services import price_for
+from ethics.detector import crisis_detect
+from ethics.models import CrisisAlert
+from ethics.services import crisis_signal_record
 from listening.availability import contains, is_quarter_hour
 from listening.encryption import decrypt, decrypt_text, encrypt, encrypt_text, rotate
 from listening.models import Booking, SessionMessage
@@ -210,6 +213,14 @@ def message_post(*, booking_id: int, sender: User, uid: uuid.UUID, text: str = "
         message.audio_content_type, message.audio_seconds = note.content_type, note.seconds
         message.audio.save("voice-note", ContentFile(encrypt(audio.read())), save=False)
     message.save()
+    if text:
+        detection = crisis_detect(text)
+        if detection.risk == "high":
+            source = CrisisAlert.Source.CHAT if live else CrisisAlert.Source.MESSAGE
+            role = booking.role_of(sender)
+            # Transient, for the caller: the page shows the client the crisis resources at once.
+            message.crisis_alert = crisis_signal_record(client=booking.client, booking=booking, source=source,
+                                                        reasons=[f"{role}: {r}" for r in detection.reasons])
     if notify:
         frame = message_frame(message, text=text)
         transaction.on_commit(lambda: room_send(booking.pk, frame))

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsClient
+from ethics.services import crisis_hotlines_for
 from listening import serializers
 from listening.calendar import booking_icalendar
 from listening.filters import BookingFilter
@@ -97,7 +98,10 @@ class MessageListView(generics.GenericAPIView):
         message, created = message_post(booking_id=pk, sender=request.user, uid=data.validated_data.get("id") or
                                         uuid.uuid4(), text=data.validated_data["text"],
                                         audio=data.validated_data.get("audio"), live=False)
-        return Response(message_frame(message), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        body = message_frame(message)
+        if getattr(message, "crisis_alert", None) is not None and request.user.id == message.booking.client_id:
+            body["crisis_resources"] = {"hotlines": crisis_hotlines_for(user=request.user)}
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class MessageAudioView(APIView):

@@ -121,6 +121,8 @@ CELERY_BEAT_SCHEDULE = {
     # (as eta tasks) and runs any that are overdue, so a lost task only delays an event.
     "session-clock-tick": {"task": "listening.tasks.session_clock_tick", "schedule": 15.0},
     "session-content-purge": {"task": "listening.tasks.session_content_purge", "schedule": 3600.0},
+    # Crisis alerts: re-drive any notification or escalation step that is due (never lose one).
+    "crisis-alerts-sweep": {"task": "ethics.tasks.alerts_sweep", "schedule": 30.0},
 }
 
 # --- Auth ---------------------------------------------------------------------

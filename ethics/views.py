@@ -1,0 +1,78 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from accounts.permissions import IsCounselor
+from ethics import serializers
+from ethics.filters import CrisisAlertFilter, ResourceFilter
+from ethics.models import Resource
+from ethics.selectors import alert_queue
+from ethics.services import alert_acknowledge, alert_resolve, crisis_raise
+
+
+class IsResponder(BasePermission):
+    message = "Only on-call supervisors and staff may do this."
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and (
+            user.role in (User.Role.STAFF, User.Role.SUPERVISOR) or user.is_superuser))
+
+
+class CrisisAlertListView(generics.ListAPIView):
+    """The on-call queue: severity, then age. `?status=open&status=acknowledged` to filter."""
+
+    permission_classes = [IsResponder]
+    serializer_class = serializers.CrisisAlertSerializer
+    filterset_class = CrisisAlertFilter
+
+    def get_queryset(self):
+        return alert_queue()
+
+
+class CrisisAlertAcknowledgeView(APIView):
+    permission_classes = [IsResponder]
+
+    @extend_schema(request=serializers.AcknowledgeInputSerializer, responses=serializers.CrisisAlertSerializer)
+    def post(self, request, pk: int):
+        data = serializers.AcknowledgeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        alert = alert_acknowledge(alert_id=pk, user=request.user, **data.validated_data)
+        return Response(serializers.CrisisAlertSerializer(alert).data)
+
+
+class CrisisAlertResolveView(APIView):
+    permission_classes = [IsResponder]
+
+    @extend_schema(request=serializers.ResolveInputSerializer, responses=serializers.CrisisAlertSerializer)
+    def post(self, request, pk: int):
+        data = serializers.ResolveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        alert = alert_resolve(alert_id=pk, user=request.user, **data.validated_data)
+        return Response(serializers.CrisisAlertSerializer(alert).data)
+
+
+class CrisisRaiseView(APIView):
+    """A counselor raises a crisis on one of their own sessions."""
+
+    permission_classes = [IsCounselor]
+
+    @extend_schema(request=serializers.RaiseInputSerializer, responses={201: serializers.CrisisAlertSerializer})
+    def post(self, request):
+        data = serializers.RaiseInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        alert = crisis_raise(counselor=request.user, booking_id=data.validated_data["booking"],
+                             note=data.validated_data["note"])
+        return Response(serializers.CrisisAlertSerializer(alert).data, status=status.HTTP_201_CREATED)
+
+
+class ResourceListView(generics.ListAPIView):
+    """The referral directory (public): filter by `kind`, `region`, `language`."""
+
+    permission_classes = [AllowAny]
+    serializer_class = serializers.ResourceSerializer
+    filterset_class = ResourceFilter
+    queryset = Resource.objects.filter(is_active=True)
