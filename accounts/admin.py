@@ -1,7 +1,9 @@
+import logging
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.models import User
+from accounts.models import ConsentRecord, Intake, User
 from accounts.services import user_suspend
 
 
@@ -18,3 +20,65 @@ class UserAdmin(BaseUserAdmin):
         for user in queryset:
             user_suspend(user_id=user.pk)
         self.message_user(request, f"Suspended {queryset.count()} accounts.")
+
+
+health_access_log = logging.getLogger("pianke.health_access")
+
+
+class HealthAccessLogged:
+    """Every staff look at health information (a list or one record) is written to the
+    `pianke.health_access` log: who, what, when."""
+
+    def changelist_view(self, request, extra_context=None):
+        health_access_log.info("user=%s viewed the %s list query=%r", request.user.pk,
+                               self.model._meta.model_name, request.GET.urlencode())
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        health_access_log.info("user=%s viewed %s %s", request.user.pk, self.model._meta.model_name, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+class IntakeInline(admin.TabularInline):
+    model = Intake
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "topic", "distress", "phq4_score", "band", "item9", "risk"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(HealthAccessLogged, admin.ModelAdmin):
+    """Read-only: consent is given and withdrawn by the client, never edited by staff."""
+
+    list_display = ["user", "version", "language", "agreed_at", "withdrawn_at"]
+    list_filter = ["version", "language"]
+    search_fields = ["user__username"]
+    readonly_fields = ["user", "version", "language", "agreed_at", "withdrawn_at"]
+    inlines = [IntakeInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Intake)
+class IntakeAdmin(HealthAccessLogged, admin.ModelAdmin):
+    """Health information: staff see it only when reviewing (each look is logged)."""
+
+    list_display = ["user", "created_at", "band", "risk", "distress"]
+    list_filter = ["band", "risk"]
+    search_fields = ["user__username"]
+    readonly_fields = ["user", "consent", "topic", "distress", "phq4_nervous", "phq4_worry", "phq4_interest",
+                       "phq4_down", "phq4_score", "band", "item9", "risk", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -8,7 +8,10 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import serializers
-from accounts.services import user_register, user_token_get, user_update
+from accounts.consent import CURRENT_VERSION, WITHDRAWN_MESSAGE, consent_text, pick_language
+from accounts.permissions import IsClient
+from accounts.services import (consent_agree, consent_current_for, consent_withdraw, intake_outcome, intake_submit,
+                               user_register, user_token_get, user_update, user_delete)
 
 
 class RegisterView(APIView):
@@ -55,3 +58,65 @@ class MeView(APIView):
         data.is_valid(raise_exception=True)
         user = user_update(user=request.user, **data.validated_data)
         return Response(serializers.MeSerializer(user).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request):
+        """Delete my account: see accounts.services.user_delete for what goes and what stays."""
+        user_delete(user_id=request.user.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _language(request) -> str:
+    """zh-hans or en: the request's language when it asks for one (Accept-Language, as for the
+    rest of the API), else the user's own setting."""
+    if request.META.get("HTTP_ACCEPT_LANGUAGE"):
+        return pick_language(getattr(request, "LANGUAGE_CODE", None))
+    return pick_language(request.user.language)
+
+
+def _consent_body(request, record) -> dict:
+    language = _language(request)
+    return {"version": CURRENT_VERSION, "language": language, "text": consent_text(CURRENT_VERSION, language),
+            "agreed": record is not None, "agreed_at": record.agreed_at if record is not None else None}
+
+
+class ConsentView(APIView):
+    """The current consent to process health information; a client agrees to it by version."""
+
+    def get_permissions(self):
+        return [IsClient()] if self.request.method == "POST" else [IsAuthenticated()]
+
+    @extend_schema(responses=serializers.ConsentSerializer)
+    def get(self, request):
+        record = consent_current_for(request.user)
+        return Response(serializers.ConsentSerializer(_consent_body(request, record)).data)
+
+    @extend_schema(request=serializers.ConsentAgreeInputSerializer,
+                   responses={200: serializers.ConsentSerializer, 201: serializers.ConsentSerializer})
+    def post(self, request):
+        data = serializers.ConsentAgreeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        record, created = consent_agree(user=request.user, version=data.validated_data["version"],
+                                        language=_language(request))
+        return Response(serializers.ConsentSerializer(_consent_body(request, record)).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class ConsentWithdrawView(APIView):
+    permission_classes = [IsClient]
+
+    @extend_schema(request=None, responses=serializers.ConsentWithdrawOutputSerializer)
+    def post(self, request):
+        withdrawn = consent_withdraw(user=request.user)
+        return Response({"withdrawn": withdrawn > 0, "message": WITHDRAWN_MESSAGE[_language(request)]})
+
+
+class IntakeView(APIView):
+    permission_classes = [IsClient]
+
+    @extend_schema(request=serializers.IntakeInputSerializer, responses={201: serializers.IntakeOutputSerializer})
+    def post(self, request):
+        data = serializers.IntakeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        intake = intake_submit(user=request.user, **data.validated_data)
+        return Response(intake_outcome(intake=intake, language=_language(request)), status=status.HTTP_201_CREATED)

@@ -52,7 +52,8 @@ def seed() -> tuple[list[tuple[int, dt.datetime]], list[tuple[int, str]]]:
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
-    from accounts.models import User
+    from accounts.consent import CURRENT_VERSION
+    from accounts.models import ConsentRecord, Intake, User
     from counselors.models import AvailabilityWindow, CounselorProfile
 
     password = make_password(None)  # unusable; the clients authenticate with tokens
@@ -72,6 +73,12 @@ def seed() -> tuple[list[tuple[int, dt.datetime]], list[tuple[int, str]]]:
     slots = [(p.pk, t0 + span * i + SLOT * k) for i, p in enumerate(profiles) for k in range(SLOTS_PER_COUNSELOR)]
     clients = User.objects.bulk_create([
         User(username=f"bench-client-{i}", role=User.Role.CLIENT, password=password) for i in range(CLIENTS)])
+    consents = ConsentRecord.objects.bulk_create([  # booking needs the consent and the intake first
+        ConsentRecord(user=c, version=CURRENT_VERSION, language="en", agreed_at=timezone.now()) for c in clients])
+    Intake.objects.bulk_create([
+        Intake(user=c.user, consent=c, topic="stress", distress=3, phq4_nervous=1, phq4_worry=0, phq4_interest=0,
+               phq4_down=0, phq4_score=1, band="normal", item9=0, risk="none", created_at=timezone.now())
+        for c in consents])
     tokens = [(c.pk, Token.objects.create(user=c).key) for c in clients]
     log(f"contention: {len(profiles)} counselors, {len(slots)} slots from {slots[0][1]:%Y-%m-%d %H:%M} "
         f"to {slots[-1][1] + SLOT:%Y-%m-%d %H:%M} UTC, {len(clients)} clients")

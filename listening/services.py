@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.services import intake_require
 from config.exceptions import Conflict
 from counselors.models import CounselorProfile, SessionMode
 from counselors.services import price_for
@@ -52,6 +53,7 @@ def booking_create(*, client: User, counselor_id: int, start: dt.datetime, durat
     The counselor's profile row is locked for the whole check-and-insert, which serialises
     bookings per counselor (so the daily cap, which no constraint can express, holds under
     concurrency); the exclusion constraints are the last word on overlaps either way."""
+    intake_require(client)  # consent + intake before the first booking: 409 intake_required
     if duration_minutes not in DURATIONS:
         raise ValidationError({"duration_minutes": [_("Sessions are 15 or 30 minutes.")]})
     if not is_quarter_hour(start):

@@ -4,7 +4,8 @@ from zoneinfo import ZoneInfo
 import factory
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.consent import CURRENT_VERSION
+from accounts.models import ConsentRecord, Intake, User
 from counselors.models import AvailabilityWindow, CounselorProfile, Specialty
 from listening.models import Booking
 
@@ -30,7 +31,19 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class ClientFactory(UserFactory):
+    """A client who has agreed to the current health-information consent and filled in a calm
+    intake, so they may book. `ClientFactory(intake=False)` is a client who has done neither."""
+
     username = factory.Sequence(lambda n: f"client{n}")
+
+    @factory.post_generation
+    def intake(obj, create, extracted, **kwargs):
+        if create and extracted is not False:
+            consent = ConsentRecord.objects.create(user=obj, version=CURRENT_VERSION, language=obj.language,
+                                                   agreed_at=timezone.now())
+            Intake.objects.create(user=obj, consent=consent, topic="stress", distress=4, phq4_nervous=1,
+                                  phq4_worry=1, phq4_interest=0, phq4_down=0, phq4_score=2, band="normal",
+                                  item9=0, risk="none", created_at=timezone.now())
 
 
 class CounselorUserFactory(UserFactory):

@@ -21,7 +21,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.services import staff_create, user_register
+from accounts.consent import CURRENT_VERSION
+from accounts.services import (consent_agree, intake_current_for, intake_submit, staff_create,
+                               user_register)
 from counselors.models import AvailabilityWindow, CounselorProfile
 from counselors.services import counselor_profile_update, counselor_verify, credential_add, window_create
 from listening.availability import ceil_quarter
@@ -301,6 +303,10 @@ class Command(BaseCommand):
             user = user_register(username=CLIENT, password=DEMO_PASSWORD, role=User.Role.CLIENT,
                                  email=_email(CLIENT), timezone="Asia/Shanghai", language="zh-hans")
         self._row(user, "client / 来访者", created)
+        if intake_current_for(user) is None:  # so the demo client can book at once
+            consent_agree(user=user, version=CURRENT_VERSION)
+            intake_submit(user=user, consent_version=CURRENT_VERSION, topic="stress", distress=4, phq4=[1, 1, 0, 0],
+                          item9=0)
         return user
 
     def _counselor(self, spec: DemoCounselor, *, reviewer: User) -> None:
