@@ -31,3 +31,46 @@ class CrisisAlertAdmin(admin.ModelAdmin):
 class EthicsFlagAdmin(admin.ModelAdmin):
     list_display = ["id", "kind", "status", "booking", "counselor", "created_at", "assigned_to"]
     list_filter = ["kind", "status", "created_at"]
+
+
+from ethics.models import AuditLog, Complaint, FlagNote, Referral  # noqa: E402
+
+
+@admin.register(Referral)
+class ReferralAdmin(admin.ModelAdmin):
+    list_display = ["id", "counselor", "client", "resource", "urgency", "status", "created_at", "follow_up_sent_at"]
+    list_filter = ["urgency", "status", "created_at"]
+    raw_id_fields = ["booking", "counselor", "client", "resource"]
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(admin.ModelAdmin):
+    list_display = ["id", "booking", "client", "flag", "created_at"]
+    readonly_fields = [f.name for f in Complaint._meta.fields]
+
+    def has_add_permission(self, request):
+        return False  # complaints come from clients, through the service
+
+
+@admin.register(FlagNote)
+class FlagNoteAdmin(admin.ModelAdmin):
+    list_display = ["id", "flag", "author", "created_at"]
+    raw_id_fields = ["flag", "author"]
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    """Read-only: the audit trail of the ethics review."""
+
+    list_display = ["created_at", "actor", "action", "flag", "booking", "detail"]
+    list_filter = ["action", "created_at"]
+    readonly_fields = [f.name for f in AuditLog._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -156,6 +156,11 @@ class EthicsFlag(models.Model):
                                     related_name="+")
     resolution = models.TextField(max_length=4000, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Set by the review (ethics.review.flag_resolve): who resolved it and what was done.
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    action = models.CharField(max_length=24, blank=True, help_text=_(
+        "none, warn, suspend-counselor, hold-content or close"))
 
     class Meta:
         ordering = ["-created_at"]
@@ -163,3 +168,118 @@ class EthicsFlag(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} flag {self.pk}"
+
+
+# --- Referrals, complaints and the ethics review (ethics.review) -------------------------
+
+
+class Referral(models.Model):
+    """A counselor refers the client of one of their sessions to a directory resource.
+    The client accepts or declines it; an accepted one gets a check-in after seven days."""
+
+    class Urgency(models.TextChoices):
+        ROUTINE = "routine", _("Routine")
+        SOON = "soon", _("Soon")
+        URGENT = "urgent", _("Urgent")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+
+    booking = models.ForeignKey("listening.Booking", on_delete=models.PROTECT, related_name="referrals")
+    counselor = models.ForeignKey("counselors.CounselorProfile", on_delete=models.PROTECT, related_name="referrals")
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_received")
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="referrals")
+    reason = models.TextField(max_length=2000)
+    urgency = models.CharField(max_length=8, choices=Urgency.choices, default=Urgency.ROUTINE)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    # Set on acceptance (accepted + 7 days); the check-in claims the row by setting follow_up_sent_at.
+    follow_up_due_at = models.DateTimeField(null=True, blank=True)
+    follow_up_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(urgency__in=["routine", "soon", "urgent"]),
+                                   name="referral_urgency_valid"),
+            models.CheckConstraint(condition=models.Q(status__in=["pending", "accepted", "declined"]),
+                                   name="referral_status_valid"),
+            # One live referral per booking and resource (a declined one may be made again).
+            models.UniqueConstraint(fields=["booking", "resource"], condition=~models.Q(status="declined"),
+                                    name="one_live_referral_per_booking_resource"),
+        ]
+        indexes = [
+            models.Index(fields=["counselor", "created_at"], name="referral_counselor_idx"),
+            models.Index(fields=["client", "created_at"], name="referral_client_idx"),
+            # The follow-up sweep: accepted, not yet checked in, due.
+            models.Index(fields=["follow_up_due_at"], name="referral_follow_up_due_idx",
+                         condition=models.Q(status="accepted", follow_up_sent_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"Referral {self.pk} to {self.resource_id} ({self.status})"
+
+
+class Complaint(models.Model):
+    """A client's complaint about one of their sessions; it opens an EthicsFlag of kind
+    `complaint`. The text is for the reviewers only (never shown to the counselor)."""
+
+    flag = models.OneToOneField(EthicsFlag, on_delete=models.PROTECT, related_name="complaint")
+    booking = models.ForeignKey("listening.Booking", on_delete=models.PROTECT, related_name="complaints")
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="complaints")
+    text = models.TextField(max_length=4000)
+    crisis_alert = models.ForeignKey(CrisisAlert, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Complaint {self.pk} about booking {self.booking_id}"
+
+
+class FlagNote(models.Model):
+    """A reviewer's note on a flag (append-only)."""
+
+    flag = models.ForeignKey(EthicsFlag, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(max_length=4000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"Note {self.pk} on flag {self.flag_id}"
+
+
+class AuditLog(models.Model):
+    """Who did what in the ethics review, when: above all every read of session content."""
+
+    class Action(models.TextChoices):
+        READ_CONTENT = "read-content", _("Read session content")
+        ASSIGN = "assign", _("Assigned")
+        RESOLVE = "resolve", _("Resolved")
+        NOTE = "note", _("Added a note")
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    flag = models.ForeignKey(EthicsFlag, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_log")
+    booking = models.ForeignKey("listening.Booking", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+")
+    detail = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["flag", "created_at"], name="audit_flag_idx"),
+            models.Index(fields=["actor", "created_at"], name="audit_actor_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.actor_id} {self.action} {self.created_at:%Y-%m-%d %H:%M}: {self.detail}"

@@ -20,7 +20,8 @@ from config.exceptions import Conflict
 from counselors.models import CounselorProfile, SessionMode
 from counselors.services import price_for
 from ethics.detector import crisis_detect
-from ethics.models import CrisisAlert
+from ethics.models import CrisisAlert, EthicsFlag
+from ethics.review import off_platform_contact_detect
 from ethics.services import crisis_signal_record
 from listening.availability import contains, is_quarter_hour
 from listening.encryption import decrypt, decrypt_text, encrypt, encrypt_text, rotate
@@ -223,6 +224,15 @@ def message_post(*, booking_id: int, sender: User, uid: uuid.UUID, text: str = "
             # Transient, for the caller: the page shows the client the crisis resources at once.
             message.crisis_alert = crisis_signal_record(client=booking.client, booking=booking, source=source,
                                                         reasons=[f"{role}: {r}" for r in detection.reasons])
+        contacts = off_platform_contact_detect(text)
+        if contacts:
+            # Platform rules forbid moving clients off-platform, in either direction. The flag
+            # names the kinds and the message, not the contact details themselves.
+            kinds = sorted({c.split(":", 1)[0] for c in contacts})
+            EthicsFlag.objects.create(kind=EthicsFlag.Kind.OFF_PLATFORM_CONTACT, booking=booking,
+                                      counselor=booking.counselor,
+                                      summary=f"{booking.role_of(sender)} shared {', '.join(kinds)} in message "
+                                              f"{message.seq}")
     if notify:
         frame = message_frame(message, text=text)
         transaction.on_commit(lambda: room_send(booking.pk, frame))

@@ -123,6 +123,7 @@ CELERY_BEAT_SCHEDULE = {
     "session-content-purge": {"task": "listening.tasks.session_content_purge", "schedule": 3600.0},
     # Crisis alerts: re-drive any notification or escalation step that is due (never lose one).
     "crisis-alerts-sweep": {"task": "ethics.tasks.alerts_sweep", "schedule": 30.0},
+    "referrals-follow-up": {"task": "ethics.tasks.referrals_follow_up_due", "schedule": 3600.0},  # 7-day check-ins
 }
 
 # --- Auth ---------------------------------------------------------------------
@@ -187,6 +188,9 @@ SPECTACULAR_SETTINGS = {
         "RegisterRoleEnum": [("client", "Client"), ("counselor", "Counselor")],
         "SessionModeEnum": "counselors.models.SessionMode",
         "SessionLanguageEnum": "counselors.models.SessionLanguage",
+        "EthicsFlagKindEnum": "ethics.models.EthicsFlag.Kind",
+        "EthicsFlagStatusEnum": "ethics.models.EthicsFlag.Status",
+        "ReferralStatusEnum": "ethics.models.Referral.Status",
     },
 }
 

@@ -157,3 +157,15 @@ def test_outsiders_get_404_for_messages(other_client_user):
     assert api.get(f"/api/v1/bookings/{booking.pk}/messages/").status_code == 404
     assert api.post(f"/api/v1/bookings/{booking.pk}/messages/", {"text": "x"}, format="json").status_code == 404
     assert not SessionMessage.objects.exists()
+
+
+def test_sharing_a_phone_number_opens_an_off_platform_flag_without_the_number():
+    from ethics.models import EthicsFlag
+
+    booking = soon_booking()
+    response = api_as(booking.counselor.user).post(f"/api/v1/bookings/{booking.pk}/messages/",
+                                                   {"text": "call me on 13812345678 after this"}, format="json")
+    assert response.status_code == 201
+    flag = EthicsFlag.objects.get(kind="off-platform-contact")
+    assert flag.booking == booking and flag.counselor == booking.counselor
+    assert "13812345678" not in flag.summary and "counselor" in flag.summary
