@@ -80,6 +80,8 @@ def crisis_signal_record(*, client: User, source: str, reasons: list[str], booki
             if note:
                 open_alert.note = f"{open_alert.note}\n{note}".strip()
             open_alert.save(update_fields=["reasons", "signal_count", "note"])
+            # The client sees the resources again; the responders already have this alert.
+            transaction.on_commit(lambda: _push_resources(open_alert.client))
             return open_alert
     alert = CrisisAlert.objects.create(client=client, booking=booking, source=source, reasons=reasons,
                                        raised_by=raised_by, note=note, created_at=now)
@@ -90,6 +92,19 @@ def crisis_signal_record(*, client: User, source: str, reasons: list[str], booki
     return alert
 
 
+def _push(group: str, event: dict) -> None:
+    """Best effort: a channel layer outage must not stop the e-mail or the step's record."""
+    try:
+        group_send(group, event)
+    except Exception:  # noqa: BLE001
+        logger.exception("could not push to %s", group)
+
+
+def _push_resources(client: User) -> None:
+    _push(user_group(client.pk), {"type": "room.frame", "frame": {
+        "type": "crisis.resources", "hotlines": crisis_hotlines_for(user=client)}})
+
+
 def _alert_dispatch(alert_id: int) -> None:
     """After commit: the client's resources and the counselor's notice at once, then the
     Celery steps. Failures here are logged, not raised: the sweeper re-drives the alert."""
@@ -97,8 +112,7 @@ def _alert_dispatch(alert_id: int) -> None:
 
     try:
         alert = CrisisAlert.objects.select_related("client").get(pk=alert_id)
-        group_send(user_group(alert.client_id), {"type": "room.frame", "frame": {
-            "type": "crisis.resources", "hotlines": crisis_hotlines_for(user=alert.client)}})
+        _push_resources(alert.client)
         if alert.booking_id:
             from listening.realtime import room_send
 
@@ -149,7 +163,7 @@ def alert_notify(*, alert_id: int) -> bool:
         alert.save(update_fields=["notified_at", "nobody_on_shift"])
         frame = alert_frame(alert)
         for user in recipients:
-            group_send(user_group(user.pk), {"type": "staff.frame", "frame": frame})
+            _push(user_group(user.pk), {"type": "staff.frame", "frame": frame})
         _email(recipients, "[Pianke] Crisis alert: please acknowledge", alert)
     return True
 
@@ -171,7 +185,7 @@ def alert_escalate(*, alert_id: int, level: int) -> bool:
             _email([u for u in staff if u.role == User.Role.STAFF] or staff,
                    "[Pianke] OVERDUE crisis alert: not acknowledged after 5 minutes", alert)
         alert.save(update_fields=["escalation_level", "overdue"])
-        group_send(STAFF_GROUP, {"type": "staff.frame", "frame": alert_frame(alert)})
+        _push(STAFF_GROUP, {"type": "staff.frame", "frame": alert_frame(alert)})
     return True
 
 
