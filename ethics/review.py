@@ -24,7 +24,7 @@ import re
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -385,3 +385,20 @@ def off_platform_contact_detect(text: str) -> list[str]:
     reasons += [f"social: @{m.group(1)}" for m in _AT_HANDLE.finditer(_SOCIAL.sub(" ", rest))]
     reasons += [f"phone: {p}" for p in _phones(_QQ.sub(" ", rest))]
     return list(dict.fromkeys(reasons))
+
+
+REPORTABLE = {EthicsFlag.Kind.DUAL_RELATIONSHIP, EthicsFlag.Kind.BOUNDARY}
+
+
+@transaction.atomic
+def concern_report(*, user: User, booking_id: int, kind: str, text: str) -> EthicsFlag:
+    """Either participant reports a dual relationship (e.g. the counselor knows the client
+    outside the platform; counselors declare it) or a boundary problem: a flag for staff."""
+    if kind not in REPORTABLE:
+        raise ValidationError({"kind": [_("Choose dual-relationship or boundary.")]})
+    if not text.strip():
+        raise ValidationError({"text": [_("Say what happened.")]})
+    booking = Booking.objects.select_for_update().get(Q(client=user) | Q(counselor_id=user.pk), pk=booking_id)
+    role = booking.role_of(user)
+    return EthicsFlag.objects.create(kind=kind, booking=booking, counselor=booking.counselor,
+                                     summary=f"Reported by the {role}: {text.strip()}")

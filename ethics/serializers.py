@@ -133,3 +133,9 @@ class FlagContentSerializer(serializers.Serializer):
     content_purged_at = serializers.DateTimeField(allow_null=True)
     ethics_hold = serializers.BooleanField()
     messages = serializers.ListField(child=serializers.DictField())
+
+
+class ConcernReportInputSerializer(serializers.Serializer):
+    booking = serializers.IntegerField(min_value=1)
+    kind = serializers.ChoiceField(choices=["dual-relationship", "boundary"])
+    text = serializers.CharField(max_length=4000)

@@ -7,6 +7,7 @@ urlpatterns = [
     path("crisis/alerts/<int:pk>/acknowledge/", views.CrisisAlertAcknowledgeView.as_view(), name="crisis-alert-ack"),
     path("crisis/alerts/<int:pk>/resolve/", views.CrisisAlertResolveView.as_view(), name="crisis-alert-resolve"),
     path("crisis/raise/", views.CrisisRaiseView.as_view(), name="crisis-raise"),
+    path("ethics/reports/", views.ConcernReportView.as_view(), name="ethics-report"),
     path("resources/", views.ResourceListView.as_view(), name="resource-list"),
     # Referrals, complaints and the staff review of ethics flags (ethics.review).
     path("referrals/", views.ReferralListCreateView.as_view(), name="referral-list"),

@@ -1,14 +1,15 @@
+import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from accounts.permissions import IsCounselor
-from ethics import serializers
+from accounts.permissions import IsClient, IsCounselor, IsStaffMember
+from ethics import review, serializers
 from ethics.filters import CrisisAlertFilter, ResourceFilter
-from ethics.models import Resource
+from ethics.models import EthicsFlag, Referral, Resource
 from ethics.selectors import alert_queue
 from ethics.services import alert_acknowledge, alert_resolve, crisis_raise
 
@@ -79,13 +80,6 @@ class ResourceListView(generics.ListAPIView):
 
 
 # --- referrals, complaints and the flag review (ethics.review) ----------------------------
-
-import django_filters  # noqa: E402
-
-from accounts.permissions import IsClient, IsStaffMember  # noqa: E402
-from ethics import review  # noqa: E402
-from ethics.models import EthicsFlag, Referral  # noqa: E402
-from rest_framework.permissions import IsAuthenticated  # noqa: E402
 
 
 class ReferralListCreateView(generics.ListAPIView):
@@ -227,3 +221,15 @@ class FlagMineView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return EthicsFlag.objects.none()
         return review.flag_list_for_counselor(user=self.request.user)
+
+
+class ConcernReportView(APIView):
+    """Either participant reports a dual relationship or a boundary problem on their booking."""
+
+    @extend_schema(request=serializers.ConcernReportInputSerializer, responses={201: None})
+    def post(self, request):
+        data = serializers.ConcernReportInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        flag = review.concern_report(user=request.user, booking_id=data.validated_data["booking"],
+                              kind=data.validated_data["kind"], text=data.validated_data["text"])
+        return Response({"id": flag.pk, "kind": flag.kind, "status": flag.status}, status=status.HTTP_201_CREATED)

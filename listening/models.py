@@ -142,3 +142,24 @@ class SessionMessage(models.Model):
 
     def __str__(self):
         return f"message {self.seq} of booking {self.booking_id}"
+
+
+class Feedback(models.Model):
+    """The client's word after a session: distress before and after (0–10), a rating and a review."""
+
+    booking = models.OneToOneField(Booking, on_delete=models.CASCADE, related_name="feedback")
+    pre_distress = models.PositiveSmallIntegerField()
+    post_distress = models.PositiveSmallIntegerField()
+    rating = models.PositiveSmallIntegerField()
+    comment = models.TextField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pre_distress__lte=10, post_distress__lte=10),
+                                   name="feedback_distress_0_10"),
+            models.CheckConstraint(condition=models.Q(rating__gte=1, rating__lte=5), name="feedback_rating_1_5"),
+        ]
+
+    def __str__(self):
+        return f"feedback on booking {self.booking_id}"

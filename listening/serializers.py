@@ -56,3 +56,11 @@ class MessageSerializer(serializers.Serializer):
     sent_at = serializers.DateTimeField()
     audio_url = serializers.CharField(required=False)
     audio_seconds = serializers.FloatField(required=False)
+
+
+class FeedbackSerializer(serializers.Serializer):
+    pre_distress = serializers.IntegerField(min_value=0, max_value=10)
+    post_distress = serializers.IntegerField(min_value=0, max_value=10)
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    created_at = serializers.DateTimeField(read_only=True)

@@ -25,7 +25,7 @@ from ethics.review import off_platform_contact_detect
 from ethics.services import crisis_signal_record
 from listening.availability import contains, is_quarter_hour
 from listening.encryption import decrypt, decrypt_text, encrypt, encrypt_text, rotate
-from listening.models import Booking, SessionMessage
+from listening.models import Booking, Feedback, SessionMessage
 from listening.realtime import room_send
 from listening.selectors import CounselorRules, booking_get_for_participant, counselor_days
 from listening.voice import voice_note_inspect
@@ -378,3 +378,40 @@ def session_content_reencrypt(*, batch: int = 200) -> tuple[int, int]:
                     files += 1
             SessionMessage.objects.bulk_update(rows, ["ciphertext", "audio"])
             last_pk = rows[-1].pk
+
+
+# --- Feedback ----------------------------------------------------------------------------------
+
+QUALITY_RUN = 3  # this many ratings of 1 in a row open a quality flag
+
+
+@transaction.atomic
+def feedback_submit(*, client: User, booking_id: int, pre_distress: int, post_distress: int, rating: int,
+                    comment: str = "") -> Feedback:
+    """The client rates a session once, after it. Updates the counselor's rating; three ratings
+    of 1 in a row open a `quality` ethics flag for review."""
+    booking = Booking.objects.select_for_update().get(pk=booking_id, client=client)
+    if booking.status not in (Booking.Status.CONFIRMED, Booking.Status.COMPLETED) or timezone.now() < booking.end:
+        raise Conflict(_("Feedback is given after a session that took place."), code="not_after_session")
+    if Feedback.objects.filter(booking=booking).exists():
+        raise Conflict(_("You already gave feedback on this session."), code="feedback_given")
+    errors = {}
+    for name, value, low, high in (("pre_distress", pre_distress, 0, 10), ("post_distress", post_distress, 0, 10),
+                                   ("rating", rating, 1, 5)):
+        if not low <= value <= high:
+            errors[name] = [_("Give a number from %(low)s to %(high)s.") % {"low": low, "high": high}]
+    if errors:
+        raise ValidationError(errors)
+    feedback = Feedback.objects.create(booking=booking, pre_distress=pre_distress, post_distress=post_distress,
+                                       rating=rating, comment=comment)
+    profile = CounselorProfile.objects.select_for_update().get(pk=booking.counselor_id)
+    ratings = Feedback.objects.filter(booking__counselor=profile)
+    profile.review_count = ratings.count()
+    profile.rating = round(sum(r for r in ratings.values_list("rating", flat=True)) / profile.review_count, 2)
+    profile.save(update_fields=["review_count", "rating", "updated_at"])
+    latest = list(ratings.order_by("-created_at", "-pk").values_list("rating", flat=True)[:QUALITY_RUN])
+    if (len(latest) == QUALITY_RUN and all(r == 1 for r in latest) and not EthicsFlag.objects.filter(
+            kind=EthicsFlag.Kind.QUALITY, counselor=profile).exclude(status=EthicsFlag.Status.RESOLVED).exists()):
+        EthicsFlag.objects.create(kind=EthicsFlag.Kind.QUALITY, counselor=profile, booking=booking,
+                                  summary=f"{QUALITY_RUN} ratings of 1 in a row")
+    return feedback

@@ -9,4 +9,5 @@ urlpatterns = [
     path("bookings/<int:pk>/calendar.ics", views.BookingCalendarView.as_view(), name="booking-calendar"),
     path("bookings/<int:pk>/messages/", views.MessageListView.as_view(), name="booking-messages"),
     path("bookings/<int:pk>/messages/<int:seq>/audio/", views.MessageAudioView.as_view(), name="message-audio"),
+    path("bookings/<int:pk>/feedback/", views.FeedbackView.as_view(), name="booking-feedback"),
 ]

@@ -15,7 +15,7 @@ from listening.calendar import booking_icalendar
 from listening.filters import BookingFilter
 from listening.models import Booking, SessionMessage
 from listening.selectors import booking_get_for_participant, booking_list_for_user
-from listening.services import booking_cancel, booking_create, message_audio_read, message_frame, message_post
+from listening.services import booking_cancel, booking_create, feedback_submit, message_audio_read, message_frame, message_post
 
 
 class BookingListView(generics.ListAPIView):
@@ -114,3 +114,16 @@ class MessageAudioView(APIView):
         response = HttpResponse(message_audio_read(message=message), content_type=message.audio_content_type)
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+class FeedbackView(APIView):
+    """The client's feedback on a session, once, after it."""
+
+    permission_classes = [IsClient]
+
+    @extend_schema(request=serializers.FeedbackSerializer, responses={201: serializers.FeedbackSerializer})
+    def post(self, request, pk: int):
+        data = serializers.FeedbackSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        feedback = feedback_submit(client=request.user, booking_id=pk, **data.validated_data)
+        return Response(serializers.FeedbackSerializer(feedback).data, status=status.HTTP_201_CREATED)
