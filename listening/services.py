@@ -404,6 +404,10 @@ def feedback_submit(*, client: User, booking_id: int, pre_distress: int, post_di
         raise ValidationError(errors)
     feedback = Feedback.objects.create(booking=booking, pre_distress=pre_distress, post_distress=post_distress,
                                        rating=rating, comment=comment)
+    detection = crisis_detect(comment) if comment else None
+    if detection is not None and detection.risk == "high":  # the booking row is locked above
+        crisis_signal_record(client=client, booking=booking, source=CrisisAlert.Source.MESSAGE,
+                             reasons=[f"feedback: {r}" for r in detection.reasons])
     profile = CounselorProfile.objects.select_for_update().get(pk=booking.counselor_id)
     ratings = Feedback.objects.filter(booking__counselor=profile)
     profile.review_count = ratings.count()

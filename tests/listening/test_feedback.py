@@ -88,3 +88,12 @@ def test_report_of_an_unknown_kind_is_400():
     response = api_as(booking.client).post("/api/v1/ethics/reports/", {
         "booking": booking.pk, "kind": "crisis", "text": "x"}, format="json")
     assert response.status_code == 400 and "kind" in response.json()
+
+
+def test_a_feedback_comment_with_a_crisis_signal_raises_an_alert():
+    from ethics.models import CrisisAlert
+
+    booking = past_booking()
+    assert feedback(booking, {**GOOD, "comment": "thank you, but I still want to kill myself"}).status_code == 201
+    alert = CrisisAlert.objects.get(booking=booking)
+    assert alert.client == booking.client and any("feedback" in r for r in alert.reasons)
