@@ -1,4 +1,4 @@
-"""`python -m bench`: run both benchmarks, print one JSON object (progress goes to stderr).
+"""`python -m bench`: run the benchmarks, print one JSON object (progress goes to stderr).
 
 Needs DATABASE_URL (any database on the server to use; the benchmarks create their own
 `pianke_bench` there) and REDIS_URL, as `make bench` provides. See bench/__init__.py.
@@ -14,23 +14,27 @@ import sys
 import time
 from importlib.metadata import version
 
-from bench import booking_contention, chat_relay, slot_search
+from bench import booking_contention, chat_relay, matching_quality, slot_search
 from bench.common import (BENCH_DB, LOG_DIR, bench_database_url, drop_bench_database, log, migrate,
                           recreate_bench_database, server_environment, setup_django, sql)
 
 
-BENCHMARKS = ["booking_contention", "slot_search", "chat_relay"]
+BENCHMARKS = ["booking_contention", "slot_search", "chat_relay", "matching_quality"]
+# Pure in-process benchmarks: no database, no servers. Run alone, they skip the bench database.
+DB_LESS = {"matching_quality"}
 
 
-def machine() -> dict:
-    return {
+def machine(with_db: bool = True) -> dict:
+    info = {
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "postgres": sql("SHOW server_version")[0][0],
         "versions": {name: version(name) for name in ("django", "djangorestframework", "uvicorn", "daphne",
-                                                      "psycopg", "httpx")},
+                                                      "psycopg", "httpx", "numpy", "scipy")},
     }
+    if with_db:
+        info["postgres"] = sql("SHOW server_version")[0][0]
+    return info
 
 
 def main() -> int:
@@ -44,6 +48,14 @@ def main() -> int:
         print(f"bench: unknown benchmark(s) {sorted(unknown)}; choose from {BENCHMARKS}", file=sys.stderr)
         return 2
     started = time.perf_counter()
+    if selected <= DB_LESS:
+        result = {}
+        if "matching_quality" in selected:
+            result["matching_quality"] = matching_quality.run()
+        result["machine"] = machine(with_db=False)
+        result["total_seconds"] = round(time.perf_counter() - started, 1)
+        print(json.dumps(result, indent=2, default=str))
+        return 0
     bench_url = bench_database_url(url)
     log(f"recreating database {BENCH_DB}; server logs in {LOG_DIR}")
     recreate_bench_database(url)
@@ -60,6 +72,8 @@ def main() -> int:
             result["slot_search"] = slot_search.run(env, faster)
         if "chat_relay" in selected:
             result["chat_relay"] = chat_relay.run(env)
+        if "matching_quality" in selected:
+            result["matching_quality"] = matching_quality.run()
         result["machine"] = machine()
         result["total_seconds"] = round(time.perf_counter() - started, 1)
     finally:

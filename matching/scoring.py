@@ -1,0 +1,171 @@
+"""Scoring one (request, counselor) pair: a pure function of plain facts and weights.
+
+Hard constraints (the counselor must offer the requested mode and speak the requested language;
+a client who asked for someone new is never re-matched with a past counselor) make a pair
+ineligible: `Score.value` is `-inf`. Every eligible pair scores at least `weights.base` (> 0), so
+any eligible match beats leaving a request waiting.
+
+Soft factors, each a weight times a 0..1 fit:
+
+* specialty: exact topic match (1.0) or a specialty related to the topic in the taxonomy
+  (`related_specialty` weight);
+* time zone nearness, only for scheduled sessions (client offset known): 1 - hours apart / 12,
+  hours measured around the clock;
+* rating with a Bayesian prior, (C*m + sum) / (C + n) with m = 4.0, C = 5 reviews, mapped from
+  the 1..5 star scale to 0..1, so a new counselor starts at the prior, not at zero;
+* continuity ("safe island"): a past counselor the client rated >= 4 (unless they asked for
+  someone new);
+* fair exposure: a bounded boost, weight * clamp((mean_offers - offers) / (mean_offers + 1), 0, 1),
+  for counselors offered fewer requests than average in the last 7 days.
+
+The facts carry no protected attributes of the client (or counselor): no age, gender, ethnicity,
+religion, nationality, orientation, health or disability data. Topic, language and mode are what
+the client asked for.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields, replace
+from typing import Iterable, Sequence
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Default matching weights; `from_settings()` applies `settings.MATCHING_WEIGHTS` overrides."""
+
+    base: float = 0.1                # every eligible pair
+    specialty_exact: float = 1.0
+    specialty_related: float = 0.5
+    time_zone: float = 0.3           # scheduled sessions only
+    rating: float = 0.6
+    continuity: float = 0.8
+    exposure: float = 0.3
+    # Rating prior
+    prior_mean: float = 4.0
+    prior_reviews: float = 5.0
+    continuity_min_rating: float = 4.0
+    max_reasons: int = 3
+
+    @classmethod
+    def from_settings(cls) -> "Weights":
+        from django.conf import settings  # lazy: importing this module needs no Django set-up
+
+        overrides = dict(getattr(settings, "MATCHING_WEIGHTS", {}) or {})
+        known = {f.name for f in fields(cls)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise ValueError(f"MATCHING_WEIGHTS: unknown keys {sorted(unknown)}")
+        return replace(cls(), **overrides)
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """What a waiting request asks for. `client_utc_offset_hours` is None for talk-now requests.
+    `duration` (minutes, 15 or 30) is carried for the caller; availability is decided elsewhere."""
+
+    topic: str
+    related_topics: frozenset = frozenset()
+    mode: str = "text"
+    language: str = "zh"
+    duration: int = 15
+    client_utc_offset_hours: float | None = None
+    past_counselor_ratings: dict = field(default_factory=dict)  # counselor id -> best rating given
+    wants_someone_new: bool = False
+
+
+@dataclass(frozen=True)
+class CounselorFacts:
+    id: int
+    specialties: frozenset = frozenset()
+    modes: frozenset = frozenset()
+    languages: frozenset = frozenset()
+    utc_offset_hours: float = 8.0
+    rating_sum: float = 0.0
+    review_count: int = 0
+    offers_last_7_days: int = 0
+
+
+@dataclass
+class Score:
+    value: float
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def eligible(self) -> bool:
+        return self.value != -math.inf
+
+
+INELIGIBLE = -math.inf
+
+
+def bayesian_rating(rating_sum: float, review_count: int, weights: Weights) -> float:
+    c, m = weights.prior_reviews, weights.prior_mean
+    return (c * m + rating_sum) / (c + review_count)
+
+
+def hours_apart(a: float, b: float) -> float:
+    d = abs(a - b) % 24
+    return min(d, 24 - d)
+
+
+def score(request: RequestFacts, counselor: CounselorFacts, weights: Weights, *, mean_offers: float,
+          explain: bool = True) -> Score:
+    """The fit of `counselor` for `request`; `Score(-inf, [reason])` if not eligible."""
+    if request.mode not in counselor.modes:
+        return Score(INELIGIBLE, [f"does not offer {request.mode}"] if explain else [])
+    if request.language not in counselor.languages:
+        return Score(INELIGIBLE, [f"does not speak {request.language}"] if explain else [])
+    past = request.past_counselor_ratings.get(counselor.id)
+    if past is not None and request.wants_someone_new:
+        return Score(INELIGIBLE, ["client asked for someone new"] if explain else [])
+
+    parts: list[tuple[float, str]] = []
+    if request.topic in counselor.specialties:
+        parts.append((weights.specialty_exact, f"specialty: {request.topic}"))
+    elif request.related_topics & counselor.specialties:
+        parts.append((weights.specialty_related, "related specialty"))
+
+    if request.client_utc_offset_hours is not None:
+        apart = hours_apart(request.client_utc_offset_hours, counselor.utc_offset_hours)
+        parts.append((weights.time_zone * (1 - apart / 12), "close time zone" if apart <= 3 else "time zone"))
+
+    bayes = bayesian_rating(counselor.rating_sum, counselor.review_count, weights)
+    parts.append((weights.rating * min(1.0, max(0.0, (bayes - 1) / 4)), f"rated {bayes:.1f} (Bayesian)"))
+
+    if past is not None and past >= weights.continuity_min_rating:
+        parts.append((weights.continuity, "your past counselor"))
+
+    if mean_offers > 0:
+        boost = (mean_offers - counselor.offers_last_7_days) / (mean_offers + 1)
+        boost = min(1.0, max(0.0, boost))
+        if boost > 0:
+            parts.append((weights.exposure * boost, "fewer offers this week"))
+
+    value = weights.base + sum(p for p, _ in parts)
+    if not explain:
+        return Score(value)
+    top = [text for p, text in sorted(parts, key=lambda pt: -pt[0]) if p > 0][: weights.max_reasons]
+    top += [f"speaks {request.language}", f"offers {request.mode}"]
+    return Score(value, top)
+
+
+def mean_offers_of(counselors: Iterable[CounselorFacts]) -> float:
+    counselors = list(counselors)
+    return sum(c.offers_last_7_days for c in counselors) / len(counselors) if counselors else 0.0
+
+
+def score_matrix(requests: Sequence[RequestFacts], counselors: Sequence[CounselorFacts], weights: Weights,
+                 *, mean_offers: float | None = None):
+    """A (requests x counselors) numpy array of scores, -inf where ineligible (no reasons kept)."""
+    import numpy as np
+
+    if mean_offers is None:
+        mean_offers = mean_offers_of(counselors)
+    out = np.full((len(requests), len(counselors)), -np.inf)
+    for i, r in enumerate(requests):
+        row = out[i]
+        for j, c in enumerate(counselors):
+            if r.mode in c.modes and r.language in c.languages:
+                row[j] = score(r, c, weights, mean_offers=mean_offers, explain=False).value
+    return out
