@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -23,7 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from config.exceptions import Conflict
 from config.realtime import group_send, user_group
-from ethics.models import CrisisAlert, EthicsFlag, OnCallShift, Resource
+from ethics.models import CrisisAlert, EthicsFlag, Resource
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from listening.models import Booking
 from tests.conftest import api_as
-from tests.factories import BookingFactory, ClientFactory, CounselorProfileFactory, OneOffWindowFactory, next_quarter
+from tests.factories import BookingFactory, CounselorProfileFactory, OneOffWindowFactory, next_quarter
 
 pytestmark = pytest.mark.django_db
 

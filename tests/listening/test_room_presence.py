@@ -1,6 +1,5 @@
 """Presence across tabs, and the Origin rule for token clients."""
 
-import asyncio
 import datetime as dt
 
 import pytest
