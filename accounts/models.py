@@ -44,6 +44,11 @@ class User(AbstractUser):
         return self.role == self.Role.COUNSELOR
 
     @property
+    def is_crisis_responder(self) -> bool:
+        """Sees and answers crisis alerts: on-call supervisors and staff."""
+        return self.role in (self.Role.STAFF, self.Role.SUPERVISOR) or self.is_superuser
+
+    @property
     def is_staff_member(self) -> bool:
         """Staff in the product's sense (credential verification, ethics review)."""
         return self.role == self.Role.STAFF or self.is_superuser

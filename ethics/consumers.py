@@ -5,7 +5,6 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from accounts.models import User
 from config.realtime import user_group
 from ethics.models import CrisisAlert
 from ethics.selectors import alert_queue
@@ -28,7 +27,7 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
             logger.warning("staff socket refused: not authenticated")
             await self.close(code=4401)
             return
-        if self.user.role not in (User.Role.STAFF, User.Role.SUPERVISOR) and not self.user.is_superuser:
+        if not self.user.is_crisis_responder:
             logger.warning("staff socket refused for user %s (role %s)", self.user.pk, self.user.role)
             await self.close(code=4403)
             return

@@ -31,9 +31,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from config.exceptions import Conflict
 from counselors.models import CounselorProfile
-from ethics.detector import HIGH, crisis_detect
 from ethics.models import AuditLog, Complaint, CrisisAlert, EthicsFlag, FlagNote, Referral, Resource
-from ethics.services import crisis_signal_record
+from ethics.services import crisis_screen_and_record
 from listening.models import Booking, SessionMessage
 
 logger = logging.getLogger(__name__)
@@ -185,11 +184,7 @@ def complaint_create(*, client: User, booking_id: int, text: str) -> Complaint:
     booking = Booking.objects.select_for_update().get(pk=booking_id, client=client)  # 404 unless theirs
     flag = EthicsFlag.objects.create(kind=EthicsFlag.Kind.COMPLAINT, booking=booking, counselor_id=booking.counselor_id,
                                      summary=f"Complaint from the client about booking {booking.pk}")
-    alert = None
-    detection = crisis_detect(text)
-    if detection.risk == HIGH:
-        alert = crisis_signal_record(client=client, booking=booking, source=CrisisAlert.Source.COMPLAINT,
-                                     reasons=detection.reasons)
+    alert = crisis_screen_and_record(text=text, client=client, booking=booking, source=CrisisAlert.Source.COMPLAINT)
     return Complaint.objects.create(flag=flag, booking=booking, client=client, text=text.strip(), crisis_alert=alert)
 
 

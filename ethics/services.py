@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from config.exceptions import Conflict
 from config.realtime import group_send, user_group
+from ethics.detector import HIGH, crisis_detect
 from ethics.models import CrisisAlert, EthicsFlag, Resource
 
 logger = logging.getLogger(__name__)
@@ -100,8 +101,23 @@ def _push(group: str, event: dict) -> None:
 
 
 def _push_resources(client: User) -> None:
-    _push(user_group(client.pk), {"type": "room.frame", "frame": {
-        "type": "crisis.resources", "hotlines": crisis_hotlines_for(user=client)}})
+    from listening.realtime import room_event
+
+    _push(user_group(client.pk), room_event({"type": "crisis.resources",
+                                             "hotlines": crisis_hotlines_for(user=client)}))
+
+
+def crisis_screen_and_record(*, text: str, client: User, source: str, booking=None,
+                             reason_prefix: str = "") -> CrisisAlert | None:
+    """Run the detector over `text`; on a high signal, record it (see crisis_signal_record,
+    whose preconditions apply: inside the text's transaction, holding the booking row lock)."""
+    if not text:
+        return None
+    detection = crisis_detect(text)
+    if detection.risk != HIGH:
+        return None
+    return crisis_signal_record(client=client, booking=booking, source=source,
+                                reasons=[f"{reason_prefix}{r}" for r in detection.reasons])
 
 
 def _alert_dispatch(alert_id: int) -> None:
@@ -203,7 +219,7 @@ def alerts_sweep() -> int:
 
 
 def _check_responder(user: User) -> None:
-    if user.role not in (User.Role.STAFF, User.Role.SUPERVISOR) and not user.is_superuser:
+    if not user.is_crisis_responder:
         raise PermissionDenied
 
 

@@ -5,7 +5,6 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
 from accounts.permissions import IsClient, IsCounselor, IsStaffMember
 from ethics import review, serializers
 from ethics.filters import CrisisAlertFilter, ResourceFilter
@@ -19,8 +18,7 @@ class IsResponder(BasePermission):
 
     def has_permission(self, request, view):
         user = request.user
-        return bool(user and user.is_authenticated and (
-            user.role in (User.Role.STAFF, User.Role.SUPERVISOR) or user.is_superuser))
+        return bool(user and user.is_authenticated and user.is_crisis_responder)
 
 
 class CrisisAlertListView(generics.ListAPIView):

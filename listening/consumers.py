@@ -20,7 +20,7 @@ from config.exceptions import Conflict
 from config.realtime import user_group
 from listening import services
 from listening.ice import ice_servers_for
-from listening.realtime import room_group
+from listening.realtime import room_event, room_group
 from listening.selectors import booking_get_for_room
 
 logger = logging.getLogger(__name__)
@@ -225,8 +225,8 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
     # --- helpers --------------------------------------------------------------------------
 
     async def _to_room(self, frame, *, exclude_self=False):
-        await self.channel_layer.group_send(room_group(self.booking_id), {
-            "type": "room.frame", "frame": frame, "exclude_user": self.user.pk if exclude_self else None})
+        await self.channel_layer.group_send(room_group(self.booking_id),
+                                            room_event(frame, exclude_user=self.user.pk if exclude_self else None))
 
     async def _presence_change(self, delta: int) -> set[str]:
         """Count this participant's open sockets in Redis (they may use two tabs or two

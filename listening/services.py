@@ -19,10 +19,9 @@ from accounts.services import intake_require
 from config.exceptions import Conflict
 from counselors.models import CounselorProfile, SessionMode
 from counselors.services import price_for
-from ethics.detector import crisis_detect
 from ethics.models import CrisisAlert, EthicsFlag
 from ethics.review import off_platform_contact_detect
-from ethics.services import crisis_signal_record
+from ethics.services import crisis_screen_and_record
 from listening.availability import contains, is_quarter_hour
 from listening.encryption import decrypt, decrypt_text, encrypt, encrypt_text, rotate
 from listening.models import Booking, Feedback, SessionMessage
@@ -216,14 +215,12 @@ def message_post(*, booking_id: int, sender: User, uid: uuid.UUID, text: str = "
         message.audio_content_type, message.audio_seconds = note.content_type, note.seconds
         message.audio.save("voice-note", ContentFile(encrypt(audio.read())), save=False)
     message.save()
+    # Transient, for the caller: the page shows the client the crisis resources at once.
+    message.crisis_alert = crisis_screen_and_record(
+        text=text, client=booking.client, booking=booking,
+        source=CrisisAlert.Source.CHAT if live else CrisisAlert.Source.MESSAGE,
+        reason_prefix=f"{booking.role_of(sender)}: ")
     if text:
-        detection = crisis_detect(text)
-        if detection.risk == "high":
-            source = CrisisAlert.Source.CHAT if live else CrisisAlert.Source.MESSAGE
-            role = booking.role_of(sender)
-            # Transient, for the caller: the page shows the client the crisis resources at once.
-            message.crisis_alert = crisis_signal_record(client=booking.client, booking=booking, source=source,
-                                                        reasons=[f"{role}: {r}" for r in detection.reasons])
         contacts = off_platform_contact_detect(text)
         if contacts:
             # Platform rules forbid moving clients off-platform, in either direction. The flag
@@ -404,10 +401,8 @@ def feedback_submit(*, client: User, booking_id: int, pre_distress: int, post_di
         raise ValidationError(errors)
     feedback = Feedback.objects.create(booking=booking, pre_distress=pre_distress, post_distress=post_distress,
                                        rating=rating, comment=comment)
-    detection = crisis_detect(comment) if comment else None
-    if detection is not None and detection.risk == "high":  # the booking row is locked above
-        crisis_signal_record(client=client, booking=booking, source=CrisisAlert.Source.MESSAGE,
-                             reasons=[f"feedback: {r}" for r in detection.reasons])
+    crisis_screen_and_record(text=comment, client=client, booking=booking,  # the booking row is locked above
+                             source=CrisisAlert.Source.MESSAGE, reason_prefix="feedback: ")
     profile = CounselorProfile.objects.select_for_update().get(pk=booking.counselor_id)
     ratings = Feedback.objects.filter(booking__counselor=profile)
     profile.review_count = ratings.count()
