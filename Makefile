@@ -22,10 +22,10 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed messages
 
 # Compiled translations are built from the .po sources (Babel, so no system gettext is needed).
-MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po */locale/*/LC_MESSAGES/*.po))
 messages: $(MO_FILES)
 
-locale/%.mo: locale/%.po $(VENV)/.installed
+%.mo: %.po $(VENV)/.installed
 	$(VENV)/bin/pybabel compile --input-file $< --output-file $@
 
 run: install

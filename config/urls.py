@@ -16,8 +16,20 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
+# Browser pages: server-rendered templates on the same services as the API.
+pages = [
+    path("", include("accounts.page_urls")),
+    path("", include("counselors.page_urls")),
+    path("", include("counselors.staff_page_urls")),
+    path("", include("listening.page_urls")),
+    path("", include("listening.room_urls")),
+    path("", include("matching.page_urls")),
+    path("", include("ethics.page_urls")),
+]
+
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    *pages,
     path("healthz/", healthz),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

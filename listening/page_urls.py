@@ -1,0 +1,3 @@
+"""Browser pages (server-rendered)."""
+
+urlpatterns = []

@@ -1,0 +1,105 @@
+"""End-to-end fixtures: the production ASGI app under uvicorn plus a real Celery worker, both
+in their own processes on the test database and Redis, driven by Debian's Chromium through
+Playwright. Every test here is marked `e2e` (`make test-fast` skips them)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import database_url_for_tests, start_server, stop_server
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls that set up test
+# data are still plain synchronous calls between browser steps.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def e2e_server(django_db_setup, django_db_blocker):
+    """Base URL of uvicorn serving config.asgi:application (HTTP and WebSockets) with Celery
+    not eager, and a real Celery worker (with beat embedded) consuming this test process's queue."""
+    with django_db_blocker.unblock():
+        database_url = database_url_for_tests()
+    env = {"CELERY_TASK_ALWAYS_EAGER": "false"}
+    proc, base = start_server("uvicorn", database_url, extra_env=env)
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker", "-B", "--pool", "solo",
+         "--loglevel", "WARNING", "-s", f"/tmp/celerybeat-e2e-{os.getpid()}"],
+        env={**os.environ, **env, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings.test"},
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    yield base
+    worker.terminate()
+    try:
+        worker.wait(15)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+    stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--no-sandbox"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def new_context(browser, e2e_server, transactional_db):
+    """Make a browser context (one person's browser), optionally signed in as `user`, with a
+    time zone and locale. Closed at the end of the test."""
+    contexts = []
+
+    def make(user=None, *, timezone_id: str = "Asia/Shanghai", locale: str = "en-US", **kwargs):
+        ctx = browser.new_context(base_url=e2e_server, timezone_id=timezone_id, locale=locale,
+                                  permissions=["camera", "microphone"], **kwargs)
+        ctx.set_default_timeout(15_000)
+        if user is not None:
+            sign_in(ctx, user, e2e_server)
+        contexts.append(ctx)
+        return ctx
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+def sign_in(ctx, user, base_url: str) -> None:
+    """Give the browser context a logged-in session for `user` (as Django's test client does)."""
+    from urllib.parse import urlparse
+
+    from django.conf import settings
+    from django.test import Client
+
+    c = Client()
+    c.force_login(user)
+    ctx.add_cookies([{
+        "name": settings.SESSION_COOKIE_NAME, "value": c.cookies[settings.SESSION_COOKIE_NAME].value,
+        "domain": urlparse(base_url).hostname, "path": "/",
+    }])
+
+
+def screenshot(page, name: str) -> None:
+    """Save a full-page screenshot under tests/e2e/screenshots/ (git-ignored)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
