@@ -4,8 +4,10 @@ from django.urls import path
 
 from ethics.consumers import StaffConsumer
 from listening.consumers import SessionConsumer
+from matching.consumers import CounselorConsumer
 
 websocket_urlpatterns = [
     path("ws/sessions/<int:booking_id>/", SessionConsumer.as_asgi()),
     path("ws/staff/", StaffConsumer.as_asgi()),
+    path("ws/counselor/", CounselorConsumer.as_asgi()),
 ]

@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("accounts.urls")),
     path("", include("counselors.urls")),
     path("", include("listening.urls")),
+    path("", include("matching.urls")),
     path("", include("ethics.urls")),
 ]
 

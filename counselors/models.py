@@ -73,6 +73,9 @@ class CounselorProfile(models.Model):
         default=0, validators=[MaxValueValidator(60)], help_text=_("Free time kept between sessions."))
     verification = models.CharField(max_length=16, choices=Verification.choices, default=Verification.PENDING)
     is_active = models.BooleanField(default=True, help_text=_("Inactive profiles are neither listed nor bookable."))
+    crisis_trained = models.BooleanField(
+        default=False, help_text=_("Trained in crisis intervention (checked by staff): high-risk talk-now "
+                                   "requests are offered to these counselors first."))
     rating = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
     review_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

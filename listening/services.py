@@ -24,7 +24,7 @@ from ethics.review import off_platform_contact_detect
 from ethics.services import crisis_screen_and_record
 from listening.availability import contains, is_quarter_hour
 from listening.encryption import decrypt, decrypt_text, encrypt, encrypt_text, rotate
-from listening.models import Booking, Feedback, SessionMessage
+from listening.models import Booking, Feedback, SessionMessage, SessionNote
 from listening.realtime import room_send
 from listening.selectors import CounselorRules, booking_get_for_participant, counselor_days
 from listening.voice import voice_note_inspect
@@ -61,12 +61,7 @@ def booking_create(*, client: User, counselor_id: int, start: dt.datetime, durat
     now = timezone.now()
     if start <= now:
         raise ValidationError({"start": [_("That time is in the past.")]})
-    try:
-        profile = (CounselorProfile.objects.select_for_update(of=("self",)).select_related("user")
-                   .get(pk=counselor_id, verification=CounselorProfile.Verification.VERIFIED,
-                        is_active=True, user__is_active=True))
-    except CounselorProfile.DoesNotExist:
-        raise ValidationError({"counselor": [_("No bookable counselor with this id.")]}) from None
+    profile = _lock_bookable_profile(counselor_id)
     if mode not in profile.modes:
         raise ValidationError({"mode": [_("This counselor does not offer %(mode)s sessions.") % {"mode": mode}]})
     end = start + dt.timedelta(minutes=duration_minutes)
@@ -80,6 +75,24 @@ def booking_create(*, client: User, counselor_id: int, start: dt.datetime, durat
         raise Conflict(_("That time is no longer free."), code="slot_taken")
     if day.day_counts[start.astimezone(ZoneInfo(day.timezone)).date()] >= profile.daily_cap:
         raise ValidationError({"start": [_("The counselor's sessions for that day are full.")]})
+    return _booking_insert(profile=profile, client=client, start=start, end=end, duration_minutes=duration_minutes,
+                           mode=mode, topic=topic, note=note)
+
+
+def _lock_bookable_profile(counselor_id: int) -> CounselorProfile:
+    """Lock the counselor's profile row (serialising their bookings) if they can be booked."""
+    try:
+        return (CounselorProfile.objects.select_for_update(of=("self",)).select_related("user")
+                .get(pk=counselor_id, verification=CounselorProfile.Verification.VERIFIED,
+                     is_active=True, user__is_active=True))
+    except CounselorProfile.DoesNotExist:
+        raise ValidationError({"counselor": [_("No bookable counselor with this id.")]}) from None
+
+
+def _booking_insert(*, profile: CounselorProfile, client: User, start: dt.datetime, end: dt.datetime,
+                    duration_minutes: int, mode: str, topic: str, note: str) -> Booking:
+    """Insert the booking; the exclusion constraints turn an overlap into a 409. Call while
+    holding the profile row lock."""
     booking = Booking(counselor=profile, client=client, start=start, end=end, duration_minutes=duration_minutes,
                       mode=mode, topic=topic, note=note, price=price_for(profile, duration_minutes))
     try:
@@ -91,6 +104,30 @@ def booking_create(*, client: User, counselor_id: int, start: dt.datetime, durat
             raise
         raise conflict from exc
     return booking
+
+
+@transaction.atomic
+def booking_start_now(*, client: User, counselor_id: int, duration_minutes: int, mode: str, topic: str,
+                      note: str = "") -> Booking:
+    """A talk-now session starting at once (an accepted match offer). Windows, notice and the
+    quarter-hour grid do not apply (the counselor is on duty now); the buffer, the daily cap
+    and the no-overlap constraints do, exactly as for a booked slot."""
+    intake_require(client)
+    if duration_minutes not in DURATIONS:
+        raise ValidationError({"duration_minutes": [_("Sessions are 15 or 30 minutes.")]})
+    profile = _lock_bookable_profile(counselor_id)
+    if mode not in profile.modes:
+        raise ValidationError({"mode": [_("This counselor does not offer %(mode)s sessions.") % {"mode": mode}]})
+    now = timezone.now()
+    start = now.replace(microsecond=0)
+    end = start + dt.timedelta(minutes=duration_minutes)
+    day = counselor_days(profiles=[CounselorRules.of(profile)], start=start, end=end, now=now)[profile.pk]
+    if day.clashes(start, end):
+        raise Conflict(_("The counselor has another session now."), code="counselor_busy")
+    if day.day_counts[start.astimezone(ZoneInfo(day.timezone)).date()] >= profile.daily_cap:
+        raise Conflict(_("The counselor's sessions for today are full."), code="daily_cap")
+    return _booking_insert(profile=profile, client=client, start=start, end=end, duration_minutes=duration_minutes,
+                           mode=mode, topic=topic, note=note)
 
 
 @transaction.atomic
@@ -346,21 +383,23 @@ def session_content_purge(*, now: dt.datetime | None = None, batch: int = 50) ->
                 return purged
             files = [m.audio.name for m in SessionMessage.objects.filter(booking__in=bookings).exclude(audio="")]
             SessionMessage.objects.filter(booking__in=bookings).delete()
+            SessionNote.objects.filter(booking__in=bookings).delete()  # the counselor's notes are content too
             Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(content_purged_at=timezone.now())
             transaction.on_commit(lambda files=files: [default_storage.delete(name) for name in files])
             purged += len(bookings)
 
 
 def session_content_reencrypt(*, batch: int = 200) -> tuple[int, int]:
-    """Re-encrypt all stored messages and voice notes under the newest key. Safe to run
-    while the service is up (each batch is one transaction over locked rows) and to re-run."""
+    """Re-encrypt all stored messages, voice notes and counselors' notes under the newest key.
+    Safe to run while the service is up (each batch is one transaction over locked rows) and
+    to re-run. Returns (messages and notes, files)."""
     messages = files = 0
     last_pk = 0
     while True:
         with transaction.atomic():
             rows = list(SessionMessage.objects.select_for_update().filter(pk__gt=last_pk).order_by("pk")[:batch])
             if not rows:
-                return messages, files
+                return messages + _session_notes_reencrypt(batch=batch), files
             for message in rows:
                 if message.ciphertext:
                     message.ciphertext = rotate(message.ciphertext)
@@ -374,6 +413,22 @@ def session_content_reencrypt(*, batch: int = 200) -> tuple[int, int]:
                     transaction.on_commit(lambda name=old_name: default_storage.delete(name))
                     files += 1
             SessionMessage.objects.bulk_update(rows, ["ciphertext", "audio"])
+            last_pk = rows[-1].pk
+
+
+def _session_notes_reencrypt(*, batch: int) -> int:
+    count = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            rows = list(SessionNote.objects.select_for_update().filter(pk__gt=last_pk).order_by("pk")[:batch])
+            if not rows:
+                return count
+            for note in rows:
+                if note.ciphertext:
+                    note.ciphertext = rotate(note.ciphertext)
+                    count += 1
+            SessionNote.objects.bulk_update(rows, ["ciphertext"])
             last_pk = rows[-1].pk
 
 
@@ -414,3 +469,33 @@ def feedback_submit(*, client: User, booking_id: int, pre_distress: int, post_di
         EthicsFlag.objects.create(kind=EthicsFlag.Kind.QUALITY, counselor=profile, booking=booking,
                                   summary=f"{QUALITY_RUN} ratings of 1 in a row")
     return feedback
+
+
+# --- The counselor's private notes -------------------------------------------------------------
+
+NOTE_MAX_CHARS = 20000
+
+
+@transaction.atomic
+def session_note_save(*, booking_id: int, counselor: User, text: str, revision: int | None = None) -> SessionNote:
+    """Save the counselor's private notes on one of their own sessions (the whole document;
+    the room autosaves it). `revision` is the one the writer started from: if another window
+    saved since, Conflict `note_changed` and nothing is overwritten (None skips the check).
+    Only the session's counselor may write (anyone else: Booking.DoesNotExist, a 404)."""
+    booking = Booking.objects.select_for_update().get(pk=booking_id, counselor_id=counselor.pk)
+    if booking.status == Booking.Status.CANCELLED:
+        raise Conflict(_("A cancelled session has no notes."), code="booking_cancelled")
+    if booking.content_purged_at is not None:
+        raise Conflict(_("This session's content was deleted after the retention period."), code="content_purged")
+    if len(text) > NOTE_MAX_CHARS:
+        raise ValidationError({"text": [_("Notes are at most %(n)s characters.") % {"n": NOTE_MAX_CHARS}]})
+    note = SessionNote.objects.select_for_update().filter(booking=booking).first()
+    if note is None:
+        note = SessionNote(booking=booking, author=counselor)
+    elif revision is not None and revision != note.revision:
+        raise Conflict(_("These notes were changed in another window. Reload to see the latest version."),
+                       code="note_changed")
+    note.ciphertext = encrypt_text(text) if text else b""
+    note.revision += 1
+    note.save()
+    return note

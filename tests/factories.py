@@ -7,7 +7,7 @@ from django.utils import timezone
 from accounts.consent import CURRENT_VERSION
 from accounts.models import ConsentRecord, Intake, User
 from counselors.models import AvailabilityWindow, CounselorProfile, Specialty
-from listening.models import Booking
+from listening.models import Booking, Feedback
 
 PASSWORD = "listen-carefully-42"
 
@@ -135,3 +135,15 @@ def at_local(tz: str, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 
 def local_today(tz: str) -> dt.date:
     return timezone.now().astimezone(ZoneInfo(tz)).date()
+
+
+class FeedbackFactory(factory.django.DjangoModelFactory):
+    """The client's rating of a (completed) booking; a scene-setter, bypassing the service."""
+
+    class Meta:
+        model = Feedback
+
+    booking = factory.SubFactory(BookingFactory, status=Booking.Status.COMPLETED)
+    pre_distress = 6
+    post_distress = 3
+    rating = 5

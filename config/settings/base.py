@@ -31,9 +31,11 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "django_htmx",
     "accounts",
     "counselors",
     "listening",
+    "matching",
     "ethics",
 ]
 
@@ -45,7 +47,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: shows times in the signed-in user's zone (else the browser's `tz` cookie).
+    "accounts.timezone_middleware.TimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -124,6 +129,9 @@ CELERY_BEAT_SCHEDULE = {
     # Crisis alerts: re-drive any notification or escalation step that is due (never lose one).
     "crisis-alerts-sweep": {"task": "ethics.tasks.alerts_sweep", "schedule": 30.0},
     "referrals-follow-up": {"task": "ethics.tasks.referrals_follow_up_due", "schedule": 3600.0},  # 7-day check-ins
+    # Talk-now matching: expire overdue offers, re-run rounds for waiting requests, close
+    # requests past their deadline (the eta tasks do this at once; the sweep catches losses).
+    "matching-sweep": {"task": "matching.tasks.matching_sweep", "schedule": 10.0},
 }
 
 # --- Auth ---------------------------------------------------------------------
@@ -134,7 +142,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "login"
+# A page that sends each role to its own start page (accounts.pages.start).
+LOGIN_REDIRECT_URL = "start"
 
 # --- I18n: stored in UTC, shown in the viewer's zone ----------------------------
 LANGUAGE_CODE = "en"
@@ -146,6 +156,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 STORAGES = {
@@ -222,6 +233,18 @@ VOICE_NOTE_MAX_SECONDS = 180
 ICE_SERVERS = env.json("ICE_SERVERS", default=[])
 TURN_URLS = env.list("TURN_URLS", default=[])
 TURN_SECRET = env("TURN_SECRET", default="")
+
+# --- Matching (talk now) ---------------------------------------------------------
+# Overrides of matching.scoring.Weights, e.g. {"exposure": 0.5}; unknown keys are an error.
+MATCHING_WEIGHTS = env.json("MATCHING_WEIGHTS", default={})
+MATCHING_PRESENCE_TTL_SECONDS = 60   # on duty without a heartbeat this long = off duty
+MATCHING_OFFER_SECONDS = 45          # a counselor's time to accept an offer
+MATCHING_TIMEOUTS_OFF_DUTY = 3       # offers in a row left to time out before going off duty
+MATCHING_NO_MATCH_SECONDS = 180      # a talk-now request still waiting then ends as no_match
+MATCHING_RETRY_SECONDS = 5           # re-run a round for a request nobody could take yet
+MATCHING_ROUND_LIMIT = 500           # requests considered in one batch round
+MATCHING_SUGGESTIONS = 5             # counselor/slot suggestions returned
+MATCHING_BUSY_MARGIN_MINUTES = 5     # "about to start a session": starts within the talk + this
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,482 @@
+"""Talk-now matching and scheduled suggestions.
+
+The life of a talk-now request: `pending` -> (a round offers it to the best free counselor)
+`offered` -> `matched` (accepted: a booking starting now) or back to `pending` (declined, timed
+out), until `settings.MATCHING_NO_MATCH_SECONDS` after it was made, when a request still not
+matched becomes `no_match` with suggestions. A scheduled request gets ranked `suggestions` and
+becomes `suggested`. The client can cancel an open request.
+
+A round (`matching_round`) is a batch: it locks every waiting request and every free on-duty
+counselor with `SELECT ... FOR UPDATE SKIP LOCKED` (so two workers never work on the same rows),
+scores all pairs and offers by maximum-weight assignment, not first come first served. Partial
+unique indexes on `Offer` make "one pending offer per request / per counselor" a database fact.
+Every push happens after commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import numpy as np
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Case, IntegerField, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.services import intake_current_for, intake_require
+from config.exceptions import Conflict
+from counselors.models import CounselorProfile, SessionMode, Specialty
+from ethics.detector import HIGH, LOW, crisis_detect
+from ethics.models import CrisisAlert
+from ethics.services import crisis_hotlines_for, crisis_signal_record
+from listening.encryption import decrypt_text, encrypt_text
+from listening.selectors import CounselorRules, RULE_FIELDS, counselor_days
+from listening.services import DURATIONS, booking_start_now
+from matching.assignment import assign
+from matching.models import MatchRequest, Offer, Presence
+from matching.realtime import duty_send, offer_frame
+from matching.scoring import INELIGIBLE, Weights, mean_offers_of, score
+from matching.selectors import counselor_facts, on_duty_q, request_facts
+
+logger = logging.getLogger(__name__)
+
+# A round ranks high-risk requests above every other (they are served first when counselors are
+# scarce) and, among equals, older ones first: row bonuses added to every eligible pair.
+HIGH_RISK_PRIORITY = 10.0
+WAITING_PRIORITY = 0.5  # at the no-match deadline; linear in the time waited
+
+
+def match_request_note(request: MatchRequest) -> str:
+    return decrypt_text(bytes(request.note_ciphertext)) if request.note_ciphertext else ""
+
+
+def _seconds(name: str) -> dt.timedelta:
+    return dt.timedelta(seconds=getattr(settings, name))
+
+
+# --- Requests -------------------------------------------------------------------------------
+
+
+def _risk_of(*, client: User, note_risk: str) -> str:
+    """The request's risk for triage: the note's, raised to high by a high-risk intake."""
+    intake = intake_current_for(client)
+    return HIGH if note_risk == HIGH or (intake is not None and intake.risk == HIGH) else note_risk
+
+
+@transaction.atomic
+def match_request_create(*, client: User, topic: str, mode: str, language: str, duration_minutes: int,
+                         when: str = "now", earliest: dt.datetime | None = None, latest: dt.datetime | None = None,
+                         note: str = "", wants_someone_new: bool = False) -> MatchRequest:
+    """A client asks for a counselor, now or within a window. A high-risk note raises a crisis
+    alert in this same transaction (the row is the outbox) and puts the request first in line."""
+    if client.role != User.Role.CLIENT:
+        raise ValidationError({"non_field_errors": [_("Only clients can ask for a counselor.")]})
+    intake_require(client)
+    errors: dict[str, list[str]] = {}
+    if not Specialty.objects.filter(slug=topic).exists():
+        errors["topic"] = [_("Unknown topic: %(topic)s.") % {"topic": topic}]
+    if mode not in SessionMode.values:
+        errors["mode"] = [_("Mode must be one of %(modes)s.") % {"modes": ", ".join(SessionMode.values)}]
+    if duration_minutes not in DURATIONS:
+        errors["duration_minutes"] = [_("Sessions are 15 or 30 minutes.")]
+    now = timezone.now()
+    if when == MatchRequest.When.SCHEDULED:
+        if earliest is None or latest is None or earliest >= latest:
+            errors["when"] = [_("A window needs earliest before latest.")]
+        elif latest <= now:
+            errors["when"] = [_("The window is in the past.")]
+        elif latest - earliest > dt.timedelta(days=14):
+            errors["when"] = [_("A window can span at most 14 days.")]
+    elif when != MatchRequest.When.NOW:
+        errors["when"] = [_('Use "now" or {"earliest", "latest"}.')]
+    if errors:
+        raise ValidationError(errors)
+
+    if when == MatchRequest.When.NOW and MatchRequest.objects.filter(
+            client=client, when=MatchRequest.When.NOW, status__in=MatchRequest.OPEN).exists():
+        raise Conflict(_("You already have a talk-now request waiting."), code="request_open")
+
+    detection = crisis_detect(note)
+    risk = _risk_of(client=client, note_risk=detection.risk)
+    request = MatchRequest(
+
+        client=client, topic=topic, mode=mode, language=language, duration_minutes=duration_minutes, when=when,
+        earliest=earliest if when == MatchRequest.When.SCHEDULED else None,
+        latest=latest if when == MatchRequest.When.SCHEDULED else None,
+        note_ciphertext=encrypt_text(note) if note else b"", wants_someone_new=wants_someone_new, risk=risk,
+        created_at=now, deadline_at=now + _seconds("MATCHING_NO_MATCH_SECONDS"),
+        hotlines=crisis_hotlines_for(user=client) if risk in (HIGH, LOW) else [],
+    )
+    try:
+        with transaction.atomic():
+            request.save()
+    except IntegrityError:  # a second tab's request won the race (match_one_open_per_client)
+        raise Conflict(_("You already have a talk-now request waiting."), code="request_open") from None
+    if detection.risk == HIGH:
+        # The alert goes out whatever happens to the request.
+        crisis_signal_record(client=client, source=CrisisAlert.Source.MATCH_NOTE, reasons=list(detection.reasons))
+
+    from matching import tasks  # the tasks module imports this one
+
+    if when == MatchRequest.When.NOW:
+        transaction.on_commit(lambda: tasks.match_request.delay(request.pk))
+        transaction.on_commit(lambda: tasks.match_request_deadline.apply_async(
+            (request.pk,), eta=request.deadline_at))
+    else:
+        transaction.on_commit(lambda: tasks.match_request_suggest.delay(request.pk))
+    return request
+
+
+@transaction.atomic
+def match_request_cancel(*, client: User, request_id: int) -> MatchRequest:
+    request = MatchRequest.objects.select_for_update().get(pk=request_id, client=client)
+    if request.status not in MatchRequest.OPEN:
+        raise Conflict(_("This request is already %(status)s.") % {"status": request.status}, code="request_closed")
+    now = timezone.now()
+    withdrawn = list(request.offers.select_for_update().filter(status=Offer.Status.PENDING))
+    for offer in withdrawn:
+        offer.status, offer.responded_at = Offer.Status.WITHDRAWN, now
+        offer.save(update_fields=["status", "responded_at"])
+        transaction.on_commit(lambda o=offer: duty_send(o.counselor_id, {"type": "offer.withdrawn", "id": o.pk}))
+    request.status, request.closed_at = MatchRequest.Status.CANCELLED, now
+    request.save(update_fields=["status", "closed_at"])
+    return request
+
+
+def _suggestions(*, request: MatchRequest, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> list[dict]:
+    """The best-fitting listed counselors with a free slot in [start, end), best first, each with
+    their earliest slot: what to book instead of (or for) the request."""
+    limit = settings.MATCHING_SUGGESTIONS
+    listed = (CounselorProfile.objects.filter(verification=CounselorProfile.Verification.VERIFIED, is_active=True,
+                                              user__is_active=True, modes__contains=[request.mode],
+                                              languages__contains=[request.language])
+              .exclude(pk__in=request.offers.filter(status=Offer.Status.DECLINED).values("counselor_id")))
+    ids = list(listed.values_list("pk", flat=True))
+    facts = counselor_facts(ids, now=now)
+    [rfacts] = request_facts([request], at=start)
+    weights = Weights.from_settings()
+    mean = mean_offers_of(facts.values())
+    scored = sorted(((score(rfacts, f, weights, mean_offers=mean), cid) for cid, f in facts.items()),
+                    key=lambda sc: -sc[0].value)
+    scored = [(s, cid) for s, cid in scored if s.eligible]
+    out: list[dict] = []
+    duration = dt.timedelta(minutes=request.duration_minutes)
+    # Walk down the ranking in chunks, so a few hundred listed counselors cost a few queries.
+    for lo in range(0, len(scored), 4 * limit):
+        chunk = scored[lo:lo + 4 * limit]
+        rules = [CounselorRules(*row) for row in CounselorProfile.objects.filter(
+            pk__in=[cid for _s, cid in chunk]).order_by().values_list(*RULE_FIELDS)]
+        days = counselor_days(profiles=rules, start=start, end=end, now=now)
+        names = dict(CounselorProfile.objects.filter(pk__in=[cid for _s, cid in chunk])
+                     .values_list("pk", "display_name"))
+        for s, cid in chunk:
+            slots = days[cid].free_slots(start, end, duration, limit=1)
+            if slots:
+                out.append({"counselor": cid, "display_name": names.get(cid) or "", "start": slots[0][0].isoformat(),
+                            "end": slots[0][1].isoformat(), "score": round(s.value, 3), "reasons": s.reasons})
+                if len(out) >= limit:
+                    return out
+    return out
+
+
+@transaction.atomic
+def match_request_suggest(*, request_id: int) -> bool:
+    """Rank counselor/slot suggestions for a scheduled request (idempotent)."""
+    request = MatchRequest.objects.select_for_update(skip_locked=True).filter(
+        pk=request_id, when=MatchRequest.When.SCHEDULED, status=MatchRequest.Status.PENDING).first()
+    if request is None:
+        return False
+    now = timezone.now()
+    request.suggestions = _suggestions(request=request, start=max(request.earliest, now), end=request.latest, now=now)
+    request.status, request.closed_at = MatchRequest.Status.SUGGESTED, now
+    request.save(update_fields=["suggestions", "status", "closed_at"])
+    return True
+
+
+def _close_no_match(request: MatchRequest, now: dt.datetime) -> None:
+    """Call holding the request's row lock, with no pending offer left on it."""
+    request.suggestions = _suggestions(request=request, start=now, end=now + dt.timedelta(days=7), now=now)
+    if request.risk in (HIGH, LOW) and not request.hotlines:
+        request.hotlines = crisis_hotlines_for(user=request.client)
+    request.status, request.closed_at = MatchRequest.Status.NO_MATCH, now
+    request.save(update_fields=["suggestions", "hotlines", "status", "closed_at"])
+
+
+@transaction.atomic
+def match_request_expire(*, request_id: int) -> bool:
+    """At the deadline, a request nobody has taken becomes no_match (idempotent). One still
+    offered keeps its running offer; the offer's end closes it."""
+    now = timezone.now()
+    request = MatchRequest.objects.select_for_update(skip_locked=True).filter(
+        pk=request_id, status=MatchRequest.Status.PENDING, deadline_at__lte=now).first()
+    if request is None:
+        return False
+    _close_no_match(request, now)
+    return True
+
+
+# --- Presence -----------------------------------------------------------------------------
+
+
+def _require_counselor(user: User) -> CounselorProfile:
+    if user.role != User.Role.COUNSELOR:
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied(_("Only counselors go on talk-now duty."))
+    return CounselorProfile.objects.get(pk=user.pk)
+
+
+@transaction.atomic
+def presence_set(*, counselor: User, online: bool) -> Presence:
+    """Go on or off talk-now duty. Going on (or staying on) is also a heartbeat."""
+    profile = _require_counselor(counselor)
+    if online and not profile.is_listed:
+        raise Conflict(_("Only verified, listed counselors can go on duty."), code="not_listed")
+    presence, _created = Presence.objects.select_for_update().get_or_create(counselor=profile)
+    now = timezone.now()
+    was_on = presence.online
+    presence.online = online
+    presence.last_seen_at = now if online else presence.last_seen_at
+    if online and not was_on:
+        presence.missed_in_a_row = 0
+    presence.save()
+    if not online:
+        _withdraw_pending_offers(counselor_id=profile.pk, now=now)
+    else:
+        _round_soon()
+    return presence
+
+
+def presence_heartbeat(*, counselor_id: int) -> bool:
+    """Renew an on-duty counselor's presence; False if they are off duty (nothing renewed)."""
+    renewed = Presence.objects.filter(pk=counselor_id, online=True).update(last_seen_at=timezone.now())
+    return bool(renewed)
+
+
+def _withdraw_pending_offers(*, counselor_id: int, now: dt.datetime) -> None:
+    """Going off duty hands the counselor's pending offer back. Call inside a transaction."""
+    for offer in Offer.objects.select_for_update().filter(counselor_id=counselor_id, status=Offer.Status.PENDING):
+        offer.status, offer.responded_at = Offer.Status.WITHDRAWN, now
+        offer.save(update_fields=["status", "responded_at"])
+        _back_to_waiting(offer.request_id, now)
+        transaction.on_commit(lambda o=offer: duty_send(o.counselor_id, {"type": "offer.withdrawn", "id": o.pk}))
+
+
+def _round_soon() -> None:
+    from matching import tasks
+
+    transaction.on_commit(lambda: tasks.matching_round.delay())
+
+
+def _back_to_waiting(request_id: int, now: dt.datetime) -> None:
+    """The request's offer ended without a match: wait again, or end as no_match past the
+    deadline. Call inside a transaction."""
+    request = MatchRequest.objects.select_for_update().get(pk=request_id)
+    if request.status != MatchRequest.Status.OFFERED:
+        return
+    if now >= request.deadline_at:
+        _close_no_match(request, now)
+        return
+    request.status = MatchRequest.Status.PENDING
+    request.save(update_fields=["status"])
+    _round_soon()
+
+
+# --- Rounds -------------------------------------------------------------------------------
+
+
+def _days_from_now(counselor_ids: list[int], now: dt.datetime, longest: int) -> dict:
+    """Each counselor's bookings around now and local-day counts: who is in a session or about
+    to start one, and who has reached their daily cap."""
+    rules = [CounselorRules(*row) for row in CounselorProfile.objects.filter(pk__in=counselor_ids)
+             .order_by().values_list(*RULE_FIELDS)]
+    end = now + dt.timedelta(minutes=longest + settings.MATCHING_BUSY_MARGIN_MINUTES)
+    days = counselor_days(profiles=rules, start=now, end=end, now=now)
+    return days
+
+
+@transaction.atomic
+def matching_round(*, now: dt.datetime | None = None) -> list[int]:
+    """Offer waiting talk-now requests to free on-duty counselors, as one maximum-weight
+    assignment. Returns the ids of the offers made. Safe to run from several workers at once."""
+    now = now or timezone.now()
+    priority = Case(When(risk=MatchRequest.Risk.HIGH, then=Value(0)), default=Value(1), output_field=IntegerField())
+    requests = list(MatchRequest.objects.select_for_update(skip_locked=True)
+                    .filter(when=MatchRequest.When.NOW, status=MatchRequest.Status.PENDING, deadline_at__gt=now)
+                    .select_related("client").order_by(priority, "created_at")[:settings.MATCHING_ROUND_LIMIT])
+    if not requests:
+        return []
+    presences = list(Presence.objects.select_for_update(skip_locked=True, of=("self",))
+                     .filter(on_duty_q(now)).exclude(counselor__offers__status=Offer.Status.PENDING)
+                     .values_list("pk", flat=True))
+    if not presences:
+        return []
+    days = _days_from_now(presences, now, max(r.duration_minutes for r in requests))
+    facts = counselor_facts(presences, now=now)
+    crisis_trained = set(CounselorProfile.objects.filter(pk__in=presences, crisis_trained=True)
+                         .values_list("pk", flat=True))
+    counselors = [facts[cid] for cid in presences if cid in facts]
+    rfacts = request_facts(requests, at=now)
+    offered = set(Offer.objects.filter(request__in=requests).values_list("request_id", "counselor_id"))
+    weights = Weights.from_settings()
+    mean = mean_offers_of(counselors)
+    deadline = _seconds("MATCHING_NO_MATCH_SECONDS").total_seconds()
+
+    scores = np.full((len(requests), len(counselors)), -np.inf)
+    free_for: dict[int, set[int]] = {}
+    for j, c in enumerate(counselors):
+        day = days[c.id]
+        local_day = day.local_date(now)
+        under_cap = day.day_counts[local_day] < day.daily_cap
+        free_for[c.id] = {m for m in DURATIONS if under_cap and not day.clashes(
+            now, now + dt.timedelta(minutes=m + settings.MATCHING_BUSY_MARGIN_MINUTES))}
+    for i, (r, rf) in enumerate(zip(requests, rfacts)):
+        trained_ok = r.risk == HIGH and any(
+            c.id in crisis_trained and r.duration_minutes in free_for[c.id] for c in counselors)
+        bonus = (HIGH_RISK_PRIORITY if r.risk == HIGH else 0.0) + WAITING_PRIORITY * min(
+            1.0, (now - r.created_at).total_seconds() / deadline)
+        for j, c in enumerate(counselors):
+            if (r.pk, c.id) in offered or r.duration_minutes not in free_for[c.id]:
+                continue
+            if trained_ok and c.id not in crisis_trained:
+                continue  # a high-risk request goes to crisis-trained counselors first
+            value = score(rf, c, weights, mean_offers=mean, explain=False).value
+            if value != INELIGIBLE:
+                scores[i, j] = value + bonus
+    pairs = assign(scores)
+    if not pairs:
+        return []
+
+    expires = now + _seconds("MATCHING_OFFER_SECONDS")
+    made = []
+    for i, j in pairs:
+        r, c = requests[i], counselors[j]
+        explained = score(rfacts[i], c, weights, mean_offers=mean)
+        reasons = explained.reasons + (["crisis-trained, for a high-risk request"]
+                                       if r.risk == HIGH and c.id in crisis_trained else [])
+        made.append(Offer(request=r, counselor_id=c.id, score=explained.value, reasons=reasons, created_at=now,
+                          expires_at=expires))
+        r.status = MatchRequest.Status.OFFERED
+    Offer.objects.bulk_create(made)
+    MatchRequest.objects.bulk_update([o.request for o in made], ["status"])
+
+    from matching import tasks
+
+    def announce():
+        for offer in made:
+            duty_send(offer.counselor_id, {"type": "offer.new", "offer": offer_frame(offer)})
+            tasks.expire_offer.apply_async((offer.pk,), eta=offer.expires_at)
+
+    transaction.on_commit(announce)
+    return [o.pk for o in made]
+
+
+# --- Offers -------------------------------------------------------------------------------
+
+
+def _lock_own_pending_offer(counselor: User, offer_id: int) -> Offer:
+    _require_counselor(counselor)
+    offer = Offer.objects.select_for_update().select_related("request").get(pk=offer_id, counselor_id=counselor.pk)
+    if offer.status != Offer.Status.PENDING:
+        raise Conflict(_("This offer is already %(status)s.") % {"status": offer.status}, code=f"offer_{offer.status}")
+    if offer.expires_at <= timezone.now():
+        raise Conflict(_("This offer has timed out."), code="offer_expired")
+    return offer
+
+
+def offer_accept(*, counselor: User, offer_id: int) -> Offer:
+    """Accept: the booking starts now, through the booking service (so the no-overlap
+    constraints and the daily cap hold). If the booking cannot be made, the offer is withdrawn,
+    the request goes back in line, and the Conflict is raised."""
+    offer, conflict = _offer_accept(counselor=counselor, offer_id=offer_id)
+    if conflict is not None:
+        raise conflict
+    return offer
+
+
+@transaction.atomic
+def _offer_accept(*, counselor: User, offer_id: int) -> tuple[Offer, Conflict | None]:
+    offer = _lock_own_pending_offer(counselor, offer_id)
+    request = MatchRequest.objects.select_for_update().select_related("client").get(pk=offer.request_id)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            booking = booking_start_now(client=request.client, counselor_id=offer.counselor_id,
+                                        duration_minutes=request.duration_minutes, mode=request.mode,
+                                        topic=request.topic, note=match_request_note(request))
+    except (Conflict, ValidationError) as exc:
+        offer.status, offer.responded_at = Offer.Status.WITHDRAWN, now
+        offer.save(update_fields=["status", "responded_at"])
+        _back_to_waiting(request.pk, now)
+        transaction.on_commit(lambda: duty_send(offer.counselor_id, {"type": "offer.withdrawn", "id": offer.pk}))
+        message = exc.message if isinstance(exc, Conflict) else "; ".join(exc.messages)
+        return offer, Conflict(message, code=getattr(exc, "code", None) or "cannot_book")
+    offer.status, offer.responded_at = Offer.Status.ACCEPTED, now
+    offer.save(update_fields=["status", "responded_at"])
+    request.status, request.booking, request.matched_at, request.closed_at = (
+        MatchRequest.Status.MATCHED, booking, now, now)
+    request.save(update_fields=["status", "booking", "matched_at", "closed_at"])
+    Presence.objects.filter(pk=offer.counselor_id).update(missed_in_a_row=0, last_seen_at=now)
+    transaction.on_commit(lambda: duty_send(offer.counselor_id, {"type": "offer.accepted", "id": offer.pk,
+                                                                 "booking": booking.pk}))
+    return offer, None
+
+
+@transaction.atomic
+def offer_decline(*, counselor: User, offer_id: int) -> Offer:
+    offer = _lock_own_pending_offer(counselor, offer_id)
+    now = timezone.now()
+    offer.status, offer.responded_at = Offer.Status.DECLINED, now
+    offer.save(update_fields=["status", "responded_at"])
+    Presence.objects.filter(pk=offer.counselor_id).update(missed_in_a_row=0, last_seen_at=now)
+    _back_to_waiting(offer.request_id, now)
+    return offer
+
+
+@transaction.atomic
+def offer_expire(*, offer_id: int) -> bool:
+    """Time out a pending offer whose 45 seconds are up (idempotent: a conditional claim).
+    The counselor's third timeout in a row takes them off duty."""
+    now = timezone.now()
+    offer = Offer.objects.select_for_update(skip_locked=True).filter(
+        pk=offer_id, status=Offer.Status.PENDING, expires_at__lte=now).first()
+    if offer is None:
+        return False
+    offer.status, offer.responded_at = Offer.Status.EXPIRED, now
+    offer.save(update_fields=["status", "responded_at"])
+    presence = Presence.objects.select_for_update().get(pk=offer.counselor_id)
+    presence.missed_in_a_row += 1
+    off = presence.online and presence.missed_in_a_row >= settings.MATCHING_TIMEOUTS_OFF_DUTY
+    if off:
+        presence.online = False
+    presence.save(update_fields=["missed_in_a_row", "online", "updated_at"])
+    _back_to_waiting(offer.request_id, now)
+
+    def announce():
+        duty_send(offer.counselor_id, {"type": "offer.expired", "id": offer.pk})
+        if off:
+            duty_send(offer.counselor_id, {"type": "presence", "online": False, "reason": "missed_offers"})
+
+    transaction.on_commit(announce)
+    return True
+
+
+def matching_sweep(*, now: dt.datetime | None = None) -> dict:
+    """The safety net behind the eta tasks: expire overdue offers, close requests past their
+    deadline, schedule suggestions a lost task never made, and run a round for the rest."""
+    now = now or timezone.now()
+    expired = sum(offer_expire(offer_id=pk) for pk in Offer.objects.filter(
+        status=Offer.Status.PENDING, expires_at__lte=now).values_list("pk", flat=True)[:500])
+    closed = sum(match_request_expire(request_id=pk) for pk in MatchRequest.objects.filter(
+        when=MatchRequest.When.NOW, status=MatchRequest.Status.PENDING, deadline_at__lte=now)
+        .values_list("pk", flat=True)[:500])
+    suggested = sum(match_request_suggest(request_id=pk) for pk in MatchRequest.objects.filter(
+        when=MatchRequest.When.SCHEDULED, status=MatchRequest.Status.PENDING,
+        created_at__lte=now - dt.timedelta(seconds=30)).values_list("pk", flat=True)[:100])
+    offered = len(matching_round(now=now))
+    return {"expired": expired, "closed": closed, "suggested": suggested, "offered": offered}
+
