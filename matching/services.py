@@ -420,6 +420,7 @@ def _offer_accept(*, counselor: User, offer_id: int) -> tuple[Offer, Conflict | 
     request.status, request.booking, request.matched_at, request.closed_at = (
         MatchRequest.Status.MATCHED, booking, now, now)
     request.save(update_fields=["status", "booking", "matched_at", "closed_at"])
+    offer.request = request
     Presence.objects.filter(pk=offer.counselor_id).update(missed_in_a_row=0, last_seen_at=now)
     transaction.on_commit(lambda: duty_send(offer.counselor_id, {"type": "offer.accepted", "id": offer.pk,
                                                                  "booking": booking.pk}))

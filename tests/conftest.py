@@ -227,3 +227,20 @@ def _close_connection_pools(django_db_setup):
     for conn in connections.all():
         if getattr(conn, "pool", None) is not None:
             conn.close_pool()
+
+
+def seed_reference_data() -> None:
+    """Specialties and the resource directory as the data migrations seed them. A transactional
+    test starts from a flushed database (seeded rows included), so tests that need them call
+    this (idempotent)."""
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    for module in ("counselors.migrations.0002_seed_specialties", "ethics.migrations.0002_seed_resources"):
+        importlib.import_module(module).seed(django_apps, None)
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    seed_reference_data()
