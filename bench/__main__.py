@@ -14,12 +14,12 @@ import sys
 import time
 from importlib.metadata import version
 
-from bench import booking_contention, chat_relay, matching_quality, slot_search
+from bench import booking_contention, chat_relay, match_latency, matching_quality, slot_search
 from bench.common import (BENCH_DB, LOG_DIR, bench_database_url, drop_bench_database, log, migrate,
                           recreate_bench_database, server_environment, setup_django, sql)
 
 
-BENCHMARKS = ["booking_contention", "slot_search", "chat_relay", "matching_quality"]
+BENCHMARKS = ["booking_contention", "slot_search", "chat_relay", "matching_quality", "match_latency"]
 # Pure in-process benchmarks: no database, no servers. Run alone, they skip the bench database.
 DB_LESS = {"matching_quality"}
 
@@ -74,6 +74,8 @@ def main() -> int:
             result["chat_relay"] = chat_relay.run(env)
         if "matching_quality" in selected:
             result["matching_quality"] = matching_quality.run()
+        if "match_latency" in selected:
+            result["match_latency"] = match_latency.run(env)
         result["machine"] = machine()
         result["total_seconds"] = round(time.perf_counter() - started, 1)
     finally:

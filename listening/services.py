@@ -317,7 +317,15 @@ def session_end(*, booking_id: int) -> bool:
         fields += ["status", "completed_at"]
     booking.save(update_fields=fields)
     transaction.on_commit(lambda: room_send(booking_id, {"type": "session.ended", "status": booking.status}))
+    transaction.on_commit(_counselor_free_again)
     return True
+
+
+def _counselor_free_again() -> None:
+    """A counselor on talk-now duty may take the next waiting request now."""
+    from matching.tasks import matching_round  # matching builds on bookings, not the other way
+
+    matching_round.delay()
 
 
 @transaction.atomic
