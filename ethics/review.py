@@ -259,7 +259,10 @@ def _counselor_suspend(*, profile: CounselorProfile, now: dt.datetime, reason: s
     (cancelled_by is the counselor, so the notice goes to the client)."""
     from listening.tasks import booking_cancelled_notify
 
+    from matching.services import presence_end
+
     CounselorProfile.objects.filter(pk=profile.pk).update(is_active=False)
+    presence_end(counselor_id=profile.pk)  # talk-now offers stop at once
     bookings = list(Booking.objects.select_for_update()
                     .filter(counselor=profile, status=Booking.Status.CONFIRMED, start__gt=now).order_by("start"))
     for booking in bookings:

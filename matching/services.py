@@ -251,6 +251,16 @@ def presence_set(*, counselor: User, online: bool) -> Presence:
     return presence
 
 
+def presence_end(*, counselor_id: int) -> None:
+    """Take a counselor off duty without their asking (suspension): pending offers go back.
+    Call inside the transaction that makes the change."""
+    now = timezone.now()
+    Presence.objects.filter(pk=counselor_id).update(online=False)
+    _withdraw_pending_offers(counselor_id=counselor_id, now=now)
+    transaction.on_commit(lambda: duty_send(counselor_id, {"type": "presence", "online": False,
+                                                           "reason": "suspended"}))
+
+
 def presence_heartbeat(*, counselor_id: int) -> bool:
     """Renew an on-duty counselor's presence; False if they are off duty (nothing renewed)."""
     renewed = Presence.objects.filter(pk=counselor_id, online=True).update(last_seen_at=timezone.now())

@@ -357,3 +357,43 @@ def test_past_counselor_rated_well_is_preferred():
     offer = offer_of(request)
     assert offer.counselor_id == past.pk
     assert "your past counselor" in offer.reasons
+
+
+def test_suspending_a_counselor_withdraws_their_offer_and_ends_duty():
+    from ethics.review import _counselor_suspend
+
+    counselor = on_duty()
+    request = ask()
+    services.matching_round()
+    offer = offer_of(request)
+    _counselor_suspend(profile=counselor, now=timezone.now(), reason="test")
+    offer.refresh_from_db()
+    assert offer.status == "withdrawn"
+    assert Presence.objects.get(pk=counselor.pk).online is False
+    request.refresh_from_db()
+    assert request.status == "pending"
+
+
+def test_scheduled_request_gets_ranked_counselor_and_slot_suggestions():
+    from tests.factories import WeeklyWindowFactory, next_quarter
+
+    fit = CounselorProfileFactory(specialties=["grief"])
+    other = CounselorProfileFactory(specialties=["career"])
+    for profile in (fit, other):
+        for weekday in range(7):
+            WeeklyWindowFactory(counselor=profile, weekday=weekday, start_time=dt.time(0, 0),
+                                end_time=dt.time(23, 45))
+    earliest = next_quarter(days=1)
+    request = services.match_request_create(client=ClientFactory(), topic="grief", mode="video", language="en",
+                                            duration_minutes=30, when="scheduled", earliest=earliest,
+                                            latest=earliest + dt.timedelta(days=2))
+    assert services.match_request_suggest(request_id=request.pk) is True
+    request.refresh_from_db()
+    assert request.status == "suggested"
+    assert [s["counselor"] for s in request.suggestions][:2] == [fit.pk, other.pk]
+    first = request.suggestions[0]
+    assert dt.datetime.fromisoformat(first["start"]) >= earliest
+    assert "specialty: grief" in first["reasons"]
+    view = api_as(request.client).get(f"/api/v1/match-requests/{request.pk}/").data
+    assert view["suggestions"][0]["counselor"] == fit.pk
+    assert view["when"]["earliest"]
