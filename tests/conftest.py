@@ -237,7 +237,8 @@ def seed_reference_data() -> None:
 
     from django.apps import apps as django_apps
 
-    for module in ("counselors.migrations.0002_seed_specialties", "ethics.migrations.0002_seed_resources"):
+    for module in ("counselors.migrations.0002_seed_specialties", "ethics.migrations.0002_seed_resources",
+                   "ethics.migrations.0004_seed_referral_resources"):
         importlib.import_module(module).seed(django_apps, None)
 
 

@@ -394,7 +394,7 @@ def test_resolved_alert_is_never_escalated(rota, sent):
     ("Asia/Shanghai", User.Language.ZH_HANS, "12356", None),
     ("Asia/Shanghai", User.Language.EN, "12356", None),
     ("Europe/London", User.Language.EN, "116 123", "https://befrienders.org"),
-    ("Asia/Hong_Kong", User.Language.ZH_HANS, "2389 2222", None),
+    ("Asia/Hong_Kong", User.Language.ZH_HANS, "2466 7350", "2389 2222"),
     ("America/New_York", User.Language.EN, "988 (call or text)", None),
 ])
 def test_hotlines_for_the_clients_region_and_language(zone, language, first, also):

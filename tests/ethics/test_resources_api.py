@@ -38,15 +38,16 @@ def test_filters_narrow_by_region_and_language(anon):
     [samaritans] = rows(anon.get(URL, {"kind": "hotline", "region": "GB"}))
     assert (samaritans["name"], samaritans["contact"]) == ("Samaritans", "116 123")
     assert rows(anon.get(URL, {"kind": "hotline", "region": "GB", "language": "zh"})) == []
-    assert [r["region"] for r in rows(anon.get(URL, {"region": "HK"}))] == ["HK"]
+    assert {r["region"] for r in rows(anon.get(URL, {"region": "HK"}))} == {"HK"}
 
 
 def test_kind_filter_and_inactive_entries(anon, as_client):
     book = resource()
     resource(name="Out of print", is_active=False)
     group = resource(kind="support-group", name="Peer group", region="CN", language="zh")
-    assert [r["id"] for r in rows(anon.get(URL, {"kind": "book"}))] == [book.pk]
-    assert [r["id"] for r in rows(as_client.get(URL, {"kind": "support-group"}))] == [group.pk]
+    books = rows(anon.get(URL, {"kind": "book", "page_size": 100}))
+    assert book.pk in [r["id"] for r in books] and {r["kind"] for r in books} == {"book"}
+    assert [r["id"] for r in rows(as_client.get(URL, {"kind": "support-group", "region": "CN"}))] == [group.pk]
     everything = rows(anon.get(URL, {"page_size": 100}))
     assert "Out of print" not in [r["name"] for r in everything]
     assert {"hotline", "book", "support-group"} <= {r["kind"] for r in everything}
