@@ -30,3 +30,6 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # pytest-xdist workers share one Redis: give each its own Celery queue so a real worker
 # started by one test process never takes another's tasks.
 CELERY_TASK_DEFAULT_QUEUE = f"{CACHE_KEY_PREFIX}-celery"
+# The end-to-end server runs with DEBUG off and no collectstatic: serve from the finders.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,129 @@
+"""Talk-now pages: the client's request and live waiting state; the counselor's duty toggle
+and offers (the dashboard's duty panel). Thin: matching.services decides, as for the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.forms import add_service_errors
+from accounts.pages import client_required, counselor_required
+from accounts.services import intake_current_for
+from config.exceptions import Conflict
+from listening.pages import _intake_redirect
+from matching import forms
+from matching.models import MatchRequest, Offer
+from matching.selectors import match_request_get_for_client
+from matching.services import match_request_cancel, match_request_create, offer_accept, offer_decline, presence_set
+
+ROOM_URL = "/sessions/{}/"
+
+
+@client_required
+def talk_now(request):
+    """Ask for a counselor now (or for suggested times in a window)."""
+    status = 200
+    open_request = MatchRequest.objects.filter(client=request.user, when=MatchRequest.When.NOW,
+                                               status__in=MatchRequest.OPEN).first()
+    if request.method == "POST":
+        form = forms.MatchRequestForm(request.POST)
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                match = match_request_create(
+                    client=request.user, topic=data["topic"], mode=data["mode"], language=data["language"],
+                    duration_minutes=data["duration_minutes"], when=data["when"], earliest=data["earliest"],
+                    latest=data["latest"], note=data["note"], wants_someone_new=data["wants_someone_new"])
+            except ValidationError as exc:
+                add_service_errors(form, exc, field_map={"when": "latest"})
+            except Conflict as exc:
+                if exc.code == "intake_required":
+                    return _intake_redirect(request)
+                form.add_error(None, exc.message)
+                status = 409
+            else:
+                return redirect("talk-now-status", request_id=match.pk)
+    else:
+        if intake_current_for(request.user) is None:
+            return _intake_redirect(request)
+        current = intake_current_for(request.user)
+        form = forms.MatchRequestForm(initial={"topic": current.topic if current else None,
+                                               "language": "en" if request.user.language == "en" else "zh"})
+    return render(request, "matching/talk_now.html", {"form": form, "open_request": open_request}, status=status)
+
+
+def _own_request(request, request_id: int) -> MatchRequest:
+    try:
+        return match_request_get_for_client(user=request.user, request_id=request_id)
+    except MatchRequest.DoesNotExist:
+        raise Http404 from None
+
+
+@client_required
+def talk_now_status(request, request_id: int):
+    """The live waiting state; htmx polls the `_status` fragment, which redirects into the
+    room once a counselor has accepted."""
+    match = _own_request(request, request_id)
+    suggestions = [{**s, "start_at": dt.datetime.fromisoformat(s["start"])} for s in match.suggestions]
+    context = {"match": match, "suggestions": suggestions,
+               "room_url": ROOM_URL.format(match.booking_id) if match.booking_id else ""}
+    if request.htmx:
+        response = render(request, "matching/_status.html", context)
+        if match.status == MatchRequest.Status.MATCHED:
+            response["HX-Redirect"] = context["room_url"]
+        return response
+    return render(request, "matching/talk_now_status.html", context)
+
+
+@client_required
+@require_POST
+def talk_now_cancel(request, request_id: int):
+    match = _own_request(request, request_id)
+    try:
+        match_request_cancel(client=request.user, request_id=match.pk)
+    except Conflict as exc:
+        messages.warning(request, exc.message)
+        return redirect("talk-now-status", request_id=match.pk)
+    messages.info(request, _("Your request is cancelled."))
+    return redirect("talk-now")
+
+
+@counselor_required
+@require_POST
+def duty_toggle(request):
+    online = request.POST.get("online") == "1"
+    try:
+        presence_set(counselor=request.user, online=online)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+        return redirect(f"{reverse('counselor-dashboard')}#duty-panel")
+    if online:
+        messages.success(request, _("You are on talk-now duty. Keep this page open to receive requests."))
+    else:
+        messages.info(request, _("You are off talk-now duty."))
+    return redirect(f"{reverse('counselor-dashboard')}#duty-panel")
+
+
+@counselor_required
+@require_POST
+def offer_respond(request, offer_id: int, action: str):
+    if action not in ("accept", "decline"):
+        raise Http404
+    try:
+        if action == "accept":
+            offer = offer_accept(counselor=request.user, offer_id=offer_id)
+            return redirect(ROOM_URL.format(offer.request.booking_id))
+        offer_decline(counselor=request.user, offer_id=offer_id)
+    except Offer.DoesNotExist:
+        raise Http404 from None
+    except Conflict as exc:
+        messages.warning(request, exc.message)
+    return redirect(f"{reverse('counselor-dashboard')}#duty-panel")

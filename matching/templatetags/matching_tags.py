@@ -1,0 +1,15 @@
+from django import template
+
+from matching.models import Offer
+from matching.selectors import offers_for_counselor, presence_of
+
+register = template.Library()
+
+
+@register.simple_tag
+def duty_state(user) -> dict:
+    """The counselor's talk-now duty and pending offers, for the dashboard's duty panel."""
+    if not getattr(user, "is_authenticated", False) or user.role != "counselor":
+        return {}
+    return {"presence": presence_of(counselor_id=user.pk),
+            "offers": list(offers_for_counselor(user=user).filter(status=Offer.Status.PENDING))}
