@@ -196,6 +196,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "UserRoleEnum": "accounts.models.User.Role",
+        "UserLanguageEnum": "accounts.models.User.Language",
         "RegisterRoleEnum": [("client", "Client"), ("counselor", "Counselor")],
         "SessionModeEnum": "counselors.models.SessionMode",
         "SessionLanguageEnum": "counselors.models.SessionLanguage",
