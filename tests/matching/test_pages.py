@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from matching import services
 from matching.models import MatchRequest, Offer, Presence
@@ -155,3 +155,16 @@ def test_another_counselors_offer_is_404():
     other = CounselorProfileFactory()
     assert browser(other.user).post(f"/counselor/offers/{offer.pk}/accept/").status_code == 404
     assert browser(other.user).post(f"/counselor/offers/{offer.pk}/nonsense/").status_code == 404
+
+
+def test_talk_now_page_in_chinese(client_user):
+    client_user.language = "zh-hans"
+    client_user.save()
+    c = browser(client_user)
+    c.cookies["django_language"] = "zh-hans"
+    page = c.get("/talk-now/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    with translation.override("zh-hans"):
+        expected = [translation.gettext("What would you like to talk about?"), translation.gettext("Talk-now duty"),
+                    translation.gettext("Find a counselor")]
+    assert expected[0] in page and expected[2] in page
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in expected)
