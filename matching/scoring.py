@@ -16,7 +16,9 @@ Soft factors, each a weight times a 0..1 fit:
 * continuity ("safe island"): a past counselor the client rated >= 4 (unless they asked for
   someone new);
 * fair exposure: a bounded boost, weight * clamp((mean_offers - offers) / (mean_offers + 1), 0, 1),
-  for counselors offered fewer requests than average in the last 7 days.
+  for counselors offered fewer requests than average in the last 7 days;
+* optionally, the fit of the client's note to the counselor's bio and specialties (0..1, from
+  `matching.semantic`).
 
 The facts carry no protected attributes of the client (or counselor): no age, gender, ethnicity,
 religion, nationality, orientation, health or disability data. Topic, language and mode are what
@@ -41,6 +43,7 @@ class Weights:
     rating: float = 0.6
     continuity: float = 0.8
     exposure: float = 0.3
+    note_fit: float = 0.4            # the client's note against the bio (matching.semantic), when on
     # Rating prior
     prior_mean: float = 4.0
     prior_reviews: float = 5.0
@@ -110,8 +113,9 @@ def hours_apart(a: float, b: float) -> float:
 
 
 def score(request: RequestFacts, counselor: CounselorFacts, weights: Weights, *, mean_offers: float,
-          explain: bool = True) -> Score:
-    """The fit of `counselor` for `request`; `Score(-inf, [reason])` if not eligible."""
+          explain: bool = True, note_fit: float = 0.0) -> Score:
+    """The fit of `counselor` for `request`; `Score(-inf, [reason])` if not eligible. `note_fit`
+    (0..1) is the optional fit of the client's note to the counselor's bio (matching.semantic)."""
     if request.mode not in counselor.modes:
         return Score(INELIGIBLE, [f"does not offer {request.mode}"] if explain else [])
     if request.language not in counselor.languages:
@@ -135,6 +139,9 @@ def score(request: RequestFacts, counselor: CounselorFacts, weights: Weights, *,
 
     if past is not None and past >= weights.continuity_min_rating:
         parts.append((weights.continuity, "your past counselor"))
+
+    if note_fit > 0:
+        parts.append((weights.note_fit * min(1.0, note_fit), "close to what you wrote"))
 
     if mean_offers > 0:
         boost = (mean_offers - counselor.offers_last_7_days) / (mean_offers + 1)

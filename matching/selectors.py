@@ -114,3 +114,14 @@ def counselor_facts(counselor_ids: list[int], *, now: dt.datetime) -> dict[int, 
             rating_sum=float(rating or 0) * reviews, review_count=reviews,
             offers_last_7_days=recent.get(cid, 0))
     return facts
+
+
+def counselor_documents(counselor_ids: list[int]) -> dict[int, str]:
+    """What a note is compared with: each counselor's bio and specialty names (zh and en)."""
+    names: dict[int, list[str]] = defaultdict(list)
+    for cid, en, zh in CounselorProfile.specialties.through.objects.filter(
+            counselorprofile_id__in=counselor_ids).values_list("counselorprofile_id", "specialty__name_en",
+                                                               "specialty__name_zh"):
+        names[cid] += [en, zh]
+    return {cid: " ".join([bio or "", *names[cid]])
+            for cid, bio in CounselorProfile.objects.filter(pk__in=counselor_ids).values_list("pk", "bio")}

@@ -40,7 +40,8 @@ from matching.assignment import assign
 from matching.models import MatchRequest, Offer, Presence
 from matching.realtime import duty_send, offer_frame
 from matching.scoring import INELIGIBLE, Weights, mean_offers_of, score
-from matching.selectors import counselor_facts, on_duty_q, request_facts
+from matching.selectors import counselor_documents, counselor_facts, on_duty_q, request_facts
+from matching.semantic import note_fit
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +148,16 @@ def match_request_cancel(*, client: User, request_id: int) -> MatchRequest:
     return request
 
 
+def _note_fits(requests: list[MatchRequest], counselor_ids: list[int]) -> list[dict[int, float]]:
+    """Per request, {counselor id: fit of the note to their bio}; empty when off or no note."""
+    fitter = note_fit()
+    notes = [match_request_note(r) for r in requests]
+    if fitter is None or not any(notes):
+        return [{} for _ in requests]
+    documents = counselor_documents(counselor_ids)
+    return [fitter.fit(note, documents) if note else {} for note in notes]
+
+
 def _suggestions(*, request: MatchRequest, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> list[dict]:
     """The best-fitting listed counselors with a free slot in [start, end), best first, each with
     their earliest slot: what to book instead of (or for) the request."""
@@ -160,8 +171,9 @@ def _suggestions(*, request: MatchRequest, start: dt.datetime, end: dt.datetime,
     [rfacts] = request_facts([request], at=start)
     weights = Weights.from_settings()
     mean = mean_offers_of(facts.values())
-    scored = sorted(((score(rfacts, f, weights, mean_offers=mean), cid) for cid, f in facts.items()),
-                    key=lambda sc: -sc[0].value)
+    [fits] = _note_fits([request], ids)
+    scored = sorted(((score(rfacts, f, weights, mean_offers=mean, note_fit=fits.get(cid, 0.0)), cid)
+                     for cid, f in facts.items()), key=lambda sc: -sc[0].value)
     scored = [(s, cid) for s, cid in scored if s.eligible]
     out: list[dict] = []
     duration = dt.timedelta(minutes=request.duration_minutes)
@@ -335,6 +347,7 @@ def matching_round(*, now: dt.datetime | None = None) -> list[int]:
     weights = Weights.from_settings()
     mean = mean_offers_of(counselors)
     deadline = _seconds("MATCHING_NO_MATCH_SECONDS").total_seconds()
+    fits = _note_fits(requests, [c.id for c in counselors])
 
     scores = np.full((len(requests), len(counselors)), -np.inf)
     free_for: dict[int, set[int]] = {}
@@ -354,7 +367,8 @@ def matching_round(*, now: dt.datetime | None = None) -> list[int]:
                 continue
             if trained_ok and c.id not in crisis_trained:
                 continue  # a high-risk request goes to crisis-trained counselors first
-            value = score(rf, c, weights, mean_offers=mean, explain=False).value
+            value = score(rf, c, weights, mean_offers=mean, explain=False,
+                          note_fit=fits[i].get(c.id, 0.0)).value
             if value != INELIGIBLE:
                 scores[i, j] = value + bonus
     pairs = assign(scores)
@@ -365,7 +379,7 @@ def matching_round(*, now: dt.datetime | None = None) -> list[int]:
     made = []
     for i, j in pairs:
         r, c = requests[i], counselors[j]
-        explained = score(rfacts[i], c, weights, mean_offers=mean)
+        explained = score(rfacts[i], c, weights, mean_offers=mean, note_fit=fits[i].get(c.id, 0.0))
         reasons = explained.reasons + (["crisis-trained, for a high-risk request"]
                                        if r.risk == HIGH and c.id in crisis_trained else [])
         made.append(Offer(request=r, counselor_id=c.id, score=explained.value, reasons=reasons, created_at=now,

@@ -238,6 +238,8 @@ TURN_SECRET = env("TURN_SECRET", default="")
 # --- Matching (talk now) ---------------------------------------------------------
 # Overrides of matching.scoring.Weights, e.g. {"exposure": 0.5}; unknown keys are an error.
 MATCHING_WEIGHTS = env.json("MATCHING_WEIGHTS", default={})
+# The optional note-to-bio fit (matching.semantic); "" turns it off.
+MATCHING_NOTE_FIT = env("MATCHING_NOTE_FIT", default="matching.semantic.CharNgramFit")
 MATCHING_PRESENCE_TTL_SECONDS = 60   # on duty without a heartbeat this long = off duty
 MATCHING_OFFER_SECONDS = 45          # a counselor's time to accept an offer
 MATCHING_TIMEOUTS_OFF_DUTY = 3       # offers in a row left to time out before going off duty

@@ -198,3 +198,12 @@ def test_no_protected_attributes(cls):
     for f in dataclasses.fields(cls):
         words = set(f.name.lower().split("_")) | {f.name.lower()}
         assert not (words & PROTECTED), f"{cls.__name__}.{f.name} looks like a protected attribute"
+
+
+def test_note_fit_ranks_between_its_weight_and_nothing():
+    from matching.semantic import CharNgramFit
+
+    fits = CharNgramFit().fit("I keep having panic attacks at night", {
+        1: "Panic, phobias and anxiety; CBT for panic attacks.", 2: "Grief and bereavement support.", 3: ""})
+    assert fits[1] > fits.get(2, 0.0) and 3 not in fits
+    assert 0 < fits[1] <= 1

@@ -397,3 +397,21 @@ def test_scheduled_request_gets_ranked_counselor_and_slot_suggestions():
     view = api_as(request.client).get(f"/api/v1/match-requests/{request.pk}/").data
     assert view["suggestions"][0]["counselor"] == fit.pk
     assert view["when"]["earliest"]
+
+
+def test_note_close_to_a_bio_tips_the_choice():
+    on_duty(specialties=["stress"], bio="Career changes and workplace conflict.")
+    sleep = on_duty(specialties=["stress"], bio="我专注于失眠、睡眠问题和夜间焦虑。Insomnia and sleep.")
+    request = ask(topic="stress", note="最近总是失眠，晚上睡不着")
+    services.matching_round()
+    offer = offer_of(request)
+    assert offer.counselor_id == sleep.pk
+    assert "close to what you wrote" in offer.reasons
+
+
+def test_without_the_note_fit_the_engine_still_matches(settings):
+    settings.MATCHING_NOTE_FIT = ""
+    on_duty()
+    request = ask(note="最近总是失眠")
+    assert len(services.matching_round()) == 1
+    assert "close to what you wrote" not in offer_of(request).reasons
