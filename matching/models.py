@@ -116,7 +116,8 @@ class Offer(models.Model):
             # The database guarantees what two racing workers must never do: offer one request
             # twice at once, offer one counselor two requests at once, or offer a request again
             # to a counselor who already had it.
-            models.UniqueConstraint(fields=["request"], condition=Q(status="pending"), name="offer_one_pending_per_request"),
+            models.UniqueConstraint(fields=["request"], condition=Q(status="pending"),
+                                    name="offer_one_pending_per_request"),
             models.UniqueConstraint(fields=["counselor"], condition=Q(status="pending"),
                                     name="offer_one_pending_per_counselor"),
             models.UniqueConstraint(fields=["request", "counselor"], name="offer_once_per_counselor"),
