@@ -21,8 +21,9 @@ class VerificationRecordInline(admin.TabularInline):
 
 @admin.register(CounselorProfile)
 class CounselorProfileAdmin(admin.ModelAdmin):
-    list_display = ["user_id", "display_name", "verification", "is_active", "daily_cap", "rating", "created_at"]
-    list_filter = ["verification", "is_active", "specialties"]
+    list_display = ["user_id", "display_name", "verification", "is_active", "crisis_trained", "daily_cap", "rating",
+                    "created_at"]
+    list_filter = ["verification", "is_active", "crisis_trained", "specialties"]
     search_fields = ["display_name", "user__username"]
     filter_horizontal = ["specialties"]
     inlines = [CredentialInline, VerificationRecordInline]
