@@ -11,13 +11,18 @@ import pytest
 
 from tests.conftest import database_url_for_tests, start_server, stop_server
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls that set up test
-# data are still plain synchronous calls between browser steps.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _orm_between_browser_steps(monkeypatch):
+    """Playwright's sync API runs an event loop in this thread; the ORM calls that set up test
+    data are still plain synchronous calls between browser steps. Only for these tests (and
+    not for the servers, which start earlier, at session scope)."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,0 +1,348 @@
+"""Account pages: help (crisis lines), sign-up and sign-in, the consent and intake, and the
+account page (time zone, language, data export, deletion). Thin: forms check the input,
+accounts.services does the work."""
+
+from __future__ import annotations
+
+import json
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
+from rest_framework.throttling import ScopedRateThrottle
+
+from accounts import forms
+from accounts.consent import CURRENT_VERSION, WITHDRAWN_MESSAGE, consent_text, pick_language
+from accounts.models import User
+from accounts.selectors import user_data_export
+from accounts.services import (consent_agree, consent_current_for, consent_withdraw, intake_current_for,
+                               intake_outcome, intake_submit, user_delete, user_register, user_update)
+from accounts.timezone_middleware import viewer_zone_name
+from config.exceptions import Conflict
+
+
+def role_required(*roles: str):
+    """Signed in (else the login page) and of one of `roles` (else 403)."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if request.user.role not in roles:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+client_required = role_required(User.Role.CLIENT)
+counselor_required = role_required(User.Role.COUNSELOR)
+
+
+def safe_next(request, default: str) -> str:
+    """The `next` page asked for, if it is on this site; else `default`."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return default
+
+
+class PageRateThrottle(ScopedRateThrottle):
+    """The API's per-address limits on the pages that do the same thing, sharing their
+    counters (and settings): signing up counts with auth/register/, signing in with auth/token/."""
+
+    def __init__(self, scope: str):  # not super().__init__(): it looks the rate up before a scope is set
+        self.scope = scope
+
+    def allow(self, request) -> bool:
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super(ScopedRateThrottle, self).allow_request(request, None)
+
+
+def _throttled(request, template: str, form, context: dict):
+    form.add_error(None, _("Too many attempts from your network. Please wait a few minutes and try again."))
+    return render(request, template, {**context, "form": form}, status=429)
+
+
+def start_url_for(user: User) -> str:
+    """Where each role starts: clients at the directory, counselors at their dashboard,
+    supervisors at the crisis queue, staff at the review queue."""
+    if user.role == User.Role.COUNSELOR:
+        return reverse("counselor-dashboard")
+    if user.role == User.Role.SUPERVISOR:
+        return "/oncall/"
+    if user.is_staff_member:
+        return "/staff/flags/"
+    return reverse("counselor-directory")
+
+
+def _set_language_cookie(response, language: str) -> None:
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
+                        path=settings.LANGUAGE_COOKIE_PATH, samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                        secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY)
+
+
+def _ui_language() -> str:
+    return "en" if (get_language() or "").startswith("en") else "zh-hans"
+
+
+# --- public ---------------------------------------------------------------------------------
+
+
+TEL_CHARS = set("0123456789+ -")
+
+
+def _with_links(hotline: dict) -> dict:
+    """Phone numbers become tap-to-call links, web addresses links; "120 / 110" stays text."""
+    contact = hotline.get("contact") or ""
+    tel = contact.replace(" ", "").replace("-", "") if contact and set(contact) <= TEL_CHARS else ""
+    url = contact if contact.startswith(("https://", "http://")) else ""
+    return {**hotline, "tel": tel, "url": url}
+
+
+def help_page(request):
+    """Crisis lines, one click from every page: the viewer's region first (from their zone),
+    then every other hotline in the directory."""
+    from ethics.models import Resource
+    from ethics.services import crisis_hotlines_for
+
+    viewer = request.user if request.user.is_authenticated else User(
+        timezone=viewer_zone_name(request) or "", language=_ui_language())
+    yours = crisis_hotlines_for(user=viewer)
+    shown = {(h["name"], h["contact"]) for h in yours}
+    others = [{"name": h.name, "contact": h.contact, "hours": h.hours, "region": h.region,
+               "description": h.description}
+              for h in Resource.objects.filter(kind=Resource.Kind.HOTLINE, is_active=True).order_by("region", "name")
+              if (h.name, h.contact) not in shown]
+    return render(request, "accounts/help.html", {"yours": [_with_links(h) for h in yours],
+                                                  "others": [_with_links(h) for h in others]})
+
+
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect(start_url_for(request.user))
+    if request.method == "POST":
+        form = forms.SignupForm(request.POST)
+        if not PageRateThrottle("register").allow(request):
+            return _throttled(request, "registration/signup.html", form, {"next": safe_next(request, "")})
+        if form.is_valid():
+            try:
+                user = user_register(**form.cleaned_data)
+            except ValidationError as exc:
+                forms.add_service_errors(form, exc)
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, _("Welcome to Pianke, %(name)s.") % {"name": user.username})
+                if user.is_counselor:
+                    messages.info(request, _("Fill in your profile and add a credential: staff verify it before "
+                                             "clients can find you."))
+                    target = reverse("counselor-profile-edit")
+                else:
+                    target = safe_next(request, reverse("intake-page"))
+                response = redirect(target)
+                _set_language_cookie(response, user.language)
+                return response
+        status = 400
+    else:
+        form = forms.SignupForm(initial={"timezone": viewer_zone_name(request) or "Asia/Shanghai",
+                                         "language": _ui_language(), "role": request.GET.get("role", "client")})
+        status = 200
+    return render(request, "registration/signup.html",
+                  {"form": form, "next": safe_next(request, "")}, status=status)
+
+
+class SignInView(LoginView):
+    """Django's sign-in; afterwards the pages speak the user's own language unless this
+    browser already chose one with the language switch."""
+
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        if not PageRateThrottle("token").allow(request):
+            form = self.get_form()
+            return _throttled(request, self.template_name, form, self.get_context_data(form=form))
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if settings.LANGUAGE_COOKIE_NAME not in self.request.COOKIES:
+            _set_language_cookie(response, form.get_user().language)
+        return response
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+    def get_default_redirect_url(self):
+        return start_url_for(self.request.user)
+
+
+@login_required
+def start(request):
+    return redirect(start_url_for(request.user))
+
+
+@require_POST
+def language_switch(request):
+    """The header's language switch: Django's set_language (a cookie), and for a signed-in
+    user also their stored language, which e-mails use."""
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in User.Language.values and language != request.user.language:
+        user_update(user=request.user, language=language)
+    return set_language(request)
+
+
+# --- consent and intake -----------------------------------------------------------------------
+
+
+def _with_next(url: str, next_url: str) -> str:
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
+@client_required
+def consent(request):
+    next_url = safe_next(request, "")
+    if request.method == "POST":
+        form = forms.ConsentForm(request.POST)
+        if form.is_valid():
+            try:
+                consent_agree(user=request.user, version=form.cleaned_data["version"], language=_ui_language())
+            except ValidationError as exc:
+                forms.add_service_errors(form, exc)
+            else:
+                return redirect(_with_next(reverse("intake-page"), next_url))
+        status = 400
+    else:
+        form = forms.ConsentForm(initial={"version": CURRENT_VERSION})
+        status = 200
+    record = consent_current_for(request.user)
+    return render(request, "accounts/consent.html", {
+        "form": form, "record": record, "version": CURRENT_VERSION, "next": next_url,
+        "paragraphs": consent_text(CURRENT_VERSION, _ui_language()).split("\n\n")}, status=status)
+
+
+@client_required
+def intake(request):
+    """The short intake. Without a standing consent to the current text, the consent first."""
+    from counselors.models import Specialty
+
+    next_url = safe_next(request, "")
+    if consent_current_for(request.user) is None:
+        return redirect(_with_next(reverse("consent-page"), next_url))
+    status = 200
+    if request.method == "POST":
+        form = forms.IntakeForm(request.POST)
+        if form.is_valid():
+            try:
+                intake_submit(user=request.user, **form.service_arguments())
+            except ValidationError as exc:
+                forms.add_service_errors(form, exc)
+            except Conflict:  # the consent was withdrawn meanwhile
+                return redirect(_with_next(reverse("consent-page"), next_url))
+            else:
+                return redirect(_with_next(reverse("intake-result"), next_url))
+        status = 400
+    else:
+        form = forms.IntakeForm(initial={"consent_version": CURRENT_VERSION})
+    return render(request, "accounts/intake.html", {
+        "form": form, "next": next_url, "current": intake_current_for(request.user),
+        "specialties": Specialty.objects.order_by("slug")}, status=status)
+
+
+@client_required
+def intake_result(request):
+    """The outcome of the client's current intake, said kindly: the band, longer-term care
+    for a severe band (never a block), crisis lines when there is a risk."""
+    current = intake_current_for(request.user)
+    if current is None:
+        return redirect("intake-page")
+    outcome = intake_outcome(intake=current, language=_ui_language())
+    if "crisis_resources" in outcome:
+        outcome["crisis_resources"]["hotlines"] = [_with_links(h) for h in outcome["crisis_resources"]["hotlines"]]
+    if "longer_term_care" in outcome:
+        outcome["longer_term_care"]["resources"] = [_with_links(r) for r in outcome["longer_term_care"]["resources"]]
+    return render(request, "accounts/intake_result.html", {
+        "intake": current, "outcome": outcome, "next": safe_next(request, "")})
+
+
+# --- the account page ----------------------------------------------------------------------------
+
+
+def _account_context(request, *, settings_form=None, delete_form=None) -> dict:
+    user = request.user
+    return {
+        "settings_form": settings_form or forms.AccountSettingsForm(
+            initial={"timezone": user.timezone, "language": user.language}),
+        "delete_form": delete_form or forms.AccountDeleteForm(user=user),
+        "consent_record": consent_current_for(user) if user.is_client else None,
+        "current_intake": intake_current_for(user) if user.is_client else None,
+    }
+
+
+@login_required
+def account(request):
+    if request.method == "POST":
+        form = forms.AccountSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                user_update(user=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                forms.add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Your settings are saved."))
+                response = redirect("account")
+                _set_language_cookie(response, request.user.language)
+                return response
+        return render(request, "accounts/account.html", _account_context(request, settings_form=form), status=400)
+    return render(request, "accounts/account.html", _account_context(request))
+
+
+@login_required
+def account_export(request):
+    """Everything about me as a JSON download."""
+    data = user_data_export(user=request.user)
+    response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=2),
+                            content_type="application/json; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="pianke-my-data-{stamp}.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def account_delete(request):
+    form = forms.AccountDeleteForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return render(request, "accounts/account.html", _account_context(request, delete_form=form), status=400)
+    user_delete(user_id=request.user.pk)
+    logout(request)
+    messages.success(request, _("Your account is deleted. Take care of yourself."))
+    return redirect("home")
+
+
+@client_required
+@require_POST
+def account_consent_withdraw(request):
+    consent_withdraw(user=request.user)
+    messages.info(request, WITHDRAWN_MESSAGE[pick_language(_ui_language())])
+    return redirect("account")

@@ -1,0 +1,371 @@
+"""Counselor pages: the public directory and profiles, and a counselor's own dashboard,
+profile and credentials, and availability editor. Thin: forms check the input; the
+selectors and services the API uses do the work."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.forms import add_service_errors
+from accounts.pages import counselor_required
+from counselors import forms
+from counselors.filters import CounselorFilter
+from counselors.models import AvailabilityWindow, CounselorProfile, SessionLanguage, SessionMode
+from counselors.selectors import counselor_get_listed, counselor_list_listed
+from counselors.services import counselor_profile_update, credential_add, window_create, window_delete
+from listening.availability import WeeklyRule, weekly_occurrences
+from listening.models import Booking
+from listening.selectors import CounselorRules, booking_list_for_user, counselor_days, counselor_free_slots
+
+DIRECTORY_PAGE_SIZE = 20
+SLOT_DAYS = 7
+
+
+def _local_midnight(day: dt.date, tz) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=tz)
+
+
+# --- the public directory and profiles -------------------------------------------------------
+
+
+def _next_free(profiles: list[CounselorProfile], now: dt.datetime) -> dict[int, dt.datetime]:
+    """Each counselor's next free 15-minute start within a week (two queries for the page)."""
+    if not profiles:
+        return {}
+    end = now + dt.timedelta(days=SLOT_DAYS)
+    days = counselor_days(profiles=[CounselorRules.of(p) for p in profiles], start=now, end=end, now=now)
+    out = {}
+    for pk, day in days.items():
+        slots = day.free_slots(now, end, dt.timedelta(minutes=15), limit=1)
+        if slots:
+            out[pk] = slots[0][0]
+    return out
+
+
+def labels(codes: list[str], choices) -> list[str]:
+    """Display names of language or mode codes, in the choices' order."""
+    names = dict(choices)
+    return [str(names[c]) for c, _label in choices if c in codes]
+
+
+def card(profile: CounselorProfile, next_free: dt.datetime | None = None) -> dict:
+    return {"profile": profile, "next_free": next_free,
+            "languages": labels(profile.languages, SessionLanguage.choices),
+            "modes": labels(profile.modes, SessionMode.choices),
+            "specialties": [s.name for s in profile.specialties.all()]}
+
+
+def directory(request):
+    """Verified counselors, filtered by topic, language, mode and free time today (in the
+    viewer's zone) through the API's own filter. With htmx only the results are sent back."""
+    form = forms.DirectoryFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, "counselors/directory.html", {"form": form, "page": None}, status=400)
+    data = form.cleaned_data
+    query = {name: data[name] for name in ("specialty", "language", "mode") if data.get(name)}
+    now = timezone.now()
+    if data.get("available_today"):
+        tomorrow = timezone.localdate(now) + dt.timedelta(days=1)
+        query["available_from"] = now.isoformat()
+        query["available_to"] = _local_midnight(tomorrow, timezone.get_current_timezone()).isoformat()
+    found = CounselorFilter(query, queryset=counselor_list_listed())
+    if not found.is_valid():
+        return render(request, "counselors/directory.html", {"form": form, "page": None,
+                                                             "filter_errors": found.errors}, status=400)
+    page = Paginator(found.qs, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    next_free = _next_free(list(page.object_list), now)
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {"form": form, "page": page, "query": params.urlencode(),
+               "cards": [card(profile, next_free.get(profile.pk)) for profile in page.object_list]}
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "counselors/_directory_results.html", context)
+    return render(request, "counselors/directory.html", context)
+
+
+def profile(request, counselor_id: int):
+    """A counselor's public profile with their free times for the next week, by day in the
+    viewer's zone. A counselor may preview their own profile before it is listed."""
+    preview = False
+    try:
+        counselor = counselor_get_listed(counselor_id=counselor_id)
+    except CounselorProfile.DoesNotExist:
+        if not (request.user.is_authenticated and request.user.pk == counselor_id and request.user.is_counselor):
+            raise Http404 from None
+        counselor = CounselorProfile.objects.select_related("user").get(pk=counselor_id)
+        preview = True
+    duration = 15 if request.GET.get("duration") == "15" else 30
+    now = timezone.now()
+    slots = counselor_free_slots(profile=counselor, start=now, end=now + dt.timedelta(days=SLOT_DAYS),
+                                 duration_minutes=duration)
+    days: dict[dt.date, list] = {}
+    for start, end in slots:
+        days.setdefault(timezone.localtime(start).date(), []).append((start, end))
+    can_book = not request.user.is_authenticated or request.user.is_client
+    return render(request, "counselors/profile.html", {
+        "counselor": counselor, "card": card(counselor), "days": sorted(days.items()),
+        "duration": duration, "preview": preview, "can_book": can_book,
+        "credentials": counselor.credentials.order_by("created_at") if counselor.is_listed else []})
+
+
+# --- the counselor's dashboard ------------------------------------------------------------------
+
+
+def _month_start(day: dt.date, tz) -> dt.datetime:
+    return _local_midnight(day.replace(day=1), tz)
+
+
+def _earnings(profile: CounselorProfile, start: dt.datetime, end: dt.datetime) -> dict:
+    """Completed sessions in [start, end) and what they earned (each at its booked price)."""
+    totals = (Booking.objects.filter(counselor=profile, status=Booking.Status.COMPLETED, start__gte=start,
+                                     start__lt=end)
+              .aggregate(sessions=Count("pk"), minutes=Sum("duration_minutes"), total=Sum("price")))
+    return {"start": start, "sessions": totals["sessions"], "minutes": totals["minutes"] or 0,
+            "total": totals["total"] or 0}
+
+
+@counselor_required
+def dashboard(request):
+    from listening.pages import booking_rows
+
+    user = request.user
+    profile = user.counselor_profile
+    tz = timezone.get_current_timezone()
+    now = timezone.now()
+    today = timezone.localdate(now)
+    day_start, day_end = _local_midnight(today, tz), _local_midnight(today + dt.timedelta(days=1), tz)
+    mine = booking_list_for_user(user=user).filter(counselor_id=user.pk)
+    todays = (mine.filter(start__gte=day_start, start__lt=day_end).exclude(status=Booking.Status.CANCELLED)
+              .order_by("start", "pk"))
+    this_month = _month_start(today, tz)
+    last_month = _month_start(this_month.date() - dt.timedelta(days=1), tz)
+    next_month = _month_start(this_month.date() + dt.timedelta(days=32), tz)
+    return render(request, "counselors/dashboard.html", {
+        "profile": profile, "today": today, "sessions": booking_rows(todays, user=user, now=now),
+        "upcoming_count": mine.filter(status=Booking.Status.CONFIRMED, start__gte=day_end).count(),
+        "earnings": [(_("This month"), _earnings(profile, this_month, next_month)),
+                     (_("Last month"), _earnings(profile, last_month, this_month))],
+        "has_windows": profile.windows.exists()})
+
+
+# --- the counselor's profile and credentials ------------------------------------------------------
+
+
+def _profile_initial(profile: CounselorProfile) -> dict:
+    return {"display_name": profile.display_name, "bio": profile.bio,
+            "specialties": [s.slug for s in profile.specialties.all()], "languages": profile.languages,
+            "modes": profile.modes, "price_15": profile.price_15, "price_30": profile.price_30,
+            "timezone": profile.user.timezone, "daily_cap": profile.daily_cap,
+            "min_notice_minutes": profile.min_notice_minutes, "buffer_minutes": profile.buffer_minutes}
+
+
+def _profile_page(request, profile, *, form=None, credential_form=None, status=200):
+    return render(request, "counselors/profile_edit.html", {
+        "profile": profile, "form": form or forms.CounselorProfileForm(initial=_profile_initial(profile)),
+        "credential_form": credential_form or forms.CredentialForm(),
+        "credentials": profile.credentials.order_by("created_at", "pk"),
+        "last_review": profile.verification_records.first()}, status=status)
+
+
+@counselor_required
+def profile_edit(request):
+    profile = CounselorProfile.objects.select_related("user").get(pk=request.user.pk)
+    if request.method != "POST":
+        return _profile_page(request, profile)
+    form = forms.CounselorProfileForm(request.POST)
+    if form.is_valid():
+        try:
+            counselor_profile_update(profile=profile, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Your profile is saved."))
+            return redirect("counselor-profile-edit")
+    profile.refresh_from_db()
+    return _profile_page(request, profile, form=form, status=400)
+
+
+@counselor_required
+@require_POST
+def credential_create(request):
+    profile = CounselorProfile.objects.select_related("user").get(pk=request.user.pk)
+    form = forms.CredentialForm(request.POST)
+    if form.is_valid():
+        try:
+            credential_add(profile=profile, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Credential added. Staff will review it."))
+            return redirect(reverse("counselor-profile-edit") + "#credentials")
+    return _profile_page(request, profile, credential_form=form, status=400)
+
+
+# --- availability ------------------------------------------------------------------------------------
+
+FIRST_HOUR, LAST_HOUR = 7, 23  # the grid shows at least these hours, more when windows lie outside
+HEADER_ROWS = 4  # grid rows (quarter hours) taken by the day names
+
+
+@dataclass
+class Block:
+    """Part of a window or booking on one local day of the grid."""
+
+    kind: str  # weekly, one_off, booking
+    day: dt.date
+    start: dt.datetime  # local
+    end: dt.datetime  # local
+    window_id: int | None = None
+    label: str = ""
+
+    @property
+    def start_minute(self) -> int:
+        return self.start.hour * 60 + self.start.minute
+
+    @property
+    def end_minute(self) -> int:
+        return 24 * 60 if self.end.date() > self.day else self.end.hour * 60 + self.end.minute
+
+
+def _week_monday(request, tz) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(request.GET.get("week") or request.POST.get("week") or "")
+    except ValueError:
+        day = timezone.localdate(timezone.now(), tz)
+    return day - dt.timedelta(days=day.weekday())
+
+
+def _split_by_day(kind: str, start: dt.datetime, end: dt.datetime, tz, days: list[dt.date], **extra) -> list[Block]:
+    blocks = []
+    for day in days:
+        lo, hi = _local_midnight(day, tz), _local_midnight(day + dt.timedelta(days=1), tz)
+        s, e = max(start, lo), min(end, hi)
+        if s < e:
+            blocks.append(Block(kind, day, s.astimezone(tz), e.astimezone(tz), **extra))
+    return blocks
+
+
+def _week_blocks(profile: CounselorProfile, monday: dt.date, tz) -> list[Block]:
+    """The counselor's windows and sessions in the week starting `monday`, in their own zone."""
+    days = [monday + dt.timedelta(days=i) for i in range(7)]
+    start, end = _local_midnight(days[0], tz), _local_midnight(monday + dt.timedelta(days=7), tz)
+    blocks: list[Block] = []
+    for window in AvailabilityWindow.objects.filter(counselor=profile):
+        if window.kind == AvailabilityWindow.Kind.WEEKLY:
+            rule = WeeklyRule(window.weekday, window.start_time, window.end_time, window.timezone,
+                              window.valid_from, window.valid_until)
+            intervals = list(weekly_occurrences(rule, start, end))
+        else:
+            intervals = [(window.start, window.end)] if window.start < end and window.end > start else []
+        for s, e in intervals:
+            blocks += _split_by_day(window.kind, s, e, tz, days, window_id=window.pk)
+    for booking in (Booking.objects.filter(counselor=profile, status__in=Booking.HOLDS_TIME, start__lt=end,
+                                           end__gt=start).order_by("start")):
+        blocks += _split_by_day("booking", booking.start, booking.end, tz, days, label=booking.get_mode_display())
+    return sorted(blocks, key=lambda b: (b.day, b.start_minute, b.kind))
+
+
+def _grid(blocks: list[Block], monday: dt.date) -> dict:
+    """Rows and columns for the CSS grid: one row per quarter hour of the hours shown."""
+    first = min([FIRST_HOUR] + [b.start_minute // 60 for b in blocks])
+    last = max([LAST_HOUR] + [-(-b.end_minute // 60) for b in blocks])
+
+    def row(minute: int) -> int:
+        return HEADER_ROWS + 1 + (minute - first * 60) // 15
+
+    placed = [{"block": b, "column": b.day.weekday() + 2, "row_start": row(b.start_minute),
+               "row_end": row(b.end_minute)} for b in blocks]
+    hours = [{"hour": h, "label": f"{h:02d}:00", "row": row(h * 60)} for h in range(first, last)]
+    return {"blocks": placed, "hours": hours, "first": first, "last": last, "rows": row(last * 60) - 1,
+            "days": [(i + 2, monday + dt.timedelta(days=i)) for i in range(7)]}
+
+
+def _availability_page(request, *, weekly_form=None, one_off_form=None, status=200):
+    user = request.user
+    profile = CounselorProfile.objects.select_related("user").get(pk=user.pk)
+    tz = ZoneInfo(user.timezone)
+    monday = _week_monday(request, tz)
+    today = timezone.localdate(timezone.now(), tz)
+    blocks = _week_blocks(profile, monday, tz)
+    windows = AvailabilityWindow.objects.filter(counselor=profile)
+    weekly = [w for w in windows if w.kind == AvailabilityWindow.Kind.WEEKLY]
+    for w in weekly:
+        w.day_name = dict(forms.WEEKDAYS)[w.weekday]
+    one_offs = sorted((w for w in windows if w.kind == AvailabilityWindow.Kind.ONE_OFF and w.end > timezone.now()),
+                      key=lambda w: w.start)
+    by_day = {day: [b for b in blocks if b.day == day] for _col, day in _grid(blocks, monday)["days"]}
+    return render(request, "counselors/availability.html", {
+        "profile": profile, "zone": user.timezone, "monday": monday, "sunday": monday + dt.timedelta(days=6),
+        "prev_week": monday - dt.timedelta(days=7), "next_week": monday + dt.timedelta(days=7),
+        "this_week": today - dt.timedelta(days=today.weekday()), "today": today,
+        "grid": _grid(blocks, monday), "by_day": by_day.items(), "weekly": weekly, "one_offs": one_offs,
+        "weekly_form": weekly_form or forms.WeeklyWindowForm(prefix="weekly", initial={
+            "weekday": max(monday, today).weekday(), "valid_from": max(monday, today)}),
+        "one_off_form": one_off_form or forms.OneOffWindowForm(prefix="oneoff", initial={"date": max(monday, today)}),
+    }, status=status)
+
+
+def _back_to_week(monday: dt.date | str) -> str:
+    return f"{reverse('counselor-availability')}?{urlencode({'week': str(monday)})}"
+
+
+@counselor_required
+def availability(request):
+    return _availability_page(request)
+
+
+@counselor_required
+@require_POST
+def window_weekly_create(request):
+    form = forms.WeeklyWindowForm(request.POST, prefix="weekly")
+    if form.is_valid():
+        try:
+            window_create(profile=request.user.counselor_profile, timezone_name=request.user.timezone,
+                          **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Weekly window published."))
+            return redirect(_back_to_week(_week_monday(request, ZoneInfo(request.user.timezone))))
+    return _availability_page(request, weekly_form=form, status=400)
+
+
+@counselor_required
+@require_POST
+def window_one_off_create(request):
+    form = forms.OneOffWindowForm(request.POST, prefix="oneoff")
+    if form.is_valid():
+        start, end = form.interval(ZoneInfo(request.user.timezone))
+        try:
+            window_create(profile=request.user.counselor_profile, start=start, end=end)
+        except ValidationError as exc:
+            add_service_errors(form, exc, field_map={"start": "start_time", "end": "end_time"})
+        else:
+            messages.success(request, _("One-off window published."))
+            return redirect(_back_to_week(form.cleaned_data["date"]))
+    return _availability_page(request, one_off_form=form, status=400)
+
+
+@counselor_required
+@require_POST
+def window_remove(request, window_id: int):
+    try:
+        window_delete(profile=request.user.counselor_profile, window_id=window_id)
+    except AvailabilityWindow.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("Window removed. Sessions already booked in it stay booked."))
+    return redirect(_back_to_week(_week_monday(request, ZoneInfo(request.user.timezone))))
