@@ -23,7 +23,7 @@ def _desk(user: User) -> dict:
     return {"type": "desk", "presence": {"online": presence["online"],
                                          "expires_at": presence["expires_at"].isoformat()
                                          if presence["expires_at"] else None},
-            "offers": [offer_frame(o) for o in pending]}
+            "offers": [offer_frame(o, language=user.language) for o in pending]}
 
 
 @database_sync_to_async

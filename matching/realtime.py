@@ -22,18 +22,26 @@ def duty_send(counselor_id: int, frame: dict) -> None:
         logger.exception("could not push to counselor %s", counselor_id)
 
 
-def offer_frame(offer) -> dict:
-    """What the counselor sees of an offer: what the client asked for, never who they are."""
+def offer_frame(offer, *, language: str | None = None) -> dict:
+    """What the counselor sees of an offer: what the client asked for, never who they are.
+    `*_name` and `reasons_display` are in `language` (default: the active one)."""
+    from django.utils import translation
+
+    from matching.explain import reasons_display, topic_name
     from matching.services import match_request_note
 
     r = offer.request
+    with translation.override(language or translation.get_language()):
+        names = {"topic_name": topic_name(r.topic), "mode_name": str(r.get_mode_display())}
+        shown = reasons_display(offer.reasons)
     return {
         "id": offer.pk,
         "status": offer.status,
         "request": {"id": r.pk, "topic": r.topic, "mode": r.mode, "language": r.language,
                     "duration_minutes": r.duration_minutes, "note": match_request_note(r),
-                    "high_risk": r.risk == "high"},
+                    "high_risk": r.risk == "high", **names},
         "reasons": offer.reasons,
+        "reasons_display": shown,
         "score": round(offer.score, 3),
         "created_at": offer.created_at.isoformat(),
         "expires_at": offer.expires_at.isoformat(),

@@ -98,6 +98,8 @@ class OfferRequestSerializer(serializers.Serializer):
     duration_minutes = serializers.IntegerField()
     note = serializers.CharField(allow_blank=True)
     high_risk = serializers.BooleanField()
+    topic_name = serializers.CharField()
+    mode_name = serializers.CharField()
 
 
 class OfferSerializer(serializers.Serializer):
@@ -105,6 +107,7 @@ class OfferSerializer(serializers.Serializer):
     status = serializers.CharField()
     request = OfferRequestSerializer()
     reasons = serializers.ListField(child=serializers.CharField())
+    reasons_display = serializers.ListField(child=serializers.CharField(), help_text="`reasons` in the viewer's language")
     score = serializers.FloatField()
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()

@@ -390,9 +390,12 @@ def matching_round(*, now: dt.datetime | None = None) -> list[int]:
 
     from matching import tasks
 
+    languages = dict(User.objects.filter(pk__in=[o.counselor_id for o in made]).values_list("pk", "language"))
+
     def announce():
         for offer in made:
-            duty_send(offer.counselor_id, {"type": "offer.new", "offer": offer_frame(offer)})
+            frame = offer_frame(offer, language=languages.get(offer.counselor_id))
+            duty_send(offer.counselor_id, {"type": "offer.new", "offer": frame})
             tasks.expire_offer.apply_async((offer.pk,), eta=offer.expires_at)
 
     transaction.on_commit(announce)

@@ -13,3 +13,24 @@ def duty_state(user) -> dict:
         return {}
     return {"presence": presence_of(counselor_id=user.pk),
             "offers": list(offers_for_counselor(user=user).filter(status=Offer.Status.PENDING))}
+
+
+@register.filter
+def reasons_display(reasons) -> list[str]:
+    from matching.explain import reasons_display as display
+
+    return display(list(reasons or []))
+
+
+@register.filter
+def topic_name(slug: str) -> str:
+    from matching.explain import topic_name as name
+
+    return name(slug)
+
+
+@register.filter
+def request_note(match_request) -> str:
+    from matching.services import match_request_note
+
+    return match_request_note(match_request)

@@ -67,7 +67,7 @@ if (panel && panel.dataset.online === "1") {
     const h = document.createElement("h3");
     h.textContent = text("New");
     const facts = document.createElement("p");
-    facts.textContent = `${text("Topic")}: ${offer.request.topic} · ${text("Mode")}: ${offer.request.mode} · `
+    facts.textContent = `${text("Topic")}: ${offer.request.topic_name} · ${text("Mode")}: ${offer.request.mode_name} · `
       + `${text("Length")}: ${offer.request.duration_minutes} ${text("Minutes")}`;
     li.append(h, facts);
     if (offer.request.high_risk) {
@@ -82,10 +82,10 @@ if (panel && panel.dataset.online === "1") {
       note.textContent = offer.request.note;
       li.append(note);
     }
-    if (offer.reasons?.length) {
+    if (offer.reasons_display?.length) {
       const why = document.createElement("p");
       why.className = "muted small";
-      why.textContent = offer.reasons.join(" · ");
+      why.textContent = offer.reasons_display.join(" · ");
       li.append(why);
     }
     const countdown = document.createElement("p");

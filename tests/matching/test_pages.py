@@ -168,3 +168,16 @@ def test_talk_now_page_in_chinese(client_user):
                     translation.gettext("Find a counselor")]
     assert expected[0] in page and expected[2] in page
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in expected)
+
+
+def test_offer_reasons_are_shown_in_the_counselors_language():
+    from matching.realtime import offer_frame
+
+    counselor = on_duty()
+    match = services.match_request_create(client=ClientFactory(), topic="anxiety", mode="text", language="zh",
+                                          duration_minutes=15)
+    services.matching_round()
+    frame = offer_frame(Offer.objects.get(request=match), language="zh-hans")
+    assert "specialty: anxiety" in frame["reasons"]  # the API's stable text
+    assert any(r.startswith("专长") for r in frame["reasons_display"])
+    assert frame["request"]["topic_name"] != "anxiety" and counselor
