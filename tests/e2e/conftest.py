@@ -59,7 +59,10 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+        message = f"Chromium not found at {CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH"
+        if os.environ.get("PIANKE_E2E_REQUIRED"):  # CI (.ci/run) insists on the browser tests
+            pytest.fail(message)
+        pytest.skip(message)
     with sync_playwright() as pw:
         b = pw.chromium.launch(
             executable_path=CHROMIUM, headless=True,
