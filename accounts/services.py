@@ -119,8 +119,10 @@ def user_delete(*, user_id: int) -> None:
     tokens go, open sockets close. Future sessions are cancelled (the other side is told),
     session content of bookings not under an ethics hold is erased, and a counselor's profile
     is unlisted. Health information (consent, intake) is deleted."""
-    from listening.models import Booking, SessionMessage
+    from listening.models import Booking, SessionMessage, SessionNote
     from listening.services import booking_cancel
+    from matching.models import MatchRequest
+    from matching.services import match_request_cancel, presence_end
 
     user = User.objects.select_for_update().get(pk=user_id)
     for booking_id in (Booking.objects.filter(Q(client=user) | Q(counselor_id=user.pk),
@@ -129,12 +131,19 @@ def user_delete(*, user_id: int) -> None:
         booking_cancel(booking_id=booking_id, user=user, reason="account deleted")
     SessionMessage.objects.filter(Q(booking__client=user) | Q(booking__counselor_id=user.pk),
                                   booking__ethics_hold=False).delete()
+    SessionNote.objects.filter(Q(booking__client=user) | Q(booking__counselor_id=user.pk),
+                               booking__ethics_hold=False).delete()
+    open_requests = MatchRequest.objects.filter(client=user, status__in=MatchRequest.OPEN)
+    for request_id in open_requests.values_list("pk", flat=True):
+        match_request_cancel(client=user, request_id=request_id)
+    MatchRequest.objects.filter(client=user).update(note_ciphertext=b"")  # the notes are health information
     Intake.objects.filter(user=user).delete()
     ConsentRecord.objects.filter(user=user).delete()
     if user.role == User.Role.COUNSELOR:
         from counselors.models import CounselorProfile
 
         CounselorProfile.objects.filter(pk=user.pk).update(is_active=False, bio="", display_name="")
+        presence_end(counselor_id=user.pk)
     user.username = f"deleted-{user.pk}"
     user.email = user.first_name = user.last_name = ""
     user.set_unusable_password()

@@ -163,3 +163,20 @@ class Feedback(models.Model):
 
     def __str__(self):
         return f"feedback on booking {self.booking_id}"
+
+
+class SessionNote(models.Model):
+    """The counselor's private notes on one of their sessions: one document per booking,
+    autosaved from the room. Encrypted at rest like the messages (listening.encryption), never
+    shown to the client, and purged with the session's content (session_content_purge).
+    `revision` counts saves, so a save from a stale window is refused instead of overwriting."""
+
+    booking = models.OneToOneField(Booking, on_delete=models.CASCADE, related_name="counselor_note")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ciphertext = models.BinaryField(blank=True, default=b"")
+    revision = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"counselor's note on booking {self.booking_id}"

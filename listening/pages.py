@@ -52,7 +52,7 @@ class BookingRow:
 
     @property
     def room_url(self) -> str:
-        return f"/sessions/{self.booking.pk}/"
+        return reverse("session-room", args=[self.booking.pk])
 
     @property
     def calendar_url(self) -> str:

@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from counselors.models import AvailabilityWindow, CounselorProfile
 from listening.availability import CounselorDay, WeeklyRule, window_intervals
-from listening.models import Booking
+from listening.encryption import decrypt_text
+from listening.models import Booking, SessionNote
 
 DAY = dt.timedelta(days=1)
 
@@ -130,3 +131,20 @@ def booking_get_for_room(*, user, booking_id: int, now: dt.datetime | None = Non
     if now >= booking.end:
         raise PermissionDenied("session is over")
     return booking
+
+
+class NoteView(NamedTuple):
+    text: str
+    revision: int
+    updated_at: dt.datetime | None
+
+
+def session_note_for_counselor(*, counselor, booking_id: int) -> NoteView:
+    """The counselor's private notes on one of their own sessions, decrypted (empty if none).
+    Only the session's counselor gets them: anyone else gets Booking.DoesNotExist (a 404);
+    the client never sees them."""
+    booking = Booking.objects.only("pk").get(pk=booking_id, counselor_id=counselor.pk)
+    note = SessionNote.objects.filter(booking=booking).first()
+    if note is None:
+        return NoteView("", 0, None)
+    return NoteView(decrypt_text(note.ciphertext) if note.ciphertext else "", note.revision, note.updated_at)

@@ -23,7 +23,9 @@ from matching.models import MatchRequest, Offer
 from matching.selectors import match_request_get_for_client
 from matching.services import match_request_cancel, match_request_create, offer_accept, offer_decline, presence_set
 
-ROOM_URL = "/sessions/{}/"
+
+def _room_url(booking_id: int) -> str:
+    return reverse("session-room", args=[booking_id])
 
 
 @client_required
@@ -74,7 +76,7 @@ def talk_now_status(request, request_id: int):
     match = _own_request(request, request_id)
     suggestions = [{**s, "start_at": dt.datetime.fromisoformat(s["start"])} for s in match.suggestions]
     context = {"match": match, "suggestions": suggestions,
-               "room_url": ROOM_URL.format(match.booking_id) if match.booking_id else ""}
+               "room_url": _room_url(match.booking_id) if match.booking_id else ""}
     if request.htmx:
         response = render(request, "matching/_status.html", context)
         if match.status == MatchRequest.Status.MATCHED:
@@ -120,7 +122,7 @@ def offer_respond(request, offer_id: int, action: str):
     try:
         if action == "accept":
             offer = offer_accept(counselor=request.user, offer_id=offer_id)
-            return redirect(ROOM_URL.format(offer.request.booking_id))
+            return redirect(_room_url(offer.request.booking_id))
         offer_decline(counselor=request.user, offer_id=offer_id)
     except Offer.DoesNotExist:
         raise Http404 from None

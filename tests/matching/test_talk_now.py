@@ -415,3 +415,24 @@ def test_without_the_note_fit_the_engine_still_matches(settings):
     request = ask(note="最近总是失眠")
     assert len(services.matching_round()) == 1
     assert "close to what you wrote" not in offer_of(request).reasons
+
+
+def test_deleting_the_account_cancels_open_requests_and_erases_notes():
+    from accounts.services import user_delete
+
+    counselor = on_duty()
+    request = ask(note="something private")
+    services.matching_round()
+    user_delete(user_id=request.client_id)
+    request.refresh_from_db()
+    assert request.status == "cancelled" and bytes(request.note_ciphertext) == b""
+    assert Offer.objects.get(request=request).status == "withdrawn"
+    assert counselor
+
+
+def test_deleting_a_counselor_account_ends_their_duty():
+    from accounts.services import user_delete
+
+    counselor = on_duty()
+    user_delete(user_id=counselor.pk)
+    assert Presence.objects.get(pk=counselor.pk).online is False
