@@ -31,13 +31,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def e2e_server(django_db_setup, django_db_blocker):
     """Base URL of uvicorn serving config.asgi:application (HTTP and WebSockets) with Celery
-    not eager, and a real Celery worker (with beat embedded) consuming this test process's queue."""
+    not eager, and a real Celery worker (with beat embedded) on a queue and cache namespace of
+    their own (so they never take the tasks of the in-thread workers other tests start). One
+    per module: the beat must not keep running against the database under other tests."""
     with django_db_blocker.unblock():
         database_url = database_url_for_tests()
-    env = {"CELERY_TASK_ALWAYS_EAGER": "false"}
+    namespace = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-e2e"
+    env = {"CELERY_TASK_ALWAYS_EAGER": "false", "PYTEST_XDIST_WORKER": namespace}
     proc, base = start_server("uvicorn", database_url, extra_env=env)
     worker = subprocess.Popen(
         [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker", "-B", "--pool", "solo",
@@ -54,8 +57,11 @@ def e2e_server(django_db_setup, django_db_blocker):
     stop_server(proc)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module. Not for the whole session: Playwright's sync API keeps an
+    event loop running in this thread while it is open, which the asyncio tests of other
+    modules (run by the same xdist worker) cannot share."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
