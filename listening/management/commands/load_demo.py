@@ -66,6 +66,8 @@ class DemoCounselor:
     buffer_minutes: int = 0
     # One-off windows: "soon" (a couple of hours from now) and/or "tomorrow HH:MM-HH:MM" local.
     one_off: list[str] = field(default_factory=list)
+    # Staff-checked crisis-intervention training: high-risk talk-now requests go to them first.
+    crisis_trained: bool = False
 
 
 COUNSELORS = [
@@ -79,7 +81,7 @@ COUNSELORS = [
         ("国家二级心理咨询师 / Psychological Counselor, Level 2", "DEMO-CN-2-0001",
          "人力资源和社会保障部 / Ministry of Human Resources and Social Security"),
         [Weekly((MON, WED, FRI), "20:00", "22:00"), Weekly((SAT,), "10:00", "12:00")],
-        one_off=["soon"],
+        one_off=["soon"], crisis_trained=True,
     ),
     DemoCounselor(
         "demo-chen-mo", "陈默 · Chen Mo", "Asia/Shanghai", "zh-hans",
@@ -325,6 +327,8 @@ class Command(BaseCommand):
                            valid_until=dt.date(2028, 12, 31))
             counselor_verify(counselor_id=profile.pk, reviewer=reviewer, approved=True,
                              note="Demo data: credentials accepted for the demo site.")
+            if spec.crisis_trained:
+                CounselorProfile.objects.filter(pk=profile.pk).update(crisis_trained=True)
         profile = CounselorProfile.objects.select_related("user").get(pk=user.pk)
         self._row(user, profile.display_name, created)
         self._windows(profile, spec)

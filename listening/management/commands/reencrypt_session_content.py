@@ -9,4 +9,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         messages, files = session_content_reencrypt()
-        self.stdout.write(self.style.SUCCESS(f"Re-encrypted {messages} messages and {files} voice notes."))
+        self.stdout.write(self.style.SUCCESS(f"Re-encrypted {messages} messages and notes and {files} voice notes."))
