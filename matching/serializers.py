@@ -42,9 +42,19 @@ class WhenField(serializers.Field):
 class MatchRequestInputSerializer(serializers.Serializer):
     topic = serializers.SlugField(max_length=50)
     mode = serializers.ChoiceField(choices=SessionMode.choices)
-    language = serializers.ChoiceField(choices=SessionLanguage.choices)
+    language = serializers.CharField(max_length=16, help_text="A session language code: " + ", ".join(
+        SessionLanguage.values) + " (a regional tag such as zh-hans or en-GB is read as zh or en).")
     duration_minutes = serializers.ChoiceField(choices=[15, 30])
     when = WhenField()
+
+    def validate_language(self, value: str) -> str:
+        code = value.strip().lower().replace("_", "-")
+        if code not in SessionLanguage.values:
+            code = "yue" if code in ("zh-yue", "zh-hk") else code.split("-")[0]
+        if code not in SessionLanguage.values:
+            known = ", ".join(SessionLanguage.values)
+            raise serializers.ValidationError(f"Unknown language {value!r}; use one of {known}.")
+        return code
     note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
     wants_someone_new = serializers.BooleanField(required=False, default=False,
                                                  help_text="Never match me with a counselor I have seen before.")
@@ -107,7 +117,8 @@ class OfferSerializer(serializers.Serializer):
     status = serializers.CharField()
     request = OfferRequestSerializer()
     reasons = serializers.ListField(child=serializers.CharField())
-    reasons_display = serializers.ListField(child=serializers.CharField(), help_text="`reasons` in the viewer's language")
+    reasons_display = serializers.ListField(child=serializers.CharField(),
+                                            help_text="`reasons` in the viewer's language")
     score = serializers.FloatField()
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()

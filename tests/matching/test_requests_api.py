@@ -121,3 +121,9 @@ def test_client_lists_own_requests_only(as_client, as_other_client):
     as_client.post(URL, talk_now(), format="json")
     as_other_client.post(URL, talk_now(), format="json")
     assert as_client.get(URL).data["count"] == 1
+
+
+@pytest.mark.parametrize("given, stored", [("zh-hans", "zh"), ("en-GB", "en"), ("zh-HK", "yue"), ("ZH", "zh")])
+def test_regional_language_tags_are_read_as_session_languages(as_client, given, stored):
+    created = as_client.post(URL, talk_now(language=given), format="json").data
+    assert MatchRequest.objects.get(pk=created["id"]).language == stored
