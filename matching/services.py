@@ -55,6 +55,15 @@ def match_request_note(request: MatchRequest) -> str:
     return decrypt_text(bytes(request.note_ciphertext)) if request.note_ciphertext else ""
 
 
+def _enqueue(task, *args, eta: dt.datetime | None = None) -> None:
+    """Send a task after commit, best effort: the rows are the outbox, and the beat sweep
+    re-drives whatever a broker outage kept from being sent, so the answer to the client stands."""
+    try:
+        task.apply_async(args, eta=eta)
+    except Exception:  # noqa: BLE001
+        logger.exception("could not enqueue %s%s; the matching sweep will pick it up", task.name, args)
+
+
 def _seconds(name: str) -> dt.timedelta:
     return dt.timedelta(seconds=getattr(settings, name))
 
@@ -124,11 +133,10 @@ def match_request_create(*, client: User, topic: str, mode: str, language: str, 
     from matching import tasks  # the tasks module imports this one
 
     if when == MatchRequest.When.NOW:
-        transaction.on_commit(lambda: tasks.match_request.delay(request.pk))
-        transaction.on_commit(lambda: tasks.match_request_deadline.apply_async(
-            (request.pk,), eta=request.deadline_at))
+        transaction.on_commit(lambda: _enqueue(tasks.match_request, request.pk))
+        transaction.on_commit(lambda: _enqueue(tasks.match_request_deadline, request.pk, eta=request.deadline_at))
     else:
-        transaction.on_commit(lambda: tasks.match_request_suggest.delay(request.pk))
+        transaction.on_commit(lambda: _enqueue(tasks.match_request_suggest, request.pk))
     return request
 
 
@@ -291,7 +299,7 @@ def _withdraw_pending_offers(*, counselor_id: int, now: dt.datetime) -> None:
 def _round_soon() -> None:
     from matching import tasks
 
-    transaction.on_commit(lambda: tasks.matching_round.delay())
+    transaction.on_commit(lambda: _enqueue(tasks.matching_round))
 
 
 def _back_to_waiting(request_id: int, now: dt.datetime) -> None:
@@ -396,7 +404,7 @@ def matching_round(*, now: dt.datetime | None = None) -> list[int]:
         for offer in made:
             frame = offer_frame(offer, language=languages.get(offer.counselor_id))
             duty_send(offer.counselor_id, {"type": "offer.new", "offer": frame})
-            tasks.expire_offer.apply_async((offer.pk,), eta=offer.expires_at)
+            _enqueue(tasks.expire_offer, offer.pk, eta=offer.expires_at)
 
     transaction.on_commit(announce)
     return [o.pk for o in made]

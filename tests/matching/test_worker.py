@@ -77,3 +77,19 @@ def test_concurrent_rounds_never_double_offer():
     assert len(set(pending.values_list("request_id", flat=True))) == len(counselors)
     assert MatchRequest.objects.filter(status="offered").count() == len(counselors)
     assert len(requests) == 10
+
+
+def test_a_broker_outage_does_not_fail_the_request_and_the_sweep_recovers_it(monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("broker down")
+
+    monkeypatch.setattr(tasks.match_request, "apply_async", broker_down)
+    monkeypatch.setattr(tasks.match_request_deadline, "apply_async", broker_down)
+    counselor = on_duty()
+    response = api_as(ClientFactory()).post("/api/v1/match-requests/", talk_now(), format="json")
+    assert response.status_code == 202
+    assert not Offer.objects.exists()
+    services.matching_sweep()
+    assert Offer.objects.get(request_id=response.data["id"]).counselor_id == counselor.pk
