@@ -163,9 +163,7 @@ function startLiveRoom() {
         break;
       case "session.warning":
         if (frame.end) end = Date.parse(frame.end);
-        timer.classList.add("warn");
-        announce(strings.warning);
-        showNotice(strings.warning);
+        warn();
         break;
       case "session.ended":
       case "session.no_show":
@@ -230,6 +228,17 @@ function startLiveRoom() {
     ended.scrollIntoView({ block: "nearest" });
   }
 
+  // The server's session.warning, or the clock itself for someone who joins (or reconnects)
+  // after the warning went out: shown once either way.
+  let warned = false;
+  function warn() {
+    timer.classList.add("warn");
+    if (warned) return;
+    warned = true;
+    announce(strings.warning);
+    showNotice(strings.warning);
+  }
+
   function tick() {
     if (over) return;
     const t = now();
@@ -241,7 +250,7 @@ function startLiveRoom() {
     else if (t < start) timer.textContent = format(strings.startsIn, { time: clock(start - t) });
     else if (t < end) {
       timer.textContent = format(strings.remaining, { time: clock(end - t) });
-      timer.classList.toggle("warn", end - t <= 120000);
+      if (end - t <= 120000) warn();
     } else timer.textContent = strings.timeUp;
   }
 
