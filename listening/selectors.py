@@ -104,11 +104,15 @@ def counselor_free_slots(*, profile: CounselorProfile, start: dt.datetime, end: 
     return day.free_slots(start, end, dt.timedelta(minutes=duration_minutes))
 
 
+def counselor_rules(*, profiles: QuerySet[CounselorProfile]) -> list[CounselorRules]:
+    """The slot rules of every counselor in `profiles`, as plain values in one query."""
+    return [CounselorRules(*row) for row in profiles.prefetch_related(None).order_by().values_list(*RULE_FIELDS)]
+
+
 def counselor_ids_with_free_slots(*, profiles: QuerySet[CounselorProfile], start: dt.datetime,
                                   end: dt.datetime, duration_minutes: int = 15) -> list[int]:
     """Ids of the counselors among `profiles` with at least one free slot starting in [start, end)."""
-    candidates = [CounselorRules(*row) for row in
-                  profiles.prefetch_related(None).order_by().values_list(*RULE_FIELDS)]
+    candidates = counselor_rules(profiles=profiles)
     duration = dt.timedelta(minutes=duration_minutes)
     days = counselor_days(profiles=candidates, start=start, end=end)
     return [pk for pk, day in days.items() if day.free_slots(start, end, duration, limit=1)]

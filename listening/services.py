@@ -61,9 +61,7 @@ def booking_create(*, client: User, counselor_id: int, start: dt.datetime, durat
     now = timezone.now()
     if start <= now:
         raise ValidationError({"start": [_("That time is in the past.")]})
-    profile = _lock_bookable_profile(counselor_id)
-    if mode not in profile.modes:
-        raise ValidationError({"mode": [_("This counselor does not offer %(mode)s sessions.") % {"mode": mode}]})
+    profile = _lock_bookable_profile(counselor_id, mode=mode)
     end = start + dt.timedelta(minutes=duration_minutes)
     if start < now + dt.timedelta(minutes=profile.min_notice_minutes):
         raise ValidationError({"start": [_("This counselor needs %(minutes)s minutes' notice.")
@@ -79,14 +77,17 @@ def booking_create(*, client: User, counselor_id: int, start: dt.datetime, durat
                            mode=mode, topic=topic, note=note)
 
 
-def _lock_bookable_profile(counselor_id: int) -> CounselorProfile:
-    """Lock the counselor's profile row (serialising their bookings) if they can be booked."""
+def _lock_bookable_profile(counselor_id: int, *, mode: str) -> CounselorProfile:
+    """Lock the counselor's profile row (serialising their bookings) if they can be booked in `mode`."""
     try:
-        return (CounselorProfile.objects.select_for_update(of=("self",)).select_related("user")
-                .get(pk=counselor_id, verification=CounselorProfile.Verification.VERIFIED,
-                     is_active=True, user__is_active=True))
+        profile = (CounselorProfile.objects.select_for_update(of=("self",)).select_related("user")
+                   .get(pk=counselor_id, verification=CounselorProfile.Verification.VERIFIED,
+                        is_active=True, user__is_active=True))
     except CounselorProfile.DoesNotExist:
         raise ValidationError({"counselor": [_("No bookable counselor with this id.")]}) from None
+    if mode not in profile.modes:
+        raise ValidationError({"mode": [_("This counselor does not offer %(mode)s sessions.") % {"mode": mode}]})
+    return profile
 
 
 def _booking_insert(*, profile: CounselorProfile, client: User, start: dt.datetime, end: dt.datetime,
@@ -115,9 +116,7 @@ def booking_start_now(*, client: User, counselor_id: int, duration_minutes: int,
     intake_require(client)
     if duration_minutes not in DURATIONS:
         raise ValidationError({"duration_minutes": [_("Sessions are 15 or 30 minutes.")]})
-    profile = _lock_bookable_profile(counselor_id)
-    if mode not in profile.modes:
-        raise ValidationError({"mode": [_("This counselor does not offer %(mode)s sessions.") % {"mode": mode}]})
+    profile = _lock_bookable_profile(counselor_id, mode=mode)
     now = timezone.now()
     start = now.replace(microsecond=0)
     end = start + dt.timedelta(minutes=duration_minutes)

@@ -54,10 +54,10 @@ def talk_now(request):
             else:
                 return redirect("talk-now-status", request_id=match.pk)
     else:
-        if intake_current_for(request.user) is None:
-            return _intake_redirect(request)
         current = intake_current_for(request.user)
-        form = forms.MatchRequestForm(initial={"topic": current.topic if current else None,
+        if current is None:
+            return _intake_redirect(request)
+        form = forms.MatchRequestForm(initial={"topic": current.topic,
                                                "language": "en" if request.user.language == "en" else "zh"})
     return render(request, "matching/talk_now.html", {"form": form, "open_request": open_request}, status=status)
 

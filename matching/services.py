@@ -20,7 +20,7 @@ import logging
 
 import numpy as np
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
@@ -34,7 +34,7 @@ from ethics.detector import HIGH, LOW, crisis_detect
 from ethics.models import CrisisAlert
 from ethics.services import crisis_hotlines_for, crisis_signal_record
 from listening.encryption import decrypt_text, encrypt_text
-from listening.selectors import CounselorRules, RULE_FIELDS, counselor_days
+from listening.selectors import counselor_days, counselor_rules
 from listening.services import DURATIONS, booking_start_now
 from matching.assignment import assign
 from matching.models import MatchRequest, Offer, Presence
@@ -174,7 +174,8 @@ def _suggestions(*, request: MatchRequest, start: dt.datetime, end: dt.datetime,
                                               user__is_active=True, modes__contains=[request.mode],
                                               languages__contains=[request.language])
               .exclude(pk__in=request.offers.filter(status=Offer.Status.DECLINED).values("counselor_id")))
-    ids = list(listed.values_list("pk", flat=True))
+    names = dict(listed.values_list("pk", "display_name"))
+    ids = list(names)
     facts = counselor_facts(ids, now=now)
     [rfacts] = request_facts([request], at=start)
     weights = Weights.from_settings()
@@ -188,11 +189,8 @@ def _suggestions(*, request: MatchRequest, start: dt.datetime, end: dt.datetime,
     # Walk down the ranking in chunks, so a few hundred listed counselors cost a few queries.
     for lo in range(0, len(scored), 4 * limit):
         chunk = scored[lo:lo + 4 * limit]
-        rules = [CounselorRules(*row) for row in CounselorProfile.objects.filter(
-            pk__in=[cid for _s, cid in chunk]).order_by().values_list(*RULE_FIELDS)]
+        rules = counselor_rules(profiles=CounselorProfile.objects.filter(pk__in=[cid for _s, cid in chunk]))
         days = counselor_days(profiles=rules, start=start, end=end, now=now)
-        names = dict(CounselorProfile.objects.filter(pk__in=[cid for _s, cid in chunk])
-                     .values_list("pk", "display_name"))
         for s, cid in chunk:
             slots = days[cid].free_slots(start, end, duration, limit=1)
             if slots:
@@ -242,18 +240,16 @@ def match_request_expire(*, request_id: int) -> bool:
 # --- Presence -----------------------------------------------------------------------------
 
 
-def _require_counselor(user: User) -> CounselorProfile:
+def _require_counselor(user: User) -> None:
     if user.role != User.Role.COUNSELOR:
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied(_("Only counselors go on talk-now duty."))
-    return CounselorProfile.objects.get(pk=user.pk)
 
 
 @transaction.atomic
 def presence_set(*, counselor: User, online: bool) -> Presence:
     """Go on or off talk-now duty. Going on (or staying on) is also a heartbeat."""
-    profile = _require_counselor(counselor)
+    _require_counselor(counselor)
+    profile = CounselorProfile.objects.select_related("user").get(pk=counselor.pk)
     if online and not profile.is_listed:
         raise Conflict(_("Only verified, listed counselors can go on duty."), code="not_listed")
     presence, _created = Presence.objects.select_for_update().get_or_create(counselor=profile)
@@ -322,11 +318,9 @@ def _back_to_waiting(request_id: int, now: dt.datetime) -> None:
 def _days_from_now(counselor_ids: list[int], now: dt.datetime, longest: int) -> dict:
     """Each counselor's bookings around now and local-day counts: who is in a session or about
     to start one, and who has reached their daily cap."""
-    rules = [CounselorRules(*row) for row in CounselorProfile.objects.filter(pk__in=counselor_ids)
-             .order_by().values_list(*RULE_FIELDS)]
+    rules = counselor_rules(profiles=CounselorProfile.objects.filter(pk__in=counselor_ids))
     end = now + dt.timedelta(minutes=longest + settings.MATCHING_BUSY_MARGIN_MINUTES)
-    days = counselor_days(profiles=rules, start=now, end=end, now=now)
-    return days
+    return counselor_days(profiles=rules, start=now, end=end, now=now)
 
 
 @transaction.atomic

@@ -97,9 +97,7 @@ class OfferAcceptView(APIView):
 
     @extend_schema(request=None, responses=serializers.OfferSerializer)
     def post(self, request, pk: int):
-        offer = offer_accept(counselor=request.user, offer_id=pk)
-        offer = offers_for_counselor(user=request.user).get(pk=offer.pk)
-        return Response(offer_frame(offer))
+        return Response(offer_frame(offer_accept(counselor=request.user, offer_id=pk)))
 
 
 class OfferDeclineView(APIView):
@@ -107,6 +105,4 @@ class OfferDeclineView(APIView):
 
     @extend_schema(request=None, responses=serializers.OfferSerializer)
     def post(self, request, pk: int):
-        offer = offer_decline(counselor=request.user, offer_id=pk)
-        offer = offers_for_counselor(user=request.user).get(pk=offer.pk)
-        return Response(offer_frame(offer))
+        return Response(offer_frame(offer_decline(counselor=request.user, offer_id=pk)))
