@@ -159,8 +159,10 @@ def match_request_cancel(*, client: User, request_id: int) -> MatchRequest:
 def _note_fits(requests: list[MatchRequest], counselor_ids: list[int]) -> list[dict[int, float]]:
     """Per request, {counselor id: fit of the note to their bio}; empty when off or no note."""
     fitter = note_fit()
+    if fitter is None:  # off: no notes decrypted on every round
+        return [{} for _ in requests]
     notes = [match_request_note(r) for r in requests]
-    if fitter is None or not any(notes):
+    if not any(notes):
         return [{} for _ in requests]
     documents = counselor_documents(counselor_ids)
     return [fitter.fit(note, documents) if note else {} for note in notes]

@@ -1,7 +1,9 @@
 from django import template
 
+from matching import explain
 from matching.models import Offer
 from matching.selectors import offers_for_counselor, presence_of
+from matching.services import match_request_note
 
 register = template.Library()
 
@@ -17,20 +19,14 @@ def duty_state(user) -> dict:
 
 @register.filter
 def reasons_display(reasons) -> list[str]:
-    from matching.explain import reasons_display as display
-
-    return display(list(reasons or []))
+    return explain.reasons_display(list(reasons or []))
 
 
 @register.filter
 def topic_name(slug: str) -> str:
-    from matching.explain import topic_name as name
-
-    return name(slug)
+    return explain.topic_name(slug)
 
 
 @register.filter
 def request_note(match_request) -> str:
-    from matching.services import match_request_note
-
     return match_request_note(match_request)
