@@ -11,11 +11,17 @@ from accounts.services import user_suspend
 class UserAdmin(BaseUserAdmin):
     list_display = ["username", "role", "timezone", "language", "is_active", "date_joined"]
     list_filter = ["role", "language", "is_active", "is_staff"]
-    fieldsets = BaseUserAdmin.fieldsets + (("Pianke", {"fields": ("role", "timezone", "language")}),)
-    add_fieldsets = BaseUserAdmin.add_fieldsets + (("Pianke", {"fields": ("role", "timezone", "language")}),)
+    fieldsets = BaseUserAdmin.fieldsets + (
+        ("Pianke", {"fields": ("role", "timezone", "language")}),
+    )
+    add_fieldsets = BaseUserAdmin.add_fieldsets + (
+        ("Pianke", {"fields": ("role", "timezone", "language")}),
+    )
     actions = ["suspend"]
 
-    @admin.action(description="Suspend the selected accounts (sign-in blocked, open sessions closed)")
+    @admin.action(
+        description="Suspend the selected accounts (sign-in blocked, open sessions closed)"
+    )
     def suspend(self, request, queryset):
         for user in queryset:
             user_suspend(user_id=user.pk)
@@ -30,12 +36,18 @@ class HealthAccessLogged:
     `pianke.health_access` log: who, what, when."""
 
     def changelist_view(self, request, extra_context=None):
-        health_access_log.info("user=%s viewed the %s list query=%r", request.user.pk,
-                               self.model._meta.model_name, request.GET.urlencode())
+        health_access_log.info(
+            "user=%s viewed the %s list query=%r",
+            request.user.pk,
+            self.model._meta.model_name,
+            request.GET.urlencode(),
+        )
         return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        health_access_log.info("user=%s viewed %s %s", request.user.pk, self.model._meta.model_name, object_id)
+        health_access_log.info(
+            "user=%s viewed %s %s", request.user.pk, self.model._meta.model_name, object_id
+        )
         return super().change_view(request, object_id, form_url, extra_context)
 
 
@@ -74,8 +86,21 @@ class IntakeAdmin(HealthAccessLogged, admin.ModelAdmin):
     list_display = ["user", "created_at", "band", "risk", "distress"]
     list_filter = ["band", "risk"]
     search_fields = ["user__username"]
-    readonly_fields = ["user", "consent", "topic", "distress", "phq4_nervous", "phq4_worry", "phq4_interest",
-                       "phq4_down", "phq4_score", "band", "item9", "risk", "created_at"]
+    readonly_fields = [
+        "user",
+        "consent",
+        "topic",
+        "distress",
+        "phq4_nervous",
+        "phq4_worry",
+        "phq4_interest",
+        "phq4_down",
+        "phq4_score",
+        "band",
+        "item9",
+        "risk",
+        "created_at",
+    ]
 
     def has_add_permission(self, request):
         return False

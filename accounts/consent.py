@@ -49,21 +49,29 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 WITHDRAWN_MESSAGE = {
-    "en": ("Your consent is withdrawn: we have stopped processing your health information. You can delete "
-           "your account and data from your account page. To book again, agree to the consent and fill in "
-           "the intake again."),
-    "zh-hans": ("你已撤回同意：我们已停止处理你的健康信息。你可以在账户页面删除你的账户和数据。"
-                "如需再次预约，请重新同意并再次填写初始问卷。"),
+    "en": (
+        "Your consent is withdrawn: we have stopped processing your health information. You can delete "
+        "your account and data from your account page. To book again, agree to the consent and fill in "
+        "the intake again."
+    ),
+    "zh-hans": (
+        "你已撤回同意：我们已停止处理你的健康信息。你可以在账户页面删除你的账户和数据。"
+        "如需再次预约，请重新同意并再次填写初始问卷。"
+    ),
 }
 
 LONGER_TERM_CARE_MESSAGE = {
-    "en": ("Thank you for answering so honestly. Your answers suggest you are carrying a lot right now. "
-           "Short listening sessions are still here for you, and you can book one. Alongside them, "
-           "longer-term support, such as ongoing counseling or a visit to a hospital's psychiatry or "
-           "psychology department, may help more over time. Here are some places to start."),
-    "zh-hans": ("谢谢你如实作答。从你的回答来看，你最近承受了很多。短时倾听依然在这里，你可以照常预约。"
-                "与此同时，更长期的支持，比如持续的心理咨询，或到医院的精神科、心理科就诊，"
-                "可能会在更长的时间里给你更多帮助。下面是一些可以开始的地方。"),
+    "en": (
+        "Thank you for answering so honestly. Your answers suggest you are carrying a lot right now. "
+        "Short listening sessions are still here for you, and you can book one. Alongside them, "
+        "longer-term support, such as ongoing counseling or a visit to a hospital's psychiatry or "
+        "psychology department, may help more over time. Here are some places to start."
+    ),
+    "zh-hans": (
+        "谢谢你如实作答。从你的回答来看，你最近承受了很多。短时倾听依然在这里，你可以照常预约。"
+        "与此同时，更长期的支持，比如持续的心理咨询，或到医院的精神科、心理科就诊，"
+        "可能会在更长的时间里给你更多帮助。下面是一些可以开始的地方。"
+    ),
 }
 
 

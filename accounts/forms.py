@@ -12,7 +12,9 @@ from django.utils.translation import pgettext_lazy
 from accounts.models import User
 
 
-def add_service_errors(form: forms.Form, exc: ValidationError, *, field_map: dict | None = None) -> None:
+def add_service_errors(
+    form: forms.Form, exc: ValidationError, *, field_map: dict | None = None
+) -> None:
     """Show a service's ValidationError on the form: each error on the field of that name
     (renamed through `field_map`), errors about fields the form does not have on the form
     as a whole."""
@@ -47,21 +49,35 @@ class TimezoneField(forms.ChoiceField):
 
 class SignupForm(forms.Form):
     role = forms.ChoiceField(
-        label=_("I am joining as"), widget=forms.RadioSelect,
-        choices=[(User.Role.CLIENT, _("Someone who wants to talk")),
-                 (User.Role.COUNSELOR, _("A qualified counselor offering sessions"))],
-        initial=User.Role.CLIENT)
+        label=_("I am joining as"),
+        widget=forms.RadioSelect,
+        choices=[
+            (User.Role.CLIENT, _("Someone who wants to talk")),
+            (User.Role.COUNSELOR, _("A qualified counselor offering sessions")),
+        ],
+        initial=User.Role.CLIENT,
+    )
     username = forms.RegexField(
-        label=_("Username"), max_length=150, regex=r"^[\w.@+-]+\Z",
+        label=_("Username"),
+        max_length=150,
+        regex=r"^[\w.@+-]+\Z",
         help_text=_("A pseudonym is fine: letters, digits and @ . + - _ only."),
         error_messages={"invalid": _("Use letters, digits and @ . + - _ only.")},
-        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}))
-    password = forms.CharField(label=_("Password"), max_length=128, strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-                               help_text=_("At least 8 characters, not too common."))
-    email = forms.EmailField(label=_("E-mail (optional)"), required=False,
-                             help_text=_("Only for cancellations and reminders."),
-                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 8 characters, not too common."),
+    )
+    email = forms.EmailField(
+        label=_("E-mail (optional)"),
+        required=False,
+        help_text=_("Only for cancellations and reminders."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
     timezone = TimezoneField()
     language = forms.ChoiceField(label=_("Language"), choices=User.Language.choices)
 
@@ -77,8 +93,11 @@ class AccountSettingsForm(forms.Form):
 
 
 class AccountDeleteForm(forms.Form):
-    password = forms.CharField(label=_("Your password"), strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
     confirm = forms.BooleanField(label=_("I understand that this cannot be undone."))
 
     def __init__(self, *args, user: User, **kwargs):
@@ -107,29 +126,48 @@ ANSWERS = [
 ]
 PHQ4_QUESTIONS = [
     ("phq4_nervous", pgettext_lazy("screening question", "Feeling nervous, anxious or on edge")),
-    ("phq4_worry", pgettext_lazy("screening question", "Not being able to stop or control worrying")),
-    ("phq4_interest", pgettext_lazy("screening question", "Little interest or pleasure in doing things")),
+    (
+        "phq4_worry",
+        pgettext_lazy("screening question", "Not being able to stop or control worrying"),
+    ),
+    (
+        "phq4_interest",
+        pgettext_lazy("screening question", "Little interest or pleasure in doing things"),
+    ),
     ("phq4_down", pgettext_lazy("screening question", "Feeling down, depressed or hopeless")),
 ]
-ITEM9_QUESTION = pgettext_lazy("screening question",
-                               "Thoughts that you would be better off dead, or of hurting yourself in some way")
+ITEM9_QUESTION = pgettext_lazy(
+    "screening question",
+    "Thoughts that you would be better off dead, or of hurting yourself in some way",
+)
 
 
 def _answer_field(label) -> forms.TypedChoiceField:
-    return forms.TypedChoiceField(label=label, choices=ANSWERS, coerce=int, widget=forms.RadioSelect,
-                                  error_messages={"required": _("Please choose an answer.")})
+    return forms.TypedChoiceField(
+        label=label,
+        choices=ANSWERS,
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Please choose an answer.")},
+    )
 
 
 class IntakeForm(forms.Form):
     consent_version = forms.CharField(widget=forms.HiddenInput, max_length=16)
-    topic = forms.CharField(label=_("What would you like to talk about?"), max_length=120,
-                            help_text=_("A few words are enough, for example “work stress” or “sleep”."),
-                            widget=forms.TextInput(attrs={"list": "topic-suggestions"}))
+    topic = forms.CharField(
+        label=_("What would you like to talk about?"),
+        max_length=120,
+        help_text=_("A few words are enough, for example “work stress” or “sleep”."),
+        widget=forms.TextInput(attrs={"list": "topic-suggestions"}),
+    )
     distress = forms.TypedChoiceField(
         label=_("How distressed do you feel right now?"),
         help_text=_("0 means not at all, 10 the worst you can imagine."),
-        choices=[(n, str(n)) for n in range(11)], coerce=int, widget=forms.RadioSelect,
-        error_messages={"required": _("Please choose a number from 0 to 10.")})
+        choices=[(n, str(n)) for n in range(11)],
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Please choose a number from 0 to 10.")},
+    )
     phq4_nervous = _answer_field(PHQ4_QUESTIONS[0][1])
     phq4_worry = _answer_field(PHQ4_QUESTIONS[1][1])
     phq4_interest = _answer_field(PHQ4_QUESTIONS[2][1])
@@ -141,5 +179,10 @@ class IntakeForm(forms.Form):
 
     def service_arguments(self) -> dict:
         data = self.cleaned_data
-        return {"consent_version": data["consent_version"], "topic": data["topic"], "distress": data["distress"],
-                "phq4": [data[name] for name, _label in PHQ4_QUESTIONS], "item9": data["item9"]}
+        return {
+            "consent_version": data["consent_version"],
+            "topic": data["topic"],
+            "distress": data["distress"],
+            "phq4": [data[name] for name, _label in PHQ4_QUESTIONS],
+            "item9": data["item9"],
+        }

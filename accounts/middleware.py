@@ -19,7 +19,7 @@ class TokenAuthMiddleware(BaseMiddleware):
         headers = dict(scope.get("headers", []))
         auth = headers.get(b"authorization", b"").decode("latin-1")
         if auth.startswith("Token "):
-            user = await _user_for_token(auth[len("Token "):].strip())
+            user = await _user_for_token(auth[len("Token ") :].strip())
             if user is not None:
                 scope = {**scope, "user": user}
         return await super().__call__(scope, receive, send)

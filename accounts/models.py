@@ -8,8 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(_("“%(value)s” is not an IANA time zone such as Asia/Shanghai."),
-                              params={"value": value})
+        raise ValidationError(
+            _("“%(value)s” is not an IANA time zone such as Asia/Shanghai."),
+            params={"value": value},
+        )
 
 
 class User(AbstractUser):
@@ -26,13 +28,17 @@ class User(AbstractUser):
         EN = "en", "English"
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CLIENT)
-    timezone = models.CharField(max_length=64, default="Asia/Shanghai", validators=[validate_timezone])
+    timezone = models.CharField(
+        max_length=64, default="Asia/Shanghai", validators=[validate_timezone]
+    )
     language = models.CharField(max_length=8, choices=Language.choices, default=Language.ZH_HANS)
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=models.Q(role__in=["client", "counselor", "staff", "supervisor"]),
-                                   name="user_role_valid"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["client", "counselor", "staff", "supervisor"]),
+                name="user_role_valid",
+            ),
         ]
 
     @property
@@ -60,7 +66,9 @@ class ConsentRecord(models.Model):
 
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="consents")
     version = models.CharField(max_length=16)
-    language = models.CharField(max_length=8, help_text=_("The language of the text that was shown"))
+    language = models.CharField(
+        max_length=8, help_text=_("The language of the text that was shown")
+    )
     agreed_at = models.DateTimeField()
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 
@@ -68,11 +76,16 @@ class ConsentRecord(models.Model):
         ordering = ["-agreed_at"]
         constraints = [
             # One standing agreement per user and version (agreeing twice is the same agreement).
-            models.UniqueConstraint(fields=["user", "version"], condition=models.Q(withdrawn_at__isnull=True),
-                                    name="consent_one_standing_per_version"),
-            models.CheckConstraint(condition=models.Q(withdrawn_at__isnull=True)
-                                   | models.Q(withdrawn_at__gte=models.F("agreed_at")),
-                                   name="consent_withdrawn_after_agreed"),
+            models.UniqueConstraint(
+                fields=["user", "version"],
+                condition=models.Q(withdrawn_at__isnull=True),
+                name="consent_one_standing_per_version",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(withdrawn_at__isnull=True)
+                | models.Q(withdrawn_at__gte=models.F("agreed_at")),
+                name="consent_withdrawn_after_agreed",
+            ),
         ]
 
     def __str__(self):
@@ -98,16 +111,27 @@ class Intake(models.Model):
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="intakes")
     consent = models.ForeignKey(ConsentRecord, on_delete=models.CASCADE, related_name="intakes")
     topic = models.CharField(max_length=120, help_text=_("A specialty slug or a few words"))
-    distress = models.PositiveSmallIntegerField(help_text=_("0 (none) to 10 (the worst imaginable)"))
+    distress = models.PositiveSmallIntegerField(
+        help_text=_("0 (none) to 10 (the worst imaginable)")
+    )
     # PHQ-4, in its published order, each 0 (not at all) to 3 (nearly every day):
-    phq4_nervous = models.PositiveSmallIntegerField(help_text=_("Feeling nervous, anxious or on edge"))
-    phq4_worry = models.PositiveSmallIntegerField(help_text=_("Not being able to stop or control worrying"))
-    phq4_interest = models.PositiveSmallIntegerField(help_text=_("Little interest or pleasure in doing things"))
+    phq4_nervous = models.PositiveSmallIntegerField(
+        help_text=_("Feeling nervous, anxious or on edge")
+    )
+    phq4_worry = models.PositiveSmallIntegerField(
+        help_text=_("Not being able to stop or control worrying")
+    )
+    phq4_interest = models.PositiveSmallIntegerField(
+        help_text=_("Little interest or pleasure in doing things")
+    )
     phq4_down = models.PositiveSmallIntegerField(help_text=_("Feeling down, depressed or hopeless"))
     phq4_score = models.PositiveSmallIntegerField()
     band = models.CharField(max_length=16, choices=Band.choices)
-    item9 = models.PositiveSmallIntegerField(help_text=_(
-        "PHQ-9 item 9: thoughts that you would be better off dead, or of hurting yourself"))
+    item9 = models.PositiveSmallIntegerField(
+        help_text=_(
+            "PHQ-9 item 9: thoughts that you would be better off dead, or of hurting yourself"
+        )
+    )
     risk = models.CharField(max_length=8, choices=Risk.choices)
     created_at = models.DateTimeField()
 
@@ -116,19 +140,35 @@ class Intake(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(distress__gte=0, distress__lte=10),
-                                   name="intake_distress_0_10"),
-            *[models.CheckConstraint(condition=models.Q(**{f"{f}__gte": 0, f"{f}__lte": 3}),
-                                     name=f"intake_{f}_0_3")
-              for f in ("phq4_nervous", "phq4_worry", "phq4_interest", "phq4_down", "item9")],
-            models.CheckConstraint(condition=models.Q(phq4_score=models.F("phq4_nervous") + models.F("phq4_worry")
-                                                      + models.F("phq4_interest") + models.F("phq4_down")),
-                                   name="intake_phq4_score_is_sum"),
-            models.CheckConstraint(condition=models.Q(band__in=["normal", "mild", "moderate", "severe"]),
-                                   name="intake_band_valid"),
-            models.CheckConstraint(condition=models.Q(risk__in=["high", "low", "none"]), name="intake_risk_valid"),
-            models.CheckConstraint(condition=~models.Q(item9__gt=0) | models.Q(risk="high"),
-                                   name="intake_item9_means_high_risk"),
+            models.CheckConstraint(
+                condition=models.Q(distress__gte=0, distress__lte=10), name="intake_distress_0_10"
+            ),
+            *[
+                models.CheckConstraint(
+                    condition=models.Q(**{f"{f}__gte": 0, f"{f}__lte": 3}), name=f"intake_{f}_0_3"
+                )
+                for f in ("phq4_nervous", "phq4_worry", "phq4_interest", "phq4_down", "item9")
+            ],
+            models.CheckConstraint(
+                condition=models.Q(
+                    phq4_score=models.F("phq4_nervous")
+                    + models.F("phq4_worry")
+                    + models.F("phq4_interest")
+                    + models.F("phq4_down")
+                ),
+                name="intake_phq4_score_is_sum",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(band__in=["normal", "mild", "moderate", "severe"]),
+                name="intake_band_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(risk__in=["high", "low", "none"]), name="intake_risk_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(item9__gt=0) | models.Q(risk="high"),
+                name="intake_item9_means_high_risk",
+            ),
         ]
         indexes = [models.Index(fields=["user", "-created_at"], name="intake_user_latest_idx")]
 

@@ -18,5 +18,7 @@ urlpatterns = [
     path("account/", pages.account, name="account"),
     path("account/export/", pages.account_export, name="account-export"),
     path("account/delete/", pages.account_delete, name="account-delete"),
-    path("account/consent/withdraw/", pages.account_consent_withdraw, name="account-consent-withdraw"),
+    path(
+        "account/consent/withdraw/", pages.account_consent_withdraw, name="account-consent-withdraw"
+    ),
 ]

@@ -29,8 +29,17 @@ from accounts import forms
 from accounts.consent import CURRENT_VERSION, WITHDRAWN_MESSAGE, consent_text, pick_language
 from accounts.models import User
 from accounts.selectors import user_data_export
-from accounts.services import (consent_agree, consent_current_for, consent_withdraw, intake_current_for,
-                               intake_outcome, intake_submit, user_delete, user_register, user_update)
+from accounts.services import (
+    consent_agree,
+    consent_current_for,
+    consent_withdraw,
+    intake_current_for,
+    intake_outcome,
+    intake_submit,
+    user_delete,
+    user_register,
+    user_update,
+)
 from accounts.timezone_middleware import viewer_zone_name
 from config.exceptions import Conflict
 
@@ -58,8 +67,9 @@ counselor_required = role_required(User.Role.COUNSELOR)
 def safe_next(request, default: str) -> str:
     """The `next` page asked for, if it is on this site; else `default`."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return default
 
@@ -68,7 +78,9 @@ class PageRateThrottle(ScopedRateThrottle):
     """The API's per-address limits on the pages that do the same thing, sharing their
     counters (and settings): signing up counts with auth/register/, signing in with auth/token/."""
 
-    def __init__(self, scope: str):  # not super().__init__(): it looks the rate up before a scope is set
+    def __init__(
+        self, scope: str
+    ):  # not super().__init__(): it looks the rate up before a scope is set
         self.scope = scope
 
     def allow(self, request) -> bool:
@@ -78,7 +90,9 @@ class PageRateThrottle(ScopedRateThrottle):
 
 
 def _throttled(request, template: str, form, context: dict):
-    form.add_error(None, _("Too many attempts from your network. Please wait a few minutes and try again."))
+    form.add_error(
+        None, _("Too many attempts from your network. Please wait a few minutes and try again.")
+    )
     return render(request, template, {**context, "form": form}, status=429)
 
 
@@ -95,9 +109,15 @@ def start_url_for(user: User) -> str:
 
 
 def _set_language_cookie(response, language: str) -> None:
-    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
-                        path=settings.LANGUAGE_COOKIE_PATH, samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-                        secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+    )
 
 
 def _ui_language() -> str:
@@ -124,16 +144,31 @@ def help_page(request):
     from ethics.models import Resource
     from ethics.services import crisis_hotlines_for
 
-    viewer = request.user if request.user.is_authenticated else User(
-        timezone=viewer_zone_name(request) or "", language=_ui_language())
+    viewer = (
+        request.user
+        if request.user.is_authenticated
+        else User(timezone=viewer_zone_name(request) or "", language=_ui_language())
+    )
     yours = crisis_hotlines_for(user=viewer)
     shown = {(h["name"], h["contact"]) for h in yours}
-    others = [{"name": h.name, "contact": h.contact, "hours": h.hours, "region": h.region,
-               "description": h.description}
-              for h in Resource.objects.filter(kind=Resource.Kind.HOTLINE, is_active=True).order_by("region", "name")
-              if (h.name, h.contact) not in shown]
-    return render(request, "accounts/help.html", {"yours": [_with_links(h) for h in yours],
-                                                  "others": [_with_links(h) for h in others]})
+    others = [
+        {
+            "name": h.name,
+            "contact": h.contact,
+            "hours": h.hours,
+            "region": h.region,
+            "description": h.description,
+        }
+        for h in Resource.objects.filter(kind=Resource.Kind.HOTLINE, is_active=True).order_by(
+            "region", "name"
+        )
+        if (h.name, h.contact) not in shown
+    ]
+    return render(
+        request,
+        "accounts/help.html",
+        {"yours": [_with_links(h) for h in yours], "others": [_with_links(h) for h in others]},
+    )
 
 
 def signup(request):
@@ -142,7 +177,9 @@ def signup(request):
     if request.method == "POST":
         form = forms.SignupForm(request.POST)
         if not PageRateThrottle("register").allow(request):
-            return _throttled(request, "registration/signup.html", form, {"next": safe_next(request, "")})
+            return _throttled(
+                request, "registration/signup.html", form, {"next": safe_next(request, "")}
+            )
         if form.is_valid():
             try:
                 user = user_register(**form.cleaned_data)
@@ -150,10 +187,17 @@ def signup(request):
                 forms.add_service_errors(form, exc)
             else:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-                messages.success(request, _("Welcome to Pianke, %(name)s.") % {"name": user.username})
+                messages.success(
+                    request, _("Welcome to Pianke, %(name)s.") % {"name": user.username}
+                )
                 if user.is_counselor:
-                    messages.info(request, _("Fill in your profile and add a credential: staff verify it before "
-                                             "clients can find you."))
+                    messages.info(
+                        request,
+                        _(
+                            "Fill in your profile and add a credential: staff verify it before "
+                            "clients can find you."
+                        ),
+                    )
                     target = reverse("counselor-profile-edit")
                 else:
                     target = safe_next(request, reverse("intake-page"))
@@ -162,11 +206,20 @@ def signup(request):
                 return response
         status = 400
     else:
-        form = forms.SignupForm(initial={"timezone": viewer_zone_name(request) or "Asia/Shanghai",
-                                         "language": _ui_language(), "role": request.GET.get("role", "client")})
+        form = forms.SignupForm(
+            initial={
+                "timezone": viewer_zone_name(request) or "Asia/Shanghai",
+                "language": _ui_language(),
+                "role": request.GET.get("role", "client"),
+            }
+        )
         status = 200
-    return render(request, "registration/signup.html",
-                  {"form": form, "next": safe_next(request, "")}, status=status)
+    return render(
+        request,
+        "registration/signup.html",
+        {"form": form, "next": safe_next(request, "")},
+        status=status,
+    )
 
 
 class SignInView(LoginView):
@@ -206,7 +259,11 @@ def language_switch(request):
     """The header's language switch: Django's set_language (a cookie), and for a signed-in
     user also their stored language, which e-mails use."""
     language = request.POST.get("language", "")
-    if request.user.is_authenticated and language in User.Language.values and language != request.user.language:
+    if (
+        request.user.is_authenticated
+        and language in User.Language.values
+        and language != request.user.language
+    ):
         user_update(user=request.user, language=language)
     return set_language(request)
 
@@ -225,7 +282,9 @@ def consent(request):
         form = forms.ConsentForm(request.POST)
         if form.is_valid():
             try:
-                consent_agree(user=request.user, version=form.cleaned_data["version"], language=_ui_language())
+                consent_agree(
+                    user=request.user, version=form.cleaned_data["version"], language=_ui_language()
+                )
             except ValidationError as exc:
                 forms.add_service_errors(form, exc)
             else:
@@ -235,9 +294,18 @@ def consent(request):
         form = forms.ConsentForm(initial={"version": CURRENT_VERSION})
         status = 200
     record = consent_current_for(request.user)
-    return render(request, "accounts/consent.html", {
-        "form": form, "record": record, "version": CURRENT_VERSION, "next": next_url,
-        "paragraphs": consent_text(CURRENT_VERSION, _ui_language()).split("\n\n")}, status=status)
+    return render(
+        request,
+        "accounts/consent.html",
+        {
+            "form": form,
+            "record": record,
+            "version": CURRENT_VERSION,
+            "next": next_url,
+            "paragraphs": consent_text(CURRENT_VERSION, _ui_language()).split("\n\n"),
+        },
+        status=status,
+    )
 
 
 @client_required
@@ -263,9 +331,17 @@ def intake(request):
         status = 400
     else:
         form = forms.IntakeForm(initial={"consent_version": CURRENT_VERSION})
-    return render(request, "accounts/intake.html", {
-        "form": form, "next": next_url, "current": intake_current_for(request.user),
-        "specialties": Specialty.objects.order_by("slug")}, status=status)
+    return render(
+        request,
+        "accounts/intake.html",
+        {
+            "form": form,
+            "next": next_url,
+            "current": intake_current_for(request.user),
+            "specialties": Specialty.objects.order_by("slug"),
+        },
+        status=status,
+    )
 
 
 @client_required
@@ -277,11 +353,18 @@ def intake_result(request):
         return redirect("intake-page")
     outcome = intake_outcome(intake=current, language=_ui_language())
     if "crisis_resources" in outcome:
-        outcome["crisis_resources"]["hotlines"] = [_with_links(h) for h in outcome["crisis_resources"]["hotlines"]]
+        outcome["crisis_resources"]["hotlines"] = [
+            _with_links(h) for h in outcome["crisis_resources"]["hotlines"]
+        ]
     if "longer_term_care" in outcome:
-        outcome["longer_term_care"]["resources"] = [_with_links(r) for r in outcome["longer_term_care"]["resources"]]
-    return render(request, "accounts/intake_result.html", {
-        "intake": current, "outcome": outcome, "next": safe_next(request, "")})
+        outcome["longer_term_care"]["resources"] = [
+            _with_links(r) for r in outcome["longer_term_care"]["resources"]
+        ]
+    return render(
+        request,
+        "accounts/intake_result.html",
+        {"intake": current, "outcome": outcome, "next": safe_next(request, "")},
+    )
 
 
 # --- the account page ----------------------------------------------------------------------------
@@ -290,8 +373,10 @@ def intake_result(request):
 def _account_context(request, *, settings_form=None, delete_form=None) -> dict:
     user = request.user
     return {
-        "settings_form": settings_form or forms.AccountSettingsForm(
-            initial={"timezone": user.timezone, "language": user.language}),
+        "settings_form": settings_form
+        or forms.AccountSettingsForm(
+            initial={"timezone": user.timezone, "language": user.language}
+        ),
         "delete_form": delete_form or forms.AccountDeleteForm(user=user),
         "consent_record": consent_current_for(user) if user.is_client else None,
         "current_intake": intake_current_for(user) if user.is_client else None,
@@ -312,7 +397,12 @@ def account(request):
                 response = redirect("account")
                 _set_language_cookie(response, request.user.language)
                 return response
-        return render(request, "accounts/account.html", _account_context(request, settings_form=form), status=400)
+        return render(
+            request,
+            "accounts/account.html",
+            _account_context(request, settings_form=form),
+            status=400,
+        )
     return render(request, "accounts/account.html", _account_context(request))
 
 
@@ -320,8 +410,10 @@ def account(request):
 def account_export(request):
     """Everything about me as a JSON download."""
     data = user_data_export(user=request.user)
-    response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=2),
-                            content_type="application/json; charset=utf-8")
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
     stamp = timezone.now().strftime("%Y%m%d")
     response["Content-Disposition"] = f'attachment; filename="pianke-my-data-{stamp}.json"'
     response["Cache-Control"] = "no-store"
@@ -333,7 +425,12 @@ def account_export(request):
 def account_delete(request):
     form = forms.AccountDeleteForm(request.POST, user=request.user)
     if not form.is_valid():
-        return render(request, "accounts/account.html", _account_context(request, delete_form=form), status=400)
+        return render(
+            request,
+            "accounts/account.html",
+            _account_context(request, delete_form=form),
+            status=400,
+        )
     user_delete(user_id=request.user.pk)
     logout(request)
     messages.success(request, _("Your account is deleted. Take care of yourself."))

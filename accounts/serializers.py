@@ -60,10 +60,17 @@ class IntakeInputSerializer(serializers.Serializer):
     consent_version = serializers.CharField(max_length=16)
     topic = serializers.CharField(max_length=120)
     distress = serializers.IntegerField(min_value=0, max_value=10)
-    phq4 = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=3), min_length=4,
-                                 max_length=4, help_text="PHQ-4 answers in order: nervous, worry, interest, down")
-    item9 = serializers.IntegerField(min_value=0, max_value=3,
-                                     help_text="PHQ-9 item 9: thoughts of being better off dead or of self-harm")
+    phq4 = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=3),
+        min_length=4,
+        max_length=4,
+        help_text="PHQ-4 answers in order: nervous, worry, interest, down",
+    )
+    item9 = serializers.IntegerField(
+        min_value=0,
+        max_value=3,
+        help_text="PHQ-9 item 9: thoughts of being better off dead or of self-harm",
+    )
 
 
 class _ResourceItemSerializer(serializers.Serializer):
@@ -92,5 +99,9 @@ class IntakeOutputSerializer(serializers.Serializer):
     phq4_score = serializers.IntegerField()
     band = serializers.ChoiceField(choices=["normal", "mild", "moderate", "severe"])
     risk = serializers.ChoiceField(choices=["high", "low", "none"])
-    longer_term_care = _LongerTermCareSerializer(required=False, help_text="only when the band is severe")
-    crisis_resources = _CrisisResourcesSerializer(required=False, help_text="only when the risk is high")
+    longer_term_care = _LongerTermCareSerializer(
+        required=False, help_text="only when the band is severe"
+    )
+    crisis_resources = _CrisisResourcesSerializer(
+        required=False, help_text="only when the risk is high"
+    )

@@ -22,8 +22,15 @@ def _set_validated_password(user: User, password: str) -> None:
 
 
 @transaction.atomic
-def user_register(*, username: str, password: str, role: str, email: str = "",
-                  timezone: str | None = None, language: str | None = None) -> User:
+def user_register(
+    *,
+    username: str,
+    password: str,
+    role: str,
+    email: str = "",
+    timezone: str | None = None,
+    language: str | None = None,
+) -> User:
     """Create a client or counselor account (staff and supervisors are made by admins).
 
     A counselor gets an unverified, unlisted profile in the same transaction."""
@@ -77,7 +84,9 @@ def staff_group_get() -> Group:
 
 
 @transaction.atomic
-def staff_create(*, username: str, password: str, email: str = "", role: str = User.Role.STAFF) -> User:
+def staff_create(
+    *, username: str, password: str, email: str = "", role: str = User.Role.STAFF
+) -> User:
     """Staff (who also use the Django admin) and on-call supervisors (who work in the product's
     own pages); used by the `create_staff` command and the demo data."""
     if role not in (User.Role.STAFF, User.Role.SUPERVISOR):
@@ -109,7 +118,12 @@ def user_suspend(*, user_id: int) -> User:
 # the client agrees again and fills in a new intake. Ethics is imported inside the functions
 # (it depends on accounts, not the other way round).
 
-PHQ4_BANDS = ((2, "normal"), (5, "mild"), (8, "moderate"), (12, "severe"))  # published PHQ-4 cut-offs
+PHQ4_BANDS = (
+    (2, "normal"),
+    (5, "mild"),
+    (8, "moderate"),
+    (12, "severe"),
+)  # published PHQ-4 cut-offs
 
 
 @transaction.atomic
@@ -125,18 +139,24 @@ def user_delete(*, user_id: int) -> None:
     from matching.services import match_request_cancel, presence_end
 
     user = User.objects.select_for_update().get(pk=user_id)
-    for booking_id in (Booking.objects.filter(Q(client=user) | Q(counselor_id=user.pk),
-                                              status=Booking.Status.CONFIRMED, start__gt=dj_timezone.now())
-                       .values_list("pk", flat=True)):
+    for booking_id in Booking.objects.filter(
+        Q(client=user) | Q(counselor_id=user.pk),
+        status=Booking.Status.CONFIRMED,
+        start__gt=dj_timezone.now(),
+    ).values_list("pk", flat=True):
         booking_cancel(booking_id=booking_id, user=user, reason="account deleted")
-    SessionMessage.objects.filter(Q(booking__client=user) | Q(booking__counselor_id=user.pk),
-                                  booking__ethics_hold=False).delete()
-    SessionNote.objects.filter(Q(booking__client=user) | Q(booking__counselor_id=user.pk),
-                               booking__ethics_hold=False).delete()
+    SessionMessage.objects.filter(
+        Q(booking__client=user) | Q(booking__counselor_id=user.pk), booking__ethics_hold=False
+    ).delete()
+    SessionNote.objects.filter(
+        Q(booking__client=user) | Q(booking__counselor_id=user.pk), booking__ethics_hold=False
+    ).delete()
     open_requests = MatchRequest.objects.filter(client=user, status__in=MatchRequest.OPEN)
     for request_id in open_requests.values_list("pk", flat=True):
         match_request_cancel(client=user, request_id=request_id)
-    MatchRequest.objects.filter(client=user).update(note_ciphertext=b"")  # the notes are health information
+    MatchRequest.objects.filter(client=user).update(
+        note_ciphertext=b""
+    )  # the notes are health information
     Intake.objects.filter(user=user).delete()
     ConsentRecord.objects.filter(user=user).delete()
     if user.role == User.Role.COUNSELOR:
@@ -155,7 +175,9 @@ def user_delete(*, user_id: int) -> None:
 
 def consent_current_for(user: User) -> ConsentRecord | None:
     """The user's standing agreement to the current consent version, or None."""
-    return ConsentRecord.objects.filter(user=user, version=CURRENT_VERSION, withdrawn_at__isnull=True).first()
+    return ConsentRecord.objects.filter(
+        user=user, version=CURRENT_VERSION, withdrawn_at__isnull=True
+    ).first()
 
 
 def _lock_user(user: User) -> User:
@@ -170,20 +192,32 @@ def _require_client(user: User) -> None:
 
 
 @transaction.atomic
-def consent_agree(*, user: User, version: str, language: str | None = None) -> tuple[ConsentRecord, bool]:
+def consent_agree(
+    *, user: User, version: str, language: str | None = None
+) -> tuple[ConsentRecord, bool]:
     """Record the client's agreement to `version` (which must be the current one). Agreeing
     again while an agreement stands returns that one. Returns (record, created)."""
 
     _require_client(user)
     if version != CURRENT_VERSION:
-        raise ValidationError({"version": [_("The current consent version is %(version)s; please read it again.")
-                                           % {"version": CURRENT_VERSION}]})
+        raise ValidationError(
+            {
+                "version": [
+                    _("The current consent version is %(version)s; please read it again.")
+                    % {"version": CURRENT_VERSION}
+                ]
+            }
+        )
     _lock_user(user)
     existing = consent_current_for(user)
     if existing is not None:
         return existing, False
-    record = ConsentRecord.objects.create(user=user, version=version, agreed_at=dj_timezone.now(),
-                                          language=pick_language(language or user.language))
+    record = ConsentRecord.objects.create(
+        user=user,
+        version=version,
+        agreed_at=dj_timezone.now(),
+        language=pick_language(language or user.language),
+    )
     return record, True
 
 
@@ -194,7 +228,9 @@ def consent_withdraw(*, user: User) -> int:
     is the account deletion's job. Returns how many agreements were withdrawn."""
     _require_client(user)
     _lock_user(user)
-    return ConsentRecord.objects.filter(user=user, withdrawn_at__isnull=True).update(withdrawn_at=dj_timezone.now())
+    return ConsentRecord.objects.filter(user=user, withdrawn_at__isnull=True).update(
+        withdrawn_at=dj_timezone.now()
+    )
 
 
 def phq4_band(score: int) -> str:
@@ -206,11 +242,15 @@ def phq4_band(score: int) -> str:
 
 def _check_range(errors: dict, field: str, value, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        errors[field] = [_("Enter a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}]
+        errors[field] = [
+            _("Enter a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}
+        ]
 
 
 @transaction.atomic
-def intake_submit(*, user: User, consent_version: str, topic: str, distress: int, phq4: list[int], item9: int) -> Intake:
+def intake_submit(
+    *, user: User, consent_version: str, topic: str, distress: int, phq4: list[int], item9: int
+) -> Intake:
     """Store a client's intake and score it. Bad answers raise ValidationError (400); a
     client without a standing consent to the current version gets Conflict `consent_required`
     (409). Item 9 above 0, or a high-risk topic, records a crisis alert in this transaction."""
@@ -222,7 +262,9 @@ def intake_submit(*, user: User, consent_version: str, topic: str, distress: int
     topic = (topic or "").strip()
     errors: dict = {}
     if consent_version != CURRENT_VERSION:
-        errors["consent_version"] = [_("The current consent version is %(version)s.") % {"version": CURRENT_VERSION}]
+        errors["consent_version"] = [
+            _("The current consent version is %(version)s.") % {"version": CURRENT_VERSION}
+        ]
     if not topic:
         errors["topic"] = [_("Say in a few words what you would like to talk about.")]
     elif len(topic) > 120:
@@ -239,14 +281,25 @@ def intake_submit(*, user: User, consent_version: str, topic: str, distress: int
     _lock_user(user)
     consent = consent_current_for(user)
     if consent is None:
-        raise Conflict(_("Please read and agree to the consent for your health information first."),
-                       code="consent_required")
+        raise Conflict(
+            _("Please read and agree to the consent for your health information first."),
+            code="consent_required",
+        )
     score = sum(phq4)
     detection = crisis_detect(topic)
     risk = Intake.Risk.HIGH if item9 > 0 else detection.risk
     intake = Intake.objects.create(
-        user=user, consent=consent, topic=topic, distress=distress, phq4_score=score, band=phq4_band(score),
-        item9=item9, risk=risk, created_at=dj_timezone.now(), **dict(zip(Intake.PHQ4_FIELDS, phq4)))
+        user=user,
+        consent=consent,
+        topic=topic,
+        distress=distress,
+        phq4_score=score,
+        band=phq4_band(score),
+        item9=item9,
+        risk=risk,
+        created_at=dj_timezone.now(),
+        **dict(zip(Intake.PHQ4_FIELDS, phq4)),
+    )
     if risk == Intake.Risk.HIGH:
         reasons = [f"PHQ-9 item 9 answered {item9}"] if item9 > 0 else []
         if detection.risk == "high":
@@ -257,8 +310,13 @@ def intake_submit(*, user: User, consent_version: str, topic: str, distress: int
 
 def intake_current_for(user: User) -> Intake | None:
     """The client's latest intake given under a standing consent to the current version, or None."""
-    return (Intake.objects.filter(user=user, consent__version=CURRENT_VERSION, consent__withdrawn_at__isnull=True)
-            .order_by("-created_at", "-pk").first())
+    return (
+        Intake.objects.filter(
+            user=user, consent__version=CURRENT_VERSION, consent__withdrawn_at__isnull=True
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
 
 
 def intake_require(user: User) -> Intake:
@@ -266,8 +324,13 @@ def intake_require(user: User) -> Intake:
     unless they have a current intake."""
     intake = intake_current_for(user)
     if intake is None:
-        raise Conflict(_("Before your first session, please agree to the consent for your health information "
-                         "and answer the short intake (consent/ and intake/)."), code="intake_required")
+        raise Conflict(
+            _(
+                "Before your first session, please agree to the consent for your health information "
+                "and answer the short intake (consent/ and intake/)."
+            ),
+            code="intake_required",
+        )
     return intake
 
 
@@ -282,12 +345,32 @@ def longer_term_resources_for(*, user: User) -> list[dict]:
 
     region = user_region(user)
     language = "en" if user.language == "en" else "zh"
-    resources = list(Resource.objects.filter(kind__in=LONGER_TERM_KINDS, is_active=True,
-                                             region__in=[region, "global"]))
-    resources.sort(key=lambda r: (LONGER_TERM_KINDS.index(r.kind), r.region == "global", r.language != language,
-                                  r.name))
-    return [{"id": r.pk, "kind": r.kind, "name": r.name, "contact": r.contact, "hours": r.hours,
-             "region": r.region, "language": r.language, "description": r.description} for r in resources]
+    resources = list(
+        Resource.objects.filter(
+            kind__in=LONGER_TERM_KINDS, is_active=True, region__in=[region, "global"]
+        )
+    )
+    resources.sort(
+        key=lambda r: (
+            LONGER_TERM_KINDS.index(r.kind),
+            r.region == "global",
+            r.language != language,
+            r.name,
+        )
+    )
+    return [
+        {
+            "id": r.pk,
+            "kind": r.kind,
+            "name": r.name,
+            "contact": r.contact,
+            "hours": r.hours,
+            "region": r.region,
+            "language": r.language,
+            "description": r.description,
+        }
+        for r in resources
+    ]
 
 
 def intake_outcome(*, intake: Intake, language: str | None = None) -> dict:
@@ -299,7 +382,8 @@ def intake_outcome(*, intake: Intake, language: str | None = None) -> dict:
     if intake.band == "severe":
         out["longer_term_care"] = {
             "message": LONGER_TERM_CARE_MESSAGE[pick_language(language or intake.user.language)],
-            "resources": longer_term_resources_for(user=intake.user)}
+            "resources": longer_term_resources_for(user=intake.user),
+        }
     if intake.risk == "high":
         out["crisis_resources"] = {"hotlines": crisis_hotlines_for(user=intake.user)}
     return out

@@ -10,8 +10,17 @@ from rest_framework.views import APIView
 from accounts import serializers
 from accounts.consent import CURRENT_VERSION, WITHDRAWN_MESSAGE, consent_text, pick_language
 from accounts.permissions import IsClient
-from accounts.services import (consent_agree, consent_current_for, consent_withdraw, intake_outcome, intake_submit,
-                               user_register, user_token_get, user_update, user_delete)
+from accounts.services import (
+    consent_agree,
+    consent_current_for,
+    consent_withdraw,
+    intake_outcome,
+    intake_submit,
+    user_register,
+    user_token_get,
+    user_update,
+    user_delete,
+)
 
 
 class RegisterView(APIView):
@@ -20,13 +29,17 @@ class RegisterView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "register"
 
-    @extend_schema(request=serializers.RegisterInputSerializer,
-                   responses={201: serializers.RegisterOutputSerializer})
+    @extend_schema(
+        request=serializers.RegisterInputSerializer,
+        responses={201: serializers.RegisterOutputSerializer},
+    )
     def post(self, request):
         data = serializers.RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = user_register(**data.validated_data)
-        return Response(serializers.RegisterOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+        return Response(
+            serializers.RegisterOutputSerializer(user).data, status=status.HTTP_201_CREATED
+        )
 
 
 class TokenView(APIView):
@@ -35,13 +48,17 @@ class TokenView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
 
-    @extend_schema(request=serializers.TokenInputSerializer, responses={200: serializers.TokenOutputSerializer})
+    @extend_schema(
+        request=serializers.TokenInputSerializer, responses={200: serializers.TokenOutputSerializer}
+    )
     def post(self, request):
         data = serializers.TokenInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = authenticate(request, **data.validated_data)
         if user is None:  # also for suspended (inactive) accounts
-            raise ValidationError({"non_field_errors": ["Unable to log in with the given username and password."]})
+            raise ValidationError(
+                {"non_field_errors": ["Unable to log in with the given username and password."]}
+            )
         return Response({"token": user_token_get(user=user)})
 
 
@@ -76,8 +93,13 @@ def _language(request) -> str:
 
 def _consent_body(request, record) -> dict:
     language = _language(request)
-    return {"version": CURRENT_VERSION, "language": language, "text": consent_text(CURRENT_VERSION, language),
-            "agreed": record is not None, "agreed_at": record.agreed_at if record is not None else None}
+    return {
+        "version": CURRENT_VERSION,
+        "language": language,
+        "text": consent_text(CURRENT_VERSION, language),
+        "agreed": record is not None,
+        "agreed_at": record.agreed_at if record is not None else None,
+    }
 
 
 class ConsentView(APIView):
@@ -91,15 +113,20 @@ class ConsentView(APIView):
         record = consent_current_for(request.user)
         return Response(serializers.ConsentSerializer(_consent_body(request, record)).data)
 
-    @extend_schema(request=serializers.ConsentAgreeInputSerializer,
-                   responses={200: serializers.ConsentSerializer, 201: serializers.ConsentSerializer})
+    @extend_schema(
+        request=serializers.ConsentAgreeInputSerializer,
+        responses={200: serializers.ConsentSerializer, 201: serializers.ConsentSerializer},
+    )
     def post(self, request):
         data = serializers.ConsentAgreeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        record, created = consent_agree(user=request.user, version=data.validated_data["version"],
-                                        language=_language(request))
-        return Response(serializers.ConsentSerializer(_consent_body(request, record)).data,
-                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        record, created = consent_agree(
+            user=request.user, version=data.validated_data["version"], language=_language(request)
+        )
+        return Response(
+            serializers.ConsentSerializer(_consent_body(request, record)).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
 
 class ConsentWithdrawView(APIView):
@@ -108,15 +135,23 @@ class ConsentWithdrawView(APIView):
     @extend_schema(request=None, responses=serializers.ConsentWithdrawOutputSerializer)
     def post(self, request):
         withdrawn = consent_withdraw(user=request.user)
-        return Response({"withdrawn": withdrawn > 0, "message": WITHDRAWN_MESSAGE[_language(request)]})
+        return Response(
+            {"withdrawn": withdrawn > 0, "message": WITHDRAWN_MESSAGE[_language(request)]}
+        )
 
 
 class IntakeView(APIView):
     permission_classes = [IsClient]
 
-    @extend_schema(request=serializers.IntakeInputSerializer, responses={201: serializers.IntakeOutputSerializer})
+    @extend_schema(
+        request=serializers.IntakeInputSerializer,
+        responses={201: serializers.IntakeOutputSerializer},
+    )
     def post(self, request):
         data = serializers.IntakeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         intake = intake_submit(user=request.user, **data.validated_data)
-        return Response(intake_outcome(intake=intake, language=_language(request)), status=status.HTTP_201_CREATED)
+        return Response(
+            intake_outcome(intake=intake, language=_language(request)),
+            status=status.HTTP_201_CREATED,
+        )

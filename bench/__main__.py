@@ -15,11 +15,27 @@ import time
 from importlib.metadata import version
 
 from bench import booking_contention, chat_relay, match_latency, matching_quality, slot_search
-from bench.common import (BENCH_DB, LOG_DIR, bench_database_url, drop_bench_database, log, migrate,
-                          recreate_bench_database, server_environment, setup_django, sql)
+from bench.common import (
+    BENCH_DB,
+    LOG_DIR,
+    bench_database_url,
+    drop_bench_database,
+    log,
+    migrate,
+    recreate_bench_database,
+    server_environment,
+    setup_django,
+    sql,
+)
 
 
-BENCHMARKS = ["booking_contention", "slot_search", "chat_relay", "matching_quality", "match_latency"]
+BENCHMARKS = [
+    "booking_contention",
+    "slot_search",
+    "chat_relay",
+    "matching_quality",
+    "match_latency",
+]
 # Pure in-process benchmarks: no database, no servers. Run alone, they skip the bench database.
 DB_LESS = {"matching_quality"}
 
@@ -29,8 +45,19 @@ def machine(with_db: bool = True) -> dict:
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "versions": {name: version(name) for name in ("django", "djangorestframework", "uvicorn", "daphne",
-                                                      "psycopg", "httpx", "numpy", "scipy")},
+        "versions": {
+            name: version(name)
+            for name in (
+                "django",
+                "djangorestframework",
+                "uvicorn",
+                "daphne",
+                "psycopg",
+                "httpx",
+                "numpy",
+                "scipy",
+            )
+        },
     }
     if with_db:
         info["postgres"] = sql("SHOW server_version")[0][0]
@@ -40,12 +67,17 @@ def machine(with_db: bool = True) -> dict:
 def main() -> int:
     url = os.environ.get("DATABASE_URL")
     if not url or not os.environ.get("REDIS_URL"):
-        print("bench: DATABASE_URL and REDIS_URL must be set (make bench sets them)", file=sys.stderr)
+        print(
+            "bench: DATABASE_URL and REDIS_URL must be set (make bench sets them)", file=sys.stderr
+        )
         return 2
     selected = set(sys.argv[1:]) or set(BENCHMARKS)
     unknown = selected - set(BENCHMARKS)
     if unknown:
-        print(f"bench: unknown benchmark(s) {sorted(unknown)}; choose from {BENCHMARKS}", file=sys.stderr)
+        print(
+            f"bench: unknown benchmark(s) {sorted(unknown)}; choose from {BENCHMARKS}",
+            file=sys.stderr,
+        )
         return 2
     started = time.perf_counter()
     if selected <= DB_LESS:

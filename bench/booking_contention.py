@@ -36,8 +36,17 @@ import httpx
 import psycopg
 import psycopg.sql
 
-from bench.common import (DatabaseActivity, Server, conninfo_from_url, cpu_delta, cpu_snapshot, log, percentiles_ms,
-                          rate, sql)
+from bench.common import (
+    DatabaseActivity,
+    Server,
+    conninfo_from_url,
+    cpu_delta,
+    cpu_snapshot,
+    log,
+    percentiles_ms,
+    rate,
+    sql,
+)
 
 COUNSELORS = 20
 SLOTS_PER_COUNSELOR = 10
@@ -60,28 +69,86 @@ def seed() -> tuple[list[tuple[int, dt.datetime]], list[tuple[int, str]]]:
     t0 = (timezone.now() + dt.timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
     t0 += dt.timedelta(hours=1)
     span = SLOT * SLOTS_PER_COUNSELOR
-    users = User.objects.bulk_create([
-        User(username=f"bench-counselor-{i}", role=User.Role.COUNSELOR, timezone=ZONES[i % len(ZONES)],
-             password=password) for i in range(COUNSELORS)])
-    profiles = CounselorProfile.objects.bulk_create([
-        CounselorProfile(user=u, display_name=u.username, languages=["zh", "en"], modes=["text", "voice"],
-                         price_15=60, price_30=100, daily_cap=48, min_notice_minutes=0,
-                         verification=CounselorProfile.Verification.VERIFIED) for u in users])
-    AvailabilityWindow.objects.bulk_create([
-        AvailabilityWindow(counselor=p, kind=AvailabilityWindow.Kind.ONE_OFF, start=t0 + span * i,
-                           end=t0 + span * (i + 1)) for i, p in enumerate(profiles)])
-    slots = [(p.pk, t0 + span * i + SLOT * k) for i, p in enumerate(profiles) for k in range(SLOTS_PER_COUNSELOR)]
-    clients = User.objects.bulk_create([
-        User(username=f"bench-client-{i}", role=User.Role.CLIENT, password=password) for i in range(CLIENTS)])
-    consents = ConsentRecord.objects.bulk_create([  # booking needs the consent and the intake first
-        ConsentRecord(user=c, version=CURRENT_VERSION, language="en", agreed_at=timezone.now()) for c in clients])
-    Intake.objects.bulk_create([
-        Intake(user=c.user, consent=c, topic="stress", distress=3, phq4_nervous=1, phq4_worry=0, phq4_interest=0,
-               phq4_down=0, phq4_score=1, band="normal", item9=0, risk="none", created_at=timezone.now())
-        for c in consents])
+    users = User.objects.bulk_create(
+        [
+            User(
+                username=f"bench-counselor-{i}",
+                role=User.Role.COUNSELOR,
+                timezone=ZONES[i % len(ZONES)],
+                password=password,
+            )
+            for i in range(COUNSELORS)
+        ]
+    )
+    profiles = CounselorProfile.objects.bulk_create(
+        [
+            CounselorProfile(
+                user=u,
+                display_name=u.username,
+                languages=["zh", "en"],
+                modes=["text", "voice"],
+                price_15=60,
+                price_30=100,
+                daily_cap=48,
+                min_notice_minutes=0,
+                verification=CounselorProfile.Verification.VERIFIED,
+            )
+            for u in users
+        ]
+    )
+    AvailabilityWindow.objects.bulk_create(
+        [
+            AvailabilityWindow(
+                counselor=p,
+                kind=AvailabilityWindow.Kind.ONE_OFF,
+                start=t0 + span * i,
+                end=t0 + span * (i + 1),
+            )
+            for i, p in enumerate(profiles)
+        ]
+    )
+    slots = [
+        (p.pk, t0 + span * i + SLOT * k)
+        for i, p in enumerate(profiles)
+        for k in range(SLOTS_PER_COUNSELOR)
+    ]
+    clients = User.objects.bulk_create(
+        [
+            User(username=f"bench-client-{i}", role=User.Role.CLIENT, password=password)
+            for i in range(CLIENTS)
+        ]
+    )
+    consents = ConsentRecord.objects.bulk_create(
+        [  # booking needs the consent and the intake first
+            ConsentRecord(user=c, version=CURRENT_VERSION, language="en", agreed_at=timezone.now())
+            for c in clients
+        ]
+    )
+    Intake.objects.bulk_create(
+        [
+            Intake(
+                user=c.user,
+                consent=c,
+                topic="stress",
+                distress=3,
+                phq4_nervous=1,
+                phq4_worry=0,
+                phq4_interest=0,
+                phq4_down=0,
+                phq4_score=1,
+                band="normal",
+                item9=0,
+                risk="none",
+                created_at=timezone.now(),
+            )
+            for c in consents
+        ]
+    )
     tokens = [(c.pk, Token.objects.create(user=c).key) for c in clients]
-    log(f"contention: {len(profiles)} counselors, {len(slots)} slots from {slots[0][1]:%Y-%m-%d %H:%M} "
-        f"to {slots[-1][1] + SLOT:%Y-%m-%d %H:%M} UTC, {len(clients)} clients")
+    log(
+        f"contention: {len(profiles)} counselors, {len(slots)} slots from {slots[0][1]:%Y-%m-%d %H:%M} "
+        f"to {slots[-1][1] + SLOT:%Y-%m-%d %H:%M} UTC, {len(clients)} clients"
+    )
     return slots, tokens
 
 
@@ -96,7 +163,9 @@ def check_bookings(slots) -> dict:
           ON a.{who} = b.{who} AND a.id < b.id
          WHERE a.status <> 'cancelled' AND b.status <> 'cancelled'
            AND a.start < b."end" AND b.start < a."end" """
-    booked = Counter(sql("SELECT counselor_id, start FROM listening_booking WHERE status <> 'cancelled'"))
+    booked = Counter(
+        sql("SELECT counselor_id, start FROM listening_booking WHERE status <> 'cancelled'")
+    )
     return {
         "double_bookings": sql(overlap.format(who="counselor_id"))[0][0],
         "client_double_bookings": sql(overlap.format(who="client_id"))[0][0],
@@ -151,11 +220,18 @@ def run_http(base_url: str, slots, tokens, seed: int) -> tuple[list[tuple], floa
         rng.shuffle(order)
         headers = {"Authorization": f"Token {tokens[i][1]}"}
         with httpx.Client(base_url=base_url, headers=headers, timeout=60) as client:
-            client.get("/api/v1/bookings/", params={"page_size": 1})  # connect, authenticate, warm the pool
+            client.get(
+                "/api/v1/bookings/", params={"page_size": 1}
+            )  # connect, authenticate, warm the pool
             barrier.wait()
             for counselor_id, start in order:
-                body = {"counselor": counselor_id, "start": start.isoformat(), "duration_minutes": 30,
-                        "mode": "text", "topic": "bench"}
+                body = {
+                    "counselor": counselor_id,
+                    "start": start.isoformat(),
+                    "duration_minutes": 30,
+                    "mode": "text",
+                    "topic": "bench",
+                }
                 t0 = time.perf_counter()
                 try:
                     r = client.post("/api/v1/bookings/", json=body)
@@ -184,9 +260,11 @@ def run_server(name: str, env: dict, database_url: str, slots, tokens) -> dict:
     out["client_cpu_s"] = round(client_cpu, 2)  # this process: the 32 httpx threads
     out.update(machine)
     out["database"] = activity.summary()
-    log(f"contention/{name}: {out['requests']} requests in {out['wall_s']}s = {out['requests_per_s']}/s, "
+    log(
+        f"contention/{name}: {out['requests']} requests in {out['wall_s']}s = {out['requests_per_s']}/s, "
         f"{out['bookings_made']} booked, p95 {out['latency'].get('p95_ms')} ms, "
-        f"double bookings {out['double_bookings']}")
+        f"double bookings {out['double_bookings']}"
+    )
     return out
 
 
@@ -208,10 +286,18 @@ def insert_statement() -> psycopg.sql.Composed:
 
     from listening.models import Booking
 
-    given = {"counselor": q.Placeholder("counselor"), "client": q.Placeholder("client"),
-             "start": q.Placeholder("start"), "end": q.Placeholder("end"), "price": q.Placeholder("price"),
-             "duration_minutes": q.Literal(30), "mode": q.Literal("text"), "topic": q.Literal("bench"),
-             "status": q.Literal("confirmed"), "created_at": q.SQL("now()")}
+    given = {
+        "counselor": q.Placeholder("counselor"),
+        "client": q.Placeholder("client"),
+        "start": q.Placeholder("start"),
+        "end": q.Placeholder("end"),
+        "price": q.Placeholder("price"),
+        "duration_minutes": q.Literal(30),
+        "mode": q.Literal("text"),
+        "topic": q.Literal("bench"),
+        "status": q.Literal("confirmed"),
+        "created_at": q.SQL("now()"),
+    }
     columns, values = [], []
     for field in Booking._meta.concrete_fields:
         if field.primary_key or (field.null and field.name not in given):
@@ -221,12 +307,15 @@ def insert_statement() -> psycopg.sql.Composed:
         else:
             default = field.get_default()  # the field's default, or "" for a blank string field
             if default is None:
-                raise RuntimeError(f"listening_booking.{field.column} is NOT NULL without a default")
+                raise RuntimeError(
+                    f"listening_booking.{field.column} is NOT NULL without a default"
+                )
             value = q.Literal(default.value if isinstance(default, enum.Enum) else default)
         columns.append(q.Identifier(field.column))
         values.append(value)
-    return q.SQL("INSERT INTO listening_booking ({}) VALUES ({})").format(q.SQL(", ").join(columns),
-                                                                       q.SQL(", ").join(values))
+    return q.SQL("INSERT INTO listening_booking ({}) VALUES ({})").format(
+        q.SQL(", ").join(columns), q.SQL(", ").join(values)
+    )
 
 
 def run_raw(database_url: str, slots, tokens) -> dict:
@@ -251,8 +340,16 @@ def run_raw(database_url: str, slots, tokens) -> dict:
                         if conn.execute(IN_WINDOW, [counselor_id, start, end]).fetchone() is None:
                             status, code = 400, "outside_window"
                         elif conn.execute(BUSY, [counselor_id, end, start]).fetchone() is None:
-                            conn.execute(insert, {"counselor": counselor_id, "client": client_id,
-                                                  "start": start, "end": end, "price": price})
+                            conn.execute(
+                                insert,
+                                {
+                                    "counselor": counselor_id,
+                                    "client": client_id,
+                                    "start": start,
+                                    "end": end,
+                                    "price": price,
+                                },
+                            )
                             status, code = 201, None
                 except psycopg.errors.ExclusionViolation as exc:
                     status, code = 409, exc.diag.constraint_name
@@ -269,8 +366,10 @@ def run_raw(database_url: str, slots, tokens) -> dict:
     out["attempts_per_s"] = out.pop("requests_per_s")
     out["attempts"] = out.pop("requests")
     out.update(check_bookings(slots))
-    log(f"contention/raw: {out['attempts']} attempts in {out['wall_s']}s = {out['attempts_per_s']}/s, "
-        f"{out['bookings_made']} booked")
+    log(
+        f"contention/raw: {out['attempts']} attempts in {out['wall_s']}s = {out['attempts_per_s']}/s, "
+        f"{out['bookings_made']} booked"
+    )
     return out
 
 
@@ -280,26 +379,30 @@ def ratio(a: float, b: float) -> float | None:
 
 def run(env: dict, database_url: str) -> dict:
     slots, tokens = seed()
-    servers = {name: run_server(name, env, database_url, slots, tokens) for name in ("uvicorn", "daphne")}
+    servers = {
+        name: run_server(name, env, database_url, slots, tokens) for name in ("uvicorn", "daphne")
+    }
     workers_2 = run_server("uvicorn_workers_2", env, database_url, slots, tokens)
     raw = run_raw(database_url, slots, tokens)
     faster, slower = sorted(servers, key=lambda n: servers[n]["requests_per_s"], reverse=True)
     result = {
         "baseline": "raw_sql: the same check-and-insert transaction in raw SQL from 32 psycopg threads "
-                    "(one connection each), same 200 slots, same random orders",
+        "(one connection each), same 200 slots, same random orders",
         "setup": {
-            "counselors": COUNSELORS, "slots": len(slots), "clients": CLIENTS,
+            "counselors": COUNSELORS,
+            "slots": len(slots),
+            "clients": CLIENTS,
             "attempts_per_client": len(slots),
             "slot_layout": "one one-off 5-hour window per counselor, staggered back to back from T0 "
-                           "(next whole hour a day ahead), so no two of the 200 slots overlap in time and "
-                           "the client no-overlap rule never prevents a win; daily_cap 48, min_notice 0",
+            "(next whole hour a day ahead), so no two of the 200 slots overlap in time and "
+            "the client no-overlap rule never prevents a win; daily_cap 48, min_notice 0",
             "expected": {"201": len(slots), "409": CLIENTS * len(slots) - len(slots)},
             "client": "32 threads, one keep-alive httpx.Client each, in the bench process",
             "servers": "one process each: uvicorn (uvloop/httptools, --no-access-log), daphne (-v 0); "
-                       "plus, for comparison, uvicorn --workers 2; settings config.settings.local with "
-                       "DEBUG=false, psycopg pool max 20 per process",
+            "plus, for comparison, uvicorn --workers 2; settings config.settings.local with "
+            "DEBUG=false, psycopg pool max 20 per process",
             "database_activity": "pg_stat_activity sampled every 20 ms during each run: connections "
-                                 "open and busy (active or idle in transaction)",
+            "open and busy (active or idle in transaction)",
         },
         **servers,
         "uvicorn_workers_2": workers_2,
@@ -310,15 +413,24 @@ def run(env: dict, database_url: str) -> dict:
         result[f"ratio_{name}_vs_raw"] = {
             "requests_per_s": ratio(r["requests_per_s"], raw["attempts_per_s"]),
             "bookings_per_s": ratio(r["bookings_per_s"], raw["bookings_per_s"]),
-            "bookings_per_s_until_all_booked": ratio(r["bookings_per_s_until_all_booked"],
-                                                     raw["bookings_per_s_until_all_booked"]),
+            "bookings_per_s_until_all_booked": ratio(
+                r["bookings_per_s_until_all_booked"], raw["bookings_per_s_until_all_booked"]
+            ),
         }
     result["faster_server"] = faster
     result["faster_by"] = {
-        "requests_per_s_factor": ratio(servers[faster]["requests_per_s"], servers[slower]["requests_per_s"]),
-        "p95_latency_factor": ratio(servers[slower]["latency"]["p95_ms"], servers[faster]["latency"]["p95_ms"]),
+        "requests_per_s_factor": ratio(
+            servers[faster]["requests_per_s"], servers[slower]["requests_per_s"]
+        ),
+        "p95_latency_factor": ratio(
+            servers[slower]["latency"]["p95_ms"], servers[faster]["latency"]["p95_ms"]
+        ),
     }
-    result["faster_server_note"] = ("uvicorn vs daphne, one process each; uvicorn_workers_2 is a "
-                                    "comparison only and is not used by slot_search")
-    result["double_bookings_total"] = sum(r["double_bookings"] for r in (*servers.values(), workers_2, raw))
+    result["faster_server_note"] = (
+        "uvicorn vs daphne, one process each; uvicorn_workers_2 is a "
+        "comparison only and is not used by slot_search"
+    )
+    result["double_bookings_total"] = sum(
+        r["double_bookings"] for r in (*servers.values(), workers_2, raw)
+    )
     return result

@@ -52,10 +52,20 @@ from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench.common import (SERVER_COMMANDS, Server, conninfo_from_url, cpu_delta, cpu_snapshot, log, percentiles_ms,
-                          rate)
+from bench.common import (
+    SERVER_COMMANDS,
+    Server,
+    conninfo_from_url,
+    cpu_delta,
+    cpu_snapshot,
+    log,
+    percentiles_ms,
+    rate,
+)
 
-SESSIONS = int(os.environ.get("BENCH_CHAT_SESSIONS") or 200)  # override only to probe a lighter load
+SESSIONS = int(
+    os.environ.get("BENCH_CHAT_SESSIONS") or 200
+)  # override only to probe a lighter load
 DURATION = 30  # seconds of sending; one message a second per side
 GRACE = 10.0  # after the last send, for the last deliveries
 CONNECT_CONCURRENCY = 25  # handshakes in flight at once while the 400 sockets are opened
@@ -64,7 +74,13 @@ SIDES = ("client", "counselor")
 ID_TAG = 0xC4A7  # top 16 bits of every bench message id
 
 # The baseline relay as an app server, so common.Server starts, health-checks and stops it.
-SERVER_COMMANDS["ws_relay"] = lambda port: [sys.executable, "-m", "bench.chat_relay", "relay", str(port)]
+SERVER_COMMANDS["ws_relay"] = lambda port: [
+    sys.executable,
+    "-m",
+    "bench.chat_relay",
+    "relay",
+    str(port),
+]
 
 
 # --- Set-up -------------------------------------------------------------------------------
@@ -83,24 +99,59 @@ def seed(sessions: int) -> list[tuple[int, str, str]]:
     started = time.perf_counter()
     password = make_password(None)  # unusable; tokens only
     tag = uuid.uuid4().hex[:6]  # usernames stay unique if the database already holds a run's users
-    counselors = User.objects.bulk_create([
-        User(username=f"relay-counselor-{tag}-{i}", role=User.Role.COUNSELOR, password=password)
-        for i in range(sessions)])
-    profiles = CounselorProfile.objects.bulk_create([
-        CounselorProfile(user=u, display_name=u.username, languages=["zh"], modes=["text"], price_15=60,
-                         price_30=100, daily_cap=48, min_notice_minutes=0,
-                         verification=CounselorProfile.Verification.VERIFIED) for u in counselors])
-    clients = User.objects.bulk_create([
-        User(username=f"relay-client-{tag}-{i}", role=User.Role.CLIENT, password=password) for i in range(sessions)])
+    counselors = User.objects.bulk_create(
+        [
+            User(username=f"relay-counselor-{tag}-{i}", role=User.Role.COUNSELOR, password=password)
+            for i in range(sessions)
+        ]
+    )
+    profiles = CounselorProfile.objects.bulk_create(
+        [
+            CounselorProfile(
+                user=u,
+                display_name=u.username,
+                languages=["zh"],
+                modes=["text"],
+                price_15=60,
+                price_30=100,
+                daily_cap=48,
+                min_notice_minutes=0,
+                verification=CounselorProfile.Verification.VERIFIED,
+            )
+            for u in counselors
+        ]
+    )
+    clients = User.objects.bulk_create(
+        [
+            User(username=f"relay-client-{tag}-{i}", role=User.Role.CLIENT, password=password)
+            for i in range(sessions)
+        ]
+    )
     start = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=1)
-    bookings = Booking.objects.bulk_create([
-        Booking(counselor=p, client=c, start=start, end=start + dt.timedelta(minutes=30), duration_minutes=30,
-                mode="text", topic="bench", price=100, status=Booking.Status.CONFIRMED)
-        for p, c in zip(profiles, clients)])
-    tokens = Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in [*clients, *counselors]])
+    bookings = Booking.objects.bulk_create(
+        [
+            Booking(
+                counselor=p,
+                client=c,
+                start=start,
+                end=start + dt.timedelta(minutes=30),
+                duration_minutes=30,
+                mode="text",
+                topic="bench",
+                price=100,
+                status=Booking.Status.CONFIRMED,
+            )
+            for p, c in zip(profiles, clients)
+        ]
+    )
+    tokens = Token.objects.bulk_create(
+        [Token(user=u, key=Token.generate_key()) for u in [*clients, *counselors]]
+    )
     key = {t.user_id: t.key for t in tokens}
-    log(f"chat_relay: seeded {len(bookings)} live bookings ({start:%H:%M:%S}..+30 min UTC) "
-        f"in {time.perf_counter() - started:.1f}s")
+    log(
+        f"chat_relay: seeded {len(bookings)} live bookings ({start:%H:%M:%S}..+30 min UTC) "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
     return [(b.pk, key[b.client_id], key[b.counselor_id]) for b in bookings]
 
 
@@ -108,7 +159,11 @@ def raise_open_files() -> dict:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return {"soft_before": soft, "soft": resource.getrlimit(resource.RLIMIT_NOFILE)[0], "hard": hard}
+    return {
+        "soft_before": soft,
+        "soft": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+        "hard": hard,
+    }
 
 
 def redis_cpu_seconds(redis_url: str) -> float:
@@ -128,13 +183,16 @@ def redis_cpu_seconds(redis_url: str) -> float:
 def log_problems(path: Path) -> dict:
     text = path.read_text(errors="replace") if path.exists() else ""
     lines = text.splitlines()
-    return {"tracebacks": text.count("Traceback"), "error_lines": sum(" ERROR " in ln for ln in lines),
-            "warning_lines": sum(" WARNING " in ln for ln in lines),
-            # channels_redis drops a group message (logged at INFO) when the receiving process's inbox holds
-            # `capacity` (100) messages already: each such line is a chat frame that never reached a socket.
-            "channel_layer_over_capacity_lines": sum("over capacity in group" in ln for ln in lines),
-            "killed_pending_instances": sum("pending application instances" in ln for ln in lines),
-            "exceptions": dict(Counter(m.group(1) for ln in lines if (m := EXCEPTION_LINE.match(ln))))}
+    return {
+        "tracebacks": text.count("Traceback"),
+        "error_lines": sum(" ERROR " in ln for ln in lines),
+        "warning_lines": sum(" WARNING " in ln for ln in lines),
+        # channels_redis drops a group message (logged at INFO) when the receiving process's inbox holds
+        # `capacity` (100) messages already: each such line is a chat frame that never reached a socket.
+        "channel_layer_over_capacity_lines": sum("over capacity in group" in ln for ln in lines),
+        "killed_pending_instances": sum("pending application instances" in ln for ln in lines),
+        "exceptions": dict(Counter(m.group(1) for ln in lines if (m := EXCEPTION_LINE.match(ln)))),
+    }
 
 
 EXCEPTION_LINE = re.compile(r"^([a-zA-Z_][\w.]*(?:Error|Exception)): ")
@@ -147,7 +205,11 @@ class ServerSide(threading.Thread):
 
     def __init__(self, database_url: str, redis_url: str, prefix: str):
         super().__init__(daemon=True)
-        self.conninfo, self.redis_url, self.prefix = conninfo_from_url(database_url), redis_url, prefix
+        self.conninfo, self.redis_url, self.prefix = (
+            conninfo_from_url(database_url),
+            redis_url,
+            prefix,
+        )
         self.samples: list[tuple[float, int, int]] = []  # (perf_counter, stored rows, inbox length)
         self.halt = threading.Event()
 
@@ -159,7 +221,9 @@ class ServerSide(threading.Thread):
         with psycopg.connect(self.conninfo, autocommit=True) as conn:
             while not self.halt.wait(0.5):
                 stored = conn.execute("SELECT count(*) FROM listening_sessionmessage").fetchone()[0]
-                inbox = sum(r.zcard(k) for k in r.scan_iter(match=f"{self.prefix}:asgi*!", count=1000))
+                inbox = sum(
+                    r.zcard(k) for k in r.scan_iter(match=f"{self.prefix}:asgi*!", count=1000)
+                )
                 self.samples.append((time.perf_counter(), stored, inbox))
         r.close()
 
@@ -174,12 +238,18 @@ class ServerSide(threading.Thread):
             inbox = [i for at, _n, i in self.samples if a <= at < b]
             if not inbox:
                 continue
-            windows[f"{w}-{w + 5}s"] = {"stored_per_s": round((stored_at(b) - stored_at(a)) / 5, 1),
-                                        "inbox_max": max(inbox)}
-        return {"stored_per_s_while_sending": round((stored_at(last_send) - stored_at(t0)) / (last_send - t0), 1),
-                "stored_at_end_of_grace": stored_at(float("inf")) - stored_before,
-                "redis_inbox_max": max((i for _a, _n, i in self.samples), default=None),
-                "by_window": windows}
+            windows[f"{w}-{w + 5}s"] = {
+                "stored_per_s": round((stored_at(b) - stored_at(a)) / 5, 1),
+                "inbox_max": max(inbox),
+            }
+        return {
+            "stored_per_s_while_sending": round(
+                (stored_at(last_send) - stored_at(t0)) / (last_send - t0), 1
+            ),
+            "stored_at_end_of_grace": stored_at(float("inf")) - stored_before,
+            "redis_inbox_max": max((i for _a, _n, i in self.samples), default=None),
+            "by_window": windows,
+        }
 
 
 # --- The load -----------------------------------------------------------------------------
@@ -204,13 +274,17 @@ class Run:
     """Everything the 400 sockets record, in one event loop (so no locks)."""
 
     sent_at: dict = field(default_factory=dict)  # (pair, side, n) -> perf_counter just before send
-    delivered: dict = field(default_factory=dict)  # key -> (latency s, perf_counter at receipt), other side
+    delivered: dict = field(
+        default_factory=dict
+    )  # key -> (latency s, perf_counter at receipt), other side
     echoed: dict = field(default_factory=dict)  # key -> latency s, back at the sender (daphne only)
     duplicates: int = 0
     unknown_frames: int = 0
     other_frames: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)
-    send_lag: list = field(default_factory=list)  # actual send - scheduled send (client loop health)
+    send_lag: list = field(
+        default_factory=list
+    )  # actual send - scheduled send (client loop health)
     send_failures: int = 0
     closed_early: Counter = field(default_factory=Counter)
     stopping: bool = False
@@ -247,7 +321,9 @@ async def reader(ws, side: int, run: Run, configured: asyncio.Event) -> None:
             elif kind == "error":
                 run.errors[frame.get("code")] += 1
             else:
-                run.other_frames[f"{kind}.{frame.get('state')}" if kind == "presence" else kind] += 1
+                run.other_frames[
+                    f"{kind}.{frame.get('state')}" if kind == "presence" else kind
+                ] += 1
     except ConnectionClosed as exc:
         if not run.stopping:
             run.closed_early[str(exc.rcvd.code if exc.rcvd else "no close frame")] += 1
@@ -264,8 +340,13 @@ async def sender(ws, pair: int, side: int, phase: float, t0: float, run: Run) ->
         if delay > 0:
             await asyncio.sleep(delay)
         key = (pair, side, n)
-        frame = json.dumps({"type": "chat.message", "id": message_id(*key),
-                            "text": f"message {n} from the {SIDES[side]} of session {pair}"})
+        frame = json.dumps(
+            {
+                "type": "chat.message",
+                "id": message_id(*key),
+                "text": f"message {n} from the {SIDES[side]} of session {pair}",
+            }
+        )
         now = time.perf_counter()
         run.send_lag.append(now - target)
         run.sent_at[key] = now
@@ -291,9 +372,15 @@ async def drive(sessions: int, url_for, headers_for, expect_config: bool, seed_v
     async def open_one(pair: int, side: int) -> None:
         async with gate:
             try:
-                ws = await websockets.connect(url_for(pair), additional_headers=headers_for(pair, side),
-                                              origin=ORIGIN, open_timeout=60, close_timeout=5,
-                                              ping_interval=None, max_queue=None)
+                ws = await websockets.connect(
+                    url_for(pair),
+                    additional_headers=headers_for(pair, side),
+                    origin=ORIGIN,
+                    open_timeout=60,
+                    close_timeout=5,
+                    ping_interval=None,
+                    max_queue=None,
+                )
             except Exception as exc:  # noqa: BLE001 -- reported, not raised: the figures say what failed
                 connect_failures[type(exc).__name__] += 1
                 return
@@ -309,18 +396,25 @@ async def drive(sessions: int, url_for, headers_for, expect_config: bool, seed_v
     opened = time.perf_counter()
     await asyncio.gather(*(open_one(p, s) for p in range(sessions) for s in (0, 1)))
     connect_s = time.perf_counter() - opened
-    log(f"chat_relay: {len(sockets)} sockets open in {connect_s:.1f}s"
-        + (f", failures {dict(connect_failures)}" if connect_failures else ""))
+    log(
+        f"chat_relay: {len(sockets)} sockets open in {connect_s:.1f}s"
+        + (f", failures {dict(connect_failures)}" if connect_failures else "")
+    )
     await asyncio.sleep(1.0)  # let presence frames and handshake work settle
 
     cpu0 = time.process_time()
     t0 = time.perf_counter() + 0.5
-    senders = [asyncio.create_task(sender(ws, pair, side, rng.random(), t0, run)) for pair, side, ws in sockets]
+    senders = [
+        asyncio.create_task(sender(ws, pair, side, rng.random(), t0, run))
+        for pair, side, ws in sockets
+    ]
     await asyncio.gather(*senders)
     last_send = time.perf_counter()
     deadline = last_send + GRACE
     while time.perf_counter() < deadline:
-        if len(run.delivered) >= len(run.sent_at) and (not expect_config or len(run.echoed) >= len(run.sent_at)):
+        if len(run.delivered) >= len(run.sent_at) and (
+            not expect_config or len(run.echoed) >= len(run.sent_at)
+        ):
             break
         await asyncio.sleep(0.05)
     waited = time.perf_counter() - last_send
@@ -329,9 +423,17 @@ async def drive(sessions: int, url_for, headers_for, expect_config: bool, seed_v
     run.stopping = True
     await asyncio.gather(*(ws.close() for _p, _s, ws in sockets), return_exceptions=True)
     await asyncio.gather(*readers, return_exceptions=True)
-    return {"run": run, "t0": t0, "last_send": last_send, "finished": finished, "waited_after_last_send_s": waited,
-            "connect_s": connect_s, "sockets": len(sockets), "connect_failures": dict(connect_failures),
-            "client_cpu_s": client_cpu}
+    return {
+        "run": run,
+        "t0": t0,
+        "last_send": last_send,
+        "finished": finished,
+        "waited_after_last_send_s": waited,
+        "connect_s": connect_s,
+        "sockets": len(sockets),
+        "connect_failures": dict(connect_failures),
+        "client_cpu_s": client_cpu,
+    }
 
 
 def summarise(raw: dict, echo: bool) -> dict:
@@ -346,9 +448,13 @@ def summarise(raw: dict, echo: bool) -> dict:
     windows: dict[int, list] = defaultdict(list)
     for key, (lat, _at) in run.delivered.items():
         windows[int((run.sent_at[key] - t0) // 5)].append(lat)
-    by_window = {f"{w * 5}-{w * 5 + 5}s": {k: v for k, v in percentiles_ms(lats).items() if k in ("p50_ms", "p95_ms",
-                                                                                                 "max_ms")}
-                 for w, lats in sorted(windows.items()) if len(lats) >= 2}  # percentiles need two
+    by_window = {
+        f"{w * 5}-{w * 5 + 5}s": {
+            k: v for k, v in percentiles_ms(lats).items() if k in ("p50_ms", "p95_ms", "max_ms")
+        }
+        for w, lats in sorted(windows.items())
+        if len(lats) >= 2
+    }  # percentiles need two
     out = {
         "sockets_open": raw["sockets"],
         "connect_s": round(raw["connect_s"], 2),
@@ -373,16 +479,30 @@ def summarise(raw: dict, echo: bool) -> dict:
     }
     out["_delivered_keys"], out["_sent_keys"] = set(run.delivered), set(run.sent_at)
     if echo:
-        out["echo_to_sender"] = {"received": len(run.echoed), "missing": sent - len(run.echoed),
-                                 "latency": percentiles_ms(list(run.echoed.values()))}
+        out["echo_to_sender"] = {
+            "received": len(run.echoed),
+            "missing": sent - len(run.echoed),
+            "latency": percentiles_ms(list(run.echoed.values())),
+        }
     return out
 
 
-def measure(server: Server, sessions: int, url_for, headers_for, expect_config: bool,
-            sampler: ServerSide | None = None, stored_before: int = 0) -> dict:
+def measure(
+    server: Server,
+    sessions: int,
+    url_for,
+    headers_for,
+    expect_config: bool,
+    sampler: ServerSide | None = None,
+    stored_before: int = 0,
+) -> dict:
     redis_url = os.environ["REDIS_URL"]
-    cpu0, redis0, machine0, client0 = (server.cpu_seconds(), redis_cpu_seconds(redis_url), cpu_snapshot(),
-                                       time.process_time())
+    cpu0, redis0, machine0, client0 = (
+        server.cpu_seconds(),
+        redis_cpu_seconds(redis_url),
+        cpu_snapshot(),
+        time.process_time(),
+    )
     if sampler:
         sampler.start()
     try:
@@ -405,8 +525,14 @@ def measure(server: Server, sessions: int, url_for, headers_for, expect_config: 
     # Busy CPU of everything else on the machine meanwhile (somebody else's tests, processes not even
     # visible from here, kernel network work): if large, the figures were taken on a busy, shared machine.
     out["other_processes_cpu_s"] = round(
-        machine1["machine_busy_s"] - machine0["machine_busy_s"] - server_cpu - redis_cpu
-        - (machine1["postgres_s"] - machine0["postgres_s"]) - (time.process_time() - client0), 2)
+        machine1["machine_busy_s"]
+        - machine0["machine_busy_s"]
+        - server_cpu
+        - redis_cpu
+        - (machine1["postgres_s"] - machine0["postgres_s"])
+        - (time.process_time() - client0),
+        2,
+    )
     return out
 
 
@@ -427,14 +553,25 @@ def run_daphne(env: dict, rooms: list[tuple[int, str, str]], prefix: str, label:
         with Server("daphne", env) as server:
             base = server.base_url.replace("http://", "ws://")
             sampler = ServerSide(env["DATABASE_URL"], env["REDIS_URL"], prefix)
-            out = measure(server, len(rooms), lambda pair: f"{base}/ws/sessions/{rooms[pair][0]}/", headers, True,
-                          sampler, stored_before)
+            out = measure(
+                server,
+                len(rooms),
+                lambda pair: f"{base}/ws/sessions/{rooms[pair][0]}/",
+                headers,
+                True,
+                sampler,
+                stored_before,
+            )
             time.sleep(1)  # the room's disconnect handlers
         out["server_log"] = log_problems(server.log_path)
     finally:
         cleanup_redis(env["REDIS_URL"], prefix)
-    stored_keys = {decode_id(str(uid)) for uid in SessionMessage.objects.filter(
-        booking_id__in=[r[0] for r in rooms]).values_list("uid", flat=True)}
+    stored_keys = {
+        decode_id(str(uid))
+        for uid in SessionMessage.objects.filter(booking_id__in=[r[0] for r in rooms]).values_list(
+            "uid", flat=True
+        )
+    }
     out["stored_messages"] = len(stored_keys)
     out["stored_equals_sent"] = len(stored_keys) == out["messages_sent"]
     sent_keys, delivered_keys = out.pop("_sent_keys"), out.pop("_delivered_keys")
@@ -442,13 +579,15 @@ def run_daphne(env: dict, rooms: list[tuple[int, str, str]], prefix: str, label:
         "stored_but_never_delivered": len((stored_keys & sent_keys) - delivered_keys),
         "never_stored": len(sent_keys - stored_keys),
         "note": "after the grace period the sockets are closed and daphne is stopped, so what is still queued in "
-                "the server then is never stored; a message stored but never delivered had its room frame "
-                "dropped by the channel layer (server_log.channel_layer_over_capacity_lines) or still queued",
+        "the server then is never stored; a message stored but never delivered had its room frame "
+        "dropped by the channel layer (server_log.channel_layer_over_capacity_lines) or still queued",
     }
-    log(f"chat_relay/{label}: sent {out['messages_sent']}, delivered {out['messages_delivered']}, "
+    log(
+        f"chat_relay/{label}: sent {out['messages_sent']}, delivered {out['messages_delivered']}, "
         f"lost {out['messages_lost']}, stored {out['stored_messages']}, "
         f"p50 {out['delivery_latency'].get('p50_ms')} ms p95 {out['delivery_latency'].get('p95_ms')} ms, "
-        f"server CPU {out['server_cpu_fraction_of_one_core']} of a core")
+        f"server CPU {out['server_cpu_fraction_of_one_core']} of a core"
+    )
     return out
 
 
@@ -463,11 +602,15 @@ def run(env: dict) -> dict:
 
     with Server("ws_relay", env) as server:
         base = server.base_url.replace("http://", "ws://")
-        baseline = measure(server, SESSIONS, lambda pair: f"{base}/room-{pair}", lambda pair, side: {}, False)
+        baseline = measure(
+            server, SESSIONS, lambda pair: f"{base}/room-{pair}", lambda pair, side: {}, False
+        )
     del baseline["_delivered_keys"], baseline["_sent_keys"]
-    log(f"chat_relay/baseline: sent {baseline['messages_sent']}, delivered {baseline['messages_delivered']}, "
+    log(
+        f"chat_relay/baseline: sent {baseline['messages_sent']}, delivered {baseline['messages_delivered']}, "
         f"lost {baseline['messages_lost']}, p50 {baseline['delivery_latency'].get('p50_ms')} ms "
-        f"p95 {baseline['delivery_latency'].get('p95_ms')} ms")
+        f"p95 {baseline['delivery_latency'].get('p95_ms')} ms"
+    )
 
     # If daphne could not keep up, the same pattern at a quarter of the load (fresh bookings, fresh
     # process) locates its capacity between the two.
@@ -478,33 +621,45 @@ def run(env: dict) -> dict:
     d, b = daphne["delivery_latency"], baseline["delivery_latency"]
     return {
         "baseline": "websockets_relay: a minimal relay with the `websockets` library alone, one asyncio process: "
-                    "every text frame received on /ROOM is forwarded as is to the other connection of that room. "
-                    "It does NOT authenticate (no token lookup, no origin check), parse JSON, rate-limit, "
-                    "store, encrypt, number messages, echo to the sender, or go through a cross-process channel "
-                    "layer (a Python set in one process, no Redis): the ratio is the price of all of that "
-                    "plus daphne/Channels, not of daphne alone",
+        "every text frame received on /ROOM is forwarded as is to the other connection of that room. "
+        "It does NOT authenticate (no token lookup, no origin check), parse JSON, rate-limit, "
+        "store, encrypt, number messages, echo to the sender, or go through a cross-process channel "
+        "layer (a Python set in one process, no Redis): the ratio is the price of all of that "
+        "plus daphne/Channels, not of daphne alone",
         "setup": {
-            "sessions": SESSIONS, "sockets": 2 * SESSIONS, "seconds_of_sending": DURATION,
-            "messages_per_socket_per_s": 1, "grace_after_last_send_s": GRACE,
+            "sessions": SESSIONS,
+            "sockets": 2 * SESSIONS,
+            "seconds_of_sending": DURATION,
+            "messages_per_socket_per_s": 1,
+            "grace_after_last_send_s": GRACE,
             "schedule": "socket i sends message k at t0 + phase_i + k, phase_i uniform in [0, 1)",
             "bookings": "confirmed, mode text, start now - 1 min, end now + 29 min, distinct counselor and "
-                        "client each, DRF token per user",
+            "client each, DRF token per user",
             "server": "one daphne process (-v 0), config.settings.local with DEBUG=false, Redis channel layer "
-                      "(channels_redis), psycopg pool max 20",
+            "(channels_redis), psycopg pool max 20",
             "client": "one asyncio event loop in the bench process, `websockets` client connections, "
-                      f"{CONNECT_CONCURRENCY} handshakes at a time, client pings off (as browsers)",
+            f"{CONNECT_CONCURRENCY} handshakes at a time, client pings off (as browsers)",
             "latency": "perf_counter at receipt on the other side minus perf_counter just before ws.send, "
-                       "same process; the frame id (a UUID) encodes (session, side, k)",
+            "same process; the frame id (a UUID) encodes (session, side, k)",
             "open_files": limits,
-            "versions": {n: version(n) for n in ("websockets", "channels", "channels-redis", "daphne", "twisted",
-                                                 "redis")},
+            "versions": {
+                n: version(n)
+                for n in ("websockets", "channels", "channels-redis", "daphne", "twisted", "redis")
+            },
         },
         "daphne": daphne,
         "websockets_relay": baseline,
-        **({f"daphne_{SESSIONS // 4}_sessions": {
-            "why": f"daphne lost messages at {SESSIONS} sessions; the same pattern with {SESSIONS // 4} sessions "
-                   f"({SESSIONS // 2} messages/s) on a fresh daphne process and fresh bookings",
-            **light}} if light else {}),
+        **(
+            {
+                f"daphne_{SESSIONS // 4}_sessions": {
+                    "why": f"daphne lost messages at {SESSIONS} sessions; the same pattern with {SESSIONS // 4} sessions "
+                    f"({SESSIONS // 2} messages/s) on a fresh daphne process and fresh bookings",
+                    **light,
+                }
+            }
+            if light
+            else {}
+        ),
         "ratio_daphne_vs_baseline": {
             "p50_latency": ratio(d.get("p50_ms"), b.get("p50_ms")),
             "p95_latency": ratio(d.get("p95_ms"), b.get("p95_ms")),
@@ -521,7 +676,9 @@ def cleanup_redis(url: str, prefix: str) -> None:
 
     try:
         client = redis.Redis.from_url(url)
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))  # cache, rate counters, channel layer
+        keys = list(
+            client.scan_iter(match=f"{prefix}:*", count=1000)
+        )  # cache, rate counters, channel layer
         if keys:
             client.delete(*keys)
         client.close()

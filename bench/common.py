@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 BENCH_DB = os.environ.get("BENCH_DB") or "pianke_bench"  # override to keep concurrent runs apart
 SETTINGS = "config.settings.local"  # with DEBUG=false in the environment: no query recording
-DRIVER_APP_NAME = "pianke-bench-driver"  # this process's own connections, left out of DatabaseActivity
+DRIVER_APP_NAME = (
+    "pianke-bench-driver"  # this process's own connections, left out of DatabaseActivity
+)
 LOG_DIR = Path(tempfile.mkdtemp(prefix="pianke-bench-"))
 
 
@@ -37,8 +39,13 @@ def conninfo_from_url(url: str, dbname: str | None = None) -> str:
     """A libpq conninfo for a DATABASE_URL (TCP or unix-socket form), optionally for another db."""
     cfg = environ.Env.db_url_config(url)
     host = cfg.get("HOST") or cfg.get("OPTIONS", {}).get("host") or ""
-    parts = {"dbname": dbname or cfg["NAME"], "user": cfg.get("USER"), "password": cfg.get("PASSWORD"),
-             "host": host, "port": cfg.get("PORT")}
+    parts = {
+        "dbname": dbname or cfg["NAME"],
+        "user": cfg.get("USER"),
+        "password": cfg.get("PASSWORD"),
+        "host": host,
+        "port": cfg.get("PORT"),
+    }
     return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in parts.items() if v})
 
 
@@ -62,13 +69,15 @@ def drop_bench_database(url: str) -> None:
 def server_environment(bench_url: str) -> dict[str, str]:
     """The environment for this process and the app servers: the bench db, DEBUG off."""
     env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": bench_url,
-        "DJANGO_SETTINGS_MODULE": SETTINGS,
-        "DEBUG": "false",
-        "CACHE_KEY_PREFIX": "pianke-bench",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "DATABASE_URL": bench_url,
+            "DJANGO_SETTINGS_MODULE": SETTINGS,
+            "DEBUG": "false",
+            "CACHE_KEY_PREFIX": "pianke-bench",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
@@ -117,13 +126,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-UVICORN = [str(BIN / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1", "--lifespan", "off",
-           "--no-access-log"]
+UVICORN = [
+    str(BIN / "uvicorn"),
+    "config.asgi:application",
+    "--host",
+    "127.0.0.1",
+    "--lifespan",
+    "off",
+    "--no-access-log",
+]
 SERVER_COMMANDS = {
     # One process each: uvicorn (uvloop + httptools) and daphne (Twisted), both without access logs.
     "uvicorn": lambda port: [*UVICORN, "--port", str(port)],
-    "daphne": lambda port: [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "-v", "0",
-                            "config.asgi:application"],
+    "daphne": lambda port: [
+        str(BIN / "daphne"),
+        "-b",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-v",
+        "0",
+        "config.asgi:application",
+    ],
     # For comparison only: two uvicorn worker processes (one per core here).
     "uvicorn_workers_2": lambda port: [*UVICORN, "--port", str(port), "--workers", "2"],
 }
@@ -138,8 +162,13 @@ class Server:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = LOG_DIR / f"{name}-{self.port}.log"
         self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(SERVER_COMMANDS[name](self.port), cwd=ROOT, env=env,
-                                     stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            SERVER_COMMANDS[name](self.port),
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
         self._wait_ready()
         if "workers" in name:
             time.sleep(2)  # /healthz/ answered by the first worker; give the others time to boot
@@ -149,7 +178,9 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}")
+                raise RuntimeError(
+                    f"{self.name} exited with {self.proc.returncode}; see {self.log_path}"
+                )
             try:
                 if httpx.get(f"{self.base_url}/healthz/", timeout=1).status_code == 200:
                     return
@@ -157,7 +188,9 @@ class Server:
                 pass
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"{self.name} did not answer /healthz/ within {timeout}s; see {self.log_path}")
+        raise RuntimeError(
+            f"{self.name} did not answer /healthz/ within {timeout}s; see {self.log_path}"
+        )
 
     def cpu_seconds(self) -> float:
         """User + system CPU time used so far by the server process and its live children
@@ -221,9 +254,11 @@ class DatabaseActivity:
         if not self.samples:
             return {}
         busy = [b for _o, b in self.samples]
-        return {"connections_open_max": max(o for o, _b in self.samples),
-                "connections_busy_max": max(busy),
-                "connections_busy_mean": round(statistics.fmean(busy), 2)}
+        return {
+            "connections_open_max": max(o for o, _b in self.samples),
+            "connections_busy_max": max(busy),
+            "connections_busy_mean": round(statistics.fmean(busy), 2),
+        }
 
 
 def cpu_snapshot() -> dict[str, float]:
@@ -240,16 +275,23 @@ def cpu_snapshot() -> dict[str, float]:
             continue
         if head.endswith("(postgres"):
             f = tail.split()
-            postgres += int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])  # utime stime cutime cstime
-    return {"machine_busy_s": (sum(cpu) - idle) / tick, "machine_total_s": sum(cpu) / tick,
-            "postgres_s": postgres / tick}
+            postgres += (
+                int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])
+            )  # utime stime cutime cstime
+    return {
+        "machine_busy_s": (sum(cpu) - idle) / tick,
+        "machine_total_s": sum(cpu) / tick,
+        "postgres_s": postgres / tick,
+    }
 
 
 def cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
     total = after["machine_total_s"] - before["machine_total_s"]
     busy = after["machine_busy_s"] - before["machine_busy_s"]
-    return {"machine_busy_fraction": round(busy / total, 3) if total else None,
-            "postgres_cpu_s": round(after["postgres_s"] - before["postgres_s"], 2)}
+    return {
+        "machine_busy_fraction": round(busy / total, 3) if total else None,
+        "postgres_cpu_s": round(after["postgres_s"] - before["postgres_s"], 2),
+    }
 
 
 # --- Statistics ----------------------------------------------------------------------
@@ -260,9 +302,13 @@ def percentiles_ms(latencies_s: list[float]) -> dict[str, float]:
     if len(latencies_s) < 2:
         return {}
     cuts = statistics.quantiles(latencies_s, n=100, method="inclusive")
-    return {"p50_ms": round(cuts[49] * 1000, 2), "p95_ms": round(cuts[94] * 1000, 2),
-            "p99_ms": round(cuts[98] * 1000, 2), "max_ms": round(max(latencies_s) * 1000, 2),
-            "mean_ms": round(statistics.fmean(latencies_s) * 1000, 2)}
+    return {
+        "p50_ms": round(cuts[49] * 1000, 2),
+        "p95_ms": round(cuts[94] * 1000, 2),
+        "p99_ms": round(cuts[98] * 1000, 2),
+        "max_ms": round(max(latencies_s) * 1000, 2),
+        "mean_ms": round(statistics.fmean(latencies_s) * 1000, 2),
+    }
 
 
 def rate(count: float, seconds: float) -> float:

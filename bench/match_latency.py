@@ -66,28 +66,80 @@ def seed_people() -> tuple[list[str], list[str]]:
     now = timezone.now()
     slugs = list(Specialty.objects.values_list("slug", flat=True))
     by_slug = {s.slug: s for s in Specialty.objects.all()}
-    users = User.objects.bulk_create([User(username=f"ml-counselor-{tag}-{i}", role=User.Role.COUNSELOR,
-                                           password=password) for i in range(COUNSELORS)])
-    profiles = CounselorProfile.objects.bulk_create([
-        CounselorProfile(user=u, display_name=u.username, languages=["zh"], modes=["text"], price_15=60,
-                         price_30=100, daily_cap=48, min_notice_minutes=0, crisis_trained=i % 10 == 0,
-                         verification=CounselorProfile.Verification.VERIFIED) for i, u in enumerate(users)])
+    users = User.objects.bulk_create(
+        [
+            User(username=f"ml-counselor-{tag}-{i}", role=User.Role.COUNSELOR, password=password)
+            for i in range(COUNSELORS)
+        ]
+    )
+    profiles = CounselorProfile.objects.bulk_create(
+        [
+            CounselorProfile(
+                user=u,
+                display_name=u.username,
+                languages=["zh"],
+                modes=["text"],
+                price_15=60,
+                price_30=100,
+                daily_cap=48,
+                min_notice_minutes=0,
+                crisis_trained=i % 10 == 0,
+                verification=CounselorProfile.Verification.VERIFIED,
+            )
+            for i, u in enumerate(users)
+        ]
+    )
     through = CounselorProfile.specialties.through
-    through.objects.bulk_create([through(counselorprofile_id=p.pk, specialty_id=by_slug[s].pk)
-                                 for p in profiles for s in rng.sample(slugs, rng.choice([2, 3]))])
-    Presence.objects.bulk_create([Presence(counselor=p, online=True, last_seen_at=now) for p in profiles])
-    clients = User.objects.bulk_create([User(username=f"ml-client-{tag}-{i}", role=User.Role.CLIENT,
-                                             password=password) for i in range(REQUESTS)])
-    consents = ConsentRecord.objects.bulk_create([ConsentRecord(user=c, version=CURRENT_VERSION, language="zh",
-                                                                agreed_at=now) for c in clients])
-    Intake.objects.bulk_create([
-        Intake(user_id=c.user_id, consent=c, topic="stress", distress=4, phq4_nervous=1, phq4_worry=1,
-               phq4_interest=0, phq4_down=0, phq4_score=2, band="normal", item9=0, risk="none", created_at=now)
-        for c in consents])
-    tokens = Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in [*users, *clients]])
+    through.objects.bulk_create(
+        [
+            through(counselorprofile_id=p.pk, specialty_id=by_slug[s].pk)
+            for p in profiles
+            for s in rng.sample(slugs, rng.choice([2, 3]))
+        ]
+    )
+    Presence.objects.bulk_create(
+        [Presence(counselor=p, online=True, last_seen_at=now) for p in profiles]
+    )
+    clients = User.objects.bulk_create(
+        [
+            User(username=f"ml-client-{tag}-{i}", role=User.Role.CLIENT, password=password)
+            for i in range(REQUESTS)
+        ]
+    )
+    consents = ConsentRecord.objects.bulk_create(
+        [
+            ConsentRecord(user=c, version=CURRENT_VERSION, language="zh", agreed_at=now)
+            for c in clients
+        ]
+    )
+    Intake.objects.bulk_create(
+        [
+            Intake(
+                user_id=c.user_id,
+                consent=c,
+                topic="stress",
+                distress=4,
+                phq4_nervous=1,
+                phq4_worry=1,
+                phq4_interest=0,
+                phq4_down=0,
+                phq4_score=2,
+                band="normal",
+                item9=0,
+                risk="none",
+                created_at=now,
+            )
+            for c in consents
+        ]
+    )
+    tokens = Token.objects.bulk_create(
+        [Token(user=u, key=Token.generate_key()) for u in [*users, *clients]]
+    )
     key = {t.user_id: t.key for t in tokens}
-    log(f"match_latency: seeded {COUNSELORS} on-duty counselors and {REQUESTS} clients "
-        f"in {time.perf_counter() - started:.1f}s")
+    log(
+        f"match_latency: seeded {COUNSELORS} on-duty counselors and {REQUESTS} clients "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
     return [key[u.pk] for u in users], [key[c.pk] for c in clients]
 
 
@@ -95,22 +147,25 @@ class Run:
     def __init__(self, base_url: str):
         self.base = base_url
         self.ws_base = base_url.replace("http://", "ws://")
-        self.posted: dict[int, float] = {}       # request id -> perf_counter before its POST
+        self.posted: dict[int, float] = {}  # request id -> perf_counter before its POST
         self.post_started: list[float] = []
-        self.offered: dict[int, float] = {}      # request id -> first offer.new receipt
-        self.matched: dict[int, float] = {}      # request id -> accept response receipt
-        self.thought: dict[int, float] = {}      # request id -> think seconds before the accept
+        self.offered: dict[int, float] = {}  # request id -> first offer.new receipt
+        self.matched: dict[int, float] = {}  # request id -> accept response receipt
+        self.thought: dict[int, float] = {}  # request id -> think seconds before the accept
         self.offers_seen = 0
         self.accept_conflicts = 0
         self.post_errors: list[str] = []
         self.done = asyncio.Event()
 
-    async def counselor(self, token: str, http: httpx.AsyncClient, rng: random.Random, stop: asyncio.Event):
+    async def counselor(
+        self, token: str, http: httpx.AsyncClient, rng: random.Random, stop: asyncio.Event
+    ):
         import websockets
 
         headers = {"Authorization": f"Token {token}"}
-        async with websockets.connect(f"{self.ws_base}/ws/counselor/", additional_headers=headers,
-                                      max_queue=None) as ws:
+        async with websockets.connect(
+            f"{self.ws_base}/ws/counselor/", additional_headers=headers, max_queue=None
+        ) as ws:
             first = json.loads(await ws.recv())
             assert first["type"] == "desk", first
 
@@ -153,11 +208,21 @@ class Run:
                 for t in tasks:
                     t.cancel()
 
-    async def client(self, token: str, at: float, t0: float, http: httpx.AsyncClient, rng: random.Random):
+    async def client(
+        self, token: str, at: float, t0: float, http: httpx.AsyncClient, rng: random.Random
+    ):
         await asyncio.sleep(max(0.0, t0 + at - time.perf_counter()))
-        body = {"topic": rng.choice(TOPICS), "mode": "text", "language": "zh", "duration_minutes": 15, "when": "now"}
+        body = {
+            "topic": rng.choice(TOPICS),
+            "mode": "text",
+            "language": "zh",
+            "duration_minutes": 15,
+            "when": "now",
+        }
         sent = time.perf_counter()
-        r = await http.post("/api/v1/match-requests/", json=body, headers={"Authorization": f"Token {token}"})
+        r = await http.post(
+            "/api/v1/match-requests/", json=body, headers={"Authorization": f"Token {token}"}
+        )
         if r.status_code != 202:
             self.post_errors.append(f"{r.status_code} {r.text[:200]}")
             return
@@ -174,8 +239,11 @@ def free_counselor(booking_id: int) -> None:
 
     with connection.cursor() as cur:
         # Each booking moves back its own number of days, so moved bookings never overlap.
-        cur.execute('UPDATE listening_booking SET start = start - make_interval(days => id::int), '
-                    '"end" = "end" - make_interval(days => id::int) WHERE id = %s', [booking_id])
+        cur.execute(
+            "UPDATE listening_booking SET start = start - make_interval(days => id::int), "
+            '"end" = "end" - make_interval(days => id::int) WHERE id = %s',
+            [booking_id],
+        )
     connection.close()
     from matching.tasks import matching_round
 
@@ -185,10 +253,29 @@ def free_counselor(booking_id: int) -> None:
 def start_worker(env: dict) -> tuple[subprocess.Popen, object]:
     path = LOG_DIR / "match-latency-worker.log"
     out = open(path, "w")
-    proc = subprocess.Popen([str(BIN / "celery"), "-A", "config", "worker", "--pool", "threads", "--concurrency",
-                             "4", "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--beat",
-                             "--schedule", str(LOG_DIR / "celerybeat-schedule")],
-                            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            str(BIN / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "threads",
+            "--concurrency",
+            "4",
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--beat",
+            "--schedule",
+            str(LOG_DIR / "celerybeat-schedule"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
     log(f"match_latency: celery worker pid {proc.pid}, log {path}")
     return proc, out
 
@@ -199,13 +286,19 @@ async def drive(base_url: str, counselor_tokens: list[str], client_tokens: list[
     stop = asyncio.Event()
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as http:
-        desks = [asyncio.create_task(run.counselor(t, http, random.Random(rng.random()), stop))
-                 for t in counselor_tokens]
+        desks = [
+            asyncio.create_task(run.counselor(t, http, random.Random(rng.random()), stop))
+            for t in counselor_tokens
+        ]
         await asyncio.sleep(3)  # let every desk connect
         t0 = time.perf_counter()
         moments = sorted(rng.uniform(0, SPREAD) for _ in client_tokens)
-        await asyncio.gather(*(run.client(tok, at, t0, http, random.Random(rng.random()))
-                               for tok, at in zip(client_tokens, moments)))
+        await asyncio.gather(
+            *(
+                run.client(tok, at, t0, http, random.Random(rng.random()))
+                for tok, at in zip(client_tokens, moments)
+            )
+        )
         try:
             await asyncio.wait_for(run.done.wait(), timeout=PATIENCE)
         except asyncio.TimeoutError:
@@ -221,12 +314,26 @@ def check_database() -> dict:
     from listening.models import Booking
     from matching.models import MatchRequest, Offer
 
-    statuses = dict(MatchRequest.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
-    twice = (Offer.objects.filter(status="accepted").values("request_id").annotate(n=Count("id"))
-             .filter(n__gt=1).count())
-    return {"request_statuses": statuses, "requests_accepted_twice": twice,
-            "offers": dict(Offer.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n")),
-            "bookings": Booking.objects.count()}
+    statuses = dict(
+        MatchRequest.objects.values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    twice = (
+        Offer.objects.filter(status="accepted")
+        .values("request_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
+    )
+    return {
+        "request_statuses": statuses,
+        "requests_accepted_twice": twice,
+        "offers": dict(
+            Offer.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n")
+        ),
+        "bookings": Booking.objects.count(),
+    }
 
 
 def run(env: dict) -> dict:
@@ -253,12 +360,23 @@ def run(env: dict) -> dict:
 
     offer_lat = [result.offered[r] - t for r, t in result.posted.items() if r in result.offered]
     match_lat = [result.matched[r] - t for r, t in result.posted.items() if r in result.matched]
-    engine_lat = [result.matched[r] - t - result.thought[r] for r, t in result.posted.items() if r in result.matched]
+    engine_lat = [
+        result.matched[r] - t - result.thought[r]
+        for r, t in result.posted.items()
+        if r in result.matched
+    ]
     offer = percentiles_ms(offer_lat)
     out = {
-        "counselors": COUNSELORS, "requests": REQUESTS, "spread_seconds": SPREAD, "think_seconds": list(THINK),
-        "posted": len(result.posted), "post_errors": result.post_errors[:5], "offered": len(offer_lat),
-        "matched": len(match_lat), "offers_received": result.offers_seen, "accept_conflicts": result.accept_conflicts,
+        "counselors": COUNSELORS,
+        "requests": REQUESTS,
+        "spread_seconds": SPREAD,
+        "think_seconds": list(THINK),
+        "posted": len(result.posted),
+        "post_errors": result.post_errors[:5],
+        "offered": len(offer_lat),
+        "matched": len(match_lat),
+        "offers_received": result.offers_seen,
+        "accept_conflicts": result.accept_conflicts,
         "request_to_offer_delivered": offer,
         "request_to_matched": percentiles_ms(match_lat),
         "request_to_matched_minus_think_time": percentiles_ms(engine_lat),
@@ -269,8 +387,10 @@ def run(env: dict) -> dict:
         "database": check_database(),
         "note": "after each accept the harness moves the booking a day back so the counselor is free again",
     }
-    log(f"match_latency: offer p50 {offer.get('p50_ms')} ms p95 {offer.get('p95_ms')} ms; "
-        f"{len(match_lat)}/{REQUESTS} matched")
+    log(
+        f"match_latency: offer p50 {offer.get('p50_ms')} ms p95 {offer.get('p95_ms')} ms; "
+        f"{len(match_lat)}/{REQUESTS} matched"
+    )
     return out
 
 

@@ -19,17 +19,37 @@ from matching.scoring import CounselorFacts, RequestFacts, Weights, mean_offers_
 
 # From counselors/migrations/0002_seed_specialties.py: slug -> related slugs
 TAXONOMY = {
-    "anxiety": ["stress", "sleep"], "stress": ["anxiety", "career", "burnout"], "grief": ["loneliness"],
-    "career": ["stress", "burnout", "study"], "relationships": ["family", "loneliness"],
-    "new-parents": ["family", "sleep", "stress"], "sleep": ["anxiety", "stress"],
-    "self-esteem": ["relationships", "study"], "family": ["relationships", "new-parents"],
-    "loneliness": ["relationships", "grief"], "burnout": ["stress", "career"],
-    "study": ["stress", "career", "self-esteem"], "low-mood": ["loneliness", "self-esteem", "sleep"],
+    "anxiety": ["stress", "sleep"],
+    "stress": ["anxiety", "career", "burnout"],
+    "grief": ["loneliness"],
+    "career": ["stress", "burnout", "study"],
+    "relationships": ["family", "loneliness"],
+    "new-parents": ["family", "sleep", "stress"],
+    "sleep": ["anxiety", "stress"],
+    "self-esteem": ["relationships", "study"],
+    "family": ["relationships", "new-parents"],
+    "loneliness": ["relationships", "grief"],
+    "burnout": ["stress", "career"],
+    "study": ["stress", "career", "self-esteem"],
+    "low-mood": ["loneliness", "self-esteem", "sleep"],
     "lgbtq": ["relationships", "family", "self-esteem"],
 }
-TOPIC_WEIGHTS = {"anxiety": 14, "stress": 14, "relationships": 11, "low-mood": 10, "career": 9, "family": 8,
-                 "sleep": 7, "loneliness": 6, "study": 6, "self-esteem": 5, "burnout": 4, "grief": 3,
-                 "new-parents": 2, "lgbtq": 1}
+TOPIC_WEIGHTS = {
+    "anxiety": 14,
+    "stress": 14,
+    "relationships": 11,
+    "low-mood": 10,
+    "career": 9,
+    "family": 8,
+    "sleep": 7,
+    "loneliness": 6,
+    "study": 6,
+    "self-esteem": 5,
+    "burnout": 4,
+    "grief": 3,
+    "new-parents": 2,
+    "lgbtq": 1,
+}
 LANGUAGES = {"zh": 70, "en": 15, "yue": 15}
 MODES = {"text": 45, "voice": 25, "video": 15, "async": 15}
 OFFSETS = {8: 80, 9: 5, 0: 5, -5: 5, 1: 5}  # mostly China time, some diaspora
@@ -53,10 +73,18 @@ def population(seed: int = 20240601, n_requests: int = 2000, n_counselors: int =
             langs.add("zh")
         modes = {"text"} | {m for m in ("voice", "video", "async") if rng.random() < 0.5}
         reviews = 0 if rng.random() < 0.2 else int(rng.expovariate(1 / 40)) + 1
-        counselors.append(CounselorFacts(
-            id=cid, specialties=frozenset(specs), modes=frozenset(modes), languages=frozenset(langs),
-            utc_offset_hours=pick(rng, OFFSETS), rating_sum=reviews * min(5.0, max(1.0, rng.gauss(4.3, 0.4))),
-            review_count=reviews, offers_last_7_days=int(rng.expovariate(1 / 12))))
+        counselors.append(
+            CounselorFacts(
+                id=cid,
+                specialties=frozenset(specs),
+                modes=frozenset(modes),
+                languages=frozenset(langs),
+                utc_offset_hours=pick(rng, OFFSETS),
+                rating_sum=reviews * min(5.0, max(1.0, rng.gauss(4.3, 0.4))),
+                review_count=reviews,
+                offers_last_7_days=int(rng.expovariate(1 / 12)),
+            )
+        )
     requests = []
     for _ in range(n_requests):
         topic = pick(rng, TOPIC_WEIGHTS)
@@ -64,11 +92,18 @@ def population(seed: int = 20240601, n_requests: int = 2000, n_counselors: int =
         if rng.random() < 0.3:
             for _ in range(rng.randint(1, 2)):
                 past[rng.randint(1, n_counselors)] = rng.choice([3, 4, 4.5, 5, 5])
-        requests.append(RequestFacts(
-            topic=topic, related_topics=frozenset(TAXONOMY[topic]), mode=pick(rng, MODES),
-            language=pick(rng, LANGUAGES), duration=rng.choice([15, 30]),
-            client_utc_offset_hours=pick(rng, OFFSETS) if rng.random() < 0.5 else None,
-            past_counselor_ratings=past, wants_someone_new=bool(past) and rng.random() < 0.2))
+        requests.append(
+            RequestFacts(
+                topic=topic,
+                related_topics=frozenset(TAXONOMY[topic]),
+                mode=pick(rng, MODES),
+                language=pick(rng, LANGUAGES),
+                duration=rng.choice([15, 30]),
+                client_utc_offset_hours=pick(rng, OFFSETS) if rng.random() < 0.5 else None,
+                past_counselor_ratings=past,
+                wants_someone_new=bool(past) and rng.random() < 0.2,
+            )
+        )
     return requests, counselors
 
 
@@ -79,8 +114,12 @@ def run(seed: int = 20240601, n_requests: int = 2000, n_counselors: int = 500) -
     weights = Weights()
     mean_offers = mean_offers_of(counselors)
     t0 = time.perf_counter()
-    scores = np.array([[score(r, c, weights, mean_offers=mean_offers, explain=False).value for c in counselors]
-                       for r in requests])
+    scores = np.array(
+        [
+            [score(r, c, weights, mean_offers=mean_offers, explain=False).value for c in counselors]
+            for r in requests
+        ]
+    )
     scoring_s = time.perf_counter() - t0
     eligible = np.isfinite(scores)
 

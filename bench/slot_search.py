@@ -64,23 +64,48 @@ def seed(rng: random.Random) -> tuple[list[int], list[str]]:
     now = timezone.now()
     today = now.date()
     specialties = list(Specialty.objects.all())
-    users = User.objects.bulk_create([
-        User(username=f"search-counselor-{i}", role=User.Role.COUNSELOR, timezone=ZONES[i % len(ZONES)],
-             password=password) for i in range(COUNSELORS)], batch_size=1000)
-    profiles = CounselorProfile.objects.bulk_create([
-        CounselorProfile(
-            user=u, display_name=f"Counselor {i}", bio="Listening, without judgement. " * 4,
-            languages=sorted(rng.sample(LANGUAGES[:4], rng.randint(1, 3))),
-            modes=sorted(rng.sample(MODES, rng.randint(1, 4))), price_15=rng.choice([40, 60, 80]),
-            price_30=rng.choice([70, 100, 140]), daily_cap=rng.choice([4, 6, 8, 12]),
-            min_notice_minutes=rng.choice([0, 10, 30, 60]), buffer_minutes=rng.choice([0, 0, 5, 10, 15]),
-            verification=CounselorProfile.Verification.VERIFIED,
-            rating=round(rng.uniform(3.5, 5), 2), review_count=rng.randint(0, 300))
-        for i, u in enumerate(users)], batch_size=1000)
+    users = User.objects.bulk_create(
+        [
+            User(
+                username=f"search-counselor-{i}",
+                role=User.Role.COUNSELOR,
+                timezone=ZONES[i % len(ZONES)],
+                password=password,
+            )
+            for i in range(COUNSELORS)
+        ],
+        batch_size=1000,
+    )
+    profiles = CounselorProfile.objects.bulk_create(
+        [
+            CounselorProfile(
+                user=u,
+                display_name=f"Counselor {i}",
+                bio="Listening, without judgement. " * 4,
+                languages=sorted(rng.sample(LANGUAGES[:4], rng.randint(1, 3))),
+                modes=sorted(rng.sample(MODES, rng.randint(1, 4))),
+                price_15=rng.choice([40, 60, 80]),
+                price_30=rng.choice([70, 100, 140]),
+                daily_cap=rng.choice([4, 6, 8, 12]),
+                min_notice_minutes=rng.choice([0, 10, 30, 60]),
+                buffer_minutes=rng.choice([0, 0, 5, 10, 15]),
+                verification=CounselorProfile.Verification.VERIFIED,
+                rating=round(rng.uniform(3.5, 5), 2),
+                review_count=rng.randint(0, 300),
+            )
+            for i, u in enumerate(users)
+        ],
+        batch_size=1000,
+    )
     Through = CounselorProfile.specialties.through
-    Through.objects.bulk_create([
-        Through(counselorprofile_id=p.pk, specialty_id=s.pk)
-        for p in profiles for s in rng.sample(specialties, rng.randint(1, 3))], batch_size=5000)
+    Through.objects.bulk_create(
+        [
+            Through(counselorprofile_id=p.pk, specialty_id=s.pk)
+            for p in profiles
+            for s in rng.sample(specialties, rng.randint(1, 3))
+        ],
+        batch_size=5000,
+    )
 
     windows, rules = [], defaultdict(list)
     for p, u in zip(profiles, users):
@@ -88,23 +113,44 @@ def seed(rng: random.Random) -> tuple[list[int], list[str]]:
             start_q = rng.randint(7 * 4, 20 * 4)  # quarter hours from midnight: 07:00 .. 20:00
             end_q = min(start_q + rng.randint(4, 16), 96)  # 1-4 hours, at most midnight
             start_time = dt.time(start_q // 4, start_q % 4 * 15)
-            end_time = dt.time(end_q // 4 % 24, end_q % 4 * 15)  # 96 quarters = 00:00, i.e. midnight
-            windows.append(AvailabilityWindow(
-                counselor=p, kind=AvailabilityWindow.Kind.WEEKLY, weekday=weekday, start_time=start_time,
-                end_time=end_time, timezone=u.timezone, valid_from=today - dt.timedelta(days=7)))
-            rules[p.pk].append(WeeklyRule(weekday, start_time, end_time, u.timezone,
-                                          today - dt.timedelta(days=7), None))
+            end_time = dt.time(
+                end_q // 4 % 24, end_q % 4 * 15
+            )  # 96 quarters = 00:00, i.e. midnight
+            windows.append(
+                AvailabilityWindow(
+                    counselor=p,
+                    kind=AvailabilityWindow.Kind.WEEKLY,
+                    weekday=weekday,
+                    start_time=start_time,
+                    end_time=end_time,
+                    timezone=u.timezone,
+                    valid_from=today - dt.timedelta(days=7),
+                )
+            )
+            rules[p.pk].append(
+                WeeklyRule(
+                    weekday, start_time, end_time, u.timezone, today - dt.timedelta(days=7), None
+                )
+            )
     AvailabilityWindow.objects.bulk_create(windows, batch_size=5000)
 
-    clients = User.objects.bulk_create([
-        User(username=f"search-client-{i}", role=User.Role.CLIENT, password=password)
-        for i in range(CLIENTS)], batch_size=1000)
+    clients = User.objects.bulk_create(
+        [
+            User(username=f"search-client-{i}", role=User.Role.CLIENT, password=password)
+            for i in range(CLIENTS)
+        ],
+        batch_size=1000,
+    )
     client_busy: dict[int, list] = defaultdict(list)
     bookings = []
     horizon_start, horizon_end = now + dt.timedelta(hours=2), now + dt.timedelta(days=5)
     for p in profiles:
-        occurrences = [o for rule in rules[p.pk] for o in weekly_occurrences(rule, horizon_start, horizon_end)
-                       if o[1] - o[0] >= dt.timedelta(minutes=30) and o[0] >= horizon_start]
+        occurrences = [
+            o
+            for rule in rules[p.pk]
+            for o in weekly_occurrences(rule, horizon_start, horizon_end)
+            if o[1] - o[0] >= dt.timedelta(minutes=30) and o[0] >= horizon_start
+        ]
         # Distinct weekdays and windows within one local day: occurrences never overlap,
         # so one booking per occurrence never double-books the counselor.
         for ws, we in rng.sample(occurrences, min(3, len(occurrences))):
@@ -118,12 +164,24 @@ def seed(rng: random.Random) -> tuple[list[int], list[str]]:
             else:
                 continue
             client_busy[client.pk].append((start, end))
-            bookings.append(Booking(counselor=p, client=client, start=start, end=end, duration_minutes=30,
-                                    mode=p.modes[0], topic="seed", price=p.price_30))
+            bookings.append(
+                Booking(
+                    counselor=p,
+                    client=client,
+                    start=start,
+                    end=end,
+                    duration_minutes=30,
+                    mode=p.modes[0],
+                    topic="seed",
+                    price=p.price_30,
+                )
+            )
     Booking.objects.bulk_create(bookings, batch_size=5000)
     vacuum_analyze()
-    log(f"slot_search: seeded {len(profiles)} counselors, {len(windows)} weekly windows, "
-        f"{len(bookings)} bookings, {len(clients)} clients in {time.perf_counter() - started:.1f}s")
+    log(
+        f"slot_search: seeded {len(profiles)} counselors, {len(windows)} weekly windows, "
+        f"{len(bookings)} bookings, {len(clients)} clients in {time.perf_counter() - started:.1f}s"
+    )
     return [p.pk for p in profiles], [s.slug for s in specialties]
 
 
@@ -145,8 +203,12 @@ def measure(client: httpx.Client, make_request, rng: random.Random) -> dict:
         if r.status_code == 200:
             body = r.json()
             counts.append(body["count"] if isinstance(body, dict) else len(body))
-    return {"requests": len(latencies), "statuses": dict(statuses), **percentiles_ms(latencies),
-            "mean_results": round(sum(counts) / len(counts), 1) if counts else None}
+    return {
+        "requests": len(latencies),
+        "statuses": dict(statuses),
+        **percentiles_ms(latencies),
+        "mean_results": round(sum(counts) / len(counts), 1) if counts else None,
+    }
 
 
 def run(env: dict, server_name: str) -> dict:
@@ -160,45 +222,67 @@ def run(env: dict, server_name: str) -> dict:
 
     def directory_specialty_available(i, rng):
         t = now()
-        return "/api/v1/counselors/", {"specialty": slugs[i % len(slugs)], "available_from": iso(t),
-                                       "available_to": iso(t + dt.timedelta(hours=24))}
+        return "/api/v1/counselors/", {
+            "specialty": slugs[i % len(slugs)],
+            "available_from": iso(t),
+            "available_to": iso(t + dt.timedelta(hours=24)),
+        }
 
     def directory_available(i, rng):
         t = now()
-        return "/api/v1/counselors/", {"available_from": iso(t), "available_to": iso(t + dt.timedelta(hours=24))}
+        return "/api/v1/counselors/", {
+            "available_from": iso(t),
+            "available_to": iso(t + dt.timedelta(hours=24)),
+        }
 
     def slots(i, rng):
         t = now()
-        return (f"/api/v1/counselors/{rng.choice(counselor_ids)}/slots/",
-                {"from": iso(t), "to": iso(t + dt.timedelta(days=7)), "duration": 30})
+        return (
+            f"/api/v1/counselors/{rng.choice(counselor_ids)}/slots/",
+            {"from": iso(t), "to": iso(t + dt.timedelta(days=7)), "duration": 30},
+        )
 
     def directory_specialty_only(i, rng):
         return "/api/v1/counselors/", {"specialty": slugs[i % len(slugs)]}
 
-    endpoints = {"directory_specialty_available": directory_specialty_available,
-                 "directory_available": directory_available, "slots": slots,
-                 "directory_specialty_only": directory_specialty_only}
+    endpoints = {
+        "directory_specialty_available": directory_specialty_available,
+        "directory_available": directory_available,
+        "slots": slots,
+        "directory_specialty_only": directory_specialty_only,
+    }
     results = {}
-    with Server(server_name, env) as server, httpx.Client(base_url=server.base_url, timeout=120) as client:
+    with (
+        Server(server_name, env) as server,
+        httpx.Client(base_url=server.base_url, timeout=120) as client,
+    ):
         for name, make_request in endpoints.items():
             results[name] = measure(client, make_request, rng)
-            log(f"slot_search/{name}: n={results[name]['requests']} p50 {results[name].get('p50_ms')} ms "
-                f"p95 {results[name].get('p95_ms')} ms")
+            log(
+                f"slot_search/{name}: n={results[name]['requests']} p50 {results[name].get('p50_ms')} ms "
+                f"p95 {results[name].get('p95_ms')} ms"
+            )
     p95 = results["directory_specialty_available"].get("p95_ms")
     p95_all = results["directory_available"].get("p95_ms")
     return {
         "baseline": "directory_specialty_only: the directory with the specialty filter alone "
-                    "(no free-slot computation), same server",
+        "(no free-slot computation), same server",
         "server": server_name,
-        "setup": {"counselors": COUNSELORS, "clients": CLIENTS,
-                  "windows": sql("SELECT count(*) FROM counselors_availabilitywindow")[0][0],
-                  "bookings": sql("SELECT count(*) FROM listening_booking")[0][0],
-                  "specialties": len(slugs), "zones": ZONES,
-                  "method": f"sequential requests from one keep-alive httpx client, {WARMUP} warm-up "
-                            f"requests, then up to {REQUESTS} requests or {TIME_BUDGET:.0f}s per endpoint; "
-                            "directory page size 20 (default)"},
+        "setup": {
+            "counselors": COUNSELORS,
+            "clients": CLIENTS,
+            "windows": sql("SELECT count(*) FROM counselors_availabilitywindow")[0][0],
+            "bookings": sql("SELECT count(*) FROM listening_booking")[0][0],
+            "specialties": len(slugs),
+            "zones": ZONES,
+            "method": f"sequential requests from one keep-alive httpx client, {WARMUP} warm-up "
+            f"requests, then up to {REQUESTS} requests or {TIME_BUDGET:.0f}s per endpoint; "
+            "directory page size 20 (default)",
+        },
         **results,
-        "goal": {"directory_p95_ms_under": GOAL_P95_MS,
-                 "met_with_specialty": p95 is not None and p95 < GOAL_P95_MS,
-                 "met_without_specialty": p95_all is not None and p95_all < GOAL_P95_MS},
+        "goal": {
+            "directory_p95_ms_under": GOAL_P95_MS,
+            "met_with_specialty": p95 is not None and p95 < GOAL_P95_MS,
+            "met_without_specialty": p95_all is not None and p95_all < GOAL_P95_MS,
+        },
     }

@@ -26,7 +26,10 @@ class Conflict(Exception):
 
 def validation_error_detail(exc: DjangoValidationError) -> dict | list:
     if hasattr(exc, "error_dict"):
-        return {field: [m for e in errors for m in e.messages] for field, errors in exc.error_dict.items()}
+        return {
+            field: [m for e in errors for m in e.messages]
+            for field, errors in exc.error_dict.items()
+        }
     return {"non_field_errors": exc.messages}
 
 

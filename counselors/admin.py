@@ -1,6 +1,12 @@
 from django.contrib import admin, messages
 
-from counselors.models import AvailabilityWindow, CounselorProfile, Credential, Specialty, VerificationRecord
+from counselors.models import (
+    AvailabilityWindow,
+    CounselorProfile,
+    Credential,
+    Specialty,
+    VerificationRecord,
+)
 from counselors.services import counselor_verify
 
 
@@ -21,8 +27,16 @@ class VerificationRecordInline(admin.TabularInline):
 
 @admin.register(CounselorProfile)
 class CounselorProfileAdmin(admin.ModelAdmin):
-    list_display = ["user_id", "display_name", "verification", "is_active", "crisis_trained", "daily_cap", "rating",
-                    "created_at"]
+    list_display = [
+        "user_id",
+        "display_name",
+        "verification",
+        "is_active",
+        "crisis_trained",
+        "daily_cap",
+        "rating",
+        "created_at",
+    ]
     list_filter = ["verification", "is_active", "crisis_trained", "specialties"]
     search_fields = ["display_name", "user__username"]
     filter_horizontal = ["specialties"]
@@ -32,13 +46,17 @@ class CounselorProfileAdmin(admin.ModelAdmin):
     @admin.action(description="Verify the selected counselors")
     def approve(self, request, queryset):
         for profile in queryset:
-            counselor_verify(counselor_id=profile.pk, reviewer=request.user, approved=True, note="admin action")
+            counselor_verify(
+                counselor_id=profile.pk, reviewer=request.user, approved=True, note="admin action"
+            )
         self.message_user(request, f"Verified {queryset.count()} counselors.", messages.SUCCESS)
 
     @admin.action(description="Reject the selected counselors")
     def reject(self, request, queryset):
         for profile in queryset:
-            counselor_verify(counselor_id=profile.pk, reviewer=request.user, approved=False, note="admin action")
+            counselor_verify(
+                counselor_id=profile.pk, reviewer=request.user, approved=False, note="admin action"
+            )
         self.message_user(request, f"Rejected {queryset.count()} counselors.", messages.WARNING)
 
 
@@ -62,5 +80,14 @@ class VerificationRecordAdmin(admin.ModelAdmin):
 
 @admin.register(AvailabilityWindow)
 class AvailabilityWindowAdmin(admin.ModelAdmin):
-    list_display = ["counselor", "kind", "weekday", "start_time", "end_time", "timezone", "start", "end"]
+    list_display = [
+        "counselor",
+        "kind",
+        "weekday",
+        "start_time",
+        "end_time",
+        "timezone",
+        "start",
+        "end",
+    ]
     list_filter = ["kind", "weekday", "timezone"]

@@ -19,20 +19,28 @@ class CounselorFilterForm(forms.Form):
             if end <= start:
                 self.add_error("available_to", "available_to must be after available_from.")
             elif end - start > dt.timedelta(days=settings.PIANKE_MAX_SLOT_RANGE_DAYS):
-                self.add_error("available_to", f"Ask for at most {settings.PIANKE_MAX_SLOT_RANGE_DAYS} days.")
+                self.add_error(
+                    "available_to", f"Ask for at most {settings.PIANKE_MAX_SLOT_RANGE_DAYS} days."
+                )
             data["available_from"], data["available_to"] = start, end
         return data
 
 
 class CounselorFilter(django_filters.FilterSet):
     specialty = django_filters.CharFilter(field_name="specialties__slug", label="specialty slug")
-    language = django_filters.ChoiceFilter(choices=SessionLanguage.choices, method="filter_contains")
+    language = django_filters.ChoiceFilter(
+        choices=SessionLanguage.choices, method="filter_contains"
+    )
     mode = django_filters.ChoiceFilter(choices=SessionMode.choices, method="filter_contains")
-    available_from = django_filters.IsoDateTimeFilter(method="filter_noop",
-                                                      label="has a free slot starting at or after this")
+    available_from = django_filters.IsoDateTimeFilter(
+        method="filter_noop", label="has a free slot starting at or after this"
+    )
     available_to = django_filters.IsoDateTimeFilter(method="filter_noop", label="… and before this")
-    duration = django_filters.ChoiceFilter(choices=[("15", "15"), ("30", "30")], method="filter_noop",
-                                           label="session length the free slot must fit (default 15)")
+    duration = django_filters.ChoiceFilter(
+        choices=[("15", "15"), ("30", "30")],
+        method="filter_noop",
+        label="session length the free slot must fit (default 15)",
+    )
 
     class Meta:
         model = CounselorProfile
@@ -52,6 +60,8 @@ class CounselorFilter(django_filters.FilterSet):
         end = self.form.cleaned_data.get("available_to")
         if start and end:
             duration = int(self.form.cleaned_data.get("duration") or 15)
-            ids = counselor_ids_with_free_slots(profiles=queryset, start=start, end=end, duration_minutes=duration)
+            ids = counselor_ids_with_free_slots(
+                profiles=queryset, start=start, end=end, duration_minutes=duration
+            )
             queryset = queryset.filter(pk__in=ids)
         return queryset

@@ -9,8 +9,15 @@ from django.utils.translation import gettext_lazy as _
 from accounts.forms import TimezoneField
 from counselors.models import SessionLanguage, SessionMode, Specialty
 
-WEEKDAYS = [(0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")), (4, _("Friday")),
-            (5, _("Saturday")), (6, _("Sunday"))]
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
 
 
 def specialty_choices() -> list[tuple[str, str]]:
@@ -19,10 +26,14 @@ def specialty_choices() -> list[tuple[str, str]]:
 
 class DirectoryFilterForm(forms.Form):
     specialty = forms.ChoiceField(label=_("Topic"), required=False)
-    language = forms.ChoiceField(label=_("Session language"), required=False,
-                                 choices=[("", _("Any language"))] + list(SessionLanguage.choices))
-    mode = forms.ChoiceField(label=_("Mode"), required=False,
-                             choices=[("", _("Any mode"))] + list(SessionMode.choices))
+    language = forms.ChoiceField(
+        label=_("Session language"),
+        required=False,
+        choices=[("", _("Any language"))] + list(SessionLanguage.choices),
+    )
+    mode = forms.ChoiceField(
+        label=_("Mode"), required=False, choices=[("", _("Any mode"))] + list(SessionMode.choices)
+    )
     available_today = forms.BooleanField(label=_("Free today"), required=False)
 
     def __init__(self, *args, **kwargs):
@@ -45,26 +56,54 @@ class DateInput(forms.DateInput):
 
 
 class CounselorProfileForm(forms.Form):
-    display_name = forms.CharField(label=_("Display name"), max_length=100,
-                                   help_text=_("How clients see you, e.g. “Lin Yue” or “林悦”."))
-    bio = forms.CharField(label=_("About you"), max_length=2000, required=False, widget=forms.Textarea,
-                          help_text=_("Your background, what you listen to, when you are usually online."))
-    specialties = forms.MultipleChoiceField(label=_("Topics you listen to"), required=False,
-                                            widget=forms.CheckboxSelectMultiple)
-    languages = forms.MultipleChoiceField(label=_("Session languages"), choices=SessionLanguage.choices,
-                                          widget=forms.CheckboxSelectMultiple,
-                                          error_messages={"required": _("Choose at least one language.")})
-    modes = forms.MultipleChoiceField(label=_("Modes you offer"), choices=SessionMode.choices,
-                                      widget=forms.CheckboxSelectMultiple,
-                                      error_messages={"required": _("Choose at least one mode.")})
-    price_15 = forms.DecimalField(label=_("Price for 15 minutes (¥)"), min_value=0, max_digits=8, decimal_places=2)
-    price_30 = forms.DecimalField(label=_("Price for 30 minutes (¥)"), min_value=0, max_digits=8, decimal_places=2)
-    timezone = TimezoneField(help_text=_("Your own zone: your availability is drawn and kept in it. "
-                                         "Change it when you travel."))
+    display_name = forms.CharField(
+        label=_("Display name"),
+        max_length=100,
+        help_text=_("How clients see you, e.g. “Lin Yue” or “林悦”."),
+    )
+    bio = forms.CharField(
+        label=_("About you"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea,
+        help_text=_("Your background, what you listen to, when you are usually online."),
+    )
+    specialties = forms.MultipleChoiceField(
+        label=_("Topics you listen to"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    languages = forms.MultipleChoiceField(
+        label=_("Session languages"),
+        choices=SessionLanguage.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one language.")},
+    )
+    modes = forms.MultipleChoiceField(
+        label=_("Modes you offer"),
+        choices=SessionMode.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one mode.")},
+    )
+    price_15 = forms.DecimalField(
+        label=_("Price for 15 minutes (¥)"), min_value=0, max_digits=8, decimal_places=2
+    )
+    price_30 = forms.DecimalField(
+        label=_("Price for 30 minutes (¥)"), min_value=0, max_digits=8, decimal_places=2
+    )
+    timezone = TimezoneField(
+        help_text=_(
+            "Your own zone: your availability is drawn and kept in it. Change it when you travel."
+        )
+    )
     daily_cap = forms.IntegerField(label=_("Most sessions a day"), min_value=1, max_value=48)
-    min_notice_minutes = forms.IntegerField(label=_("Minimum notice (minutes)"), min_value=0, max_value=7 * 24 * 60,
-                                            help_text=_("How long before a session it can still be booked."))
-    buffer_minutes = forms.IntegerField(label=_("Break between sessions (minutes)"), min_value=0, max_value=60)
+    min_notice_minutes = forms.IntegerField(
+        label=_("Minimum notice (minutes)"),
+        min_value=0,
+        max_value=7 * 24 * 60,
+        help_text=_("How long before a session it can still be booked."),
+    )
+    buffer_minutes = forms.IntegerField(
+        label=_("Break between sessions (minutes)"), min_value=0, max_value=60
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -72,11 +111,16 @@ class CounselorProfileForm(forms.Form):
 
 
 class CredentialForm(forms.Form):
-    licence_type = forms.CharField(label=_("Licence or qualification"), max_length=100,
-                                   help_text=_("e.g. 国家二级心理咨询师, HKPS Registered Psychologist, LMHC"))
+    licence_type = forms.CharField(
+        label=_("Licence or qualification"),
+        max_length=100,
+        help_text=_("e.g. 国家二级心理咨询师, HKPS Registered Psychologist, LMHC"),
+    )
     number = forms.CharField(label=_("Number"), max_length=100)
     issuing_body = forms.CharField(label=_("Issued by"), max_length=200)
-    valid_until = forms.DateField(label=_("Valid until (optional)"), required=False, widget=DateInput())
+    valid_until = forms.DateField(
+        label=_("Valid until (optional)"), required=False, widget=DateInput()
+    )
 
 
 class WeeklyWindowForm(forms.Form):
@@ -84,7 +128,9 @@ class WeeklyWindowForm(forms.Form):
     start_time = forms.TimeField(label=_("From"), widget=QuarterTimeInput())
     end_time = forms.TimeField(label=_("Until"), widget=QuarterTimeInput())
     valid_from = forms.DateField(label=_("Starting on"), widget=DateInput())
-    valid_until = forms.DateField(label=_("Ending on (optional)"), required=False, widget=DateInput())
+    valid_until = forms.DateField(
+        label=_("Ending on (optional)"), required=False, widget=DateInput()
+    )
 
 
 class OneOffWindowForm(forms.Form):
@@ -96,5 +142,9 @@ class OneOffWindowForm(forms.Form):
         """The window as aware datetimes: wall-clock times on `date` in the zone `tz`."""
         data = self.cleaned_data
         start = dt.datetime.combine(data["date"], data["start_time"], tzinfo=tz)
-        end_day = data["date"] + dt.timedelta(days=1) if data["end_time"] == dt.time(0, 0) else data["date"]
+        end_day = (
+            data["date"] + dt.timedelta(days=1)
+            if data["end_time"] == dt.time(0, 0)
+            else data["date"]
+        )
         return start, dt.datetime.combine(end_day, data["end_time"], tzinfo=tz)

@@ -56,26 +56,53 @@ class CounselorProfile(models.Model):
         VERIFIED = "verified", _("Verified")
         REJECTED = "rejected", _("Rejected")
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
-                                related_name="counselor_profile")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="counselor_profile",
+    )
     display_name = models.CharField(max_length=100, blank=True)
     bio = models.TextField(max_length=2000, blank=True)
     specialties = models.ManyToManyField(Specialty, blank=True, related_name="counselors")
-    languages = ArrayField(models.CharField(max_length=8, choices=SessionLanguage.choices), default=list, blank=True)
-    modes = ArrayField(models.CharField(max_length=8, choices=SessionMode.choices), default=list, blank=True)
-    price_15 = models.DecimalField(max_digits=8, decimal_places=2, default=0, validators=[MinValueValidator(0)])
-    price_30 = models.DecimalField(max_digits=8, decimal_places=2, default=0, validators=[MinValueValidator(0)])
-    daily_cap = models.PositiveSmallIntegerField(default=8, validators=[MinValueValidator(1), MaxValueValidator(48)])
+    languages = ArrayField(
+        models.CharField(max_length=8, choices=SessionLanguage.choices), default=list, blank=True
+    )
+    modes = ArrayField(
+        models.CharField(max_length=8, choices=SessionMode.choices), default=list, blank=True
+    )
+    price_15 = models.DecimalField(
+        max_digits=8, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
+    price_30 = models.DecimalField(
+        max_digits=8, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
+    daily_cap = models.PositiveSmallIntegerField(
+        default=8, validators=[MinValueValidator(1), MaxValueValidator(48)]
+    )
     min_notice_minutes = models.PositiveSmallIntegerField(
-        default=10, validators=[MaxValueValidator(7 * 24 * 60)],
-        help_text=_("How long before a session it can still be booked."))
+        default=10,
+        validators=[MaxValueValidator(7 * 24 * 60)],
+        help_text=_("How long before a session it can still be booked."),
+    )
     buffer_minutes = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(60)], help_text=_("Free time kept between sessions."))
-    verification = models.CharField(max_length=16, choices=Verification.choices, default=Verification.PENDING)
-    is_active = models.BooleanField(default=True, help_text=_("Inactive profiles are neither listed nor bookable."))
+        default=0,
+        validators=[MaxValueValidator(60)],
+        help_text=_("Free time kept between sessions."),
+    )
+    verification = models.CharField(
+        max_length=16, choices=Verification.choices, default=Verification.PENDING
+    )
+    is_active = models.BooleanField(
+        default=True, help_text=_("Inactive profiles are neither listed nor bookable.")
+    )
     crisis_trained = models.BooleanField(
-        default=False, help_text=_("Trained in crisis intervention (checked by staff): high-risk talk-now "
-                                   "requests are offered to these counselors first."))
+        default=False,
+        help_text=_(
+            "Trained in crisis intervention (checked by staff): high-risk talk-now "
+            "requests are offered to these counselors first."
+        ),
+    )
     rating = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
     review_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -83,11 +110,17 @@ class CounselorProfile(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=models.Q(daily_cap__gte=1, daily_cap__lte=48),
-                                   name="counselor_daily_cap_range"),
-            models.CheckConstraint(condition=models.Q(buffer_minutes__lte=60), name="counselor_buffer_range"),
-            models.CheckConstraint(condition=models.Q(price_15__gte=0, price_30__gte=0),
-                                   name="counselor_prices_non_negative"),
+            models.CheckConstraint(
+                condition=models.Q(daily_cap__gte=1, daily_cap__lte=48),
+                name="counselor_daily_cap_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(buffer_minutes__lte=60), name="counselor_buffer_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(price_15__gte=0, price_30__gte=0),
+                name="counselor_prices_non_negative",
+            ),
         ]
         indexes = [
             # The directory: `counselors/?language=…&mode=…` over listed profiles.
@@ -105,11 +138,17 @@ class CounselorProfile(models.Model):
 
     @property
     def is_listed(self) -> bool:
-        return self.verification == self.Verification.VERIFIED and self.is_active and self.user.is_active
+        return (
+            self.verification == self.Verification.VERIFIED
+            and self.is_active
+            and self.user.is_active
+        )
 
 
 class Credential(models.Model):
-    counselor = models.ForeignKey(CounselorProfile, on_delete=models.CASCADE, related_name="credentials")
+    counselor = models.ForeignKey(
+        CounselorProfile, on_delete=models.CASCADE, related_name="credentials"
+    )
     licence_type = models.CharField(max_length=100)
     number = models.CharField(max_length=100)
     issuing_body = models.CharField(max_length=200)
@@ -118,7 +157,9 @@ class Credential(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["counselor", "licence_type", "number"], name="credential_unique"),
+            models.UniqueConstraint(
+                fields=["counselor", "licence_type", "number"], name="credential_unique"
+            ),
         ]
 
     def __str__(self):
@@ -128,8 +169,12 @@ class Credential(models.Model):
 class VerificationRecord(models.Model):
     """Each staff decision on a counselor's credentials: who, when, what, why."""
 
-    counselor = models.ForeignKey(CounselorProfile, on_delete=models.CASCADE, related_name="verification_records")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    counselor = models.ForeignKey(
+        CounselorProfile, on_delete=models.CASCADE, related_name="verification_records"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     approved = models.BooleanField()
     note = models.TextField(max_length=2000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -146,7 +191,9 @@ class AvailabilityWindow(models.Model):
         ONE_OFF = "one_off", _("One-off")
         WEEKLY = "weekly", _("Weekly")
 
-    counselor = models.ForeignKey(CounselorProfile, on_delete=models.CASCADE, related_name="windows")
+    counselor = models.ForeignKey(
+        CounselorProfile, on_delete=models.CASCADE, related_name="windows"
+    )
     kind = models.CharField(max_length=8, choices=Kind.choices)
     # one-off
     start = models.DateTimeField(null=True, blank=True)
@@ -154,7 +201,9 @@ class AvailabilityWindow(models.Model):
     # weekly
     weekday = models.PositiveSmallIntegerField(null=True, blank=True, help_text=_("0 = Monday"))
     start_time = models.TimeField(null=True, blank=True)
-    end_time = models.TimeField(null=True, blank=True, help_text=_("00:00 means midnight at the end of the day"))
+    end_time = models.TimeField(
+        null=True, blank=True, help_text=_("00:00 means midnight at the end of the day")
+    )
     timezone = models.CharField(max_length=64, blank=True)
     valid_from = models.DateField(null=True, blank=True)
     valid_until = models.DateField(null=True, blank=True)
@@ -166,10 +215,22 @@ class AvailabilityWindow(models.Model):
             models.CheckConstraint(
                 name="window_shape",
                 condition=(
-                    models.Q(kind="one_off", start__isnull=False, end__isnull=False, end__gt=models.F("start"),
-                             weekday__isnull=True)
-                    | models.Q(kind="weekly", start__isnull=True, weekday__gte=0, weekday__lte=6,
-                               start_time__isnull=False, end_time__isnull=False, valid_from__isnull=False)
+                    models.Q(
+                        kind="one_off",
+                        start__isnull=False,
+                        end__isnull=False,
+                        end__gt=models.F("start"),
+                        weekday__isnull=True,
+                    )
+                    | models.Q(
+                        kind="weekly",
+                        start__isnull=True,
+                        weekday__gte=0,
+                        weekday__lte=6,
+                        start_time__isnull=False,
+                        end_time__isnull=False,
+                        valid_from__isnull=False,
+                    )
                 ),
             ),
         ]

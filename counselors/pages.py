@@ -26,10 +26,20 @@ from counselors import forms
 from counselors.filters import CounselorFilter
 from counselors.models import AvailabilityWindow, CounselorProfile, SessionLanguage, SessionMode
 from counselors.selectors import counselor_get_listed, counselor_list_listed
-from counselors.services import counselor_profile_update, credential_add, window_create, window_delete
+from counselors.services import (
+    counselor_profile_update,
+    credential_add,
+    window_create,
+    window_delete,
+)
 from listening.availability import WeeklyRule, weekly_occurrences
 from listening.models import Booking
-from listening.selectors import CounselorRules, booking_list_for_user, counselor_days, counselor_free_slots
+from listening.selectors import (
+    CounselorRules,
+    booking_list_for_user,
+    counselor_days,
+    counselor_free_slots,
+)
 
 DIRECTORY_PAGE_SIZE = 20
 SLOT_DAYS = 7
@@ -47,7 +57,9 @@ def _next_free(profiles: list[CounselorProfile], now: dt.datetime) -> dict[int, 
     if not profiles:
         return {}
     end = now + dt.timedelta(days=SLOT_DAYS)
-    days = counselor_days(profiles=[CounselorRules.of(p) for p in profiles], start=now, end=end, now=now)
+    days = counselor_days(
+        profiles=[CounselorRules.of(p) for p in profiles], start=now, end=end, now=now
+    )
     out = {}
     for pk, day in days.items():
         slots = day.free_slots(now, end, dt.timedelta(minutes=15), limit=1)
@@ -63,10 +75,13 @@ def labels(codes: list[str], choices) -> list[str]:
 
 
 def card(profile: CounselorProfile, next_free: dt.datetime | None = None) -> dict:
-    return {"profile": profile, "next_free": next_free,
-            "languages": labels(profile.languages, SessionLanguage.choices),
-            "modes": labels(profile.modes, SessionMode.choices),
-            "specialties": [s.name for s in profile.specialties.all()]}
+    return {
+        "profile": profile,
+        "next_free": next_free,
+        "languages": labels(profile.languages, SessionLanguage.choices),
+        "modes": labels(profile.modes, SessionMode.choices),
+        "specialties": [s.name for s in profile.specialties.all()],
+    }
 
 
 def directory(request):
@@ -74,24 +89,36 @@ def directory(request):
     viewer's zone) through the API's own filter. With htmx only the results are sent back."""
     form = forms.DirectoryFilterForm(request.GET)
     if not form.is_valid():
-        return render(request, "counselors/directory.html", {"form": form, "page": None}, status=400)
+        return render(
+            request, "counselors/directory.html", {"form": form, "page": None}, status=400
+        )
     data = form.cleaned_data
     query = {name: data[name] for name in ("specialty", "language", "mode") if data.get(name)}
     now = timezone.now()
     if data.get("available_today"):
         tomorrow = timezone.localdate(now) + dt.timedelta(days=1)
         query["available_from"] = now.isoformat()
-        query["available_to"] = _local_midnight(tomorrow, timezone.get_current_timezone()).isoformat()
+        query["available_to"] = _local_midnight(
+            tomorrow, timezone.get_current_timezone()
+        ).isoformat()
     found = CounselorFilter(query, queryset=counselor_list_listed())
     if not found.is_valid():
-        return render(request, "counselors/directory.html", {"form": form, "page": None,
-                                                             "filter_errors": found.errors}, status=400)
+        return render(
+            request,
+            "counselors/directory.html",
+            {"form": form, "page": None, "filter_errors": found.errors},
+            status=400,
+        )
     page = Paginator(found.qs, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     next_free = _next_free(list(page.object_list), now)
     params = request.GET.copy()
     params.pop("page", None)
-    context = {"form": form, "page": page, "query": params.urlencode(),
-               "cards": [card(profile, next_free.get(profile.pk)) for profile in page.object_list]}
+    context = {
+        "form": form,
+        "page": page,
+        "query": params.urlencode(),
+        "cards": [card(profile, next_free.get(profile.pk)) for profile in page.object_list],
+    }
     if request.htmx and not request.htmx.boosted:
         return render(request, "counselors/_directory_results.html", context)
     return render(request, "counselors/directory.html", context)
@@ -104,22 +131,41 @@ def profile(request, counselor_id: int):
     try:
         counselor = counselor_get_listed(counselor_id=counselor_id)
     except CounselorProfile.DoesNotExist:
-        if not (request.user.is_authenticated and request.user.pk == counselor_id and request.user.is_counselor):
+        if not (
+            request.user.is_authenticated
+            and request.user.pk == counselor_id
+            and request.user.is_counselor
+        ):
             raise Http404 from None
         counselor = CounselorProfile.objects.select_related("user").get(pk=counselor_id)
         preview = True
     duration = 15 if request.GET.get("duration") == "15" else 30
     now = timezone.now()
-    slots = counselor_free_slots(profile=counselor, start=now, end=now + dt.timedelta(days=SLOT_DAYS),
-                                 duration_minutes=duration)
+    slots = counselor_free_slots(
+        profile=counselor,
+        start=now,
+        end=now + dt.timedelta(days=SLOT_DAYS),
+        duration_minutes=duration,
+    )
     days: dict[dt.date, list] = {}
     for start, end in slots:
         days.setdefault(timezone.localtime(start).date(), []).append((start, end))
     can_book = not request.user.is_authenticated or request.user.is_client
-    return render(request, "counselors/profile.html", {
-        "counselor": counselor, "card": card(counselor), "days": sorted(days.items()),
-        "duration": duration, "preview": preview, "can_book": can_book,
-        "credentials": counselor.credentials.order_by("created_at") if counselor.is_listed else []})
+    return render(
+        request,
+        "counselors/profile.html",
+        {
+            "counselor": counselor,
+            "card": card(counselor),
+            "days": sorted(days.items()),
+            "duration": duration,
+            "preview": preview,
+            "can_book": can_book,
+            "credentials": counselor.credentials.order_by("created_at")
+            if counselor.is_listed
+            else [],
+        },
+    )
 
 
 # --- the counselor's dashboard ------------------------------------------------------------------
@@ -131,11 +177,15 @@ def _month_start(day: dt.date, tz) -> dt.datetime:
 
 def _earnings(profile: CounselorProfile, start: dt.datetime, end: dt.datetime) -> dict:
     """Completed sessions in [start, end) and what they earned (each at its booked price)."""
-    totals = (Booking.objects.filter(counselor=profile, status=Booking.Status.COMPLETED, start__gte=start,
-                                     start__lt=end)
-              .aggregate(sessions=Count("pk"), minutes=Sum("duration_minutes"), total=Sum("price")))
-    return {"start": start, "sessions": totals["sessions"], "minutes": totals["minutes"] or 0,
-            "total": totals["total"] or 0}
+    totals = Booking.objects.filter(
+        counselor=profile, status=Booking.Status.COMPLETED, start__gte=start, start__lt=end
+    ).aggregate(sessions=Count("pk"), minutes=Sum("duration_minutes"), total=Sum("price"))
+    return {
+        "start": start,
+        "sessions": totals["sessions"],
+        "minutes": totals["minutes"] or 0,
+        "total": totals["total"] or 0,
+    }
 
 
 @counselor_required
@@ -147,38 +197,70 @@ def dashboard(request):
     tz = timezone.get_current_timezone()
     now = timezone.now()
     today = timezone.localdate(now)
-    day_start, day_end = _local_midnight(today, tz), _local_midnight(today + dt.timedelta(days=1), tz)
+    day_start, day_end = (
+        _local_midnight(today, tz),
+        _local_midnight(today + dt.timedelta(days=1), tz),
+    )
     mine = booking_list_for_user(user=user).filter(counselor_id=user.pk)
-    todays = (mine.filter(start__gte=day_start, start__lt=day_end).exclude(status=Booking.Status.CANCELLED)
-              .order_by("start", "pk"))
+    todays = (
+        mine.filter(start__gte=day_start, start__lt=day_end)
+        .exclude(status=Booking.Status.CANCELLED)
+        .order_by("start", "pk")
+    )
     this_month = _month_start(today, tz)
     last_month = _month_start(this_month.date() - dt.timedelta(days=1), tz)
     next_month = _month_start(this_month.date() + dt.timedelta(days=32), tz)
-    return render(request, "counselors/dashboard.html", {
-        "profile": profile, "today": today, "sessions": booking_rows(todays, user=user, now=now),
-        "upcoming_count": mine.filter(status=Booking.Status.CONFIRMED, start__gte=day_end).count(),
-        "earnings": [(_("This month"), _earnings(profile, this_month, next_month)),
-                     (_("Last month"), _earnings(profile, last_month, this_month))],
-        "has_windows": profile.windows.exists()})
+    return render(
+        request,
+        "counselors/dashboard.html",
+        {
+            "profile": profile,
+            "today": today,
+            "sessions": booking_rows(todays, user=user, now=now),
+            "upcoming_count": mine.filter(
+                status=Booking.Status.CONFIRMED, start__gte=day_end
+            ).count(),
+            "earnings": [
+                (_("This month"), _earnings(profile, this_month, next_month)),
+                (_("Last month"), _earnings(profile, last_month, this_month)),
+            ],
+            "has_windows": profile.windows.exists(),
+        },
+    )
 
 
 # --- the counselor's profile and credentials ------------------------------------------------------
 
 
 def _profile_initial(profile: CounselorProfile) -> dict:
-    return {"display_name": profile.display_name, "bio": profile.bio,
-            "specialties": [s.slug for s in profile.specialties.all()], "languages": profile.languages,
-            "modes": profile.modes, "price_15": profile.price_15, "price_30": profile.price_30,
-            "timezone": profile.user.timezone, "daily_cap": profile.daily_cap,
-            "min_notice_minutes": profile.min_notice_minutes, "buffer_minutes": profile.buffer_minutes}
+    return {
+        "display_name": profile.display_name,
+        "bio": profile.bio,
+        "specialties": [s.slug for s in profile.specialties.all()],
+        "languages": profile.languages,
+        "modes": profile.modes,
+        "price_15": profile.price_15,
+        "price_30": profile.price_30,
+        "timezone": profile.user.timezone,
+        "daily_cap": profile.daily_cap,
+        "min_notice_minutes": profile.min_notice_minutes,
+        "buffer_minutes": profile.buffer_minutes,
+    }
 
 
 def _profile_page(request, profile, *, form=None, credential_form=None, status=200):
-    return render(request, "counselors/profile_edit.html", {
-        "profile": profile, "form": form or forms.CounselorProfileForm(initial=_profile_initial(profile)),
-        "credential_form": credential_form or forms.CredentialForm(),
-        "credentials": profile.credentials.order_by("created_at", "pk"),
-        "last_review": profile.verification_records.first()}, status=status)
+    return render(
+        request,
+        "counselors/profile_edit.html",
+        {
+            "profile": profile,
+            "form": form or forms.CounselorProfileForm(initial=_profile_initial(profile)),
+            "credential_form": credential_form or forms.CredentialForm(),
+            "credentials": profile.credentials.order_by("created_at", "pk"),
+            "last_review": profile.verification_records.first(),
+        },
+        status=status,
+    )
 
 
 @counselor_required
@@ -249,7 +331,9 @@ def _week_monday(request, tz) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def _split_by_day(kind: str, start: dt.datetime, end: dt.datetime, tz, days: list[dt.date], **extra) -> list[Block]:
+def _split_by_day(
+    kind: str, start: dt.datetime, end: dt.datetime, tz, days: list[dt.date], **extra
+) -> list[Block]:
     blocks = []
     for day in days:
         lo, hi = _local_midnight(day, tz), _local_midnight(day + dt.timedelta(days=1), tz)
@@ -266,16 +350,27 @@ def _week_blocks(profile: CounselorProfile, monday: dt.date, tz) -> list[Block]:
     blocks: list[Block] = []
     for window in AvailabilityWindow.objects.filter(counselor=profile):
         if window.kind == AvailabilityWindow.Kind.WEEKLY:
-            rule = WeeklyRule(window.weekday, window.start_time, window.end_time, window.timezone,
-                              window.valid_from, window.valid_until)
+            rule = WeeklyRule(
+                window.weekday,
+                window.start_time,
+                window.end_time,
+                window.timezone,
+                window.valid_from,
+                window.valid_until,
+            )
             intervals = list(weekly_occurrences(rule, start, end))
         else:
-            intervals = [(window.start, window.end)] if window.start < end and window.end > start else []
+            intervals = (
+                [(window.start, window.end)] if window.start < end and window.end > start else []
+            )
         for s, e in intervals:
             blocks += _split_by_day(window.kind, s, e, tz, days, window_id=window.pk)
-    for booking in (Booking.objects.filter(counselor=profile, status__in=Booking.HOLDS_TIME, start__lt=end,
-                                           end__gt=start).order_by("start")):
-        blocks += _split_by_day("booking", booking.start, booking.end, tz, days, label=booking.get_mode_display())
+    for booking in Booking.objects.filter(
+        counselor=profile, status__in=Booking.HOLDS_TIME, start__lt=end, end__gt=start
+    ).order_by("start"):
+        blocks += _split_by_day(
+            "booking", booking.start, booking.end, tz, days, label=booking.get_mode_display()
+        )
     return sorted(blocks, key=lambda b: (b.day, b.start_minute, b.kind))
 
 
@@ -287,11 +382,24 @@ def _grid(blocks: list[Block], monday: dt.date) -> dict:
     def row(minute: int) -> int:
         return HEADER_ROWS + 1 + (minute - first * 60) // 15
 
-    placed = [{"block": b, "column": b.day.weekday() + 2, "row_start": row(b.start_minute),
-               "row_end": row(b.end_minute)} for b in blocks]
+    placed = [
+        {
+            "block": b,
+            "column": b.day.weekday() + 2,
+            "row_start": row(b.start_minute),
+            "row_end": row(b.end_minute),
+        }
+        for b in blocks
+    ]
     hours = [{"hour": h, "label": f"{h:02d}:00", "row": row(h * 60)} for h in range(first, last)]
-    return {"blocks": placed, "hours": hours, "first": first, "last": last, "rows": row(last * 60) - 1,
-            "days": [(i + 2, monday + dt.timedelta(days=i)) for i in range(7)]}
+    return {
+        "blocks": placed,
+        "hours": hours,
+        "first": first,
+        "last": last,
+        "rows": row(last * 60) - 1,
+        "days": [(i + 2, monday + dt.timedelta(days=i)) for i in range(7)],
+    }
 
 
 def _availability_page(request, *, weekly_form=None, one_off_form=None, status=200):
@@ -305,18 +413,43 @@ def _availability_page(request, *, weekly_form=None, one_off_form=None, status=2
     weekly = [w for w in windows if w.kind == AvailabilityWindow.Kind.WEEKLY]
     for w in weekly:
         w.day_name = dict(forms.WEEKDAYS)[w.weekday]
-    one_offs = sorted((w for w in windows if w.kind == AvailabilityWindow.Kind.ONE_OFF and w.end > timezone.now()),
-                      key=lambda w: w.start)
-    by_day = {day: [b for b in blocks if b.day == day] for _col, day in _grid(blocks, monday)["days"]}
-    return render(request, "counselors/availability.html", {
-        "profile": profile, "zone": user.timezone, "monday": monday, "sunday": monday + dt.timedelta(days=6),
-        "prev_week": monday - dt.timedelta(days=7), "next_week": monday + dt.timedelta(days=7),
-        "this_week": today - dt.timedelta(days=today.weekday()), "today": today,
-        "grid": _grid(blocks, monday), "by_day": by_day.items(), "weekly": weekly, "one_offs": one_offs,
-        "weekly_form": weekly_form or forms.WeeklyWindowForm(prefix="weekly", initial={
-            "weekday": max(monday, today).weekday(), "valid_from": max(monday, today)}),
-        "one_off_form": one_off_form or forms.OneOffWindowForm(prefix="oneoff", initial={"date": max(monday, today)}),
-    }, status=status)
+    one_offs = sorted(
+        (
+            w
+            for w in windows
+            if w.kind == AvailabilityWindow.Kind.ONE_OFF and w.end > timezone.now()
+        ),
+        key=lambda w: w.start,
+    )
+    by_day = {
+        day: [b for b in blocks if b.day == day] for _col, day in _grid(blocks, monday)["days"]
+    }
+    return render(
+        request,
+        "counselors/availability.html",
+        {
+            "profile": profile,
+            "zone": user.timezone,
+            "monday": monday,
+            "sunday": monday + dt.timedelta(days=6),
+            "prev_week": monday - dt.timedelta(days=7),
+            "next_week": monday + dt.timedelta(days=7),
+            "this_week": today - dt.timedelta(days=today.weekday()),
+            "today": today,
+            "grid": _grid(blocks, monday),
+            "by_day": by_day.items(),
+            "weekly": weekly,
+            "one_offs": one_offs,
+            "weekly_form": weekly_form
+            or forms.WeeklyWindowForm(
+                prefix="weekly",
+                initial={"weekday": max(monday, today).weekday(), "valid_from": max(monday, today)},
+            ),
+            "one_off_form": one_off_form
+            or forms.OneOffWindowForm(prefix="oneoff", initial={"date": max(monday, today)}),
+        },
+        status=status,
+    )
 
 
 def _back_to_week(monday: dt.date | str) -> str:
@@ -334,8 +467,11 @@ def window_weekly_create(request):
     form = forms.WeeklyWindowForm(request.POST, prefix="weekly")
     if form.is_valid():
         try:
-            window_create(profile=request.user.counselor_profile, timezone_name=request.user.timezone,
-                          **form.cleaned_data)
+            window_create(
+                profile=request.user.counselor_profile,
+                timezone_name=request.user.timezone,
+                **form.cleaned_data,
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

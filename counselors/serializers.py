@@ -2,7 +2,14 @@ from rest_framework import serializers
 
 from accounts.models import validate_timezone
 from config.fields import AwareDateTimeField
-from counselors.models import AvailabilityWindow, CounselorProfile, Credential, SessionLanguage, SessionMode, Specialty
+from counselors.models import (
+    AvailabilityWindow,
+    CounselorProfile,
+    Credential,
+    SessionLanguage,
+    SessionMode,
+    Specialty,
+)
 
 
 class SpecialtySerializer(serializers.ModelSerializer):
@@ -19,38 +26,69 @@ class CounselorSerializer(serializers.ModelSerializer):
     id = serializers.IntegerField(source="pk", read_only=True)
     specialties = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     timezone = serializers.CharField(source="user.timezone", read_only=True)
-    rating = serializers.DecimalField(max_digits=3, decimal_places=2, coerce_to_string=False, read_only=True,
-                                      allow_null=True)
-    price_15 = serializers.DecimalField(max_digits=8, decimal_places=2, coerce_to_string=False, read_only=True)
-    price_30 = serializers.DecimalField(max_digits=8, decimal_places=2, coerce_to_string=False, read_only=True)
+    rating = serializers.DecimalField(
+        max_digits=3, decimal_places=2, coerce_to_string=False, read_only=True, allow_null=True
+    )
+    price_15 = serializers.DecimalField(
+        max_digits=8, decimal_places=2, coerce_to_string=False, read_only=True
+    )
+    price_30 = serializers.DecimalField(
+        max_digits=8, decimal_places=2, coerce_to_string=False, read_only=True
+    )
 
     class Meta:
         model = CounselorProfile
-        fields = ["id", "display_name", "bio", "specialties", "languages", "modes", "price_15", "price_30",
-                  "timezone", "rating", "review_count"]
+        fields = [
+            "id",
+            "display_name",
+            "bio",
+            "specialties",
+            "languages",
+            "modes",
+            "price_15",
+            "price_30",
+            "timezone",
+            "rating",
+            "review_count",
+        ]
 
 
 class CounselorOwnSerializer(CounselorSerializer):
     """The counselor's own view: the public profile plus booking rules and verification state."""
 
     class Meta(CounselorSerializer.Meta):
-        fields = CounselorSerializer.Meta.fields + ["daily_cap", "min_notice_minutes", "buffer_minutes",
-                                                    "verification", "is_active"]
+        fields = CounselorSerializer.Meta.fields + [
+            "daily_cap",
+            "min_notice_minutes",
+            "buffer_minutes",
+            "verification",
+            "is_active",
+        ]
 
 
 class CounselorUpdateSerializer(serializers.Serializer):
     display_name = serializers.CharField(max_length=100, required=False)
     bio = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    specialties = serializers.ListField(child=serializers.SlugField(), required=False, max_length=20)
-    languages = serializers.ListField(child=serializers.ChoiceField(choices=SessionLanguage.choices),
-                                      required=False, max_length=len(SessionLanguage.choices))
-    modes = serializers.ListField(child=serializers.ChoiceField(choices=SessionMode.choices), required=False,
-                                  max_length=len(SessionMode.choices))
+    specialties = serializers.ListField(
+        child=serializers.SlugField(), required=False, max_length=20
+    )
+    languages = serializers.ListField(
+        child=serializers.ChoiceField(choices=SessionLanguage.choices),
+        required=False,
+        max_length=len(SessionLanguage.choices),
+    )
+    modes = serializers.ListField(
+        child=serializers.ChoiceField(choices=SessionMode.choices),
+        required=False,
+        max_length=len(SessionMode.choices),
+    )
     price_15 = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=0, required=False)
     price_30 = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=0, required=False)
     timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
     daily_cap = serializers.IntegerField(min_value=1, max_value=48, required=False)
-    min_notice_minutes = serializers.IntegerField(min_value=0, max_value=7 * 24 * 60, required=False)
+    min_notice_minutes = serializers.IntegerField(
+        min_value=0, max_value=7 * 24 * 60, required=False
+    )
     buffer_minutes = serializers.IntegerField(min_value=0, max_value=60, required=False)
 
 
@@ -89,9 +127,18 @@ class WindowInputSerializer(WindowUpdateSerializer):
             stray = [f for f in ("start", "end") if f in attrs]
         else:
             missing = [f for f in ("start", "end") if f not in attrs]
-            stray = [f for f in ("start_time", "end_time", "timezone", "valid_from", "valid_until") if f in attrs]
+            stray = [
+                f
+                for f in ("start_time", "end_time", "timezone", "valid_from", "valid_until")
+                if f in attrs
+            ]
         errors = {f: ["This field is required."] for f in missing}
-        errors.update({f: ["Not allowed with a %s window." % ("weekly" if weekly else "one-off")] for f in stray})
+        errors.update(
+            {
+                f: ["Not allowed with a %s window." % ("weekly" if weekly else "one-off")]
+                for f in stray
+            }
+        )
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -100,8 +147,19 @@ class WindowInputSerializer(WindowUpdateSerializer):
 class WindowSerializer(serializers.ModelSerializer):
     class Meta:
         model = AvailabilityWindow
-        fields = ["id", "kind", "start", "end", "weekday", "start_time", "end_time", "timezone", "valid_from",
-                  "valid_until", "created_at"]
+        fields = [
+            "id",
+            "kind",
+            "start",
+            "end",
+            "weekday",
+            "start_time",
+            "end_time",
+            "timezone",
+            "valid_from",
+            "valid_until",
+            "created_at",
+        ]
 
 
 class SlotQuerySerializer(serializers.Serializer):

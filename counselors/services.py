@@ -12,7 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from counselors.models import AvailabilityWindow, CounselorProfile, Credential, Specialty, VerificationRecord
+from counselors.models import (
+    AvailabilityWindow,
+    CounselorProfile,
+    Credential,
+    Specialty,
+    VerificationRecord,
+)
 from listening.availability import MIDNIGHT, is_quarter_hour
 
 MAX_WINDOW = dt.timedelta(hours=12)
@@ -23,11 +29,25 @@ def counselor_profile_create(*, user: User) -> CounselorProfile:
 
 
 @transaction.atomic
-def counselor_profile_update(*, profile: CounselorProfile, specialties: list[str] | None = None,
-                             timezone: str | None = None, **fields) -> CounselorProfile:
+def counselor_profile_update(
+    *,
+    profile: CounselorProfile,
+    specialties: list[str] | None = None,
+    timezone: str | None = None,
+    **fields,
+) -> CounselorProfile:
     """Update the editable fields given; `specialties` are slugs, `timezone` is the counselor's own."""
-    editable = {"display_name", "bio", "languages", "modes", "price_15", "price_30", "daily_cap",
-                "min_notice_minutes", "buffer_minutes"}
+    editable = {
+        "display_name",
+        "bio",
+        "languages",
+        "modes",
+        "price_15",
+        "price_30",
+        "daily_cap",
+        "min_notice_minutes",
+        "buffer_minutes",
+    }
     unknown = set(fields) - editable
     if unknown:
         raise ValidationError({f: _("This field cannot be changed here.") for f in unknown})
@@ -46,27 +66,49 @@ def counselor_profile_update(*, profile: CounselorProfile, specialties: list[str
         found = list(Specialty.objects.filter(slug__in=specialties))
         missing = sorted(set(specialties) - {s.slug for s in found})
         if missing:
-            raise ValidationError({"specialties": [_("Unknown specialty: %(slug)s") % {"slug": s} for s in missing]})
+            raise ValidationError(
+                {"specialties": [_("Unknown specialty: %(slug)s") % {"slug": s} for s in missing]}
+            )
         profile.specialties.set(found)
     return profile
 
 
 @transaction.atomic
-def credential_add(*, profile: CounselorProfile, licence_type: str, number: str, issuing_body: str,
-                   valid_until: dt.date | None = None) -> Credential:
-    if Credential.objects.filter(counselor=profile, licence_type=licence_type, number=number).exists():
+def credential_add(
+    *,
+    profile: CounselorProfile,
+    licence_type: str,
+    number: str,
+    issuing_body: str,
+    valid_until: dt.date | None = None,
+) -> Credential:
+    if Credential.objects.filter(
+        counselor=profile, licence_type=licence_type, number=number
+    ).exists():
         raise ValidationError({"number": _("This credential is already on file.")})
-    return Credential.objects.create(counselor=profile, licence_type=licence_type, number=number,
-                                     issuing_body=issuing_body, valid_until=valid_until)
+    return Credential.objects.create(
+        counselor=profile,
+        licence_type=licence_type,
+        number=number,
+        issuing_body=issuing_body,
+        valid_until=valid_until,
+    )
 
 
 @transaction.atomic
-def counselor_verify(*, counselor_id: int, reviewer: User, approved: bool, note: str = "") -> CounselorProfile:
+def counselor_verify(
+    *, counselor_id: int, reviewer: User, approved: bool, note: str = ""
+) -> CounselorProfile:
     """Record a staff decision; approval lists the counselor, rejection unlists them."""
     profile = CounselorProfile.objects.select_for_update().get(pk=counselor_id)
-    VerificationRecord.objects.create(counselor=profile, reviewer=reviewer, approved=approved, note=note)
-    profile.verification = (CounselorProfile.Verification.VERIFIED if approved
-                            else CounselorProfile.Verification.REJECTED)
+    VerificationRecord.objects.create(
+        counselor=profile, reviewer=reviewer, approved=approved, note=note
+    )
+    profile.verification = (
+        CounselorProfile.Verification.VERIFIED
+        if approved
+        else CounselorProfile.Verification.REJECTED
+    )
     profile.save(update_fields=["verification", "updated_at"])
     return profile
 
@@ -75,8 +117,11 @@ def counselor_verify(*, counselor_id: int, reviewer: User, approved: bool, note:
 
 
 def _quarter_time_errors(**times: dt.time) -> dict[str, list[str]]:
-    return {name: [_("Use whole quarter hours (:00, :15, :30, :45).")]
-            for name, t in times.items() if t.minute % 15 or t.second or t.microsecond}
+    return {
+        name: [_("Use whole quarter hours (:00, :15, :30, :45).")]
+        for name, t in times.items()
+        if t.minute % 15 or t.second or t.microsecond
+    }
 
 
 def _weekly_length(start_time: dt.time, end_time: dt.time) -> dt.timedelta:
@@ -100,8 +145,16 @@ def _validate_one_off(*, start: dt.datetime, end: dt.datetime, now: dt.datetime)
         raise ValidationError(errors)
 
 
-def _validate_weekly(*, weekday: int, start_time: dt.time, end_time: dt.time, tz: str,
-                     valid_from: dt.date, valid_until: dt.date | None, now: dt.datetime) -> None:
+def _validate_weekly(
+    *,
+    weekday: int,
+    start_time: dt.time,
+    end_time: dt.time,
+    tz: str,
+    valid_from: dt.date,
+    valid_until: dt.date | None,
+    now: dt.datetime,
+) -> None:
     errors: dict[str, list[str]] = {}
     if not 0 <= weekday <= 6:
         errors["weekday"] = [_("Use 0 (Monday) to 6 (Sunday).")]
@@ -125,9 +178,16 @@ def _validate_weekly(*, weekday: int, start_time: dt.time, end_time: dt.time, tz
 
 def _merge_one_off(window: AvailabilityWindow) -> AvailabilityWindow:
     """Absorb the counselor's one-off windows that overlap or touch `window` into it."""
-    others = (AvailabilityWindow.objects.select_for_update()
-              .filter(counselor=window.counselor, kind=AvailabilityWindow.Kind.ONE_OFF,
-                      start__lte=window.end, end__gte=window.start).exclude(pk=window.pk))
+    others = (
+        AvailabilityWindow.objects.select_for_update()
+        .filter(
+            counselor=window.counselor,
+            kind=AvailabilityWindow.Kind.ONE_OFF,
+            start__lte=window.end,
+            end__gte=window.start,
+        )
+        .exclude(pk=window.pk)
+    )
     absorbed = list(others)
     if absorbed:
         window.start = min([window.start] + [w.start for w in absorbed])
@@ -139,14 +199,23 @@ def _merge_one_off(window: AvailabilityWindow) -> AvailabilityWindow:
 
 def _merge_weekly(window: AvailabilityWindow) -> AvailabilityWindow:
     """Absorb weekly windows with the same day, zone and validity whose times overlap or touch."""
+
     def span(w):
         end = dt.time.max if w.end_time == MIDNIGHT else w.end_time
         return w.start_time, end
 
-    same_rule = (AvailabilityWindow.objects.select_for_update()
-                 .filter(counselor=window.counselor, kind=AvailabilityWindow.Kind.WEEKLY, weekday=window.weekday,
-                         timezone=window.timezone, valid_from=window.valid_from, valid_until=window.valid_until)
-                 .exclude(pk=window.pk))
+    same_rule = (
+        AvailabilityWindow.objects.select_for_update()
+        .filter(
+            counselor=window.counselor,
+            kind=AvailabilityWindow.Kind.WEEKLY,
+            weekday=window.weekday,
+            timezone=window.timezone,
+            valid_from=window.valid_from,
+            valid_until=window.valid_until,
+        )
+        .exclude(pk=window.pk)
+    )
     changed = True
     candidates = list(same_rule)
     while changed:  # a merge can make the window reach another one
@@ -163,10 +232,19 @@ def _merge_weekly(window: AvailabilityWindow) -> AvailabilityWindow:
     return window
 
 
-def _window_save(window: AvailabilityWindow, *, profile: CounselorProfile, start: dt.datetime | None = None,
-                 end: dt.datetime | None = None, weekday: int | None = None, start_time: dt.time | None = None,
-                 end_time: dt.time | None = None, timezone_name: str | None = None,
-                 valid_from: dt.date | None = None, valid_until: dt.date | None = None) -> AvailabilityWindow:
+def _window_save(
+    window: AvailabilityWindow,
+    *,
+    profile: CounselorProfile,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    weekday: int | None = None,
+    start_time: dt.time | None = None,
+    end_time: dt.time | None = None,
+    timezone_name: str | None = None,
+    valid_from: dt.date | None = None,
+    valid_until: dt.date | None = None,
+) -> AvailabilityWindow:
     """Validate and store `window` as the one-off or weekly window described, merging it with
     the counselor's overlapping windows. Call while holding the counselor's profile row lock."""
     now = timezone.now()
@@ -175,7 +253,9 @@ def _window_save(window: AvailabilityWindow, *, profile: CounselorProfile, start
             raise ValidationError({"start": [_("Give start and end, or a weekly rule.")]})
         _validate_one_off(start=start, end=end, now=now)
         window.kind, window.start, window.end = AvailabilityWindow.Kind.ONE_OFF, start, end
-        window.weekday = window.start_time = window.end_time = window.valid_from = window.valid_until = None
+        window.weekday = window.start_time = window.end_time = window.valid_from = (
+            window.valid_until
+        ) = None
         window.timezone = ""
         return _merge_one_off(window)
     if start_time is None or end_time is None:
@@ -183,8 +263,15 @@ def _window_save(window: AvailabilityWindow, *, profile: CounselorProfile, start
     tz = timezone_name or profile.user.timezone
     if valid_from is None and tz in zoneinfo.available_timezones():
         valid_from = now.astimezone(zoneinfo.ZoneInfo(tz)).date()
-    _validate_weekly(weekday=weekday, start_time=start_time, end_time=end_time, tz=tz,
-                     valid_from=valid_from or now.date(), valid_until=valid_until, now=now)
+    _validate_weekly(
+        weekday=weekday,
+        start_time=start_time,
+        end_time=end_time,
+        tz=tz,
+        valid_from=valid_from or now.date(),
+        valid_until=valid_until,
+        now=now,
+    )
     window.kind, window.start, window.end = AvailabilityWindow.Kind.WEEKLY, None, None
     window.weekday, window.start_time, window.end_time = weekday, start_time, end_time
     window.timezone, window.valid_from, window.valid_until = tz, valid_from, valid_until
@@ -196,7 +283,9 @@ def window_create(*, profile: CounselorProfile, **fields) -> AvailabilityWindow:
     """Publish a one-off window ({start, end}) or a weekly one ({weekday, start_time, end_time,
     timezone_name, valid_from, valid_until}). Overlapping windows merge. Existing bookings are
     never touched."""
-    CounselorProfile.objects.select_for_update().get(pk=profile.pk)  # one window edit at a time per counselor
+    CounselorProfile.objects.select_for_update().get(
+        pk=profile.pk
+    )  # one window edit at a time per counselor
     return _window_save(AvailabilityWindow(counselor=profile), profile=profile, **fields)
 
 
@@ -208,16 +297,27 @@ def window_update(*, profile: CounselorProfile, window_id: int, **changes) -> Av
     CounselorProfile.objects.select_for_update().get(pk=profile.pk)
     window = AvailabilityWindow.objects.get(pk=window_id, counselor=profile)
     if window.kind == AvailabilityWindow.Kind.WEEKLY:
-        fields = {"weekday": window.weekday, "start_time": window.start_time, "end_time": window.end_time,
-                  "timezone_name": window.timezone, "valid_from": window.valid_from,
-                  "valid_until": window.valid_until}
+        fields = {
+            "weekday": window.weekday,
+            "start_time": window.start_time,
+            "end_time": window.end_time,
+            "timezone_name": window.timezone,
+            "valid_from": window.valid_from,
+            "valid_until": window.valid_until,
+        }
     else:
         fields = {"start": window.start, "end": window.end}
     stray = sorted(set(changes) - set(fields))
     if stray:
         label = window.get_kind_display().lower()
-        raise ValidationError({("timezone" if f == "timezone_name" else f):
-                               [_("Not a field of a %(kind)s window.") % {"kind": label}] for f in stray})
+        raise ValidationError(
+            {
+                ("timezone" if f == "timezone_name" else f): [
+                    _("Not a field of a %(kind)s window.") % {"kind": label}
+                ]
+                for f in stray
+            }
+        )
     fields.update(changes)
     return _window_save(window, profile=profile, **fields)
 

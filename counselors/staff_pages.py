@@ -18,11 +18,20 @@ from ethics.pages import staff_member_required
 
 
 class VerifyForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("approve", gettext_lazy("Approve: list the counselor")),
-                                          ("reject", gettext_lazy("Reject: keep them unlisted"))],
-                                 widget=forms.RadioSelect, label=gettext_lazy("Decision"))
-    note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
-                           label=gettext_lazy("Note (what was checked; required when rejecting)"))
+    decision = forms.ChoiceField(
+        choices=[
+            ("approve", gettext_lazy("Approve: list the counselor")),
+            ("reject", gettext_lazy("Reject: keep them unlisted")),
+        ],
+        widget=forms.RadioSelect,
+        label=gettext_lazy("Decision"),
+    )
+    note = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label=gettext_lazy("Note (what was checked; required when rejecting)"),
+    )
 
     def __init__(self, *args, counselor_id: int, **kwargs):
         kwargs.setdefault("auto_id", f"verify{counselor_id}_%s")
@@ -35,27 +44,41 @@ class VerifyForm(forms.Form):
         return data
 
 
-SHOWN = {"pending": CounselorProfile.Verification.PENDING, "rejected": CounselorProfile.Verification.REJECTED}
+SHOWN = {
+    "pending": CounselorProfile.Verification.PENDING,
+    "rejected": CounselorProfile.Verification.REJECTED,
+}
 
 
 def verification_queue(status: str):
     """Counselors awaiting a decision (or rejected) who have filed at least one credential,
     oldest first, with their credentials and past decisions."""
-    return (CounselorProfile.objects.filter(verification=SHOWN[status])
-            .annotate(credential_count=Count("credentials")).filter(credential_count__gt=0)
-            .select_related("user")
-            .prefetch_related("specialties",
-                              Prefetch("credentials", queryset=Credential.objects.order_by("created_at")),
-                              Prefetch("verification_records",
-                                       queryset=VerificationRecord.objects.select_related("reviewer")))
-            .order_by("created_at", "pk"))
+    return (
+        CounselorProfile.objects.filter(verification=SHOWN[status])
+        .annotate(credential_count=Count("credentials"))
+        .filter(credential_count__gt=0)
+        .select_related("user")
+        .prefetch_related(
+            "specialties",
+            Prefetch("credentials", queryset=Credential.objects.order_by("created_at")),
+            Prefetch(
+                "verification_records",
+                queryset=VerificationRecord.objects.select_related("reviewer"),
+            ),
+        )
+        .order_by("created_at", "pk")
+    )
 
 
 def _render(request, *, status: str = "pending", bound: dict | None = None, http_status: int = 200):
     profiles = list(verification_queue(status))
     bound = bound or {}
-    rows = [{"profile": p, "form": bound.get(p.pk) or VerifyForm(counselor_id=p.pk)} for p in profiles]
-    return render(request, "staff/verification.html", {"rows": rows, "showing": status}, status=http_status)
+    rows = [
+        {"profile": p, "form": bound.get(p.pk) or VerifyForm(counselor_id=p.pk)} for p in profiles
+    ]
+    return render(
+        request, "staff/verification.html", {"rows": rows, "showing": status}, status=http_status
+    )
 
 
 @staff_member_required
@@ -74,12 +97,18 @@ def verify(request, counselor_id: int):
     if profile is None:
         raise Http404
     form = VerifyForm(request.POST, counselor_id=counselor_id)
-    status = "rejected" if profile.verification == CounselorProfile.Verification.REJECTED else "pending"
+    status = (
+        "rejected" if profile.verification == CounselorProfile.Verification.REJECTED else "pending"
+    )
     if not form.is_valid():
         return _render(request, status=status, bound={counselor_id: form}, http_status=400)
     approved = form.cleaned_data["decision"] == "approve"
-    counselor_verify(counselor_id=counselor_id, reviewer=request.user, approved=approved,
-                     note=form.cleaned_data["note"].strip())
+    counselor_verify(
+        counselor_id=counselor_id,
+        reviewer=request.user,
+        approved=approved,
+        note=form.cleaned_data["note"].strip(),
+    )
     name = profile.display_name or profile.user.username
     if approved:
         messages.success(request, _("%(name)s is verified and now listed.") % {"name": name})

@@ -10,6 +10,8 @@ urlpatterns = [
     path("counselors/me/windows/", views.WindowListView.as_view(), name="window-list"),
     path("counselors/me/windows/<int:pk>/", views.WindowDetailView.as_view(), name="window-detail"),
     path("counselors/<int:pk>/", views.CounselorDetailView.as_view(), name="counselor-detail"),
-    path("counselors/<int:pk>/verify/", views.CounselorVerifyView.as_view(), name="counselor-verify"),
+    path(
+        "counselors/<int:pk>/verify/", views.CounselorVerifyView.as_view(), name="counselor-verify"
+    ),
     path("counselors/<int:pk>/slots/", views.SlotListView.as_view(), name="counselor-slots"),
 ]

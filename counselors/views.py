@@ -15,8 +15,14 @@ from counselors import serializers
 from counselors.filters import CounselorFilter
 from counselors.models import AvailabilityWindow, CounselorProfile, Specialty
 from counselors.selectors import counselor_get_listed, counselor_list_listed
-from counselors.services import (counselor_profile_update, counselor_verify, credential_add, window_create,
-                                 window_delete, window_update)
+from counselors.services import (
+    counselor_profile_update,
+    counselor_verify,
+    credential_add,
+    window_create,
+    window_delete,
+    window_update,
+)
 from listening.selectors import counselor_free_slots
 
 
@@ -57,11 +63,15 @@ class CounselorMeView(APIView):
     def get(self, request):
         return Response(serializers.CounselorOwnSerializer(request.user.counselor_profile).data)
 
-    @extend_schema(request=serializers.CounselorUpdateSerializer, responses=serializers.CounselorOwnSerializer)
+    @extend_schema(
+        request=serializers.CounselorUpdateSerializer, responses=serializers.CounselorOwnSerializer
+    )
     def patch(self, request):
         data = serializers.CounselorUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        profile = counselor_profile_update(profile=request.user.counselor_profile, **data.validated_data)
+        profile = counselor_profile_update(
+            profile=request.user.counselor_profile, **data.validated_data
+        )
         profile = CounselorProfile.objects.select_related("user").get(pk=profile.pk)
         return Response(serializers.CounselorOwnSerializer(profile).data)
 
@@ -69,7 +79,9 @@ class CounselorMeView(APIView):
 class CounselorVerifyView(APIView):
     permission_classes = [IsStaffMember]
 
-    @extend_schema(request=serializers.VerifyInputSerializer, responses=serializers.CounselorOwnSerializer)
+    @extend_schema(
+        request=serializers.VerifyInputSerializer, responses=serializers.CounselorOwnSerializer
+    )
     def post(self, request, pk: int):
         data = serializers.VerifyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -85,12 +97,16 @@ class CredentialListView(APIView):
         credentials = request.user.counselor_profile.credentials.order_by("created_at")
         return Response(serializers.CredentialSerializer(credentials, many=True).data)
 
-    @extend_schema(request=serializers.CredentialSerializer, responses={201: serializers.CredentialSerializer})
+    @extend_schema(
+        request=serializers.CredentialSerializer, responses={201: serializers.CredentialSerializer}
+    )
     def post(self, request):
         data = serializers.CredentialSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         credential = credential_add(profile=request.user.counselor_profile, **data.validated_data)
-        return Response(serializers.CredentialSerializer(credential).data, status=status.HTTP_201_CREATED)
+        return Response(
+            serializers.CredentialSerializer(credential).data, status=status.HTTP_201_CREATED
+        )
 
 
 class WindowListView(generics.ListAPIView):
@@ -103,7 +119,9 @@ class WindowListView(generics.ListAPIView):
     def get_queryset(self):
         return AvailabilityWindow.objects.filter(counselor_id=self.request.user.id)
 
-    @extend_schema(request=serializers.WindowInputSerializer, responses={201: serializers.WindowSerializer})
+    @extend_schema(
+        request=serializers.WindowInputSerializer, responses={201: serializers.WindowSerializer}
+    )
     def post(self, request):
         data = serializers.WindowInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -122,7 +140,9 @@ class WindowDetailView(APIView):
         window = AvailabilityWindow.objects.get(pk=pk, counselor_id=request.user.id)
         return Response(serializers.WindowSerializer(window).data)
 
-    @extend_schema(request=serializers.WindowUpdateSerializer, responses=serializers.WindowSerializer)
+    @extend_schema(
+        request=serializers.WindowUpdateSerializer, responses=serializers.WindowSerializer
+    )
     def patch(self, request, pk: int):
         data = serializers.WindowUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -145,9 +165,14 @@ class SlotListView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "directory"
 
-    @extend_schema(parameters=[OpenApiParameter("from", dt.datetime), OpenApiParameter("to", dt.datetime),
-                               OpenApiParameter("duration", int, enum=[15, 30])],
-                   responses=serializers.SlotSerializer(many=True))
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", dt.datetime),
+            OpenApiParameter("to", dt.datetime),
+            OpenApiParameter("duration", int, enum=[15, 30]),
+        ],
+        responses=serializers.SlotSerializer(many=True),
+    )
     def get(self, request, pk: int):
         query = serializers.SlotQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -157,7 +182,15 @@ class SlotListView(APIView):
         if end <= start:
             raise ValidationError({"to": ["to must be after from."]})
         if end - start > dt.timedelta(days=settings.PIANKE_MAX_SLOT_RANGE_DAYS):
-            raise ValidationError({"to": [f"Ask for at most {settings.PIANKE_MAX_SLOT_RANGE_DAYS} days."]})
-        slots = counselor_free_slots(profile=profile, start=start, end=end,
-                                     duration_minutes=int(query.validated_data["duration"]))
-        return Response(serializers.SlotSerializer([{"start": s, "end": e} for s, e in slots], many=True).data)
+            raise ValidationError(
+                {"to": [f"Ask for at most {settings.PIANKE_MAX_SLOT_RANGE_DAYS} days."]}
+            )
+        slots = counselor_free_slots(
+            profile=profile,
+            start=start,
+            end=end,
+            duration_minutes=int(query.validated_data["duration"]),
+        )
+        return Response(
+            serializers.SlotSerializer([{"start": s, "end": e} for s, e in slots], many=True).data
+        )

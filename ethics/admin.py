@@ -19,7 +19,16 @@ class OnCallShiftAdmin(admin.ModelAdmin):
 
 @admin.register(CrisisAlert)
 class CrisisAlertAdmin(admin.ModelAdmin):
-    list_display = ["id", "severity", "status", "source", "booking", "created_at", "escalation_level", "overdue"]
+    list_display = [
+        "id",
+        "severity",
+        "status",
+        "source",
+        "booking",
+        "created_at",
+        "escalation_level",
+        "overdue",
+    ]
     list_filter = ["status", "severity", "source", "overdue", "nobody_on_shift"]
     readonly_fields = [f.name for f in CrisisAlert._meta.fields]
 
@@ -38,7 +47,16 @@ from ethics.models import AuditLog, Complaint, FlagNote, Referral  # noqa: E402
 
 @admin.register(Referral)
 class ReferralAdmin(admin.ModelAdmin):
-    list_display = ["id", "counselor", "client", "resource", "urgency", "status", "created_at", "follow_up_sent_at"]
+    list_display = [
+        "id",
+        "counselor",
+        "client",
+        "resource",
+        "urgency",
+        "status",
+        "created_at",
+        "follow_up_sent_at",
+    ]
     list_filter = ["urgency", "status", "created_at"]
     raw_id_fields = ["booking", "counselor", "client", "resource"]
 

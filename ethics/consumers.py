@@ -15,7 +15,10 @@ logger = logging.getLogger(__name__)
 
 @database_sync_to_async
 def _open_alerts() -> list[dict]:
-    return [alert_frame(a)["alert"] for a in alert_queue().exclude(status=CrisisAlert.Status.RESOLVED)[:200]]
+    return [
+        alert_frame(a)["alert"]
+        for a in alert_queue().exclude(status=CrisisAlert.Status.RESOLVED)[:200]
+    ]
 
 
 class StaffConsumer(AsyncJsonWebsocketConsumer):
@@ -28,7 +31,9 @@ class StaffConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4401)
             return
         if not self.user.is_crisis_responder:
-            logger.warning("staff socket refused for user %s (role %s)", self.user.pk, self.user.role)
+            logger.warning(
+                "staff socket refused for user %s (role %s)", self.user.pk, self.user.role
+            )
             await self.close(code=4403)
             return
         await self.channel_layer.group_add(STAFF_GROUP, self.channel_name)

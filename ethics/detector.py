@@ -65,16 +65,31 @@ SCOPES = {"self", "topic"}
 # Categories are free text in the lexicon, but a typo there would silently create a new
 # one; keep the list closed so the loader catches it.
 CATEGORIES = {
-    "suicidal-ideation", "suicide-plan", "suicide-means", "self-harm", "farewell",
-    "burdensomeness", "hopelessness", "third-party",
+    "suicidal-ideation",
+    "suicide-plan",
+    "suicide-means",
+    "self-harm",
+    "farewell",
+    "burdensomeness",
+    "hopelessness",
+    "third-party",
 }
 # The accident rule (module doc, step 4) applies only to these: "I burned my arm on the oven" is an
 # accident, "I want to die while cooking" is not.
 _PHYSICAL_CATEGORIES = {"self-harm", "suicide-means", "suicide-plan"}
 CUE_PHRASE_KINDS = {"academic", "benign", "clause-break", "coordination"}
 CUE_TOKEN_KINDS = {
-    "negation", "pseudo-negation", "intensifier", "first-person", "second-person",
-    "third-person", "preposition", "determiner", "classifier", "topic-marker", "question",
+    "negation",
+    "pseudo-negation",
+    "intensifier",
+    "first-person",
+    "second-person",
+    "third-person",
+    "preposition",
+    "determiner",
+    "classifier",
+    "topic-marker",
+    "question",
     "modifier",
 }
 # How far back (in words / jieba tokens, same clause) a negation still applies.
@@ -215,8 +230,10 @@ def _read_tsv(name: str) -> list[dict]:
                 continue
             where = f"{name}:{lineno}"
             if len(cells) != len(header) or not all(cells):
-                raise LexiconError(f"{where}: expected {len(header)} non-empty tab-separated "
-                                   f"columns {header}, got {cells}")
+                raise LexiconError(
+                    f"{where}: expected {len(header)} non-empty tab-separated "
+                    f"columns {header}, got {cells}"
+                )
             row = dict(zip(header, cells))
             row["_where"] = where
             rows.append(row)
@@ -280,9 +297,13 @@ class _Lexicon:
                 keys.setdefault(key, []).append(entry)
 
         def pattern_of(row: dict) -> _Pattern:
-            return _Pattern(_check(row, "category", CATEGORIES), _check(row, "level", {HIGH, LOW}),
-                            _check(row, "scope", SCOPES), _check(row, "lang", LANGUAGES),
-                            row["_where"])
+            return _Pattern(
+                _check(row, "category", CATEGORIES),
+                _check(row, "level", {HIGH, LOW}),
+                _check(row, "scope", SCOPES),
+                _check(row, "lang", LANGUAGES),
+                row["_where"],
+            )
 
         for row in _read_tsv("patterns.tsv"):
             add(row["pattern"], pattern_of(row), row["_where"])
@@ -313,8 +334,12 @@ class _Lexicon:
                 for variant in expand(row["cue"]):
                     self.token_cues[kind].add(normalize(variant))
         # Chinese token cues of two or more characters, to keep whole in segmentation.
-        self.token_words_zh = {cue for cues in self.token_cues.values() for cue in cues
-                               if len(cue) > 1 and _CJK.search(cue)}
+        self.token_words_zh = {
+            cue
+            for cues in self.token_cues.values()
+            for cue in cues
+            if len(cue) > 1 and _CJK.search(cue)
+        }
 
         self.automaton = ahocorasick.Automaton()
         for key, entries in keys.items():
@@ -386,8 +411,10 @@ def _tokenize(text: str, offset: int) -> list[_Token]:
         pieces = _segmenter().tokenize(text, HMM=False)
         tokens = [_Token(w, offset + s, offset + e) for w, s, e in pieces]
     else:
-        tokens = [_Token(m.group(), offset + m.start(), offset + m.end())
-                  for m in _EN_TOKEN.finditer(text)]
+        tokens = [
+            _Token(m.group(), offset + m.start(), offset + m.end())
+            for m in _EN_TOKEN.finditer(text)
+        ]
     return [t for t in tokens if t.text.strip()]
 
 
@@ -422,8 +449,15 @@ def _on_word_boundaries(text: str, start: int, end: int, key: str) -> bool:
 class _Sentence:
     """Tokens and clause boundaries of one sentence, computed only when needed."""
 
-    def __init__(self, text: str, start: int, end: int, lex: _Lexicon, breaks: list[_Hit],
-                 coordinations: list[_Hit]):
+    def __init__(
+        self,
+        text: str,
+        start: int,
+        end: int,
+        lex: _Lexicon,
+        breaks: list[_Hit],
+        coordinations: list[_Hit],
+    ):
         self.start, self.end = start, end
         self.tokens = _tokenize(text[start:end], start)
         self.token_starts = {t.start for t in self.tokens}
@@ -490,7 +524,7 @@ def _negation(sent: _Sentence, cand: _Candidate) -> str | None:
     # 不想死 when the pattern is 想死).
     before = [(i, t) for i, t in in_clause if t.start < cand.start]
     lang = "zh" if _CJK.search(cand.text) else "en"
-    window = before[-_NEGATION_WINDOW[lang]:]
+    window = before[-_NEGATION_WINDOW[lang] :]
     after = [t for i, t in in_clause if t.start >= cand.end][:2]
     for pos, (i, tok) in enumerate(window):
         if tok.text not in cues["negation"] or _a_not_a(sent, i):
@@ -498,7 +532,7 @@ def _negation(sent: _Sentence, cand: _Candidate) -> str | None:
         nxt = sent.tokens[i + 1] if i + 1 < len(sent.tokens) else None
         if nxt is not None and nxt.text in cues["pseudo-negation"]:
             continue  # "can't stop", "no one", "not even sure", 没人
-        between = [t for _, t in window[pos + 1:]]
+        between = [t for _, t in window[pos + 1 :]]
         if any(t.text in cues["intensifier"] for t in between + after):
             continue  # "never felt so suicidal", 从没这么想死过
         return tok.text
@@ -534,15 +568,25 @@ def _person(sent: _Sentence, anchor: int, end: int) -> tuple[str | None, str | N
     for i, tok in reversed(before):
         if tok.text in cues["first-person"]:
             return "first", tok.text
-        kind = ("second" if tok.text in cues["second-person"]
-                else "third" if tok.text in cues["third-person"] else None)
+        kind = (
+            "second"
+            if tok.text in cues["second-person"]
+            else "third"
+            if tok.text in cues["third-person"]
+            else None
+        )
         if kind is None:
             continue
         k = i - 1
         skipped_classifier = False
-        while k >= 0 and sent.clause[k] == clause and (
+        while (
+            k >= 0
+            and sent.clause[k] == clause
+            and (
                 sent.tokens[k].text in cues["determiner"]
-                or sent.tokens[k].text in cues["classifier"]):
+                or sent.tokens[k].text in cues["classifier"]
+            )
+        ):
             skipped_classifier |= sent.tokens[k].text in cues["classifier"]
             if skipped_classifier and sent.tokens[k].text in cues["first-person"]:
                 break
@@ -557,8 +601,9 @@ def _person(sent: _Sentence, anchor: int, end: int) -> tuple[str | None, str | N
     return None, None
 
 
-def _academic(sent: _Sentence, cand: _Candidate, anchor: int, cues: list[_Hit],
-              whole_sentence: bool) -> str | None:
+def _academic(
+    sent: _Sentence, cand: _Candidate, anchor: int, cues: list[_Hit], whole_sentence: bool
+) -> str | None:
     """A research / news / fiction / prevention-work cue that the match is the topic of.
 
     The cue must be in the match's clause (anywhere in the sentence for quoted text),
@@ -573,8 +618,11 @@ def _academic(sent: _Sentence, cand: _Candidate, anchor: int, cues: list[_Hit],
     clause = sent.clause_at(anchor, phrase=True)
     in_clause = sent.clause_tokens(clause, phrase=True)
     firsts = [t.start for _, t in in_clause if t.text in first]
-    markers = [t.end for _, t in in_clause
-               if t.text in sent.lex.token_cues["topic-marker"] and t.end <= anchor]
+    markers = [
+        t.end
+        for _, t in in_clause
+        if t.text in sent.lex.token_cues["topic-marker"] and t.end <= anchor
+    ]
     # 关于/regarding X ... <cue>: X is the topic when no first-person word separates it
     # from the marker (我在写一篇关于青少年自伤的论文).
     topical = any(not any(m <= p < anchor for p in firsts) for m in markers)

@@ -26,15 +26,21 @@ class PrefixedForm(forms.Form):
 
 
 class AcknowledgeForm(PrefixedForm):
-    note = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2}),
-                           label=_("Note (optional)"))
+    note = forms.CharField(
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Note (optional)"),
+    )
 
 
 class ResolveAlertForm(PrefixedForm):
-    outcome = forms.ChoiceField(choices=[("", _("Choose the outcome")), *CrisisAlert.Outcome.choices],
-                                label=_("Outcome"))
-    note = forms.CharField(max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
-                           label=_("What happened"))
+    outcome = forms.ChoiceField(
+        choices=[("", _("Choose the outcome")), *CrisisAlert.Outcome.choices], label=_("Outcome")
+    )
+    note = forms.CharField(
+        max_length=4000, widget=forms.Textarea(attrs={"rows": 3}), label=_("What happened")
+    )
 
 
 # --- the flag review --------------------------------------------------------------------------
@@ -44,15 +50,23 @@ class FlagAge:
     DAY = "day"
     WEEK = "week"
     OLDER = "older"
-    CHOICES = [("", _("Any age")), (DAY, _("Under 24 hours")), (WEEK, _("1 to 7 days")),
-               (OLDER, _("Over 7 days"))]
+    CHOICES = [
+        ("", _("Any age")),
+        (DAY, _("Under 24 hours")),
+        (WEEK, _("1 to 7 days")),
+        (OLDER, _("Over 7 days")),
+    ]
 
 
 class FlagFilterForm(forms.Form):
-    kind = forms.ChoiceField(required=False, choices=[("", _("All kinds")), *EthicsFlag.Kind.choices],
-                             label=_("Kind"))
-    status = forms.ChoiceField(required=False, label=_("Status"), choices=[
-        ("", _("Not resolved")), *EthicsFlag.Status.choices, ("all", _("All"))])
+    kind = forms.ChoiceField(
+        required=False, choices=[("", _("All kinds")), *EthicsFlag.Kind.choices], label=_("Kind")
+    )
+    status = forms.ChoiceField(
+        required=False,
+        label=_("Status"),
+        choices=[("", _("Not resolved")), *EthicsFlag.Status.choices, ("all", _("All"))],
+    )
     age = forms.ChoiceField(required=False, choices=FlagAge.CHOICES, label=_("Age"))
 
     def filter(self, flags):
@@ -77,25 +91,40 @@ class FlagFilterForm(forms.Form):
 
 
 class FlagNoteForm(forms.Form):
-    text = forms.CharField(max_length=4000, widget=forms.Textarea(attrs={"rows": 3}), label=_("Add a note"))
+    text = forms.CharField(
+        max_length=4000, widget=forms.Textarea(attrs={"rows": 3}), label=_("Add a note")
+    )
 
 
 ACTION_LABELS = {
     ResolutionAction.NONE: _("No action"),
     ResolutionAction.WARN: _("Warn the counselor"),
-    ResolutionAction.SUSPEND_COUNSELOR: _("Suspend the counselor (unlists them and cancels their future sessions)"),
+    ResolutionAction.SUSPEND_COUNSELOR: _(
+        "Suspend the counselor (unlists them and cancels their future sessions)"
+    ),
     ResolutionAction.HOLD_CONTENT: _("Hold the session's content (kept past the retention period)"),
     ResolutionAction.CLOSE: _("Close without finding"),
 }
 
 
 class FlagResolveForm(forms.Form):
-    action = forms.ChoiceField(choices=[(a, ACTION_LABELS[a]) for a in ResolutionAction.ALL],
-                               initial=ResolutionAction.NONE, widget=forms.RadioSelect, label=_("Action"))
-    resolution = forms.CharField(max_length=4000, widget=forms.Textarea(attrs={"rows": 4}),
-                                 label=_("Resolution (what was found and decided)"))
-    confirm_suspend = forms.BooleanField(required=False, label=_(
-        "I confirm the suspension: the counselor's future sessions are cancelled and their clients told."))
+    action = forms.ChoiceField(
+        choices=[(a, ACTION_LABELS[a]) for a in ResolutionAction.ALL],
+        initial=ResolutionAction.NONE,
+        widget=forms.RadioSelect,
+        label=_("Action"),
+    )
+    resolution = forms.CharField(
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("Resolution (what was found and decided)"),
+    )
+    confirm_suspend = forms.BooleanField(
+        required=False,
+        label=_(
+            "I confirm the suspension: the counselor's future sessions are cancelled and their clients told."
+        ),
+    )
 
     def __init__(self, *args, flag: EthicsFlag | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,12 +136,18 @@ class FlagResolveForm(forms.Form):
             if flag.counselor_id is None:
                 unavailable.add(ResolutionAction.SUSPEND_COUNSELOR)
                 del self.fields["confirm_suspend"]
-            self.fields["action"].choices = [c for c in self.fields["action"].choices if c[0] not in unavailable]
+            self.fields["action"].choices = [
+                c for c in self.fields["action"].choices if c[0] not in unavailable
+            ]
 
     def clean(self):
         data = super().clean()
-        if data.get("action") == ResolutionAction.SUSPEND_COUNSELOR and not data.get("confirm_suspend"):
-            self.add_error("confirm_suspend", _("Confirm the suspension, or choose another action."))
+        if data.get("action") == ResolutionAction.SUSPEND_COUNSELOR and not data.get(
+            "confirm_suspend"
+        ):
+            self.add_error(
+                "confirm_suspend", _("Confirm the suspension, or choose another action.")
+            )
         return data
 
 
@@ -120,7 +155,9 @@ class FlagResolveForm(forms.Form):
 
 
 class ResourceFilterForm(forms.Form):
-    kind = forms.ChoiceField(required=False, choices=[("", _("All kinds")), *Resource.Kind.choices], label=_("Kind"))
+    kind = forms.ChoiceField(
+        required=False, choices=[("", _("All kinds")), *Resource.Kind.choices], label=_("Kind")
+    )
     region = forms.ChoiceField(required=False, label=_("Region"))
     language = forms.ChoiceField(required=False, label=_("Language"))
 
@@ -128,11 +165,15 @@ class ResourceFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         # The values in use: a filter offers only what would find something.
         regions = Resource.objects.order_by("region").values_list("region", flat=True).distinct()
-        languages = Resource.objects.order_by("language").values_list("language", flat=True).distinct()
+        languages = (
+            Resource.objects.order_by("language").values_list("language", flat=True).distinct()
+        )
         self.fields["region"].choices = [("", _("All regions")), *((r, r) for r in regions)]
         names = dict(SessionLanguage.choices)
-        self.fields["language"].choices = [("", _("All languages")),
-                                           *((code, names.get(code, code)) for code in languages)]
+        self.fields["language"].choices = [
+            ("", _("All languages")),
+            *((code, names.get(code, code)) for code in languages),
+        ]
 
     def filter(self, resources):
         for name in ("kind", "region", "language"):

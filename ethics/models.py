@@ -19,9 +19,15 @@ class Resource(models.Model):
 
     kind = models.CharField(max_length=24, choices=Kind.choices)
     name = models.CharField(max_length=200)
-    region = models.CharField(max_length=16, help_text=_("ISO country code (CN, HK, TW, US, GB, ...) or 'global'"))
-    language = models.CharField(max_length=8, help_text=_("Session language code: zh, yue, en, ..."))
-    contact = models.CharField(max_length=200, blank=True, help_text=_("Phone number, address or URL"))
+    region = models.CharField(
+        max_length=16, help_text=_("ISO country code (CN, HK, TW, US, GB, ...) or 'global'")
+    )
+    language = models.CharField(
+        max_length=8, help_text=_("Session language code: zh, yue, en, ...")
+    )
+    contact = models.CharField(
+        max_length=200, blank=True, help_text=_("Phone number, address or URL")
+    )
     hours = models.CharField(max_length=100, blank=True)
     description = models.TextField(blank=True)
     source = models.CharField(max_length=300, help_text=_("Where this entry was published"))
@@ -42,15 +48,22 @@ class Resource(models.Model):
 class OnCallShift(models.Model):
     """Who answers crisis alerts, when (managed in the admin)."""
 
-    supervisor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="on_call_shifts")
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="on_call_shifts"
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
 
     class Meta:
         ordering = ["starts_at"]
-        constraints = [models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
-                                              name="shift_ends_after_start")]
-        indexes = [models.Index(fields=["starts_at", "ends_at"], name="shift_window_idx")]  # who is on now
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="shift_ends_after_start"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["starts_at", "ends_at"], name="shift_window_idx")
+        ]  # who is on now
 
     def __str__(self):
         return f"{self.supervisor} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"
@@ -84,15 +97,23 @@ class CrisisAlert(models.Model):
         REFERRED = "referred", _("Referred")
         FALSE_ALARM = "false-alarm", _("False alarm")
 
-    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="crisis_alerts")
-    booking = models.ForeignKey("listening.Booking", on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="crisis_alerts")
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="crisis_alerts"
+    )
+    booking = models.ForeignKey(
+        "listening.Booking",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="crisis_alerts",
+    )
     severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.HIGH)
     source = models.CharField(max_length=16, choices=Source.choices)
     reasons = models.JSONField(default=list)
     signal_count = models.PositiveIntegerField(default=1)
-    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="+")
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     note = models.TextField(max_length=2000, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField()
@@ -102,11 +123,13 @@ class CrisisAlert(models.Model):
     overdue = models.BooleanField(default=False)
     nobody_on_shift = models.BooleanField(default=False)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
-                                        blank=True, related_name="+")
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="+")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     outcome = models.CharField(max_length=24, choices=Outcome.choices, blank=True)
     outcome_note = models.TextField(max_length=4000, blank=True)
 
@@ -114,8 +137,11 @@ class CrisisAlert(models.Model):
         ordering = ["-severity", "created_at"]
         constraints = [
             # Repeated signals in one booking join its open alert instead of multiplying it.
-            models.UniqueConstraint(fields=["booking"], condition=models.Q(status="open"),
-                                    name="one_open_alert_per_booking"),
+            models.UniqueConstraint(
+                fields=["booking"],
+                condition=models.Q(status="open"),
+                name="one_open_alert_per_booking",
+            ),
         ]
         indexes = [
             # The on-call queue (severity, then age) and the sweeper's pending alerts.
@@ -144,27 +170,45 @@ class EthicsFlag(models.Model):
 
     kind = models.CharField(max_length=24, choices=Kind.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
-    booking = models.ForeignKey("listening.Booking", on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="ethics_flags")
-    counselor = models.ForeignKey("counselors.CounselorProfile", on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="ethics_flags")
-    alert = models.OneToOneField(CrisisAlert, on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="ethics_flag")
+    booking = models.ForeignKey(
+        "listening.Booking",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ethics_flags",
+    )
+    counselor = models.ForeignKey(
+        "counselors.CounselorProfile",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ethics_flags",
+    )
+    alert = models.OneToOneField(
+        CrisisAlert, on_delete=models.PROTECT, null=True, blank=True, related_name="ethics_flag"
+    )
     summary = models.TextField(max_length=4000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="+")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     resolution = models.TextField(max_length=4000, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     # Set by the review (ethics.review.flag_resolve): who resolved it and what was done.
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="+")
-    action = models.CharField(max_length=24, blank=True, help_text=_(
-        "none, warn, suspend-counselor, hold-content or close"))
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(
+        max_length=24,
+        blank=True,
+        help_text=_("none, warn, suspend-counselor, hold-content or close"),
+    )
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "kind", "created_at"], name="flag_queue_idx")]  # review queue
+        indexes = [
+            models.Index(fields=["status", "kind", "created_at"], name="flag_queue_idx")
+        ]  # review queue
 
     def __str__(self):
         return f"{self.get_kind_display()} flag {self.pk}"
@@ -187,9 +231,15 @@ class Referral(models.Model):
         ACCEPTED = "accepted", _("Accepted")
         DECLINED = "declined", _("Declined")
 
-    booking = models.ForeignKey("listening.Booking", on_delete=models.PROTECT, related_name="referrals")
-    counselor = models.ForeignKey("counselors.CounselorProfile", on_delete=models.PROTECT, related_name="referrals")
-    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_received")
+    booking = models.ForeignKey(
+        "listening.Booking", on_delete=models.PROTECT, related_name="referrals"
+    )
+    counselor = models.ForeignKey(
+        "counselors.CounselorProfile", on_delete=models.PROTECT, related_name="referrals"
+    )
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_received"
+    )
     resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="referrals")
     reason = models.TextField(max_length=2000)
     urgency = models.CharField(max_length=8, choices=Urgency.choices, default=Urgency.ROUTINE)
@@ -203,20 +253,30 @@ class Referral(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(urgency__in=["routine", "soon", "urgent"]),
-                                   name="referral_urgency_valid"),
-            models.CheckConstraint(condition=models.Q(status__in=["pending", "accepted", "declined"]),
-                                   name="referral_status_valid"),
+            models.CheckConstraint(
+                condition=models.Q(urgency__in=["routine", "soon", "urgent"]),
+                name="referral_urgency_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "accepted", "declined"]),
+                name="referral_status_valid",
+            ),
             # One live referral per booking and resource (a declined one may be made again).
-            models.UniqueConstraint(fields=["booking", "resource"], condition=~models.Q(status="declined"),
-                                    name="one_live_referral_per_booking_resource"),
+            models.UniqueConstraint(
+                fields=["booking", "resource"],
+                condition=~models.Q(status="declined"),
+                name="one_live_referral_per_booking_resource",
+            ),
         ]
         indexes = [
             models.Index(fields=["counselor", "created_at"], name="referral_counselor_idx"),
             models.Index(fields=["client", "created_at"], name="referral_client_idx"),
             # The follow-up sweep: accepted, not yet checked in, due.
-            models.Index(fields=["follow_up_due_at"], name="referral_follow_up_due_idx",
-                         condition=models.Q(status="accepted", follow_up_sent_at__isnull=True)),
+            models.Index(
+                fields=["follow_up_due_at"],
+                name="referral_follow_up_due_idx",
+                condition=models.Q(status="accepted", follow_up_sent_at__isnull=True),
+            ),
         ]
 
     def __str__(self):
@@ -228,11 +288,16 @@ class Complaint(models.Model):
     `complaint`. The text is for the reviewers only (never shown to the counselor)."""
 
     flag = models.OneToOneField(EthicsFlag, on_delete=models.PROTECT, related_name="complaint")
-    booking = models.ForeignKey("listening.Booking", on_delete=models.PROTECT, related_name="complaints")
-    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="complaints")
+    booking = models.ForeignKey(
+        "listening.Booking", on_delete=models.PROTECT, related_name="complaints"
+    )
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="complaints"
+    )
     text = models.TextField(max_length=4000)
-    crisis_alert = models.ForeignKey(CrisisAlert, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+")
+    crisis_alert = models.ForeignKey(
+        CrisisAlert, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -268,9 +333,12 @@ class AuditLog(models.Model):
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=16, choices=Action.choices)
-    flag = models.ForeignKey(EthicsFlag, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_log")
-    booking = models.ForeignKey("listening.Booking", on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="+")
+    flag = models.ForeignKey(
+        EthicsFlag, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_log"
+    )
+    booking = models.ForeignKey(
+        "listening.Booking", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     detail = models.CharField(max_length=500)
     created_at = models.DateTimeField(auto_now_add=True)
 

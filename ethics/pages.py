@@ -55,7 +55,9 @@ client_required = _role_check(lambda user: user.role == User.Role.CLIENT)
 def _errors_into(form, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, [m for e in errors for m in e.messages])
+            form.add_error(
+                field if field in form.fields else None, [m for e in errors for m in e.messages]
+            )
     else:
         form.add_error(None, exc.messages)
 
@@ -69,29 +71,46 @@ def _alert_rows(alerts, *, bound: dict | None = None) -> list[dict]:
     rows = []
     for alert in alerts:
         ack = bound.get(("ack", alert.pk)) or forms.AcknowledgeForm(id_prefix=f"ack{alert.pk}")
-        resolve = bound.get(("resolve", alert.pk)) or forms.ResolveAlertForm(id_prefix=f"resolve{alert.pk}")
-        rows.append({"alert": alert, "ack_form": ack, "resolve_form": resolve,
-                     "version": f"{alert.status}:{alert.escalation_level}:{int(alert.overdue)}:{alert.signal_count}"})
+        resolve = bound.get(("resolve", alert.pk)) or forms.ResolveAlertForm(
+            id_prefix=f"resolve{alert.pk}"
+        )
+        rows.append(
+            {
+                "alert": alert,
+                "ack_form": ack,
+                "resolve_form": resolve,
+                "version": f"{alert.status}:{alert.escalation_level}:{int(alert.overdue)}:{alert.signal_count}",
+            }
+        )
     return rows
 
 
 def _queue_context(request, *, bound: dict | None = None) -> dict:
     resolved = request.GET.get("show") == "resolved"
-    alerts = alert_queue().select_related("client", "booking__counselor", "raised_by", "acknowledged_by",
-                                          "resolved_by", "ethics_flag")
+    alerts = alert_queue().select_related(
+        "client", "booking__counselor", "raised_by", "acknowledged_by", "resolved_by", "ethics_flag"
+    )
     if resolved:
-        alerts = alerts.filter(status=CrisisAlert.Status.RESOLVED).order_by("-resolved_at", "-pk")[:RESOLVED_SHOWN]
+        alerts = alerts.filter(status=CrisisAlert.Status.RESOLVED).order_by("-resolved_at", "-pk")[
+            :RESOLVED_SHOWN
+        ]
     else:
         alerts = alerts.exclude(status=CrisisAlert.Status.RESOLVED)[:200]
     rows = _alert_rows(alerts, bound=bound)
-    return {"rows": rows, "showing_resolved": resolved,
-            "open_count": sum(1 for r in rows if r["alert"].status == CrisisAlert.Status.OPEN)}
+    return {
+        "rows": rows,
+        "showing_resolved": resolved,
+        "open_count": sum(1 for r in rows if r["alert"].status == CrisisAlert.Status.OPEN),
+    }
 
 
 def _render_oncall(request, *, bound: dict | None = None, status: int = 200):
     now = timezone.now()
-    shifts = list(OnCallShift.objects.filter(starts_at__lte=now, ends_at__gt=now).select_related("supervisor")
-                  .order_by("ends_at"))
+    shifts = list(
+        OnCallShift.objects.filter(starts_at__lte=now, ends_at__gt=now)
+        .select_related("supervisor")
+        .order_by("ends_at")
+    )
     context = {
         **_queue_context(request, bound=bound),
         "shifts": shifts,
@@ -135,8 +154,10 @@ def alert_acknowledge_view(request, alert_id: int):
         except Conflict as exc:
             form.add_error(None, exc.message)
             return _render_oncall(request, bound={("ack", alert_id): form}, status=409)
-        messages.success(request, _("Alert %(id)s acknowledged. The other responders see it at once.")
-                         % {"id": alert_id})
+        messages.success(
+            request,
+            _("Alert %(id)s acknowledged. The other responders see it at once.") % {"id": alert_id},
+        )
         return redirect(reverse("oncall") + f"#alert-{alert_id}")
     return _render_oncall(request, bound={("ack", alert_id): form}, status=400)
 
@@ -148,8 +169,12 @@ def alert_resolve_view(request, alert_id: int):
     status = 400
     if form.is_valid():
         try:
-            alert_resolve(alert_id=alert_id, user=request.user, outcome=form.cleaned_data["outcome"],
-                          note=form.cleaned_data["note"])
+            alert_resolve(
+                alert_id=alert_id,
+                user=request.user,
+                outcome=form.cleaned_data["outcome"],
+                note=form.cleaned_data["note"],
+            )
         except CrisisAlert.DoesNotExist:
             raise Http404 from None
         except ValidationError as exc:
@@ -180,12 +205,18 @@ def flag_list(request):
     else:
         flags = flags.exclude(status=EthicsFlag.Status.RESOLVED)
     page = Paginator(flags, 50).get_page(request.GET.get("page"))
-    counts = EthicsFlag.objects.aggregate(open=Count("pk", filter=Q(status=EthicsFlag.Status.OPEN)),
-                                          in_review=Count("pk", filter=Q(status=EthicsFlag.Status.IN_REVIEW)))
+    counts = EthicsFlag.objects.aggregate(
+        open=Count("pk", filter=Q(status=EthicsFlag.Status.OPEN)),
+        in_review=Count("pk", filter=Q(status=EthicsFlag.Status.IN_REVIEW)),
+    )
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "staff/flags.html", {"form": form, "page": page, "counts": counts,
-                                                "query": query.urlencode()}, status=status)
+    return render(
+        request,
+        "staff/flags.html",
+        {"form": form, "page": page, "counts": counts, "query": query.urlencode()},
+        status=status,
+    )
 
 
 def _flag_or_404(request, flag_id: int) -> EthicsFlag:
@@ -195,16 +226,24 @@ def _flag_or_404(request, flag_id: int) -> EthicsFlag:
         raise Http404 from None
 
 
-def _render_flag(request, flag: EthicsFlag, *, note_form=None, resolve_form=None, status: int = 200):
-    booking = (Booking.objects.select_related("counselor", "client").filter(pk=flag.booking_id).first()
-               if flag.booking_id else None)
+def _render_flag(
+    request, flag: EthicsFlag, *, note_form=None, resolve_form=None, status: int = 200
+):
+    booking = (
+        Booking.objects.select_related("counselor", "client").filter(pk=flag.booking_id).first()
+        if flag.booking_id
+        else None
+    )
     try:
         complaint = flag.complaint
     except ObjectDoesNotExist:
         complaint = None
     counselor = flag.counselor if flag.counselor_id else None
     context = {
-        "flag": flag, "booking": booking, "complaint": complaint, "counselor": counselor,
+        "flag": flag,
+        "booking": booking,
+        "complaint": complaint,
+        "counselor": counselor,
         "alert": flag.alert if flag.alert_id else None,
         "notes": flag.notes.select_related("author"),
         "audit": flag.audit_log.select_related("actor"),
@@ -259,8 +298,12 @@ def flag_resolve(request, flag_id: int):
     status = 400
     if form.is_valid():
         try:
-            review.flag_resolve(user=request.user, flag_id=flag.pk, resolution=form.cleaned_data["resolution"],
-                                action=form.cleaned_data["action"])
+            review.flag_resolve(
+                user=request.user,
+                flag_id=flag.pk,
+                resolution=form.cleaned_data["resolution"],
+                action=form.cleaned_data["action"],
+            )
         except ValidationError as exc:
             _errors_into(form, exc)
         except Conflict as exc:
@@ -284,9 +327,19 @@ def flag_content(request, flag_id: int):
         return render(request, "staff/flag_content.html", {"flag": flag, "confirm": True})
     flag, booking, frames = review.flag_content_read(user=request.user, flag_id=flag.pk)
     roles = {booking.client_id: _("Client"), booking.counselor_id: _("Counselor")}
-    transcript = [{**m, "who": roles.get(m["sender"], "?"),
-                   "sent_at": dt.datetime.fromisoformat(m["sent_at"])} for m in frames]
-    return render(request, "staff/flag_content.html", {"flag": flag, "booking": booking, "transcript": transcript})
+    transcript = [
+        {
+            **m,
+            "who": roles.get(m["sender"], "?"),
+            "sent_at": dt.datetime.fromisoformat(m["sent_at"]),
+        }
+        for m in frames
+    ]
+    return render(
+        request,
+        "staff/flag_content.html",
+        {"flag": flag, "booking": booking, "transcript": transcript},
+    )
 
 
 # --- the resource directory (staff) ----------------------------------------------------------------
@@ -304,9 +357,12 @@ def resource_list(request):
         else:
             resources, status = resources.none(), 400
     stale_before = timezone.localdate() - dt.timedelta(days=STALE_AFTER_DAYS)
-    return render(request, "staff/resources.html", {"form": form, "resources": resources,
-                                                    "stale_before": stale_before},
-                  status=status)
+    return render(
+        request,
+        "staff/resources.html",
+        {"form": form, "resources": resources, "stale_before": stale_before},
+        status=status,
+    )
 
 
 # --- a client's referrals and toolkits ------------------------------------------------------------------
@@ -317,12 +373,19 @@ READING_LANGUAGES = {"zh-hans": ["zh"], "en": ["en"]}
 
 
 def _render_referrals(request, *, status: int = 200):
-    referrals = (review.referral_list_for_user(user=request.user)
-                 .select_related("counselor", "booking"))
+    referrals = review.referral_list_for_user(user=request.user).select_related(
+        "counselor", "booking"
+    )
     languages = READING_LANGUAGES.get(request.user.language, ["zh"])
-    toolkits = (Resource.objects.filter(is_active=True, kind__in=TOOLKIT_KINDS, language__in=languages)
-                .order_by("kind", "name"))
-    return render(request, "ethics/referrals.html", {"referrals": referrals, "toolkits": toolkits}, status=status)
+    toolkits = Resource.objects.filter(
+        is_active=True, kind__in=TOOLKIT_KINDS, language__in=languages
+    ).order_by("kind", "name")
+    return render(
+        request,
+        "ethics/referrals.html",
+        {"referrals": referrals, "toolkits": toolkits},
+        status=status,
+    )
 
 
 @never_cache
@@ -344,7 +407,9 @@ def referral_answer(request, referral_id: int, answer: str):
         messages.error(request, exc.message)
         return _render_referrals(request, status=409)
     if referral.status == Referral.Status.ACCEPTED:
-        messages.success(request, _("Accepted. We will check in with you in a week to see how it is going."))
+        messages.success(
+            request, _("Accepted. We will check in with you in a week to see how it is going.")
+        )
     else:
         messages.success(request, _("You declined the referral."))
     return redirect("referrals")

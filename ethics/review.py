@@ -58,14 +58,22 @@ def _require_staff(user: User) -> None:
 
 
 @transaction.atomic
-def referral_create(*, counselor: User, booking_id: int, resource_id: int, reason: str,
-                    urgency: str = Referral.Urgency.ROUTINE) -> Referral:
+def referral_create(
+    *,
+    counselor: User,
+    booking_id: int,
+    resource_id: int,
+    reason: str,
+    urgency: str = Referral.Urgency.ROUTINE,
+) -> Referral:
     """The booking's counselor refers its client to an active directory resource."""
     if not counselor.is_counselor:
         raise PermissionDenied
     errors = {}
     if urgency not in Referral.Urgency.values:
-        errors["urgency"] = [_("Choose one of: %(values)s.") % {"values": ", ".join(Referral.Urgency.values)}]
+        errors["urgency"] = [
+            _("Choose one of: %(values)s.") % {"values": ", ".join(Referral.Urgency.values)}
+        ]
     if not reason.strip():
         errors["reason"] = [_("Say why you refer the client.")]
     resource = Resource.objects.filter(pk=resource_id, is_active=True).first()
@@ -77,10 +85,22 @@ def referral_create(*, counselor: User, booking_id: int, resource_id: int, reaso
     booking = Booking.objects.select_for_update().get(pk=booking_id, counselor_id=counselor.pk)
     if booking.status == Booking.Status.CANCELLED:
         raise Conflict(_("A cancelled session cannot carry a referral."), code="booking_cancelled")
-    if Referral.objects.filter(booking=booking, resource=resource).exclude(status=Referral.Status.DECLINED).exists():
-        raise Conflict(_("This client was already referred to this resource."), code="duplicate_referral")
-    return Referral.objects.create(booking=booking, counselor_id=booking.counselor_id, client_id=booking.client_id,
-                                   resource=resource, reason=reason.strip(), urgency=urgency)
+    if (
+        Referral.objects.filter(booking=booking, resource=resource)
+        .exclude(status=Referral.Status.DECLINED)
+        .exists()
+    ):
+        raise Conflict(
+            _("This client was already referred to this resource."), code="duplicate_referral"
+        )
+    return Referral.objects.create(
+        booking=booking,
+        counselor_id=booking.counselor_id,
+        client_id=booking.client_id,
+        resource=resource,
+        reason=reason.strip(),
+        urgency=urgency,
+    )
 
 
 def referral_list_for_user(*, user: User) -> QuerySet[Referral]:
@@ -96,8 +116,11 @@ def referral_list_for_user(*, user: User) -> QuerySet[Referral]:
 def _referral_for_client(*, client: User, referral_id: int) -> Referral:
     if not client.is_client:
         raise PermissionDenied
-    return (Referral.objects.select_for_update(of=("self",)).select_related("resource")
-            .get(pk=referral_id, client=client))
+    return (
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("resource")
+        .get(pk=referral_id, client=client)
+    )
 
 
 def _schedule_follow_up(referral_id: int, eta: dt.datetime) -> None:
@@ -138,11 +161,17 @@ def referral_follow_up(*, referral_id: int) -> bool:
     they gave an address, and the in-app record (`follow_up_sent_at`, shown in their
     referrals). Claimed under the row lock, so a repeated task or sweep sends nothing."""
     with transaction.atomic():
-        referral = (Referral.objects.select_for_update(skip_locked=True, of=("self",))
-                    .select_related("client", "resource")
-                    .filter(pk=referral_id, status=Referral.Status.ACCEPTED, follow_up_sent_at__isnull=True,
-                            follow_up_due_at__lte=timezone.now())
-                    .first())
+        referral = (
+            Referral.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("client", "resource")
+            .filter(
+                pk=referral_id,
+                status=Referral.Status.ACCEPTED,
+                follow_up_sent_at__isnull=True,
+                follow_up_due_at__lte=timezone.now(),
+            )
+            .first()
+        )
         if referral is None:
             return False
         referral.follow_up_sent_at = timezone.now()
@@ -153,8 +182,10 @@ def referral_follow_up(*, referral_id: int) -> bool:
             with translation.override(client.language):
                 send_mail(
                     subject=_("How is it going with %(name)s?") % {"name": referral.resource.name},
-                    message=_("A week ago you accepted a referral to %(name)s (%(contact)s). How did it go? "
-                              "You can book another session on Pianke any time.")
+                    message=_(
+                        "A week ago you accepted a referral to %(name)s (%(contact)s). How did it go? "
+                        "You can book another session on Pianke any time."
+                    )
                     % {"name": referral.resource.name, "contact": referral.resource.contact or "-"},
                     from_email=None,
                     recipient_list=[client.email],
@@ -165,8 +196,13 @@ def referral_follow_up(*, referral_id: int) -> bool:
 def referrals_follow_up_due(*, now: dt.datetime | None = None) -> int:
     """Send every check-in that is due (the safety net behind the eta tasks)."""
     now = now or timezone.now()
-    ids = list(Referral.objects.filter(status=Referral.Status.ACCEPTED, follow_up_sent_at__isnull=True,
-                                       follow_up_due_at__lte=now).values_list("pk", flat=True))
+    ids = list(
+        Referral.objects.filter(
+            status=Referral.Status.ACCEPTED,
+            follow_up_sent_at__isnull=True,
+            follow_up_due_at__lte=now,
+        ).values_list("pk", flat=True)
+    )
     return sum(referral_follow_up(referral_id=pk) for pk in ids)
 
 
@@ -181,11 +217,21 @@ def complaint_create(*, client: User, booking_id: int, text: str) -> Complaint:
         raise PermissionDenied
     if not text.strip():
         raise ValidationError({"text": [_("Tell us what happened.")]})
-    booking = Booking.objects.select_for_update().get(pk=booking_id, client=client)  # 404 unless theirs
-    flag = EthicsFlag.objects.create(kind=EthicsFlag.Kind.COMPLAINT, booking=booking, counselor_id=booking.counselor_id,
-                                     summary=f"Complaint from the client about booking {booking.pk}")
-    alert = crisis_screen_and_record(text=text, client=client, booking=booking, source=CrisisAlert.Source.COMPLAINT)
-    return Complaint.objects.create(flag=flag, booking=booking, client=client, text=text.strip(), crisis_alert=alert)
+    booking = Booking.objects.select_for_update().get(
+        pk=booking_id, client=client
+    )  # 404 unless theirs
+    flag = EthicsFlag.objects.create(
+        kind=EthicsFlag.Kind.COMPLAINT,
+        booking=booking,
+        counselor_id=booking.counselor_id,
+        summary=f"Complaint from the client about booking {booking.pk}",
+    )
+    alert = crisis_screen_and_record(
+        text=text, client=client, booking=booking, source=CrisisAlert.Source.COMPLAINT
+    )
+    return Complaint.objects.create(
+        flag=flag, booking=booking, client=client, text=text.strip(), crisis_alert=alert
+    )
 
 
 # --- the flag review (staff) -----------------------------------------------------------------
@@ -198,20 +244,30 @@ def flag_queue() -> QuerySet[EthicsFlag]:
 
 def flag_get(*, user: User, flag_id: int) -> EthicsFlag:
     _require_staff(user)
-    return (EthicsFlag.objects.select_related("complaint")
-            .prefetch_related("notes", "audit_log").get(pk=flag_id))
+    return (
+        EthicsFlag.objects.select_related("complaint")
+        .prefetch_related("notes", "audit_log")
+        .get(pk=flag_id)
+    )
 
 
 def flag_list_for_counselor(*, user: User) -> QuerySet[EthicsFlag]:
     """The outcome of the resolved flags about a counselor (never notes or complainants' text)."""
     if not user.is_counselor:
         raise PermissionDenied
-    return (EthicsFlag.objects.filter(counselor_id=user.pk, status=EthicsFlag.Status.RESOLVED)
-            .only("pk", "kind", "resolved_at", "resolution").order_by("-resolved_at", "-pk"))
+    return (
+        EthicsFlag.objects.filter(counselor_id=user.pk, status=EthicsFlag.Status.RESOLVED)
+        .only("pk", "kind", "resolved_at", "resolution")
+        .order_by("-resolved_at", "-pk")
+    )
 
 
-def _audit(*, actor: User, action: str, flag: EthicsFlag, detail: str, booking_id: int | None = None) -> AuditLog:
-    return AuditLog.objects.create(actor=actor, action=action, flag=flag, booking_id=booking_id, detail=detail)
+def _audit(
+    *, actor: User, action: str, flag: EthicsFlag, detail: str, booking_id: int | None = None
+) -> AuditLog:
+    return AuditLog.objects.create(
+        actor=actor, action=action, flag=flag, booking_id=booking_id, detail=detail
+    )
 
 
 @transaction.atomic
@@ -234,7 +290,12 @@ def flag_note_add(*, user: User, flag_id: int, text: str) -> FlagNote:
         raise ValidationError({"text": [_("A note cannot be empty.")]})
     flag = EthicsFlag.objects.select_for_update().get(pk=flag_id)
     note = FlagNote.objects.create(flag=flag, author=user, text=text.strip())
-    _audit(actor=user, action=AuditLog.Action.NOTE, flag=flag, detail=f"added note {note.pk} to flag {flag.pk}")
+    _audit(
+        actor=user,
+        action=AuditLog.Action.NOTE,
+        flag=flag,
+        detail=f"added note {note.pk} to flag {flag.pk}",
+    )
     return note
 
 
@@ -248,9 +309,16 @@ def flag_content_read(*, user: User, flag_id: int) -> tuple[EthicsFlag, Booking,
     if flag.booking_id is None:
         raise Booking.DoesNotExist("this flag names no session")
     booking = Booking.objects.get(pk=flag.booking_id)
-    messages = [message_frame(m) for m in SessionMessage.objects.filter(booking=booking).order_by("seq")]
-    _audit(actor=user, action=AuditLog.Action.READ_CONTENT, flag=flag, booking_id=booking.pk,
-           detail=f"read content of booking {booking.pk} for flag {flag.pk}")
+    messages = [
+        message_frame(m) for m in SessionMessage.objects.filter(booking=booking).order_by("seq")
+    ]
+    _audit(
+        actor=user,
+        action=AuditLog.Action.READ_CONTENT,
+        flag=flag,
+        booking_id=booking.pk,
+        detail=f"read content of booking {booking.pk} for flag {flag.pk}",
+    )
     return flag, booking, messages
 
 
@@ -263,8 +331,11 @@ def _counselor_suspend(*, profile: CounselorProfile, now: dt.datetime, reason: s
 
     CounselorProfile.objects.filter(pk=profile.pk).update(is_active=False)
     presence_end(counselor_id=profile.pk)  # talk-now offers stop at once
-    bookings = list(Booking.objects.select_for_update()
-                    .filter(counselor=profile, status=Booking.Status.CONFIRMED, start__gt=now).order_by("start"))
+    bookings = list(
+        Booking.objects.select_for_update()
+        .filter(counselor=profile, status=Booking.Status.CONFIRMED, start__gt=now)
+        .order_by("start")
+    )
     for booking in bookings:
         booking.status, booking.cancelled_at = Booking.Status.CANCELLED, now
         booking.cancelled_by_id, booking.cancel_reason = profile.pk, reason
@@ -274,7 +345,9 @@ def _counselor_suspend(*, profile: CounselorProfile, now: dt.datetime, reason: s
 
 
 @transaction.atomic
-def flag_resolve(*, user: User, flag_id: int, resolution: str, action: str = ResolutionAction.NONE) -> EthicsFlag:
+def flag_resolve(
+    *, user: User, flag_id: int, resolution: str, action: str = ResolutionAction.NONE
+) -> EthicsFlag:
     """Resolve an open or in-review flag and carry out its action:
     `hold-content` keeps the session's content past the retention purge, `suspend-counselor`
     unlists the counselor and cancels their future sessions, the others only record."""
@@ -283,14 +356,18 @@ def flag_resolve(*, user: User, flag_id: int, resolution: str, action: str = Res
     if not resolution.strip():
         errors["resolution"] = [_("Say how this was resolved.")]
     if action not in ResolutionAction.ALL:
-        errors["action"] = [_("Choose one of: %(values)s.") % {"values": ", ".join(ResolutionAction.ALL)}]
+        errors["action"] = [
+            _("Choose one of: %(values)s.") % {"values": ", ".join(ResolutionAction.ALL)}
+        ]
     if errors:
         raise ValidationError(errors)
     flag = EthicsFlag.objects.select_for_update().get(pk=flag_id)
     if flag.status == EthicsFlag.Status.RESOLVED:
         raise Conflict(_("This flag is already resolved."), code="resolved")
     if action == ResolutionAction.HOLD_CONTENT and flag.booking_id is None:
-        raise ValidationError({"action": [_("This flag names no session whose content could be held.")]})
+        raise ValidationError(
+            {"action": [_("This flag names no session whose content could be held.")]}
+        )
     if action == ResolutionAction.SUSPEND_COUNSELOR and flag.counselor_id is None:
         raise ValidationError({"action": [_("This flag names no counselor.")]})
     now = timezone.now()
@@ -301,38 +378,68 @@ def flag_resolve(*, user: User, flag_id: int, resolution: str, action: str = Res
     elif action == ResolutionAction.SUSPEND_COUNSELOR:
         profile = CounselorProfile.objects.select_for_update().get(pk=flag.counselor_id)
         cancelled = _counselor_suspend(profile=profile, now=now, reason="counselor suspended")
-        detail += f": counselor {profile.pk} suspended, {len(cancelled)} future session(s) cancelled"
-    flag.status, flag.resolution, flag.action = EthicsFlag.Status.RESOLVED, resolution.strip(), action
+        detail += (
+            f": counselor {profile.pk} suspended, {len(cancelled)} future session(s) cancelled"
+        )
+    flag.status, flag.resolution, flag.action = (
+        EthicsFlag.Status.RESOLVED,
+        resolution.strip(),
+        action,
+    )
     flag.resolved_at, flag.resolved_by = now, user
     if flag.assigned_to_id is None:
         flag.assigned_to = user
-    flag.save(update_fields=["status", "resolution", "action", "resolved_at", "resolved_by", "assigned_to"])
+    flag.save(
+        update_fields=[
+            "status",
+            "resolution",
+            "action",
+            "resolved_at",
+            "resolved_by",
+            "assigned_to",
+        ]
+    )
     _audit(actor=user, action=AuditLog.Action.RESOLVE, flag=flag, detail=detail[:500])
     return flag
 
 
 # --- off-platform contact --------------------------------------------------------------------
 
-_CN_DIGITS = str.maketrans("零〇一二三四五六七八九壹贰叁肆伍陆柒捌玖幺", "00123456789123456789" + "1")
+_CN_DIGITS = str.maketrans(
+    "零〇一二三四五六七八九壹贰叁肆伍陆柒捌玖幺", "00123456789123456789" + "1"
+)
 # Digits written apart ("1 3 8-0013 8000", "138.0013.8000") are joined before phone matching.
 _SPACED_DIGITS = re.compile(r"(?<!\d)(?:\d[\s\-.·_/]{0,3}){7,15}\d(?!\d)")
 _WECHAT = re.compile(
     r"(?:微信号?|威信|薇信|维信|徽信|V信|vx|wx|weixin|wechat|we\s?chat)\s*(?:id|号)?\s*(?:是|:|：|-)?\s*"
-    r"([A-Za-z][-_A-Za-z0-9]{5,19})", re.IGNORECASE)
-_WECHAT_MENTION = re.compile(r"加(?:我|个)?(?:微信|微|V|vx|wx|威信|薇信)|add me on we\s?chat|my we\s?chat",
-                             re.IGNORECASE)
-_QQ = re.compile(r"(?:qq|扣扣|企鹅)\s*(?:号|群)?\s*(?:是|:|：|-)?\s*([1-9]\d{4,11})(?!\d)", re.IGNORECASE)
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+\s*[@＠]\s*[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+    r"([A-Za-z][-_A-Za-z0-9]{5,19})",
+    re.IGNORECASE,
+)
+_WECHAT_MENTION = re.compile(
+    r"加(?:我|个)?(?:微信|微|V|vx|wx|威信|薇信)|add me on we\s?chat|my we\s?chat", re.IGNORECASE
+)
+_QQ = re.compile(
+    r"(?:qq|扣扣|企鹅)\s*(?:号|群)?\s*(?:是|:|：|-)?\s*([1-9]\d{4,11})(?!\d)", re.IGNORECASE
+)
+_EMAIL = re.compile(
+    r"[A-Za-z0-9._%+\-]+\s*[@＠]\s*[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+)
 # "jane at gmail dot com", "jane(at)qq(dot)com"
-_EMAIL_SPELLED = re.compile(r"([A-Za-z0-9._%+\-]+)\s*(?:\(at\)|\[at\]|\sat\s)\s*([A-Za-z0-9\-]+)\s*"
-                            r"(?:\(dot\)|\[dot\]|\sdot\s)\s*(com|net|org|cn|edu|hk|tw|io|me|co)\b", re.IGNORECASE)
+_EMAIL_SPELLED = re.compile(
+    r"([A-Za-z0-9._%+\-]+)\s*(?:\(at\)|\[at\]|\sat\s)\s*([A-Za-z0-9\-]+)\s*"
+    r"(?:\(dot\)|\[dot\]|\sdot\s)\s*(com|net|org|cn|edu|hk|tw|io|me|co)\b",
+    re.IGNORECASE,
+)
 _SOCIAL = re.compile(
     r"(?<![A-Za-z])(telegram|tg|whatsapp|line|instagram|ins|facebook|fb|twitter|discord|snapchat|skype|"
     r"weibo|微博|抖音|douyin|小红书|xhs|钉钉|dingtalk|kakao)\s*(?:id|号)?\s*(?:是|:|：)\s*@?([A-Za-z0-9_.\-]{3,30})",
-    re.IGNORECASE)
-_SOCIAL_LINK = re.compile(r"(?:https?://)?(?:www\.)?(?:t\.me|wa\.me|instagram\.com|facebook\.com|fb\.me|"
-                          r"twitter\.com|x\.com|weibo\.com|xiaohongshu\.com|douyin\.com|u\.wechat\.com)/[\w.\-/]+",
-                          re.IGNORECASE)
+    re.IGNORECASE,
+)
+_SOCIAL_LINK = re.compile(
+    r"(?:https?://)?(?:www\.)?(?:t\.me|wa\.me|instagram\.com|facebook\.com|fb\.me|"
+    r"twitter\.com|x\.com|weibo\.com|xiaohongshu\.com|douyin\.com|u\.wechat\.com)/[\w.\-/]+",
+    re.IGNORECASE,
+)
 _AT_HANDLE = re.compile(r"(?:(?<=\s)|^)@([A-Za-z][A-Za-z0-9_.]{2,29})\b")
 # Personal numbers only: service lines (toll-free, shared-cost, premium, UAN) are how hotlines publish.
 _PHONE_REGIONS = ("CN", "HK", "TW", "MO", "US", "GB")
@@ -343,20 +450,28 @@ def _phones(text: str) -> list[str]:
         import phonenumbers
     except ImportError:  # pragma: no cover - the fallback: long digit runs
         return [m.group(0) for m in re.finditer(r"(?<!\d)(?:\+?\d[\s\-]?){8,14}\d(?!\d)", text)]
-    personal = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE,
-                phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE, phonenumbers.PhoneNumberType.VOIP,
-                phonenumbers.PhoneNumberType.PERSONAL_NUMBER}
+    personal = {
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        phonenumbers.PhoneNumberType.VOIP,
+        phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
+    }
     candidates = [text, _SPACED_DIGITS.sub(lambda m: re.sub(r"\D", "", m.group(0)), text)]
     found: dict[str, str] = {}
     for candidate in candidates:
         for region in _PHONE_REGIONS:
-            for match in phonenumbers.PhoneNumberMatcher(candidate, region, leniency=phonenumbers.Leniency.VALID):
+            for match in phonenumbers.PhoneNumberMatcher(
+                candidate, region, leniency=phonenumbers.Leniency.VALID
+            ):
                 if phonenumbers.number_type(match.number) not in personal:
                     continue
                 # One number, one reason: the first region (CN first) that reads it validly wins.
                 digits = re.sub(r"\D", "", match.raw_string)
-                found.setdefault(digits, phonenumbers.format_number(match.number,
-                                                                    phonenumbers.PhoneNumberFormat.E164))
+                found.setdefault(
+                    digits,
+                    phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164),
+                )
     return list(dict.fromkeys(found.values()))
 
 
@@ -371,7 +486,9 @@ def off_platform_contact_detect(text: str) -> list[str]:
     norm = "".join(chr(ord(c) - 0xFEE0) if "！" <= c <= "～" else c for c in norm)
     reasons: list[str] = []
     reasons += ["email: " + re.sub(r"\s+", "", m.group(0)) for m in _EMAIL.finditer(norm)]
-    reasons += [f"email: {m.group(1)}@{m.group(2)}.{m.group(3)}" for m in _EMAIL_SPELLED.finditer(norm)]
+    reasons += [
+        f"email: {m.group(1)}@{m.group(2)}.{m.group(3)}" for m in _EMAIL_SPELLED.finditer(norm)
+    ]
     rest = _EMAIL_SPELLED.sub(" ", _EMAIL.sub(" ", norm))
     reasons += [f"wechat: {m.group(1)}" for m in _WECHAT.finditer(rest)]
     if not any(r.startswith("wechat:") for r in reasons) and _WECHAT_MENTION.search(rest):
@@ -396,7 +513,13 @@ def concern_report(*, user: User, booking_id: int, kind: str, text: str) -> Ethi
         raise ValidationError({"kind": [_("Choose dual-relationship or boundary.")]})
     if not text.strip():
         raise ValidationError({"text": [_("Say what happened.")]})
-    booking = Booking.objects.select_for_update().get(Q(client=user) | Q(counselor_id=user.pk), pk=booking_id)
+    booking = Booking.objects.select_for_update().get(
+        Q(client=user) | Q(counselor_id=user.pk), pk=booking_id
+    )
     role = booking.role_of(user)
-    return EthicsFlag.objects.create(kind=kind, booking=booking, counselor=booking.counselor,
-                                     summary=f"Reported by the {role}: {text.strip()}")
+    return EthicsFlag.objects.create(
+        kind=kind,
+        booking=booking,
+        counselor=booking.counselor,
+        summary=f"Reported by the {role}: {text.strip()}",
+    )

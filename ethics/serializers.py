@@ -8,9 +8,27 @@ class CrisisAlertSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CrisisAlert
-        fields = ["id", "severity", "status", "source", "booking", "client", "reasons", "signal_count", "note",
-                  "created_at", "escalation_level", "overdue", "nobody_on_shift", "acknowledged_at",
-                  "acknowledged_by", "resolved_at", "resolved_by", "outcome", "outcome_note"]
+        fields = [
+            "id",
+            "severity",
+            "status",
+            "source",
+            "booking",
+            "client",
+            "reasons",
+            "signal_count",
+            "note",
+            "created_at",
+            "escalation_level",
+            "overdue",
+            "nobody_on_shift",
+            "acknowledged_at",
+            "acknowledged_by",
+            "resolved_at",
+            "resolved_by",
+            "outcome",
+            "outcome_note",
+        ]
 
 
 class AcknowledgeInputSerializer(serializers.Serializer):
@@ -30,8 +48,18 @@ class RaiseInputSerializer(serializers.Serializer):
 class ResourceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Resource
-        fields = ["id", "kind", "name", "region", "language", "contact", "hours", "description", "source",
-                  "last_verified"]
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "region",
+            "language",
+            "contact",
+            "hours",
+            "description",
+            "source",
+            "last_verified",
+        ]
 
 
 # --- referrals, complaints and the flag review (ethics.review) ----------------------------
@@ -44,7 +72,9 @@ class ReferralInputSerializer(serializers.Serializer):
     booking = serializers.IntegerField(min_value=1)
     resource = serializers.IntegerField(min_value=1)
     reason = serializers.CharField(max_length=2000)
-    urgency = serializers.ChoiceField(choices=Referral.Urgency.choices, default=Referral.Urgency.ROUTINE)
+    urgency = serializers.ChoiceField(
+        choices=Referral.Urgency.choices, default=Referral.Urgency.ROUTINE
+    )
 
 
 class ReferralSerializer(serializers.ModelSerializer):
@@ -52,8 +82,20 @@ class ReferralSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Referral
-        fields = ["id", "booking", "counselor", "client", "resource", "reason", "urgency", "status", "created_at",
-                  "responded_at", "follow_up_due_at", "follow_up_sent_at"]
+        fields = [
+            "id",
+            "booking",
+            "counselor",
+            "client",
+            "resource",
+            "reason",
+            "urgency",
+            "status",
+            "created_at",
+            "responded_at",
+            "follow_up_due_at",
+            "follow_up_sent_at",
+        ]
 
 
 class ComplaintInputSerializer(serializers.Serializer):
@@ -92,8 +134,21 @@ class FlagSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = EthicsFlag
-        fields = ["id", "kind", "status", "booking", "created_at", "counselor", "alert", "summary", "assigned_to",
-                  "resolution", "action", "resolved_at", "resolved_by"]
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "booking",
+            "created_at",
+            "counselor",
+            "alert",
+            "summary",
+            "assigned_to",
+            "resolution",
+            "action",
+            "resolved_at",
+            "resolved_by",
+        ]
 
 
 class FlagDetailSerializer(FlagSerializer):
@@ -110,8 +165,13 @@ class FlagDetailSerializer(FlagSerializer):
         complaint = getattr(flag, "complaint", None)
         if complaint is None:
             return None
-        return {"id": complaint.pk, "client": complaint.client_id, "text": complaint.text,
-                "crisis_alert": complaint.crisis_alert_id, "created_at": complaint.created_at.isoformat()}
+        return {
+            "id": complaint.pk,
+            "client": complaint.client_id,
+            "text": complaint.text,
+            "crisis_alert": complaint.crisis_alert_id,
+            "created_at": complaint.created_at.isoformat(),
+        }
 
 
 class FlagOutcomeSerializer(serializers.ModelSerializer):
@@ -124,7 +184,9 @@ class FlagOutcomeSerializer(serializers.ModelSerializer):
 
 class FlagResolveInputSerializer(serializers.Serializer):
     resolution = serializers.CharField(max_length=4000)
-    action = serializers.ChoiceField(choices=[(a, a) for a in ResolutionAction.ALL], default=ResolutionAction.NONE)
+    action = serializers.ChoiceField(
+        choices=[(a, a) for a in ResolutionAction.ALL], default=ResolutionAction.NONE
+    )
 
 
 class FlagContentSerializer(serializers.Serializer):

@@ -32,7 +32,12 @@ LADDER = {1: dt.timedelta(minutes=2), 2: dt.timedelta(minutes=5)}
 SLACK = dt.timedelta(seconds=2)
 
 # A client's region for the hotline list, from their time zone (we ask for nothing more).
-REGION_BY_ZONE = {"Asia/Hong_Kong": "HK", "Asia/Macau": "HK", "Asia/Taipei": "TW", "Europe/London": "GB"}
+REGION_BY_ZONE = {
+    "Asia/Hong_Kong": "HK",
+    "Asia/Macau": "HK",
+    "Asia/Taipei": "TW",
+    "Europe/London": "GB",
+}
 
 
 def user_region(user: User) -> str:
@@ -48,32 +53,68 @@ def crisis_hotlines_for(*, user: User) -> list[dict]:
     """Hotlines for the user's region (and the worldwide directory), their language first."""
     region = user_region(user)
     language = "en" if user.language == "en" else "zh"
-    hotlines = list(Resource.objects.filter(kind=Resource.Kind.HOTLINE, is_active=True, region__in=[region, "global"]))
+    hotlines = list(
+        Resource.objects.filter(
+            kind=Resource.Kind.HOTLINE, is_active=True, region__in=[region, "global"]
+        )
+    )
     if not any(h.region == region for h in hotlines):
-        hotlines += list(Resource.objects.filter(kind=Resource.Kind.HOTLINE, is_active=True, region="CN"))
+        hotlines += list(
+            Resource.objects.filter(kind=Resource.Kind.HOTLINE, is_active=True, region="CN")
+        )
     hotlines.sort(key=lambda h: (h.region == "global", h.language != language, h.name))
-    return [{"name": h.name, "contact": h.contact, "hours": h.hours, "region": h.region, "language": h.language,
-             "description": h.description} for h in hotlines]
+    return [
+        {
+            "name": h.name,
+            "contact": h.contact,
+            "hours": h.hours,
+            "region": h.region,
+            "language": h.language,
+            "description": h.description,
+        }
+        for h in hotlines
+    ]
 
 
 def alert_frame(alert: CrisisAlert) -> dict:
-    return {"type": "crisis.alert", "alert": {
-        "id": alert.pk, "severity": alert.get_severity_display().lower(), "status": alert.status,
-        "source": alert.source, "booking": alert.booking_id, "client": alert.client_id,
-        "reasons": alert.reasons, "signal_count": alert.signal_count, "created_at": alert.created_at.isoformat(),
-        "escalation_level": alert.escalation_level, "overdue": alert.overdue,
-        "nobody_on_shift": alert.nobody_on_shift}}
+    return {
+        "type": "crisis.alert",
+        "alert": {
+            "id": alert.pk,
+            "severity": alert.get_severity_display().lower(),
+            "status": alert.status,
+            "source": alert.source,
+            "booking": alert.booking_id,
+            "client": alert.client_id,
+            "reasons": alert.reasons,
+            "signal_count": alert.signal_count,
+            "created_at": alert.created_at.isoformat(),
+            "escalation_level": alert.escalation_level,
+            "overdue": alert.overdue,
+            "nobody_on_shift": alert.nobody_on_shift,
+        },
+    }
 
 
-def crisis_signal_record(*, client: User, source: str, reasons: list[str], booking=None, raised_by: User | None = None,
-                         note: str = "") -> CrisisAlert:
+def crisis_signal_record(
+    *,
+    client: User,
+    source: str,
+    reasons: list[str],
+    booking=None,
+    raised_by: User | None = None,
+    note: str = "",
+) -> CrisisAlert:
     """Record a high-risk signal. Call inside the transaction that stores the text carrying it,
     holding the booking's row lock when there is a booking (so repeated signals in one booking
     join its open alert instead of multiplying it)."""
     now = timezone.now()
     if booking is not None:
-        open_alert = CrisisAlert.objects.select_for_update().filter(booking=booking,
-                                                                   status=CrisisAlert.Status.OPEN).first()
+        open_alert = (
+            CrisisAlert.objects.select_for_update()
+            .filter(booking=booking, status=CrisisAlert.Status.OPEN)
+            .first()
+        )
         if open_alert is not None:
             open_alert.reasons = list(dict.fromkeys(open_alert.reasons + reasons))
             open_alert.signal_count += 1
@@ -83,11 +124,22 @@ def crisis_signal_record(*, client: User, source: str, reasons: list[str], booki
             # The client sees the resources again; the responders already have this alert.
             transaction.on_commit(lambda: _push_resources(open_alert.client))
             return open_alert
-    alert = CrisisAlert.objects.create(client=client, booking=booking, source=source, reasons=reasons,
-                                       raised_by=raised_by, note=note, created_at=now)
-    EthicsFlag.objects.create(kind=EthicsFlag.Kind.CRISIS, booking=booking, alert=alert,
-                              counselor=booking.counselor if booking is not None else None,
-                              summary=f"Crisis alert {alert.pk} ({alert.get_source_display()})")
+    alert = CrisisAlert.objects.create(
+        client=client,
+        booking=booking,
+        source=source,
+        reasons=reasons,
+        raised_by=raised_by,
+        note=note,
+        created_at=now,
+    )
+    EthicsFlag.objects.create(
+        kind=EthicsFlag.Kind.CRISIS,
+        booking=booking,
+        alert=alert,
+        counselor=booking.counselor if booking is not None else None,
+        summary=f"Crisis alert {alert.pk} ({alert.get_source_display()})",
+    )
     transaction.on_commit(lambda: _alert_dispatch(alert.pk))
     return alert
 
@@ -103,12 +155,15 @@ def _push(group: str, event: dict) -> None:
 def _push_resources(client: User) -> None:
     from listening.realtime import room_event
 
-    _push(user_group(client.pk), room_event({"type": "crisis.resources",
-                                             "hotlines": crisis_hotlines_for(user=client)}))
+    _push(
+        user_group(client.pk),
+        room_event({"type": "crisis.resources", "hotlines": crisis_hotlines_for(user=client)}),
+    )
 
 
-def crisis_screen_and_record(*, text: str, client: User, source: str, booking=None,
-                             reason_prefix: str = "") -> CrisisAlert | None:
+def crisis_screen_and_record(
+    *, text: str, client: User, source: str, booking=None, reason_prefix: str = ""
+) -> CrisisAlert | None:
     """Run the detector over `text`; on a high signal, record it (see crisis_signal_record,
     whose preconditions apply: inside the text's transaction, holding the booking row lock)."""
     if not text:
@@ -116,8 +171,12 @@ def crisis_screen_and_record(*, text: str, client: User, source: str, booking=No
     detection = crisis_detect(text)
     if detection.risk != HIGH:
         return None
-    return crisis_signal_record(client=client, booking=booking, source=source,
-                                reasons=[f"{reason_prefix}{r}" for r in detection.reasons])
+    return crisis_signal_record(
+        client=client,
+        booking=booking,
+        source=source,
+        reasons=[f"{reason_prefix}{r}" for r in detection.reasons],
+    )
 
 
 def _alert_dispatch(alert_id: int) -> None:
@@ -131,8 +190,11 @@ def _alert_dispatch(alert_id: int) -> None:
         if alert.booking_id:
             from listening.realtime import room_send
 
-            room_send(alert.booking_id, {"type": "crisis.alert", "alert": alert.pk},
-                      exclude_user=alert.client_id)
+            room_send(
+                alert.booking_id,
+                {"type": "crisis.alert", "alert": alert.pk},
+                exclude_user=alert.client_id,
+            )
     except Exception:  # noqa: BLE001 - the alert row is safe; delivery is retried by the sweeper
         logger.exception("crisis alert %s: immediate delivery failed", alert_id)
     try:
@@ -144,29 +206,42 @@ def _alert_dispatch(alert_id: int) -> None:
 
 
 def _on_shift(now: dt.datetime) -> list[User]:
-    return list(User.objects.filter(on_call_shifts__starts_at__lte=now, on_call_shifts__ends_at__gt=now,
-                                    is_active=True).distinct())
+    return list(
+        User.objects.filter(
+            on_call_shifts__starts_at__lte=now, on_call_shifts__ends_at__gt=now, is_active=True
+        ).distinct()
+    )
 
 
 def _all_staff() -> list[User]:
-    return list(User.objects.filter(role__in=[User.Role.STAFF, User.Role.SUPERVISOR], is_active=True))
+    return list(
+        User.objects.filter(role__in=[User.Role.STAFF, User.Role.SUPERVISOR], is_active=True)
+    )
 
 
 def _email(users: list[User], subject: str, alert: CrisisAlert) -> None:
     recipients = sorted({u.email for u in users if u.email})
     if recipients:
-        send_mail(subject=subject, message=(
-            f"Crisis alert {alert.pk}: {alert.get_source_display()}, raised {alert.created_at:%Y-%m-%d %H:%M} UTC.\n"
-            f"Reasons: {', '.join(alert.reasons)}\nOpen the on-call queue to acknowledge it."),
-            from_email=None, recipient_list=recipients)
+        send_mail(
+            subject=subject,
+            message=(
+                f"Crisis alert {alert.pk}: {alert.get_source_display()}, raised {alert.created_at:%Y-%m-%d %H:%M} UTC.\n"
+                f"Reasons: {', '.join(alert.reasons)}\nOpen the on-call queue to acknowledge it."
+            ),
+            from_email=None,
+            recipient_list=recipients,
+        )
 
 
 def alert_notify(*, alert_id: int) -> bool:
     """Tell the supervisors on shift (staff socket and e-mail); with nobody on shift, all staff,
     and the alert is flagged. Once per alert."""
     with transaction.atomic():
-        alert = (CrisisAlert.objects.select_for_update(skip_locked=True)
-                 .filter(pk=alert_id, notified_at__isnull=True).first())
+        alert = (
+            CrisisAlert.objects.select_for_update(skip_locked=True)
+            .filter(pk=alert_id, notified_at__isnull=True)
+            .first()
+        )
         if alert is None:
             return False
         now = timezone.now()
@@ -187,8 +262,11 @@ def alert_escalate(*, alert_id: int, level: int) -> bool:
     """Step `level` of the ladder for an alert nobody acknowledged: 1 (2 minutes) tells every
     supervisor and all staff; 2 (5 minutes) e-mails staff again and marks it overdue."""
     with transaction.atomic():
-        alert = (CrisisAlert.objects.select_for_update(skip_locked=True)
-                 .filter(pk=alert_id, status=CrisisAlert.Status.OPEN, escalation_level=level - 1).first())
+        alert = (
+            CrisisAlert.objects.select_for_update(skip_locked=True)
+            .filter(pk=alert_id, status=CrisisAlert.Status.OPEN, escalation_level=level - 1)
+            .first()
+        )
         if alert is None or timezone.now() < alert.created_at + LADDER[level] - SLACK:
             return False
         alert.escalation_level = level
@@ -197,8 +275,11 @@ def alert_escalate(*, alert_id: int, level: int) -> bool:
             _email(staff, "[Pianke] Crisis alert NOT acknowledged after 2 minutes", alert)
         else:
             alert.overdue = True
-            _email([u for u in staff if u.role == User.Role.STAFF] or staff,
-                   "[Pianke] OVERDUE crisis alert: not acknowledged after 5 minutes", alert)
+            _email(
+                [u for u in staff if u.role == User.Role.STAFF] or staff,
+                "[Pianke] OVERDUE crisis alert: not acknowledged after 5 minutes",
+                alert,
+            )
         alert.save(update_fields=["escalation_level", "overdue"])
         _push(STAFF_GROUP, {"type": "staff.frame", "frame": alert_frame(alert)})
     return True
@@ -208,8 +289,9 @@ def alerts_sweep() -> int:
     """Re-drive every open alert whose step is due (the safety net behind the tasks)."""
     now = timezone.now()
     steps = 0
-    for alert in CrisisAlert.objects.filter(status=CrisisAlert.Status.OPEN).only("pk", "created_at", "notified_at",
-                                                                                  "escalation_level"):
+    for alert in CrisisAlert.objects.filter(status=CrisisAlert.Status.OPEN).only(
+        "pk", "created_at", "notified_at", "escalation_level"
+    ):
         if alert.notified_at is None:
             steps += alert_notify(alert_id=alert.pk)
         for level, after in LADDER.items():
@@ -229,11 +311,17 @@ def alert_acknowledge(*, alert_id: int, user: User, note: str = "") -> CrisisAle
     alert = CrisisAlert.objects.select_for_update().get(pk=alert_id)
     if alert.status != CrisisAlert.Status.OPEN:
         raise Conflict(_("This alert was already acknowledged."), code="not_open")
-    alert.status, alert.acknowledged_at, alert.acknowledged_by = CrisisAlert.Status.ACKNOWLEDGED, timezone.now(), user
+    alert.status, alert.acknowledged_at, alert.acknowledged_by = (
+        CrisisAlert.Status.ACKNOWLEDGED,
+        timezone.now(),
+        user,
+    )
     if note:
         alert.outcome_note = note
     alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "outcome_note"])
-    transaction.on_commit(lambda: group_send(STAFF_GROUP, {"type": "staff.frame", "frame": alert_frame(alert)}))
+    transaction.on_commit(
+        lambda: group_send(STAFF_GROUP, {"type": "staff.frame", "frame": alert_frame(alert)})
+    )
     return alert
 
 
@@ -241,8 +329,14 @@ def alert_acknowledge(*, alert_id: int, user: User, note: str = "") -> CrisisAle
 def alert_resolve(*, alert_id: int, user: User, outcome: str, note: str) -> CrisisAlert:
     _check_responder(user)
     if outcome not in CrisisAlert.Outcome.values:
-        raise ValidationError({"outcome": [_("Choose one of: %(values)s.") % {
-            "values": ", ".join(CrisisAlert.Outcome.values)}]})
+        raise ValidationError(
+            {
+                "outcome": [
+                    _("Choose one of: %(values)s.")
+                    % {"values": ", ".join(CrisisAlert.Outcome.values)}
+                ]
+            }
+        )
     if not note.strip():
         raise ValidationError({"note": [_("Say what happened.")]})
     alert = CrisisAlert.objects.select_for_update().get(pk=alert_id)
@@ -254,7 +348,9 @@ def alert_resolve(*, alert_id: int, user: User, outcome: str, note: str) -> Cris
     alert.status, alert.resolved_at, alert.resolved_by = CrisisAlert.Status.RESOLVED, now, user
     alert.outcome, alert.outcome_note = outcome, note
     alert.save()
-    transaction.on_commit(lambda: group_send(STAFF_GROUP, {"type": "staff.frame", "frame": alert_frame(alert)}))
+    transaction.on_commit(
+        lambda: group_send(STAFF_GROUP, {"type": "staff.frame", "frame": alert_frame(alert)})
+    )
     return alert
 
 
@@ -264,5 +360,11 @@ def crisis_raise(*, counselor: User, booking_id: int, note: str) -> CrisisAlert:
     from listening.models import Booking
 
     booking = Booking.objects.select_for_update().get(pk=booking_id, counselor_id=counselor.pk)
-    return crisis_signal_record(client=booking.client, booking=booking, source=CrisisAlert.Source.COUNSELOR,
-                                reasons=["raised by the counselor"], raised_by=counselor, note=note)
+    return crisis_signal_record(
+        client=booking.client,
+        booking=booking,
+        source=CrisisAlert.Source.COUNSELOR,
+        reasons=["raised by the counselor"],
+        raised_by=counselor,
+        note=note,
+    )

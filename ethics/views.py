@@ -35,7 +35,9 @@ class CrisisAlertListView(generics.ListAPIView):
 class CrisisAlertAcknowledgeView(APIView):
     permission_classes = [IsResponder]
 
-    @extend_schema(request=serializers.AcknowledgeInputSerializer, responses=serializers.CrisisAlertSerializer)
+    @extend_schema(
+        request=serializers.AcknowledgeInputSerializer, responses=serializers.CrisisAlertSerializer
+    )
     def post(self, request, pk: int):
         data = serializers.AcknowledgeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -46,7 +48,9 @@ class CrisisAlertAcknowledgeView(APIView):
 class CrisisAlertResolveView(APIView):
     permission_classes = [IsResponder]
 
-    @extend_schema(request=serializers.ResolveInputSerializer, responses=serializers.CrisisAlertSerializer)
+    @extend_schema(
+        request=serializers.ResolveInputSerializer, responses=serializers.CrisisAlertSerializer
+    )
     def post(self, request, pk: int):
         data = serializers.ResolveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -59,13 +63,20 @@ class CrisisRaiseView(APIView):
 
     permission_classes = [IsCounselor]
 
-    @extend_schema(request=serializers.RaiseInputSerializer, responses={201: serializers.CrisisAlertSerializer})
+    @extend_schema(
+        request=serializers.RaiseInputSerializer, responses={201: serializers.CrisisAlertSerializer}
+    )
     def post(self, request):
         data = serializers.RaiseInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        alert = crisis_raise(counselor=request.user, booking_id=data.validated_data["booking"],
-                             note=data.validated_data["note"])
-        return Response(serializers.CrisisAlertSerializer(alert).data, status=status.HTTP_201_CREATED)
+        alert = crisis_raise(
+            counselor=request.user,
+            booking_id=data.validated_data["booking"],
+            note=data.validated_data["note"],
+        )
+        return Response(
+            serializers.CrisisAlertSerializer(alert).data, status=status.HTTP_201_CREATED
+        )
 
 
 class ResourceListView(generics.ListAPIView):
@@ -94,14 +105,23 @@ class ReferralListCreateView(generics.ListAPIView):
             return Referral.objects.none()
         return review.referral_list_for_user(user=self.request.user)
 
-    @extend_schema(request=serializers.ReferralInputSerializer, responses={201: serializers.ReferralSerializer})
+    @extend_schema(
+        request=serializers.ReferralInputSerializer, responses={201: serializers.ReferralSerializer}
+    )
     def post(self, request):
         data = serializers.ReferralInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        referral = review.referral_create(counselor=request.user, booking_id=v["booking"], resource_id=v["resource"],
-                                          reason=v["reason"], urgency=v["urgency"])
-        return Response(serializers.ReferralSerializer(referral).data, status=status.HTTP_201_CREATED)
+        referral = review.referral_create(
+            counselor=request.user,
+            booking_id=v["booking"],
+            resource_id=v["resource"],
+            reason=v["reason"],
+            urgency=v["urgency"],
+        )
+        return Response(
+            serializers.ReferralSerializer(referral).data, status=status.HTTP_201_CREATED
+        )
 
 
 class ReferralAcceptView(APIView):
@@ -127,13 +147,21 @@ class ComplaintCreateView(APIView):
 
     permission_classes = [IsClient]
 
-    @extend_schema(request=serializers.ComplaintInputSerializer, responses={201: serializers.ComplaintSerializer})
+    @extend_schema(
+        request=serializers.ComplaintInputSerializer,
+        responses={201: serializers.ComplaintSerializer},
+    )
     def post(self, request):
         data = serializers.ComplaintInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        complaint = review.complaint_create(client=request.user, booking_id=data.validated_data["booking"],
-                                            text=data.validated_data["text"])
-        return Response(serializers.ComplaintSerializer(complaint).data, status=status.HTTP_201_CREATED)
+        complaint = review.complaint_create(
+            client=request.user,
+            booking_id=data.validated_data["booking"],
+            text=data.validated_data["text"],
+        )
+        return Response(
+            serializers.ComplaintSerializer(complaint).data, status=status.HTTP_201_CREATED
+        )
 
 
 class FlagFilter(django_filters.FilterSet):
@@ -177,7 +205,9 @@ class FlagAssignView(APIView):
 class FlagResolveView(APIView):
     permission_classes = [IsStaffMember]
 
-    @extend_schema(request=serializers.FlagResolveInputSerializer, responses=serializers.FlagSerializer)
+    @extend_schema(
+        request=serializers.FlagResolveInputSerializer, responses=serializers.FlagSerializer
+    )
     def post(self, request, pk: int):
         data = serializers.FlagResolveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -188,7 +218,9 @@ class FlagResolveView(APIView):
 class FlagNoteCreateView(APIView):
     permission_classes = [IsStaffMember]
 
-    @extend_schema(request=serializers.FlagNoteInputSerializer, responses={201: serializers.FlagNoteSerializer})
+    @extend_schema(
+        request=serializers.FlagNoteInputSerializer, responses={201: serializers.FlagNoteSerializer}
+    )
     def post(self, request, pk: int):
         data = serializers.FlagNoteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -204,9 +236,17 @@ class FlagContentView(APIView):
     @extend_schema(responses=serializers.FlagContentSerializer)
     def get(self, request, pk: int):
         flag, booking, messages = review.flag_content_read(user=request.user, flag_id=pk)
-        return Response(serializers.FlagContentSerializer({
-            "flag": flag.pk, "booking": booking.pk, "content_purged_at": booking.content_purged_at,
-            "ethics_hold": booking.ethics_hold, "messages": messages}).data)
+        return Response(
+            serializers.FlagContentSerializer(
+                {
+                    "flag": flag.pk,
+                    "booking": booking.pk,
+                    "content_purged_at": booking.content_purged_at,
+                    "ethics_hold": booking.ethics_hold,
+                    "messages": messages,
+                }
+            ).data
+        )
 
 
 class FlagMineView(generics.ListAPIView):
@@ -228,6 +268,13 @@ class ConcernReportView(APIView):
     def post(self, request):
         data = serializers.ConcernReportInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        flag = review.concern_report(user=request.user, booking_id=data.validated_data["booking"],
-                              kind=data.validated_data["kind"], text=data.validated_data["text"])
-        return Response({"id": flag.pk, "kind": flag.kind, "status": flag.status}, status=status.HTTP_201_CREATED)
+        flag = review.concern_report(
+            user=request.user,
+            booking_id=data.validated_data["booking"],
+            kind=data.validated_data["kind"],
+            text=data.validated_data["text"],
+        )
+        return Response(
+            {"id": flag.pk, "kind": flag.kind, "status": flag.status},
+            status=status.HTTP_201_CREATED,
+        )

@@ -10,7 +10,14 @@ class BookingAdmin(admin.ModelAdmin):
     search_fields = ["counselor__display_name", "client__username"]
     date_hierarchy = "start"
     # Topic and note are the client's words: shown, never edited here.
-    readonly_fields = ["topic", "note", "created_at", "cancelled_at", "cancelled_by", "completed_at"]
+    readonly_fields = [
+        "topic",
+        "note",
+        "created_at",
+        "cancelled_at",
+        "cancelled_by",
+        "completed_at",
+    ]
     raw_id_fields = ["counselor", "client"]
 
 
@@ -26,7 +33,16 @@ class SessionMessageAdmin(admin.ModelAdmin):
 
     list_display = ["booking", "seq", "kind", "sender", "sent_at"]
     list_filter = ["kind"]
-    fields = ["booking", "seq", "uid", "kind", "sender", "sent_at", "audio_content_type", "audio_seconds"]
+    fields = [
+        "booking",
+        "seq",
+        "uid",
+        "kind",
+        "sender",
+        "sent_at",
+        "audio_content_type",
+        "audio_seconds",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request):

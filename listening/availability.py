@@ -32,7 +32,9 @@ class WeeklyRule:
     valid_until: dt.date | None
 
 
-def weekly_occurrences(rule: WeeklyRule, start: dt.datetime, end: dt.datetime) -> Iterator[Interval]:
+def weekly_occurrences(
+    rule: WeeklyRule, start: dt.datetime, end: dt.datetime
+) -> Iterator[Interval]:
     """Occurrences of a weekly rule that overlap [start, end), as UTC intervals.
 
     Each occurrence is built from the local date and wall-clock times in the rule's own
@@ -64,8 +66,9 @@ def merge(intervals: Iterable[Interval]) -> list[Interval]:
     return [(s, e) for s, e in merged]
 
 
-def window_intervals(one_offs: Iterable[Interval], weekly: Iterable[WeeklyRule],
-                     start: dt.datetime, end: dt.datetime) -> list[Interval]:
+def window_intervals(
+    one_offs: Iterable[Interval], weekly: Iterable[WeeklyRule], start: dt.datetime, end: dt.datetime
+) -> list[Interval]:
     """All of a counselor's windows overlapping [start, end), merged."""
     intervals = [(s, e) for s, e in one_offs if s < end and e > start]
     for rule in weekly:
@@ -109,8 +112,9 @@ class CounselorDay:
         hi = bisect.bisect_left(self.busy, (end + self.buffer,))
         return any(bs - self.buffer < end and be + self.buffer > start for bs, be in self.busy[:hi])
 
-    def free_slots(self, start: dt.datetime, end: dt.datetime, duration: dt.timedelta,
-                   limit: int | None = None) -> list[Interval]:
+    def free_slots(
+        self, start: dt.datetime, end: dt.datetime, duration: dt.timedelta, limit: int | None = None
+    ) -> list[Interval]:
         """Free slot starts in [start, end), each `duration` long, in time order."""
         start, end = start.astimezone(UTC), end.astimezone(UTC)  # quarter hours are counted in UTC
         tz = ZoneInfo(self.timezone)
@@ -118,8 +122,9 @@ class CounselorDay:
         for ws, we in self.windows:
             t = ceil_quarter(max(ws, start, self.earliest))
             while t < end and t + duration <= we:
-                if (self.day_counts[t.astimezone(tz).date()] < self.daily_cap
-                        and not self.clashes(t, t + duration)):
+                if self.day_counts[t.astimezone(tz).date()] < self.daily_cap and not self.clashes(
+                    t, t + duration
+                ):
                     slots.append((t, t + duration))
                     if limit is not None and len(slots) >= limit:
                         return slots

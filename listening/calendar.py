@@ -19,7 +19,11 @@ def booking_icalendar(*, booking: Booking, viewer) -> bytes:
     event.add("dtstamp", timezone.now().astimezone(UTC))
     event.add("dtstart", booking.start.astimezone(UTC))
     event.add("dtend", booking.end.astimezone(UTC))
-    other = booking.counselor.display_name if viewer.id == booking.client_id else booking.client.username
+    other = (
+        booking.counselor.display_name
+        if viewer.id == booking.client_id
+        else booking.client.username
+    )
     event.add("summary", f"Pianke session ({booking.duration_minutes} min) with {other}")
     event.add("status", "CANCELLED" if booking.status == Booking.Status.CANCELLED else "CONFIRMED")
     calendar.add_component(event)

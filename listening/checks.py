@@ -14,21 +14,34 @@ def encryption_keys_check(app_configs, **kwargs):
     errors = []
     keys = list(getattr(settings, "ENCRYPTION_KEYS", []))
     if not keys:
-        errors.append(checks.Error("ENCRYPTION_KEYS is empty: session content cannot be encrypted.",
-                                   id="listening.E001"))
+        errors.append(
+            checks.Error(
+                "ENCRYPTION_KEYS is empty: session content cannot be encrypted.",
+                id="listening.E001",
+            )
+        )
     for key in keys:
         try:
             Fernet(key.encode())
         except ValueError:
-            errors.append(checks.Error("ENCRYPTION_KEYS holds a value that is not a Fernet key.",
-                                       hint="Make one with: python -c 'from cryptography.fernet import Fernet; "
-                                            "print(Fernet.generate_key().decode())'", id="listening.E002"))
+            errors.append(
+                checks.Error(
+                    "ENCRYPTION_KEYS holds a value that is not a Fernet key.",
+                    hint="Make one with: python -c 'from cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())'",
+                    id="listening.E002",
+                )
+            )
     return errors
 
 
 @checks.register(checks.Tags.security, deploy=True)
 def encryption_keys_deploy_check(app_configs, **kwargs):
     if PUBLISHED_KEYS & set(getattr(settings, "ENCRYPTION_KEYS", [])):
-        return [checks.Error("ENCRYPTION_KEYS contains a development key published in the repository.",
-                             id="listening.E003")]
+        return [
+            checks.Error(
+                "ENCRYPTION_KEYS contains a development key published in the repository.",
+                id="listening.E003",
+            )
+        ]
     return []

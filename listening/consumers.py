@@ -69,14 +69,21 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         self.booking_id = int(self.scope["url_route"]["kwargs"]["booking_id"])
         self.joined = False
         if self.user is None or not self.user.is_authenticated:
-            logger.warning("session room %s refused: not authenticated (%s)", self.booking_id, self._peer())
+            logger.warning(
+                "session room %s refused: not authenticated (%s)", self.booking_id, self._peer()
+            )
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         try:
             booking = await db(booking_get_for_room)(user=self.user, booking_id=self.booking_id)
         except PermissionDenied as exc:
-            logger.warning("session room %s refused for user %s: %s (%s)", self.booking_id, self.user.pk, exc,
-                           self._peer())
+            logger.warning(
+                "session room %s refused for user %s: %s (%s)",
+                self.booking_id,
+                self.user.pk,
+                exc,
+                self._peer(),
+            )
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.role = booking.role_of(self.user)
@@ -87,30 +94,44 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         self.joined = True
         await db(services.room_join)(booking_id=self.booking_id, user=self.user)
         present = await self._presence_change(+1)
-        await self.send_json({
-            "type": "session.config",
-            "ice_servers": ice_servers_for(user_id=self.user.pk, session_end=booking.end),
-            "role": self.role,
-            "booking": {"id": booking.pk, "start": booking.start.isoformat(), "end": booking.end.isoformat(),
-                        "duration_minutes": booking.duration_minutes, "mode": booking.mode},
-            "last_seq": booking.message_seq,
-            # Who else is in the room right now (presence frames then tell of changes).
-            "present": sorted(role for role in present if role != self.role),
-        })
+        await self.send_json(
+            {
+                "type": "session.config",
+                "ice_servers": ice_servers_for(user_id=self.user.pk, session_end=booking.end),
+                "role": self.role,
+                "booking": {
+                    "id": booking.pk,
+                    "start": booking.start.isoformat(),
+                    "end": booking.end.isoformat(),
+                    "duration_minutes": booking.duration_minutes,
+                    "mode": booking.mode,
+                },
+                "last_seq": booking.message_seq,
+                # Who else is in the room right now (presence frames then tell of changes).
+                "present": sorted(role for role in present if role != self.role),
+            }
+        )
         after_seq = self._after_seq()
         if after_seq is not None:
-            for frame in await db(services.messages_after)(booking_id=self.booking_id,
-                                                                               after_seq=after_seq):
+            for frame in await db(services.messages_after)(
+                booking_id=self.booking_id, after_seq=after_seq
+            ):
                 await self.send_json(frame)
-        await self._to_room({"type": "presence", "user": self.user.pk, "role": self.role, "state": "joined"},
-                            exclude_self=True)
+        await self._to_room(
+            {"type": "presence", "user": self.user.pk, "role": self.role, "state": "joined"},
+            exclude_self=True,
+        )
 
     async def disconnect(self, code):
         if not self.joined:
             return
-        if self.role not in await self._presence_change(-1):  # "left" only when their last tab closes
-            await self._to_room({"type": "presence", "user": self.user.pk, "role": self.role, "state": "left"},
-                                exclude_self=True)
+        if self.role not in await self._presence_change(
+            -1
+        ):  # "left" only when their last tab closes
+            await self._to_room(
+                {"type": "presence", "user": self.user.pk, "role": self.role, "state": "left"},
+                exclude_self=True,
+            )
         await self.channel_layer.group_discard(room_group(self.booking_id), self.channel_name)
         await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
 
@@ -138,8 +159,15 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
                 await self._signal(kind, content)
         elif kind == "typing":
             if await self._rate_limit("signal", settings.SIGNAL_RATE_PER_SECOND, kind):
-                await self._to_room({"type": "presence", "user": self.user.pk, "role": self.role,
-                                     "state": "typing"}, exclude_self=True)
+                await self._to_room(
+                    {
+                        "type": "presence",
+                        "user": self.user.pk,
+                        "role": self.role,
+                        "state": "typing",
+                    },
+                    exclude_self=True,
+                )
         elif kind == "ping":
             await self.send_json({"type": "pong"})
         else:
@@ -156,12 +184,24 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             await self._error("invalid_text", "chat.message needs some text.", id=str(uid))
             return
         if len(text) > settings.CHAT_MAX_CHARS:
-            await self._error("too_long", f"A message is at most {settings.CHAT_MAX_CHARS} characters.", id=str(uid))
+            await self._error(
+                "too_long",
+                f"A message is at most {settings.CHAT_MAX_CHARS} characters.",
+                id=str(uid),
+            )
             return
-        await self._rate_limit("chat", settings.CHAT_RATE_PER_SECOND, "chat.message", slow_down=True)
+        await self._rate_limit(
+            "chat", settings.CHAT_RATE_PER_SECOND, "chat.message", slow_down=True
+        )
         try:
             message, created = await db(services.message_post)(
-                booking_id=self.booking_id, sender=self.user, uid=uid, text=text, live=True, notify=False)
+                booking_id=self.booking_id,
+                sender=self.user,
+                uid=uid,
+                text=text,
+                live=True,
+                notify=False,
+            )
         except Conflict as exc:
             await self._error(exc.code, exc.message, id=str(uid))
             return
@@ -180,31 +220,47 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         told and this socket waits for the next second. Signalling over its (higher) limit
         is dropped with an error frame. Returns whether to go on."""
         now = time.time()
-        key = f"{settings.CACHE_KEY_PREFIX}:rate:{bucket}:{self.booking_id}:{self.user.pk}:{int(now)}"
+        key = (
+            f"{settings.CACHE_KEY_PREFIX}:rate:{bucket}:{self.booking_id}:{self.user.pk}:{int(now)}"
+        )
         async with self.redis.pipeline(transaction=True) as pipe:
             count, _ = await pipe.incr(key).expire(key, 2).execute()
         if count <= per_second:
             return True
         wait = 1 - (now - int(now))
         if slow_down:
-            await self._error("rate_limited", "Too many messages; slowing down.", retry_after=round(wait, 3),
-                              frame=kind)
+            await self._error(
+                "rate_limited",
+                "Too many messages; slowing down.",
+                retry_after=round(wait, 3),
+                frame=kind,
+            )
             await asyncio.sleep(wait)
             return True
-        await self._error("rate_limited", "Too many frames; this one was dropped.", retry_after=round(wait, 3),
-                          frame=kind)
+        await self._error(
+            "rate_limited",
+            "Too many frames; this one was dropped.",
+            retry_after=round(wait, 3),
+            frame=kind,
+        )
         return False
 
     async def _signal(self, kind, content):
         if self.mode not in CALL_MODES:
-            await self._error("mode_not_allowed", "Voice and video are for voice or video sessions.", frame=kind)
+            await self._error(
+                "mode_not_allowed", "Voice and video are for voice or video sessions.", frame=kind
+            )
             return
         payload = content.get("payload")
         if not _valid_signal(kind, payload) or len(json.dumps(payload)) > MAX_SIGNAL_BYTES:
-            await self._error("invalid_payload", f"{kind} needs a valid payload of at most 64 KiB.", frame=kind)
+            await self._error(
+                "invalid_payload", f"{kind} needs a valid payload of at most 64 KiB.", frame=kind
+            )
             return
         # Relayed to the other participant only; never stored.
-        await self._to_room({"type": kind, "payload": payload, "from": self.role}, exclude_self=True)
+        await self._to_room(
+            {"type": kind, "payload": payload, "from": self.role}, exclude_self=True
+        )
 
     # --- to the participant ---------------------------------------------------------------
 
@@ -225,15 +281,22 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
     # --- helpers --------------------------------------------------------------------------
 
     async def _to_room(self, frame, *, exclude_self=False):
-        await self.channel_layer.group_send(room_group(self.booking_id),
-                                            room_event(frame, exclude_user=self.user.pk if exclude_self else None))
+        await self.channel_layer.group_send(
+            room_group(self.booking_id),
+            room_event(frame, exclude_user=self.user.pk if exclude_self else None),
+        )
 
     async def _presence_change(self, delta: int) -> set[str]:
         """Count this participant's open sockets in Redis (they may use two tabs or two
         server processes); returns the roles present afterwards."""
         key = f"{settings.CACHE_KEY_PREFIX}:presence:{self.booking_id}"
         async with self.redis.pipeline(transaction=True) as pipe:
-            _, _, counts = await pipe.hincrby(key, self.role, delta).expire(key, 24 * 3600).hgetall(key).execute()
+            _, _, counts = (
+                await pipe.hincrby(key, self.role, delta)
+                .expire(key, 24 * 3600)
+                .hgetall(key)
+                .execute()
+            )
         return {role.decode() for role, count in counts.items() if int(count) > 0}
 
     async def _error(self, code, detail, **extra):

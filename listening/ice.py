@@ -21,6 +21,11 @@ def ice_servers_for(*, user_id: int, session_end: dt.datetime) -> list[dict]:
         expiry = int((session_end + CREDENTIAL_MARGIN).timestamp())
         username = f"{expiry}:{user_id}"
         digest = hmac.new(settings.TURN_SECRET.encode(), username.encode(), hashlib.sha1).digest()
-        servers.append({"urls": list(settings.TURN_URLS), "username": username,
-                        "credential": base64.b64encode(digest).decode()})
+        servers.append(
+            {
+                "urls": list(settings.TURN_URLS),
+                "username": username,
+                "credential": base64.b64encode(digest).decode(),
+            }
+        )
     return servers

@@ -33,21 +33,27 @@ class Booking(models.Model):
         COUNSELOR = "counselor", _("Counselor")
         BOTH = "both", _("Both")
 
-    counselor = models.ForeignKey(CounselorProfile, on_delete=models.PROTECT, related_name="bookings")
-    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="client_bookings")
+    counselor = models.ForeignKey(
+        CounselorProfile, on_delete=models.PROTECT, related_name="bookings"
+    )
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="client_bookings"
+    )
     start = models.DateTimeField()
     end = models.DateTimeField()
     duration_minutes = models.PositiveSmallIntegerField()
     mode = models.CharField(max_length=8, choices=SessionMode.choices)
     topic = models.CharField(max_length=120)
     note = models.TextField(max_length=1000, blank=True)
-    price = models.DecimalField(max_digits=8, decimal_places=2, default=0,
-                                help_text=_("The counselor's price when booked."))
+    price = models.DecimalField(
+        max_digits=8, decimal_places=2, default=0, help_text=_("The counselor's price when booked.")
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CONFIRMED)
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+")
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     cancel_reason = models.CharField(max_length=500, blank=True)
     cancel_notified_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -83,11 +89,16 @@ class Booking(models.Model):
                 ],
                 condition=~models.Q(status="cancelled"),
             ),
-            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="booking_end_after_start"),
-            models.CheckConstraint(condition=models.Q(duration_minutes__in=[15, 30]), name="booking_duration_15_30"),
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="booking_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__in=[15, 30]), name="booking_duration_15_30"
+            ),
             models.CheckConstraint(
                 condition=models.Q(status__in=["confirmed", "cancelled", "completed", "no_show"]),
-                name="booking_status_valid"),
+                name="booking_status_valid",
+            ),
         ]
         indexes = [
             # Slot search and daily cap: a counselor's bookings in a time range.
@@ -123,7 +134,9 @@ class SessionMessage(models.Model):
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="messages")
     seq = models.PositiveIntegerField()
-    uid = models.UUIDField(help_text=_("Made by the sender's device; a resend with the same id is not stored twice."))
+    uid = models.UUIDField(
+        help_text=_("Made by the sender's device; a resend with the same id is not stored twice.")
+    )
     sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.TEXT)
     ciphertext = models.BinaryField(blank=True, default=b"")
@@ -156,9 +169,13 @@ class Feedback(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=models.Q(pre_distress__lte=10, post_distress__lte=10),
-                                   name="feedback_distress_0_10"),
-            models.CheckConstraint(condition=models.Q(rating__gte=1, rating__lte=5), name="feedback_rating_1_5"),
+            models.CheckConstraint(
+                condition=models.Q(pre_distress__lte=10, post_distress__lte=10),
+                name="feedback_distress_0_10",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=1, rating__lte=5), name="feedback_rating_1_5"
+            ),
         ]
 
     def __str__(self):

@@ -59,28 +59,40 @@ class BookingRow:
         return reverse("booking-calendar", args=[self.booking.pk])
 
 
-def booking_row(booking: Booking, *, user: User, now: dt.datetime, has_feedback: bool = False) -> BookingRow:
+def booking_row(
+    booking: Booking, *, user: User, now: dt.datetime, has_feedback: bool = False
+) -> BookingRow:
     """The room opens SESSION_ROOM_OPENS_MINUTES before the start and closes at the end (as
     listening.selectors.booking_get_for_room decides for the socket)."""
     opens_at = booking.start - dt.timedelta(minutes=settings.SESSION_ROOM_OPENS_MINUTES)
     confirmed = booking.status == Booking.Status.CONFIRMED and booking.ended_at is None
     as_client = booking.client_id == user.pk
     return BookingRow(
-        booking=booking, as_client=as_client,
-        other_name=(booking.counselor.display_name or booking.counselor.user.username) if as_client
+        booking=booking,
+        as_client=as_client,
+        other_name=(booking.counselor.display_name or booking.counselor.user.username)
+        if as_client
         else booking.client.username,
         opens_at=opens_at,
         can_join=confirmed and opens_at <= now < booking.end,
         opens_later=confirmed and now < opens_at,
         can_cancel=booking.status == Booking.Status.CONFIRMED and now < booking.start,
-        needs_feedback=(as_client and not has_feedback and now >= booking.end
-                        and booking.status in (Booking.Status.CONFIRMED, Booking.Status.COMPLETED)),
+        needs_feedback=(
+            as_client
+            and not has_feedback
+            and now >= booking.end
+            and booking.status in (Booking.Status.CONFIRMED, Booking.Status.COMPLETED)
+        ),
     )
 
 
 def booking_rows(bookings, *, user: User, now: dt.datetime) -> list[BookingRow]:
     bookings = list(bookings)
-    rated = set(Feedback.objects.filter(booking__in=[b.pk for b in bookings]).values_list("booking_id", flat=True))
+    rated = set(
+        Feedback.objects.filter(booking__in=[b.pk for b in bookings]).values_list(
+            "booking_id", flat=True
+        )
+    )
     return [booking_row(b, user=user, now=now, has_feedback=b.pk in rated) for b in bookings]
 
 
@@ -110,9 +122,15 @@ def booking_new(request, counselor_id: int):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                booking = booking_create(client=request.user, counselor_id=counselor.pk, start=data["start"],
-                                         duration_minutes=data["duration_minutes"], mode=data["mode"],
-                                         topic=data["topic"], note=data["note"])
+                booking = booking_create(
+                    client=request.user,
+                    counselor_id=counselor.pk,
+                    start=data["start"],
+                    duration_minutes=data["duration_minutes"],
+                    mode=data["mode"],
+                    topic=data["topic"],
+                    note=data["note"],
+                )
             except ValidationError as exc:
                 add_service_errors(form, exc, field_map={"start": None, "counselor": None})
             except Conflict as exc:
@@ -126,18 +144,31 @@ def booking_new(request, counselor_id: int):
     else:
         current = intake_current_for(request.user)
         duration = 15 if request.GET.get("duration") == "15" else 30
-        form = forms.BookingForm(counselor=counselor, initial={
-            "start": request.GET.get("start", ""), "duration_minutes": duration,
-            "mode": counselor.modes[0] if len(counselor.modes) == 1 else None,
-            "topic": current.topic if current else ""})
+        form = forms.BookingForm(
+            counselor=counselor,
+            initial={
+                "start": request.GET.get("start", ""),
+                "duration_minutes": duration,
+                "mode": counselor.modes[0] if len(counselor.modes) == 1 else None,
+                "topic": current.topic if current else "",
+            },
+        )
     start = forms.parse_start(form["start"].value() or "")
     start_error = forms.BookingForm.base_fields["start"].error_messages.get("invalid_start")
     if start is None and request.method != "POST":
         status = 400  # a link without a time (or a mangled one): nothing to book
-    return render(request, "listening/booking_new.html", {
-        "counselor": counselor, "form": form, "start": start,
-        "start_error": start_error if start is None and not form.is_bound else None,
-        "profile_url": reverse("counselor-profile", args=[counselor.pk])}, status=status)
+    return render(
+        request,
+        "listening/booking_new.html",
+        {
+            "counselor": counselor,
+            "form": form,
+            "start": start,
+            "start_error": start_error if start is None and not form.is_bound else None,
+            "profile_url": reverse("counselor-profile", args=[counselor.pk]),
+        },
+        status=status,
+    )
 
 
 # --- my bookings ------------------------------------------------------------------------------------------
@@ -156,7 +187,9 @@ def _bookings_page(request, *, status=200, error_for=None, error=None, bound_for
     cancel or feedback, the same page with the error at that booking (`bound_form`)."""
     user, now = request.user, timezone.now()
     mine = booking_list_for_user(user=user)
-    upcoming = mine.filter(status=Booking.Status.CONFIRMED, end__gt=now, ended_at__isnull=True).order_by("start", "pk")
+    upcoming = mine.filter(
+        status=Booking.Status.CONFIRMED, end__gt=now, ended_at__isnull=True
+    ).order_by("start", "pk")
     past = mine.exclude(pk__in=upcoming.values("pk")).order_by("-start", "-pk")
     page = Paginator(past, PAST_PAGE_SIZE).get_page(request.GET.get("page"))
     upcoming_rows = booking_rows(upcoming, user=user, now=now)
@@ -172,10 +205,19 @@ def _bookings_page(request, *, status=200, error_for=None, error=None, bound_for
                 row.cancel_form = bound_form
             else:
                 row.feedback_form = bound_form
-    return render(request, "listening/booking_list.html", {
-        "upcoming": upcoming_rows, "past": past_rows, "page": page, "error_for": error_for, "error": error,
-        "room_opens_minutes": settings.SESSION_ROOM_OPENS_MINUTES},
-        status=status)
+    return render(
+        request,
+        "listening/booking_list.html",
+        {
+            "upcoming": upcoming_rows,
+            "past": past_rows,
+            "page": page,
+            "error_for": error_for,
+            "error": error,
+            "room_opens_minutes": settings.SESSION_ROOM_OPENS_MINUTES,
+        },
+        status=status,
+    )
 
 
 @participant_required

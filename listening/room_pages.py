@@ -57,29 +57,48 @@ class RoomForm(forms.Form):
 
 class NoteForm(RoomForm):
     id_prefix = "note"
-    text = forms.CharField(required=False, strip=False, max_length=services.NOTE_MAX_CHARS,
-                           widget=forms.Textarea(attrs={"rows": 10}), label=gettext_lazy("Private notes"))
+    text = forms.CharField(
+        required=False,
+        strip=False,
+        max_length=services.NOTE_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        label=gettext_lazy("Private notes"),
+    )
     revision = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
 
 class RaiseCrisisForm(RoomForm):
     id_prefix = "crisis"
-    note = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
-                           label=gettext_lazy("What did you observe?"))
+    note = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label=gettext_lazy("What did you observe?"),
+    )
 
 
 class ReferralForm(RoomForm):
     id_prefix = "refer"
-    resource = forms.ModelChoiceField(queryset=Resource.objects.none(), label=gettext_lazy("Resource"),
-                                      empty_label=gettext_lazy("Choose a resource"))
-    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
-                             label=gettext_lazy("Why this resource (the client sees this)"))
-    urgency = forms.ChoiceField(choices=Referral.Urgency.choices, initial=Referral.Urgency.ROUTINE,
-                                label=gettext_lazy("Urgency"))
+    resource = forms.ModelChoiceField(
+        queryset=Resource.objects.none(),
+        label=gettext_lazy("Resource"),
+        empty_label=gettext_lazy("Choose a resource"),
+    )
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label=gettext_lazy("Why this resource (the client sees this)"),
+    )
+    urgency = forms.ChoiceField(
+        choices=Referral.Urgency.choices,
+        initial=Referral.Urgency.ROUTINE,
+        label=gettext_lazy("Urgency"),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["resource"].queryset = Resource.objects.filter(is_active=True).order_by("kind", "region", "name")
+        self.fields["resource"].queryset = Resource.objects.filter(is_active=True).order_by(
+            "kind", "region", "name"
+        )
 
     def grouped_resources(self) -> list[tuple[str, list[Resource]]]:
         """The directory by kind, for <optgroup>s."""
@@ -93,10 +112,17 @@ class AsyncMessageForm(RoomForm):
     id_prefix = "msg"
     # Made when the form is drawn: submitting the same form twice stores the message once.
     id = forms.UUIDField(widget=forms.HiddenInput)
-    text = forms.CharField(required=False, max_length=settings.CHAT_MAX_CHARS,
-                           widget=forms.Textarea(attrs={"rows": 4}), label=gettext_lazy("Your message"))
-    audio = forms.FileField(required=False, label=gettext_lazy("Or a voice note (at most 3 minutes)"),
-                            widget=forms.ClearableFileInput(attrs={"accept": "audio/*"}))
+    text = forms.CharField(
+        required=False,
+        max_length=settings.CHAT_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label=gettext_lazy("Your message"),
+    )
+    audio = forms.FileField(
+        required=False,
+        label=gettext_lazy("Or a voice note (at most 3 minutes)"),
+        widget=forms.ClearableFileInput(attrs={"accept": "audio/*"}),
+    )
 
     def clean(self):
         data = super().clean()
@@ -106,15 +132,28 @@ class AsyncMessageForm(RoomForm):
 
 
 class FeedbackForm(forms.Form):
-    pre_distress = forms.IntegerField(min_value=0, max_value=10, label=gettext_lazy(
-        "How distressed did you feel before the session? (0 = not at all, 10 = extremely)"))
-    post_distress = forms.IntegerField(min_value=0, max_value=10, label=gettext_lazy(
-        "And now, after it? (0–10)"))
-    rating = forms.TypedChoiceField(coerce=int, choices=[(n, str(n)) for n in range(5, 0, -1)],
-                                    widget=forms.RadioSelect,
-                                    label=gettext_lazy("How was the session? (5 = very good)"))
-    comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 4}),
-                              label=gettext_lazy("Anything you want to tell us (optional)"))
+    pre_distress = forms.IntegerField(
+        min_value=0,
+        max_value=10,
+        label=gettext_lazy(
+            "How distressed did you feel before the session? (0 = not at all, 10 = extremely)"
+        ),
+    )
+    post_distress = forms.IntegerField(
+        min_value=0, max_value=10, label=gettext_lazy("And now, after it? (0–10)")
+    )
+    rating = forms.TypedChoiceField(
+        coerce=int,
+        choices=[(n, str(n)) for n in range(5, 0, -1)],
+        widget=forms.RadioSelect,
+        label=gettext_lazy("How was the session? (5 = very good)"),
+    )
+    comment = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label=gettext_lazy("Anything you want to tell us (optional)"),
+    )
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -142,7 +181,9 @@ def _wants_json(request) -> bool:
 
 def _errors(exc: ValidationError) -> dict[str, list[str]]:
     if hasattr(exc, "error_dict"):
-        return {field: [m for e in errs for m in e.messages] for field, errs in exc.error_dict.items()}
+        return {
+            field: [m for e in errs for m in e.messages] for field, errs in exc.error_dict.items()
+        }
     return {"__all__": exc.messages}
 
 
@@ -165,8 +206,13 @@ def _message_rows(booking: Booking, viewer) -> list[dict]:
     """The stored messages, oldest first, for the template (replay continues after the last)."""
     rows = []
     for frame in services.messages_after(booking_id=booking.pk, after_seq=0, limit=1000):
-        rows.append({**frame, "sent_at": dt.datetime.fromisoformat(frame["sent_at"]),
-                     "mine": frame["sender"] == viewer.pk})
+        rows.append(
+            {
+                **frame,
+                "sent_at": dt.datetime.fromisoformat(frame["sent_at"]),
+                "mine": frame["sender"] == viewer.pk,
+            }
+        )
     return rows
 
 
@@ -179,8 +225,13 @@ def hotline_rows(hotlines: list[dict]) -> list[dict]:
     rows = []
     for hotline in hotlines:
         contact = hotline.get("contact") or ""
-        rows.append({**hotline, "tel": re.sub(r"[^\d+]", "", contact) if _DIALABLE.match(contact) else "",
-                     "url": contact if contact.startswith(("https://", "http://")) else ""})
+        rows.append(
+            {
+                **hotline,
+                "tel": re.sub(r"[^\d+]", "", contact) if _DIALABLE.match(contact) else "",
+                "url": contact if contact.startswith(("https://", "http://")) else "",
+            }
+        )
     return rows
 
 
@@ -209,7 +260,9 @@ def _js_strings(other: str) -> dict[str, str]:
         "warning": _("About two minutes left. Time to start bringing the conversation to a close."),
         "ended": _("The session has ended."),
         "noShowClient": _("The client did not come, so the session is closed."),
-        "noShowCounselor": _("The counselor did not come, so the session is closed. You will not be charged."),
+        "noShowCounselor": _(
+            "The counselor did not come, so the session is closed. You will not be charged."
+        ),
         "noShowBoth": _("Nobody came, so the session is closed."),
         "sending": _("Sending…"),
         "delivered": _("Delivered"),
@@ -240,14 +293,22 @@ def _js_strings(other: str) -> dict[str, str]:
         "callLeft": _("You left the call."),
         "peerLeftCall": _("%(name)s left the call."),
         "incomingCall": _("%(name)s started the call. Join when you are ready."),
-        "mediaDenied": _("Camera or microphone access was refused. Allow it in your browser's site settings, "
-                         "or continue by text."),
-        "mediaMissing": _("No camera or microphone was found. You can still hear %(name)s and write."),
-        "mediaUnsupported": _("This browser cannot make calls. Continue by text, or try a current browser."),
+        "mediaDenied": _(
+            "Camera or microphone access was refused. Allow it in your browser's site settings, "
+            "or continue by text."
+        ),
+        "mediaMissing": _(
+            "No camera or microphone was found. You can still hear %(name)s and write."
+        ),
+        "mediaUnsupported": _(
+            "This browser cannot make calls. Continue by text, or try a current browser."
+        ),
         "play": _("Play %(name)s's audio and video"),
         # the counselor's tools
-        "crisisCounselor": _("A crisis signal was detected in this session. The on-call supervisors have been "
-                             "alerted and the client was shown crisis lines. Follow the crisis protocol."),
+        "crisisCounselor": _(
+            "A crisis signal was detected in this session. The on-call supervisors have been "
+            "alerted and the client was shown crisis lines. Follow the crisis protocol."
+        ),
         "saving": _("Saving…"),
         "saved": _("Saved at %(time)s"),
         "notSaved": _("Not saved: %(reason)s"),
@@ -299,25 +360,40 @@ def _room_context(request, booking: Booking, **forms_given) -> dict:
         note = session_note_for_counselor(counselor=user, booking_id=booking.pk)
         context["note"] = note
         context["note_form"] = forms_given.get("note_form") or NoteForm(
-            initial={"text": note.text, "revision": note.revision})
+            initial={"text": note.text, "revision": note.revision}
+        )
         context["crisis_form"] = forms_given.get("crisis_form") or RaiseCrisisForm()
         context["referral_form"] = forms_given.get("referral_form") or ReferralForm()
         context["referrals"] = review.referral_list_for_user(user=user).filter(booking=booking)
-        context["open_alert"] = (CrisisAlert.objects.filter(booking=booking)
-                                 .exclude(status=CrisisAlert.Status.RESOLVED).order_by("-created_at").first())
+        context["open_alert"] = (
+            CrisisAlert.objects.filter(booking=booking)
+            .exclude(status=CrisisAlert.Status.RESOLVED)
+            .order_by("-created_at")
+            .first()
+        )
     else:
         context["hotlines"] = hotline_rows(crisis_hotlines_for(user=user))
         context["show_crisis_panel"] = request.session.pop(CRISIS_PANEL_KEY, None) == booking.pk
         context["feedback_given"] = Feedback.objects.filter(booking=booking).exists()
-        context["feedback_open"] = (state == "over" and booking.status == Booking.Status.COMPLETED
-                                    and not context["feedback_given"])
+        context["feedback_open"] = (
+            state == "over"
+            and booking.status == Booking.Status.COMPLETED
+            and not context["feedback_given"]
+        )
     if not live:
-        context["message_form"] = forms_given.get("message_form") or AsyncMessageForm(initial={"id": uuid.uuid4()})
+        context["message_form"] = forms_given.get("message_form") or AsyncMessageForm(
+            initial={"id": uuid.uuid4()}
+        )
     return context
 
 
 def _render_room(request, booking: Booking, *, status: int = 200, **forms_given):
-    return render(request, "listening/room.html", _room_context(request, booking, **forms_given), status=status)
+    return render(
+        request,
+        "listening/room.html",
+        _room_context(request, booking, **forms_given),
+        status=status,
+    )
 
 
 # --- the page ----------------------------------------------------------------------------------
@@ -337,9 +413,15 @@ def room(request, booking_id: int):
 def thread(request, booking_id: int):
     """The message list alone (the async thread polls it)."""
     booking = _participant_booking(request, booking_id)
-    return render(request, "listening/room_thread.html", {
-        "message_rows": _message_rows(booking, request.user), "other_name": _other_party_name(booking, request.user),
-        "purged": booking.content_purged_at is not None})
+    return render(
+        request,
+        "listening/room_thread.html",
+        {
+            "message_rows": _message_rows(booking, request.user),
+            "other_name": _other_party_name(booking, request.user),
+            "purged": booking.content_purged_at is not None,
+        },
+    )
 
 
 # --- the counselor's tools --------------------------------------------------------------------
@@ -354,8 +436,12 @@ def note_save(request, booking_id: int):
     error = None
     if form.is_valid():
         try:
-            note = services.session_note_save(booking_id=booking.pk, counselor=request.user,
-                                              text=form.cleaned_data["text"], revision=form.cleaned_data["revision"])
+            note = services.session_note_save(
+                booking_id=booking.pk,
+                counselor=request.user,
+                text=form.cleaned_data["text"],
+                revision=form.cleaned_data["revision"],
+            )
         except ValidationError as exc:
             for field, msgs in _errors(exc).items():
                 form.add_error(field if field in form.fields else None, msgs)
@@ -364,8 +450,13 @@ def note_save(request, booking_id: int):
         else:
             if as_json:
                 saved = timezone.localtime(note.updated_at)
-                return JsonResponse({"revision": note.revision, "saved_at": saved.isoformat(),
-                                     "saved_at_display": time_format(saved, "H:i")})
+                return JsonResponse(
+                    {
+                        "revision": note.revision,
+                        "saved_at": saved.isoformat(),
+                        "saved_at_display": time_format(saved, "H:i"),
+                    }
+                )
             messages.success(request, _("Your notes were saved."))
             return redirect(reverse("session-room", args=[booking.pk]) + "#notes")
     if error is not None:
@@ -408,9 +499,13 @@ def refer(request, booking_id: int):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            referral = review.referral_create(counselor=request.user, booking_id=booking.pk,
-                                              resource_id=data["resource"].pk, reason=data["reason"],
-                                              urgency=data["urgency"])
+            referral = review.referral_create(
+                counselor=request.user,
+                booking_id=booking.pk,
+                resource_id=data["resource"].pk,
+                reason=data["reason"],
+                urgency=data["urgency"],
+            )
         except ValidationError as exc:
             for field, msgs in _errors(exc).items():
                 form.add_error(field if field in form.fields else None, msgs)
@@ -418,13 +513,22 @@ def refer(request, booking_id: int):
             form.add_error(None, exc.message)
             status = 409
         else:
-            done = _("%(name)s was suggested to the client. They will find it under My referrals.") % {
-                "name": referral.resource.name}
+            done = _(
+                "%(name)s was suggested to the client. They will find it under My referrals."
+            ) % {"name": referral.resource.name}
             if as_json:
-                return JsonResponse({"message": done, "referral": {
-                    "id": referral.pk, "resource": referral.resource.name,
-                    "urgency": referral.get_urgency_display(), "status": referral.get_status_display()}},
-                    status=201)
+                return JsonResponse(
+                    {
+                        "message": done,
+                        "referral": {
+                            "id": referral.pk,
+                            "resource": referral.resource.name,
+                            "urgency": referral.get_urgency_display(),
+                            "status": referral.get_status_display(),
+                        },
+                    },
+                    status=201,
+                )
             messages.success(request, done)
             return redirect(reverse("session-room", args=[booking.pk]) + "#tools")
     if as_json:
@@ -445,9 +549,14 @@ def message_post(request, booking_id: int):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            message, _created = services.message_post(booking_id=booking.pk, sender=request.user, uid=data["id"],
-                                                      text=data.get("text") or "", audio=data.get("audio"),
-                                                      live=False)
+            message, _created = services.message_post(
+                booking_id=booking.pk,
+                sender=request.user,
+                uid=data["id"],
+                text=data.get("text") or "",
+                audio=data.get("audio"),
+                live=False,
+            )
         except ValidationError as exc:
             for field, msgs in _errors(exc).items():
                 form.add_error(field if field in form.fields else None, msgs)
@@ -457,7 +566,10 @@ def message_post(request, booking_id: int):
         except ObjectDoesNotExist:
             raise Http404 from None
         else:
-            if getattr(message, "crisis_alert", None) is not None and request.user.pk == booking.client_id:
+            if (
+                getattr(message, "crisis_alert", None) is not None
+                and request.user.pk == booking.client_id
+            ):
                 request.session[CRISIS_PANEL_KEY] = booking.pk
             return redirect(reverse("session-room", args=[booking.pk]) + "#thread-end")
     return _render_room(request, booking, status=status, message_form=form)
@@ -479,7 +591,9 @@ def feedback(request, booking_id: int):
         status = 400
         if form.is_valid():
             try:
-                services.feedback_submit(client=request.user, booking_id=booking.pk, **form.cleaned_data)
+                services.feedback_submit(
+                    client=request.user, booking_id=booking.pk, **form.cleaned_data
+                )
             except ValidationError as exc:
                 for field, msgs in _errors(exc).items():
                     form.add_error(field if field in form.fields else None, msgs)
@@ -491,8 +605,18 @@ def feedback(request, booking_id: int):
                 return redirect("session-room", booking.pk)
     else:
         form = FeedbackForm()
-    took_place = (booking.status in (Booking.Status.CONFIRMED, Booking.Status.COMPLETED)
-                  and timezone.now() >= booking.end)
-    return render(request, "listening/room_feedback.html",
-                  {"booking": booking, "form": form, "other_name": _other_party_name(booking, request.user),
-                   "took_place": took_place}, status=status)
+    took_place = (
+        booking.status in (Booking.Status.CONFIRMED, Booking.Status.COMPLETED)
+        and timezone.now() >= booking.end
+    )
+    return render(
+        request,
+        "listening/room_feedback.html",
+        {
+            "booking": booking,
+            "form": form,
+            "other_name": _other_party_name(booking, request.user),
+            "took_place": took_place,
+        },
+        status=status,
+    )

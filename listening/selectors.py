@@ -22,8 +22,9 @@ DAY = dt.timedelta(days=1)
 
 def booking_list_for_user(*, user) -> QuerySet[Booking]:
     """The user's own bookings, as client or as counselor."""
-    return (Booking.objects.filter(Q(client=user) | Q(counselor_id=user.id))
-            .select_related("counselor", "counselor__user", "client"))
+    return Booking.objects.filter(Q(client=user) | Q(counselor_id=user.id)).select_related(
+        "counselor", "counselor__user", "client"
+    )
 
 
 def booking_get_for_participant(*, user, booking_id: int) -> Booking:
@@ -43,17 +44,37 @@ class CounselorRules(NamedTuple):
 
     @classmethod
     def of(cls, profile: CounselorProfile) -> "CounselorRules":
-        return cls(profile.pk, profile.user.timezone, profile.daily_cap, profile.buffer_minutes,
-                   profile.min_notice_minutes)
+        return cls(
+            profile.pk,
+            profile.user.timezone,
+            profile.daily_cap,
+            profile.buffer_minutes,
+            profile.min_notice_minutes,
+        )
 
 
 RULE_FIELDS = ["pk", "user__timezone", "daily_cap", "buffer_minutes", "min_notice_minutes"]
-WINDOW_FIELDS = ["counselor_id", "kind", "start", "end", "weekday", "start_time", "end_time", "timezone",
-                 "valid_from", "valid_until"]
+WINDOW_FIELDS = [
+    "counselor_id",
+    "kind",
+    "start",
+    "end",
+    "weekday",
+    "start_time",
+    "end_time",
+    "timezone",
+    "valid_from",
+    "valid_until",
+]
 
 
-def counselor_days(*, profiles: list[CounselorRules], start: dt.datetime, end: dt.datetime,
-                   now: dt.datetime | None = None) -> dict[int, CounselorDay]:
+def counselor_days(
+    *,
+    profiles: list[CounselorRules],
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime | None = None,
+) -> dict[int, CounselorDay]:
     """Everything needed to compute free slots in [start, end) for several counselors,
     loaded in two queries as plain values. Bookings are read for the whole local days the
     range touches, so the daily cap counts every session of those days."""
@@ -63,25 +84,48 @@ def counselor_days(*, profiles: list[CounselorRules], start: dt.datetime, end: d
     # last 25 hours, when the clocks go back) and any buffer.
     lo, hi = start - 2 * DAY, end + 2 * DAY
     weekly = Q(kind=AvailabilityWindow.Kind.WEEKLY, valid_from__lte=hi.date()) & (
-        Q(valid_until__isnull=True) | Q(valid_until__gte=lo.date()))
+        Q(valid_until__isnull=True) | Q(valid_until__gte=lo.date())
+    )
     local_days = (end - start).days + 4  # local dates the range can touch in any zone (UTC-12..+14)
     if local_days < 7:
         first = (start - DAY).date()
-        weekly &= Q(weekday__in={(first + dt.timedelta(days=i)).weekday() for i in range(local_days)})
-    windows = (AvailabilityWindow.objects.filter(counselor_id__in=ids)
-               .filter(Q(kind=AvailabilityWindow.Kind.ONE_OFF, start__lt=end, end__gt=start) | weekly)
-               .order_by().values_list(*WINDOW_FIELDS))
+        weekly &= Q(
+            weekday__in={(first + dt.timedelta(days=i)).weekday() for i in range(local_days)}
+        )
+    windows = (
+        AvailabilityWindow.objects.filter(counselor_id__in=ids)
+        .filter(Q(kind=AvailabilityWindow.Kind.ONE_OFF, start__lt=end, end__gt=start) | weekly)
+        .order_by()
+        .values_list(*WINDOW_FIELDS)
+    )
     one_offs: dict[int, list] = defaultdict(list)
     rules: dict[int, list] = defaultdict(list)
-    for cid, kind, w_start, w_end, weekday, start_time, end_time, tz, valid_from, valid_until in windows:
+    for (
+        cid,
+        kind,
+        w_start,
+        w_end,
+        weekday,
+        start_time,
+        end_time,
+        tz,
+        valid_from,
+        valid_until,
+    ) in windows:
         if kind == AvailabilityWindow.Kind.ONE_OFF:
             one_offs[cid].append((w_start, w_end))
         else:
-            rules[cid].append(WeeklyRule(weekday, start_time, end_time, tz, valid_from, valid_until))
+            rules[cid].append(
+                WeeklyRule(weekday, start_time, end_time, tz, valid_from, valid_until)
+            )
     busy: dict[int, list] = defaultdict(list)
-    for cid, bs, be in (Booking.objects.filter(counselor_id__in=ids, status__in=Booking.HOLDS_TIME,
-                                               start__lt=hi, end__gt=lo)
-                        .order_by("start").values_list("counselor_id", "start", "end")):
+    for cid, bs, be in (
+        Booking.objects.filter(
+            counselor_id__in=ids, status__in=Booking.HOLDS_TIME, start__lt=hi, end__gt=lo
+        )
+        .order_by("start")
+        .values_list("counselor_id", "start", "end")
+    ):
         busy[cid].append((bs, be))
     days = {}
     for p in profiles:
@@ -98,19 +142,28 @@ def counselor_days(*, profiles: list[CounselorRules], start: dt.datetime, end: d
     return days
 
 
-def counselor_free_slots(*, profile: CounselorProfile, start: dt.datetime, end: dt.datetime,
-                         duration_minutes: int) -> list[tuple[dt.datetime, dt.datetime]]:
+def counselor_free_slots(
+    *, profile: CounselorProfile, start: dt.datetime, end: dt.datetime, duration_minutes: int
+) -> list[tuple[dt.datetime, dt.datetime]]:
     day = counselor_days(profiles=[CounselorRules.of(profile)], start=start, end=end)[profile.pk]
     return day.free_slots(start, end, dt.timedelta(minutes=duration_minutes))
 
 
 def counselor_rules(*, profiles: QuerySet[CounselorProfile]) -> list[CounselorRules]:
     """The slot rules of every counselor in `profiles`, as plain values in one query."""
-    return [CounselorRules(*row) for row in profiles.prefetch_related(None).order_by().values_list(*RULE_FIELDS)]
+    return [
+        CounselorRules(*row)
+        for row in profiles.prefetch_related(None).order_by().values_list(*RULE_FIELDS)
+    ]
 
 
-def counselor_ids_with_free_slots(*, profiles: QuerySet[CounselorProfile], start: dt.datetime,
-                                  end: dt.datetime, duration_minutes: int = 15) -> list[int]:
+def counselor_ids_with_free_slots(
+    *,
+    profiles: QuerySet[CounselorProfile],
+    start: dt.datetime,
+    end: dt.datetime,
+    duration_minutes: int = 15,
+) -> list[int]:
     """Ids of the counselors among `profiles` with at least one free slot starting in [start, end)."""
     candidates = counselor_rules(profiles=profiles)
     duration = dt.timedelta(minutes=duration_minutes)
@@ -151,4 +204,6 @@ def session_note_for_counselor(*, counselor, booking_id: int) -> NoteView:
     note = SessionNote.objects.filter(booking=booking).first()
     if note is None:
         return NoteView("", 0, None)
-    return NoteView(decrypt_text(note.ciphertext) if note.ciphertext else "", note.revision, note.updated_at)
+    return NoteView(
+        decrypt_text(note.ciphertext) if note.ciphertext else "", note.revision, note.updated_at
+    )

@@ -19,13 +19,31 @@ class BookingSerializer(serializers.ModelSerializer):
     counselor_name = serializers.CharField(source="counselor.display_name", read_only=True)
     client = serializers.IntegerField(source="client_id", read_only=True)
     client_name = serializers.CharField(source="client.username", read_only=True)
-    price = serializers.DecimalField(max_digits=8, decimal_places=2, coerce_to_string=False, read_only=True)
+    price = serializers.DecimalField(
+        max_digits=8, decimal_places=2, coerce_to_string=False, read_only=True
+    )
 
     class Meta:
         model = Booking
-        fields = ["id", "status", "counselor", "counselor_name", "client", "client_name", "start", "end",
-                  "duration_minutes", "mode", "topic", "note", "price", "created_at", "cancelled_at",
-                  "cancel_reason", "no_show_party"]
+        fields = [
+            "id",
+            "status",
+            "counselor",
+            "counselor_name",
+            "client",
+            "client_name",
+            "start",
+            "end",
+            "duration_minutes",
+            "mode",
+            "topic",
+            "note",
+            "price",
+            "created_at",
+            "cancelled_at",
+            "cancel_reason",
+            "no_show_party",
+        ]
 
 
 class CancelInputSerializer(serializers.Serializer):
@@ -37,8 +55,9 @@ class MessageInputSerializer(serializers.Serializer):
     for the message, so a retried upload is not stored twice (made up here if absent)."""
 
     id = serializers.UUIDField(required=False)
-    text = serializers.CharField(required=False, allow_blank=True, max_length=4000, trim_whitespace=True,
-                                 default="")
+    text = serializers.CharField(
+        required=False, allow_blank=True, max_length=4000, trim_whitespace=True, default=""
+    )
     audio = serializers.FileField(required=False, allow_empty_file=False)
 
     def validate(self, attrs):

@@ -46,8 +46,16 @@ def _overlap_conflict(exc: IntegrityError) -> Conflict | None:
 
 
 @transaction.atomic
-def booking_create(*, client: User, counselor_id: int, start: dt.datetime, duration_minutes: int,
-                   mode: str, topic: str, note: str = "") -> Booking:
+def booking_create(
+    *,
+    client: User,
+    counselor_id: int,
+    start: dt.datetime,
+    duration_minutes: int,
+    mode: str,
+    topic: str,
+    note: str = "",
+) -> Booking:
     """Book a slot. Field problems raise ValidationError (400); a taken time raises Conflict (409).
 
     The counselor's profile row is locked for the whole check-and-insert, which serialises
@@ -57,45 +65,90 @@ def booking_create(*, client: User, counselor_id: int, start: dt.datetime, durat
     if duration_minutes not in DURATIONS:
         raise ValidationError({"duration_minutes": [_("Sessions are 15 or 30 minutes.")]})
     if not is_quarter_hour(start):
-        raise ValidationError({"start": [_("Sessions start on a quarter hour (:00, :15, :30, :45).")]})
+        raise ValidationError(
+            {"start": [_("Sessions start on a quarter hour (:00, :15, :30, :45).")]}
+        )
     now = timezone.now()
     if start <= now:
         raise ValidationError({"start": [_("That time is in the past.")]})
     profile = _lock_bookable_profile(counselor_id, mode=mode)
     end = start + dt.timedelta(minutes=duration_minutes)
     if start < now + dt.timedelta(minutes=profile.min_notice_minutes):
-        raise ValidationError({"start": [_("This counselor needs %(minutes)s minutes' notice.")
-                                         % {"minutes": profile.min_notice_minutes}]})
-    day = counselor_days(profiles=[CounselorRules.of(profile)], start=start, end=end, now=now)[profile.pk]
+        raise ValidationError(
+            {
+                "start": [
+                    _("This counselor needs %(minutes)s minutes' notice.")
+                    % {"minutes": profile.min_notice_minutes}
+                ]
+            }
+        )
+    day = counselor_days(profiles=[CounselorRules.of(profile)], start=start, end=end, now=now)[
+        profile.pk
+    ]
     if not contains(day.windows, start, end):
         raise ValidationError({"start": [_("That time is outside the counselor's availability.")]})
     if day.clashes(start, end):
         raise Conflict(_("That time is no longer free."), code="slot_taken")
     if day.day_counts[start.astimezone(ZoneInfo(day.timezone)).date()] >= profile.daily_cap:
         raise ValidationError({"start": [_("The counselor's sessions for that day are full.")]})
-    return _booking_insert(profile=profile, client=client, start=start, end=end, duration_minutes=duration_minutes,
-                           mode=mode, topic=topic, note=note)
+    return _booking_insert(
+        profile=profile,
+        client=client,
+        start=start,
+        end=end,
+        duration_minutes=duration_minutes,
+        mode=mode,
+        topic=topic,
+        note=note,
+    )
 
 
 def _lock_bookable_profile(counselor_id: int, *, mode: str) -> CounselorProfile:
     """Lock the counselor's profile row (serialising their bookings) if they can be booked in `mode`."""
     try:
-        profile = (CounselorProfile.objects.select_for_update(of=("self",)).select_related("user")
-                   .get(pk=counselor_id, verification=CounselorProfile.Verification.VERIFIED,
-                        is_active=True, user__is_active=True))
+        profile = (
+            CounselorProfile.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .get(
+                pk=counselor_id,
+                verification=CounselorProfile.Verification.VERIFIED,
+                is_active=True,
+                user__is_active=True,
+            )
+        )
     except CounselorProfile.DoesNotExist:
         raise ValidationError({"counselor": [_("No bookable counselor with this id.")]}) from None
     if mode not in profile.modes:
-        raise ValidationError({"mode": [_("This counselor does not offer %(mode)s sessions.") % {"mode": mode}]})
+        raise ValidationError(
+            {"mode": [_("This counselor does not offer %(mode)s sessions.") % {"mode": mode}]}
+        )
     return profile
 
 
-def _booking_insert(*, profile: CounselorProfile, client: User, start: dt.datetime, end: dt.datetime,
-                    duration_minutes: int, mode: str, topic: str, note: str) -> Booking:
+def _booking_insert(
+    *,
+    profile: CounselorProfile,
+    client: User,
+    start: dt.datetime,
+    end: dt.datetime,
+    duration_minutes: int,
+    mode: str,
+    topic: str,
+    note: str,
+) -> Booking:
     """Insert the booking; the exclusion constraints turn an overlap into a 409. Call while
     holding the profile row lock."""
-    booking = Booking(counselor=profile, client=client, start=start, end=end, duration_minutes=duration_minutes,
-                      mode=mode, topic=topic, note=note, price=price_for(profile, duration_minutes))
+    booking = Booking(
+        counselor=profile,
+        client=client,
+        start=start,
+        end=end,
+        duration_minutes=duration_minutes,
+        mode=mode,
+        topic=topic,
+        note=note,
+        price=price_for(profile, duration_minutes),
+    )
     try:
         with transaction.atomic():
             booking.save()
@@ -108,8 +161,9 @@ def _booking_insert(*, profile: CounselorProfile, client: User, start: dt.dateti
 
 
 @transaction.atomic
-def booking_start_now(*, client: User, counselor_id: int, duration_minutes: int, mode: str, topic: str,
-                      note: str = "") -> Booking:
+def booking_start_now(
+    *, client: User, counselor_id: int, duration_minutes: int, mode: str, topic: str, note: str = ""
+) -> Booking:
     """A talk-now session starting at once (an accepted match offer). Windows, notice and the
     quarter-hour grid do not apply (the counselor is on duty now); the buffer, the daily cap
     and the no-overlap constraints do, exactly as for a booked slot."""
@@ -120,13 +174,23 @@ def booking_start_now(*, client: User, counselor_id: int, duration_minutes: int,
     now = timezone.now()
     start = now.replace(microsecond=0)
     end = start + dt.timedelta(minutes=duration_minutes)
-    day = counselor_days(profiles=[CounselorRules.of(profile)], start=start, end=end, now=now)[profile.pk]
+    day = counselor_days(profiles=[CounselorRules.of(profile)], start=start, end=end, now=now)[
+        profile.pk
+    ]
     if day.clashes(start, end):
         raise Conflict(_("The counselor has another session now."), code="counselor_busy")
     if day.day_counts[start.astimezone(ZoneInfo(day.timezone)).date()] >= profile.daily_cap:
         raise Conflict(_("The counselor's sessions for today are full."), code="daily_cap")
-    return _booking_insert(profile=profile, client=client, start=start, end=end, duration_minutes=duration_minutes,
-                           mode=mode, topic=topic, note=note)
+    return _booking_insert(
+        profile=profile,
+        client=client,
+        start=start,
+        end=end,
+        duration_minutes=duration_minutes,
+        mode=mode,
+        topic=topic,
+        note=note,
+    )
 
 
 @transaction.atomic
@@ -199,16 +263,29 @@ def _async_window(booking: Booking) -> tuple[dt.datetime, dt.datetime]:
 def room_join(*, booking_id: int, user: User) -> None:
     """Note the first time each participant enters the room (for the no-show check)."""
     booking = Booking.objects.only("client_id", "counselor_id").get(pk=booking_id)
-    field = "client_joined_at" if booking.role_of(user) == Booking.Party.CLIENT else "counselor_joined_at"
-    Booking.objects.filter(pk=booking_id, **{f"{field}__isnull": True}).update(**{field: timezone.now()})
+    field = (
+        "client_joined_at"
+        if booking.role_of(user) == Booking.Party.CLIENT
+        else "counselor_joined_at"
+    )
+    Booking.objects.filter(pk=booking_id, **{f"{field}__isnull": True}).update(
+        **{field: timezone.now()}
+    )
 
 
 def message_frame(message: SessionMessage, *, text: str | None = None) -> dict:
     """The `chat.message` frame for a stored message (decrypting unless `text` is given)."""
     if text is None:
         text = decrypt_text(message.ciphertext) if message.ciphertext else ""
-    frame = {"type": "chat.message", "id": str(message.uid), "seq": message.seq, "sender": message.sender_id,
-             "kind": message.kind, "text": text, "sent_at": message.sent_at.isoformat()}
+    frame = {
+        "type": "chat.message",
+        "id": str(message.uid),
+        "seq": message.seq,
+        "sender": message.sender_id,
+        "kind": message.kind,
+        "text": text,
+        "sent_at": message.sent_at.isoformat(),
+    }
     if message.kind == SessionMessage.Kind.VOICE:
         frame["audio_url"] = f"/api/v1/bookings/{message.booking_id}/messages/{message.seq}/audio/"
         frame["audio_seconds"] = message.audio_seconds
@@ -216,8 +293,16 @@ def message_frame(message: SessionMessage, *, text: str | None = None) -> dict:
 
 
 @transaction.atomic
-def message_post(*, booking_id: int, sender: User, uid: uuid.UUID, text: str = "", live: bool,
-                 audio=None, notify: bool = True) -> tuple[SessionMessage, bool]:
+def message_post(
+    *,
+    booking_id: int,
+    sender: User,
+    uid: uuid.UUID,
+    text: str = "",
+    live: bool,
+    audio=None,
+    notify: bool = True,
+) -> tuple[SessionMessage, bool]:
     """Store a chat line (live, from the room) or an async text or voice note; returns
     (message, created). Resending a uid returns the stored message, created=False, and
     stores nothing. With `notify` the message is pushed to the room after commit; the room's
@@ -232,20 +317,35 @@ def message_post(*, booking_id: int, sender: User, uid: uuid.UUID, text: str = "
         return existing, False
     now = timezone.now()
     opens, closes = _room_window(booking) if live else _async_window(booking)
-    open_statuses = [Booking.Status.CONFIRMED] if live else [Booking.Status.CONFIRMED, Booking.Status.COMPLETED,
-                                                             Booking.Status.NO_SHOW]
-    if booking.status not in open_statuses or not opens <= now < closes or (live and booking.ended_at):
+    open_statuses = (
+        [Booking.Status.CONFIRMED]
+        if live
+        else [Booking.Status.CONFIRMED, Booking.Status.COMPLETED, Booking.Status.NO_SHOW]
+    )
+    if (
+        booking.status not in open_statuses
+        or not opens <= now < closes
+        or (live and booking.ended_at)
+    ):
         raise Conflict(_("Messages cannot be sent to this session now."), code="session_closed")
     text = text.strip()
     if audio is None and not text:
         raise ValidationError({"text": [_("Write something first.")]})
     if len(text) > settings.CHAT_MAX_CHARS:
-        raise ValidationError({"text": [_("A message is at most %(n)s characters.") % {"n": settings.CHAT_MAX_CHARS}]})
+        raise ValidationError(
+            {"text": [_("A message is at most %(n)s characters.") % {"n": settings.CHAT_MAX_CHARS}]}
+        )
     note = voice_note_inspect(audio) if audio is not None else None
     booking.message_seq += 1
     booking.save(update_fields=["message_seq"])
-    message = SessionMessage(booking=booking, seq=booking.message_seq, uid=uid, sender=sender, sent_at=now,
-                             ciphertext=encrypt_text(text) if text else b"")
+    message = SessionMessage(
+        booking=booking,
+        seq=booking.message_seq,
+        uid=uid,
+        sender=sender,
+        sent_at=now,
+        ciphertext=encrypt_text(text) if text else b"",
+    )
     if note is not None:
         message.kind = SessionMessage.Kind.VOICE
         message.audio_content_type, message.audio_seconds = note.content_type, note.seconds
@@ -253,19 +353,25 @@ def message_post(*, booking_id: int, sender: User, uid: uuid.UUID, text: str = "
     message.save()
     # Transient, for the caller: the page shows the client the crisis resources at once.
     message.crisis_alert = crisis_screen_and_record(
-        text=text, client=booking.client, booking=booking,
+        text=text,
+        client=booking.client,
+        booking=booking,
         source=CrisisAlert.Source.CHAT if live else CrisisAlert.Source.MESSAGE,
-        reason_prefix=f"{booking.role_of(sender)}: ")
+        reason_prefix=f"{booking.role_of(sender)}: ",
+    )
     if text:
         contacts = off_platform_contact_detect(text)
         if contacts:
             # Platform rules forbid moving clients off-platform, in either direction. The flag
             # names the kinds and the message, not the contact details themselves.
             kinds = sorted({c.split(":", 1)[0] for c in contacts})
-            EthicsFlag.objects.create(kind=EthicsFlag.Kind.OFF_PLATFORM_CONTACT, booking=booking,
-                                      counselor=booking.counselor,
-                                      summary=f"{booking.role_of(sender)} shared {', '.join(kinds)} in message "
-                                              f"{message.seq}")
+            EthicsFlag.objects.create(
+                kind=EthicsFlag.Kind.OFF_PLATFORM_CONTACT,
+                booking=booking,
+                counselor=booking.counselor,
+                summary=f"{booking.role_of(sender)} shared {', '.join(kinds)} in message "
+                f"{message.seq}",
+            )
     if notify:
         frame = message_frame(message, text=text)
         transaction.on_commit(lambda: room_send(booking.pk, frame))
@@ -279,7 +385,9 @@ def message_audio_read(*, message: SessionMessage) -> bytes:
 
 def messages_after(*, booking_id: int, after_seq: int, limit: int = 500) -> list[dict]:
     """Frames of a booking's messages with seq > after_seq, in order (for replay)."""
-    messages = SessionMessage.objects.filter(booking_id=booking_id, seq__gt=after_seq).order_by("seq")[:limit]
+    messages = SessionMessage.objects.filter(booking_id=booking_id, seq__gt=after_seq).order_by(
+        "seq"
+    )[:limit]
     return [message_frame(m) for m in messages]
 
 
@@ -293,12 +401,19 @@ def session_warn(*, booking_id: int) -> bool:
     booking = Booking.objects.only("end").get(pk=booking_id)
     if not booking.end - warning - CLOCK_SLACK <= now < booking.end:
         return False
-    claimed = Booking.objects.filter(pk=booking_id, status=Booking.Status.CONFIRMED,
-                                     warning_sent_at__isnull=True).update(warning_sent_at=now)
+    claimed = Booking.objects.filter(
+        pk=booking_id, status=Booking.Status.CONFIRMED, warning_sent_at__isnull=True
+    ).update(warning_sent_at=now)
     if claimed:
         remaining = max(0, round((booking.end - now).total_seconds()))
-        room_send(booking_id, {"type": "session.warning", "remaining_seconds": remaining,
-                               "end": booking.end.isoformat()})
+        room_send(
+            booking_id,
+            {
+                "type": "session.warning",
+                "remaining_seconds": remaining,
+                "end": booking.end.isoformat(),
+            },
+        )
     return bool(claimed)
 
 
@@ -307,7 +422,11 @@ def session_end(*, booking_id: int) -> bool:
     """At the end: complete the booking, close the room to chat, tell both sides (once)."""
     now = timezone.now()
     booking = Booking.objects.select_for_update().get(pk=booking_id)
-    if booking.ended_at or now < booking.end - CLOCK_SLACK or booking.status == Booking.Status.CANCELLED:
+    if (
+        booking.ended_at
+        or now < booking.end - CLOCK_SLACK
+        or booking.status == Booking.Status.CANCELLED
+    ):
         return False
     booking.ended_at = now
     fields = ["ended_at"]
@@ -315,7 +434,9 @@ def session_end(*, booking_id: int) -> bool:
         booking.status, booking.completed_at = Booking.Status.COMPLETED, now
         fields += ["status", "completed_at"]
     booking.save(update_fields=fields)
-    transaction.on_commit(lambda: room_send(booking_id, {"type": "session.ended", "status": booking.status}))
+    transaction.on_commit(
+        lambda: room_send(booking_id, {"type": "session.ended", "status": booking.status})
+    )
     transaction.on_commit(_counselor_free_again)
     return True
 
@@ -337,8 +458,14 @@ def session_no_show_check(*, booking_id: int) -> str:
         return ""
     booking.no_show_checked_at = now
     fields = ["no_show_checked_at"]
-    absent = [p for p, joined in ((Booking.Party.CLIENT, booking.client_joined_at),
-                                  (Booking.Party.COUNSELOR, booking.counselor_joined_at)) if joined is None]
+    absent = [
+        p
+        for p, joined in (
+            (Booking.Party.CLIENT, booking.client_joined_at),
+            (Booking.Party.COUNSELOR, booking.counselor_joined_at),
+        )
+        if joined is None
+    ]
     party = ""
     if booking.status == Booking.Status.CONFIRMED and absent:
         party = absent[0] if len(absent) == 1 else Booking.Party.BOTH
@@ -348,27 +475,35 @@ def session_no_show_check(*, booking_id: int) -> str:
     if party:
         from listening.tasks import booking_no_show_notify
 
-        transaction.on_commit(lambda: room_send(booking_id, {"type": "session.no_show", "party": party}))
+        transaction.on_commit(
+            lambda: room_send(booking_id, {"type": "session.no_show", "party": party})
+        )
         booking_no_show_notify.delay_on_commit(booking_id)
     return party
 
 
-def session_clock_due(*, now: dt.datetime, lookahead: dt.timedelta) -> list[tuple[str, int, dt.datetime]]:
+def session_clock_due(
+    *, now: dt.datetime, lookahead: dt.timedelta
+) -> list[tuple[str, int, dt.datetime]]:
     """Clock events falling due before now + lookahead: (event, booking_id, when). Overdue
     ones are included, so an event whose task was lost is found again on the next tick."""
     horizon = now + lookahead
     warning = dt.timedelta(seconds=settings.SESSION_WARNING_SECONDS)
     due: list[tuple[str, int, dt.datetime]] = []
     confirmed = Booking.objects.filter(status=Booking.Status.CONFIRMED)
-    for pk, end in confirmed.filter(warning_sent_at__isnull=True, end__gt=now,
-                                    end__lte=horizon + warning).values_list("pk", "end"):
+    for pk, end in confirmed.filter(
+        warning_sent_at__isnull=True, end__gt=now, end__lte=horizon + warning
+    ).values_list("pk", "end"):
         due.append(("warn", pk, end - warning))
-    for pk, end in (Booking.objects.filter(status__in=[Booking.Status.CONFIRMED, Booking.Status.NO_SHOW],
-                                           ended_at__isnull=True, end__lte=horizon)
-                    .values_list("pk", "end")):
+    for pk, end in Booking.objects.filter(
+        status__in=[Booking.Status.CONFIRMED, Booking.Status.NO_SHOW],
+        ended_at__isnull=True,
+        end__lte=horizon,
+    ).values_list("pk", "end"):
         due.append(("end", pk, end))
-    for pk, start in confirmed.filter(no_show_checked_at__isnull=True,
-                                      start__lte=horizon - NO_SHOW_GRACE).values_list("pk", "start"):
+    for pk, start in confirmed.filter(
+        no_show_checked_at__isnull=True, start__lte=horizon - NO_SHOW_GRACE
+    ).values_list("pk", "start"):
         due.append(("no_show", pk, start + NO_SHOW_GRACE))
     return due
 
@@ -383,16 +518,27 @@ def session_content_purge(*, now: dt.datetime | None = None, batch: int = 50) ->
     purged = 0
     while True:
         with transaction.atomic():
-            bookings = list(Booking.objects.select_for_update(skip_locked=True)
-                            .filter(end__lt=cutoff, ethics_hold=False, content_purged_at__isnull=True)
-                            .order_by("end")[:batch])
+            bookings = list(
+                Booking.objects.select_for_update(skip_locked=True)
+                .filter(end__lt=cutoff, ethics_hold=False, content_purged_at__isnull=True)
+                .order_by("end")[:batch]
+            )
             if not bookings:
                 return purged
-            files = [m.audio.name for m in SessionMessage.objects.filter(booking__in=bookings).exclude(audio="")]
+            files = [
+                m.audio.name
+                for m in SessionMessage.objects.filter(booking__in=bookings).exclude(audio="")
+            ]
             SessionMessage.objects.filter(booking__in=bookings).delete()
-            SessionNote.objects.filter(booking__in=bookings).delete()  # the counselor's notes are content too
-            Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(content_purged_at=timezone.now())
-            transaction.on_commit(lambda files=files: [default_storage.delete(name) for name in files])
+            SessionNote.objects.filter(
+                booking__in=bookings
+            ).delete()  # the counselor's notes are content too
+            Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(
+                content_purged_at=timezone.now()
+            )
+            transaction.on_commit(
+                lambda files=files: [default_storage.delete(name) for name in files]
+            )
             purged += len(bookings)
 
 
@@ -404,7 +550,11 @@ def session_content_reencrypt(*, batch: int = 200) -> tuple[int, int]:
     last_pk = 0
     while True:
         with transaction.atomic():
-            rows = list(SessionMessage.objects.select_for_update().filter(pk__gt=last_pk).order_by("pk")[:batch])
+            rows = list(
+                SessionMessage.objects.select_for_update()
+                .filter(pk__gt=last_pk)
+                .order_by("pk")[:batch]
+            )
             if not rows:
                 return messages + _session_notes_reencrypt(batch=batch), files
             for message in rows:
@@ -428,7 +578,11 @@ def _session_notes_reencrypt(*, batch: int) -> int:
     last_pk = 0
     while True:
         with transaction.atomic():
-            rows = list(SessionNote.objects.select_for_update().filter(pk__gt=last_pk).order_by("pk")[:batch])
+            rows = list(
+                SessionNote.objects.select_for_update()
+                .filter(pk__gt=last_pk)
+                .order_by("pk")[:batch]
+            )
             if not rows:
                 return count
             for note in rows:
@@ -445,36 +599,76 @@ QUALITY_RUN = 3  # this many ratings of 1 in a row open a quality flag
 
 
 @transaction.atomic
-def feedback_submit(*, client: User, booking_id: int, pre_distress: int, post_distress: int, rating: int,
-                    comment: str = "") -> Feedback:
+def feedback_submit(
+    *,
+    client: User,
+    booking_id: int,
+    pre_distress: int,
+    post_distress: int,
+    rating: int,
+    comment: str = "",
+) -> Feedback:
     """The client rates a session once, after it. Updates the counselor's rating; three ratings
     of 1 in a row open a `quality` ethics flag for review."""
     booking = Booking.objects.select_for_update().get(pk=booking_id, client=client)
-    if booking.status not in (Booking.Status.CONFIRMED, Booking.Status.COMPLETED) or timezone.now() < booking.end:
-        raise Conflict(_("Feedback is given after a session that took place."), code="not_after_session")
+    if (
+        booking.status not in (Booking.Status.CONFIRMED, Booking.Status.COMPLETED)
+        or timezone.now() < booking.end
+    ):
+        raise Conflict(
+            _("Feedback is given after a session that took place."), code="not_after_session"
+        )
     if Feedback.objects.filter(booking=booking).exists():
         raise Conflict(_("You already gave feedback on this session."), code="feedback_given")
     errors = {}
-    for name, value, low, high in (("pre_distress", pre_distress, 0, 10), ("post_distress", post_distress, 0, 10),
-                                   ("rating", rating, 1, 5)):
+    for name, value, low, high in (
+        ("pre_distress", pre_distress, 0, 10),
+        ("post_distress", post_distress, 0, 10),
+        ("rating", rating, 1, 5),
+    ):
         if not low <= value <= high:
-            errors[name] = [_("Give a number from %(low)s to %(high)s.") % {"low": low, "high": high}]
+            errors[name] = [
+                _("Give a number from %(low)s to %(high)s.") % {"low": low, "high": high}
+            ]
     if errors:
         raise ValidationError(errors)
-    feedback = Feedback.objects.create(booking=booking, pre_distress=pre_distress, post_distress=post_distress,
-                                       rating=rating, comment=comment)
-    crisis_screen_and_record(text=comment, client=client, booking=booking,  # the booking row is locked above
-                             source=CrisisAlert.Source.MESSAGE, reason_prefix="feedback: ")
+    feedback = Feedback.objects.create(
+        booking=booking,
+        pre_distress=pre_distress,
+        post_distress=post_distress,
+        rating=rating,
+        comment=comment,
+    )
+    crisis_screen_and_record(
+        text=comment,
+        client=client,
+        booking=booking,  # the booking row is locked above
+        source=CrisisAlert.Source.MESSAGE,
+        reason_prefix="feedback: ",
+    )
     profile = CounselorProfile.objects.select_for_update().get(pk=booking.counselor_id)
     ratings = Feedback.objects.filter(booking__counselor=profile)
     profile.review_count = ratings.count()
-    profile.rating = round(sum(r for r in ratings.values_list("rating", flat=True)) / profile.review_count, 2)
+    profile.rating = round(
+        sum(r for r in ratings.values_list("rating", flat=True)) / profile.review_count, 2
+    )
     profile.save(update_fields=["review_count", "rating", "updated_at"])
-    latest = list(ratings.order_by("-created_at", "-pk").values_list("rating", flat=True)[:QUALITY_RUN])
-    if (len(latest) == QUALITY_RUN and all(r == 1 for r in latest) and not EthicsFlag.objects.filter(
-            kind=EthicsFlag.Kind.QUALITY, counselor=profile).exclude(status=EthicsFlag.Status.RESOLVED).exists()):
-        EthicsFlag.objects.create(kind=EthicsFlag.Kind.QUALITY, counselor=profile, booking=booking,
-                                  summary=f"{QUALITY_RUN} ratings of 1 in a row")
+    latest = list(
+        ratings.order_by("-created_at", "-pk").values_list("rating", flat=True)[:QUALITY_RUN]
+    )
+    if (
+        len(latest) == QUALITY_RUN
+        and all(r == 1 for r in latest)
+        and not EthicsFlag.objects.filter(kind=EthicsFlag.Kind.QUALITY, counselor=profile)
+        .exclude(status=EthicsFlag.Status.RESOLVED)
+        .exists()
+    ):
+        EthicsFlag.objects.create(
+            kind=EthicsFlag.Kind.QUALITY,
+            counselor=profile,
+            booking=booking,
+            summary=f"{QUALITY_RUN} ratings of 1 in a row",
+        )
     return feedback
 
 
@@ -484,7 +678,9 @@ NOTE_MAX_CHARS = 20000
 
 
 @transaction.atomic
-def session_note_save(*, booking_id: int, counselor: User, text: str, revision: int | None = None) -> SessionNote:
+def session_note_save(
+    *, booking_id: int, counselor: User, text: str, revision: int | None = None
+) -> SessionNote:
     """Save the counselor's private notes on one of their own sessions (the whole document;
     the room autosaves it). `revision` is the one the writer started from: if another window
     saved since, Conflict `note_changed` and nothing is overwritten (None skips the check).
@@ -493,15 +689,22 @@ def session_note_save(*, booking_id: int, counselor: User, text: str, revision: 
     if booking.status == Booking.Status.CANCELLED:
         raise Conflict(_("A cancelled session has no notes."), code="booking_cancelled")
     if booking.content_purged_at is not None:
-        raise Conflict(_("This session's content was deleted after the retention period."), code="content_purged")
+        raise Conflict(
+            _("This session's content was deleted after the retention period."),
+            code="content_purged",
+        )
     if len(text) > NOTE_MAX_CHARS:
-        raise ValidationError({"text": [_("Notes are at most %(n)s characters.") % {"n": NOTE_MAX_CHARS}]})
+        raise ValidationError(
+            {"text": [_("Notes are at most %(n)s characters.") % {"n": NOTE_MAX_CHARS}]}
+        )
     note = SessionNote.objects.select_for_update().filter(booking=booking).first()
     if note is None:
         note = SessionNote(booking=booking, author=counselor)
     elif revision is not None and revision != note.revision:
-        raise Conflict(_("These notes were changed in another window. Reload to see the latest version."),
-                       code="note_changed")
+        raise Conflict(
+            _("These notes were changed in another window. Reload to see the latest version."),
+            code="note_changed",
+        )
     note.ciphertext = encrypt_text(text) if text else b""
     note.revision += 1
     note.save()

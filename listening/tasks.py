@@ -27,14 +27,23 @@ def booking_cancelled_notify(booking_id: int) -> None:
     booking = Booking.objects.select_related("client", "counselor__user").get(pk=booking_id)
     if booking.status != Booking.Status.CANCELLED or booking.cancel_notified_at:
         return
-    recipient = booking.client if booking.cancelled_by_id == booking.counselor_id else booking.counselor.user
+    recipient = (
+        booking.client
+        if booking.cancelled_by_id == booking.counselor_id
+        else booking.counselor.user
+    )
     if recipient.email:
         with translation.override(recipient.language):
             send_mail(
                 subject=_("Your Pianke session was cancelled"),
-                message=_("Your %(minutes)s-minute session on %(when)s was cancelled. Reason: %(reason)s")
-                % {"minutes": booking.duration_minutes, "when": _local(booking, recipient),
-                   "reason": booking.cancel_reason or "-"},
+                message=_(
+                    "Your %(minutes)s-minute session on %(when)s was cancelled. Reason: %(reason)s"
+                )
+                % {
+                    "minutes": booking.duration_minutes,
+                    "when": _local(booking, recipient),
+                    "reason": booking.cancel_reason or "-",
+                },
                 from_email=None,
                 recipient_list=[recipient.email],
             )
@@ -51,12 +60,18 @@ def booking_no_show_notify(booking_id: int) -> None:
         if not recipient.email:
             continue
         with translation.override(recipient.language):
-            who = {Booking.Party.CLIENT: _("the client"), Booking.Party.COUNSELOR: _("the counselor"),
-                   Booking.Party.BOTH: _("neither participant")}[booking.no_show_party]
+            who = {
+                Booking.Party.CLIENT: _("the client"),
+                Booking.Party.COUNSELOR: _("the counselor"),
+                Booking.Party.BOTH: _("neither participant"),
+            }[booking.no_show_party]
             send_mail(
                 subject=_("A Pianke session was missed"),
-                message=_("The session on %(when)s was recorded as a no-show: %(who)s did not join "
-                          "within 10 minutes.") % {"when": _local(booking, recipient), "who": who},
+                message=_(
+                    "The session on %(when)s was recorded as a no-show: %(who)s did not join "
+                    "within 10 minutes."
+                )
+                % {"when": _local(booking, recipient), "who": who},
                 from_email=None,
                 recipient_list=[recipient.email],
             )

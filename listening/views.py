@@ -15,7 +15,14 @@ from listening.calendar import booking_icalendar
 from listening.filters import BookingFilter
 from listening.models import Booking, SessionMessage
 from listening.selectors import booking_get_for_participant, booking_list_for_user
-from listening.services import booking_cancel, booking_create, feedback_submit, message_audio_read, message_frame, message_post
+from listening.services import (
+    booking_cancel,
+    booking_create,
+    feedback_submit,
+    message_audio_read,
+    message_frame,
+    message_post,
+)
 
 
 class BookingListView(generics.ListAPIView):
@@ -32,13 +39,19 @@ class BookingListView(generics.ListAPIView):
             return Booking.objects.none()
         return booking_list_for_user(user=self.request.user).order_by("start", "pk")
 
-    @extend_schema(request=serializers.BookingInputSerializer, responses={201: serializers.BookingSerializer})
+    @extend_schema(
+        request=serializers.BookingInputSerializer, responses={201: serializers.BookingSerializer}
+    )
     def post(self, request):
         data = serializers.BookingInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        booking = booking_create(client=request.user, counselor_id=fields.pop("counselor"),
-                                 duration_minutes=int(fields.pop("duration_minutes")), **fields)
+        booking = booking_create(
+            client=request.user,
+            counselor_id=fields.pop("counselor"),
+            duration_minutes=int(fields.pop("duration_minutes")),
+            **fields,
+        )
         booking = booking_get_for_participant(user=request.user, booking_id=booking.pk)
         return Response(serializers.BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
 
@@ -51,7 +64,9 @@ class BookingDetailView(APIView):
 
 
 class BookingCancelView(APIView):
-    @extend_schema(request=serializers.CancelInputSerializer, responses=serializers.BookingSerializer)
+    @extend_schema(
+        request=serializers.CancelInputSerializer, responses=serializers.BookingSerializer
+    )
     def post(self, request, pk: int):
         data = serializers.CancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -64,8 +79,10 @@ class BookingCalendarView(APIView):
     @extend_schema(responses={(200, "text/calendar"): OpenApiTypes.STR})
     def get(self, request, pk: int):
         booking = booking_get_for_participant(user=request.user, booking_id=pk)
-        response = HttpResponse(booking_icalendar(booking=booking, viewer=request.user),
-                                content_type="text/calendar; charset=utf-8")
+        response = HttpResponse(
+            booking_icalendar(booking=booking, viewer=request.user),
+            content_type="text/calendar; charset=utf-8",
+        )
         response["Content-Disposition"] = f'attachment; filename="pianke-session-{booking.pk}.ics"'
         return response
 
@@ -88,18 +105,30 @@ class MessageListView(generics.GenericAPIView):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response([message_frame(m) for m in page])
 
-    @extend_schema(request={"application/json": serializers.MessageInputSerializer,
-                            "multipart/form-data": serializers.MessageInputSerializer},
-                   responses={201: serializers.MessageSerializer, 200: serializers.MessageSerializer})
+    @extend_schema(
+        request={
+            "application/json": serializers.MessageInputSerializer,
+            "multipart/form-data": serializers.MessageInputSerializer,
+        },
+        responses={201: serializers.MessageSerializer, 200: serializers.MessageSerializer},
+    )
     def post(self, request, pk: int):
         booking_get_for_participant(user=request.user, booking_id=pk)  # 404 unless theirs
         data = serializers.MessageInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        message, created = message_post(booking_id=pk, sender=request.user, uid=data.validated_data.get("id") or
-                                        uuid.uuid4(), text=data.validated_data["text"],
-                                        audio=data.validated_data.get("audio"), live=False)
+        message, created = message_post(
+            booking_id=pk,
+            sender=request.user,
+            uid=data.validated_data.get("id") or uuid.uuid4(),
+            text=data.validated_data["text"],
+            audio=data.validated_data.get("audio"),
+            live=False,
+        )
         body = message_frame(message)
-        if getattr(message, "crisis_alert", None) is not None and request.user.id == message.booking.client_id:
+        if (
+            getattr(message, "crisis_alert", None) is not None
+            and request.user.id == message.booking.client_id
+        ):
             body["crisis_resources"] = {"hotlines": crisis_hotlines_for(user=request.user)}
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -110,8 +139,12 @@ class MessageAudioView(APIView):
     @extend_schema(responses={(200, "audio/*"): OpenApiTypes.BINARY})
     def get(self, request, pk: int, seq: int):
         booking = booking_get_for_participant(user=request.user, booking_id=pk)
-        message = SessionMessage.objects.get(booking=booking, seq=seq, kind=SessionMessage.Kind.VOICE)
-        response = HttpResponse(message_audio_read(message=message), content_type=message.audio_content_type)
+        message = SessionMessage.objects.get(
+            booking=booking, seq=seq, kind=SessionMessage.Kind.VOICE
+        )
+        response = HttpResponse(
+            message_audio_read(message=message), content_type=message.audio_content_type
+        )
         response["Cache-Control"] = "private, no-store"
         return response
 
@@ -121,9 +154,13 @@ class FeedbackView(APIView):
 
     permission_classes = [IsClient]
 
-    @extend_schema(request=serializers.FeedbackSerializer, responses={201: serializers.FeedbackSerializer})
+    @extend_schema(
+        request=serializers.FeedbackSerializer, responses={201: serializers.FeedbackSerializer}
+    )
     def post(self, request, pk: int):
         data = serializers.FeedbackSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         feedback = feedback_submit(client=request.user, booking_id=pk, **data.validated_data)
-        return Response(serializers.FeedbackSerializer(feedback).data, status=status.HTTP_201_CREATED)
+        return Response(
+            serializers.FeedbackSerializer(feedback).data, status=status.HTTP_201_CREATED
+        )

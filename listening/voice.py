@@ -37,14 +37,24 @@ def voice_note_inspect(upload) -> VoiceNote:
             only_audio = all(s.type == "audio" for s in container.streams)
             seconds = _duration(container)
     except (av.error.FFmpegError, ValueError, OSError):
-        raise ValidationError({"audio": [_("Send a voice note as %(formats)s.") % {"formats": formats}]}) from None
+        raise ValidationError(
+            {"audio": [_("Send a voice note as %(formats)s.") % {"formats": formats}]}
+        ) from None
     finally:
         upload.seek(0)
     if content_type is None or not has_audio or not only_audio:
-        raise ValidationError({"audio": [_("Send a voice note as %(formats)s.") % {"formats": formats}]})
+        raise ValidationError(
+            {"audio": [_("Send a voice note as %(formats)s.") % {"formats": formats}]}
+        )
     if seconds is None or seconds > settings.VOICE_NOTE_MAX_SECONDS:
-        raise ValidationError({"audio": [_("A voice note is at most %(minutes)s minutes long.")
-                                         % {"minutes": settings.VOICE_NOTE_MAX_SECONDS // 60}]})
+        raise ValidationError(
+            {
+                "audio": [
+                    _("A voice note is at most %(minutes)s minutes long.")
+                    % {"minutes": settings.VOICE_NOTE_MAX_SECONDS // 60}
+                ]
+            }
+        )
     return VoiceNote(content_type=content_type, seconds=round(seconds, 2))
 
 

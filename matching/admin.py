@@ -15,11 +15,37 @@ class OfferInline(admin.TabularInline):
 class MatchRequestAdmin(admin.ModelAdmin):
     """For following a request's path; the note stays encrypted and is not shown here."""
 
-    list_display = ["id", "when", "status", "topic", "mode", "language", "risk", "created_at", "matched_at"]
+    list_display = [
+        "id",
+        "when",
+        "status",
+        "topic",
+        "mode",
+        "language",
+        "risk",
+        "created_at",
+        "matched_at",
+    ]
     list_filter = ["status", "when", "risk", "mode"]
-    fields = ["client", "topic", "mode", "language", "duration_minutes", "when", "earliest", "latest", "risk",
-              "wants_someone_new", "status", "booking", "suggestions", "created_at", "deadline_at", "matched_at",
-              "closed_at"]
+    fields = [
+        "client",
+        "topic",
+        "mode",
+        "language",
+        "duration_minutes",
+        "when",
+        "earliest",
+        "latest",
+        "risk",
+        "wants_someone_new",
+        "status",
+        "booking",
+        "suggestions",
+        "created_at",
+        "deadline_at",
+        "matched_at",
+        "closed_at",
+    ]
     readonly_fields = fields
     inlines = [OfferInline]
 

@@ -29,16 +29,18 @@ def _min_cost_rows(cost: np.ndarray) -> np.ndarray:
     n, m = cost.shape
     inf = np.inf
     u = np.zeros(n + 1)
-    u[1:] = cost.min(axis=1)       # feasible start: reduced costs cost - u - v >= 0
+    u[1:] = cost.min(axis=1)  # feasible start: reduced costs cost - u - v >= 0
     v = np.zeros(m + 1)
-    p = np.zeros(m + 1, dtype=np.int64)   # p[j] = 1-based row matched to column j (0: free); column 0 is virtual
+    p = np.zeros(
+        m + 1, dtype=np.int64
+    )  # p[j] = 1-based row matched to column j (0: free); column 0 is virtual
     way = np.zeros(m + 1, dtype=np.int64)
     for i in range(1, n + 1):
         p[0] = i
         j0 = 0
-        minv = np.full(m, inf)          # over real columns 1..m (index j-1)
+        minv = np.full(m, inf)  # over real columns 1..m (index j-1)
         used = np.zeros(m, dtype=bool)
-        used_cols = []                  # real columns in the tree (1-based)
+        used_cols = []  # real columns in the tree (1-based)
         while True:
             i0 = p[j0]
             cur = cost[i0 - 1] - u[i0] - v[1:]
@@ -83,19 +85,23 @@ def assign(scores, capacity=None) -> list[tuple[int, int]]:
     if w.ndim != 2:
         raise ValueError("scores must be a 2-D array (requests x counselors)")
     n_req, n_coun = w.shape
-    cap = np.ones(n_coun, dtype=np.int64) if capacity is None else np.asarray(capacity, dtype=np.int64)
+    cap = (
+        np.ones(n_coun, dtype=np.int64)
+        if capacity is None
+        else np.asarray(capacity, dtype=np.int64)
+    )
     if cap.shape != (n_coun,) or (cap < 0).any():
         raise ValueError("capacity must be one non-negative int per counselor")
     eligible = np.isfinite(w) & (w >= 0)
-    slot_owner = np.repeat(np.arange(n_coun), cap)     # column per slot -> counselor
+    slot_owner = np.repeat(np.arange(n_coun), cap)  # column per slot -> counselor
     if n_req == 0 or slot_owner.size == 0 or not eligible.any():
         return []
     weight = np.where(eligible, w, 0.0)[:, slot_owner]  # requests x slots
     if slot_owner.size <= n_req:
-        slot_req = _min_cost_rows(-weight.T)             # rows: slots
+        slot_req = _min_cost_rows(-weight.T)  # rows: slots
         pairs = [(int(r), int(slot_owner[s])) for s, r in enumerate(slot_req)]
     else:
-        req_slot = _min_cost_rows(-weight)               # rows: requests
+        req_slot = _min_cost_rows(-weight)  # rows: requests
         pairs = [(int(r), int(slot_owner[s])) for r, s in enumerate(req_slot)]
     return sorted((r, c) for r, c in pairs if eligible[r, c])
 

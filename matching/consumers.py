@@ -20,10 +20,14 @@ from matching.selectors import offers_for_counselor, presence_of
 def _desk(user: User) -> dict:
     pending = offers_for_counselor(user=user).filter(status=Offer.Status.PENDING)
     presence = presence_of(counselor_id=user.pk)
-    return {"type": "desk", "presence": {"online": presence["online"],
-                                         "expires_at": presence["expires_at"].isoformat()
-                                         if presence["expires_at"] else None},
-            "offers": [offer_frame(o, language=user.language) for o in pending]}
+    return {
+        "type": "desk",
+        "presence": {
+            "online": presence["online"],
+            "expires_at": presence["expires_at"].isoformat() if presence["expires_at"] else None,
+        },
+        "offers": [offer_frame(o, language=user.language) for o in pending],
+    }
 
 
 @database_sync_to_async
@@ -56,7 +60,9 @@ class CounselorConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4401)
             return
         if self.user.role != User.Role.COUNSELOR:
-            logger.warning("counselor socket refused for user %s (role %s)", self.user.pk, self.user.role)
+            logger.warning(
+                "counselor socket refused for user %s (role %s)", self.user.pk, self.user.role
+            )
             await self.close(code=4403)
             return
         await self.channel_layer.group_add(duty_group(self.user.pk), self.channel_name)
@@ -72,20 +78,26 @@ class CounselorConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content, **kwargs):
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "presence.heartbeat":
-            renewed = await database_sync_to_async(services.presence_heartbeat)(counselor_id=self.user.pk)
+            renewed = await database_sync_to_async(services.presence_heartbeat)(
+                counselor_id=self.user.pk
+            )
             await self.send_json({"type": "presence", "online": renewed})
         elif kind in ("offer.accept", "offer.decline"):
             await self.send_json(await _act(self.user, kind, content.get("id")))
         elif kind == "ping":
             await self.send_json({"type": "pong"})
         else:
-            await self.send_json({"type": "error", "code": "unknown_type", "detail": f"Unknown frame type {kind!r}."})
+            await self.send_json(
+                {"type": "error", "code": "unknown_type", "detail": f"Unknown frame type {kind!r}."}
+            )
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         try:
             await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
         except ValueError:
-            await self.send_json({"type": "error", "code": "bad_json", "detail": "Frames are JSON objects."})
+            await self.send_json(
+                {"type": "error", "code": "bad_json", "detail": "Frames are JSON objects."}
+            )
 
     async def duty_frame(self, event):
         await self.send_json(event["frame"])

@@ -21,7 +21,9 @@ def reason_display(reason: str) -> str:
     if m := re.fullmatch(r"rated ([\d.]+) \(Bayesian\)", reason):
         return _("rated %(rating)s") % {"rating": m[1]}
     if m := re.fullmatch(r"speaks (.+)", reason):
-        return _("speaks %(language)s") % {"language": dict(SessionLanguage.choices).get(m[1], m[1])}
+        return _("speaks %(language)s") % {
+            "language": dict(SessionLanguage.choices).get(m[1], m[1])
+        }
     if m := re.fullmatch(r"offers (.+)", reason):
         return _("offers %(mode)s") % {"mode": dict(SessionMode.choices).get(m[1], m[1])}
     fixed = {

@@ -8,27 +8,53 @@ from counselors.models import SessionLanguage, SessionMode, Specialty
 class MatchRequestForm(forms.Form):
     """Talk now, or suggestions for a window (times in the viewer's zone)."""
 
-    WHEN_CHOICES = [("now", _("Now: the first good counselor who is free")),
-                    ("scheduled", _("Later: suggest times within a window"))]
+    WHEN_CHOICES = [
+        ("now", _("Now: the first good counselor who is free")),
+        ("scheduled", _("Later: suggest times within a window")),
+    ]
 
     topic = forms.ChoiceField(label=_("What would you like to talk about?"))
-    mode = forms.ChoiceField(label=_("How"), choices=SessionMode.choices, widget=forms.RadioSelect, initial="text")
-    language = forms.ChoiceField(label=_("Language of the session"), choices=SessionLanguage.choices, initial="zh")
-    duration_minutes = forms.TypedChoiceField(label=_("Length"), coerce=int, widget=forms.RadioSelect, initial=15,
-                                              choices=[(15, _("15 minutes")), (30, _("30 minutes"))])
-    when = forms.ChoiceField(label=_("When"), choices=WHEN_CHOICES, widget=forms.RadioSelect, initial="now")
-    earliest = forms.DateTimeField(label=_("From"), required=False,
-                                   widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    latest = forms.DateTimeField(label=_("Until"), required=False,
-                                 widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    note = forms.CharField(label=_("Anything the counselor should know first? (optional)"), required=False,
-                           max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
-    wants_someone_new = forms.BooleanField(label=_("I would like someone I have not talked to before"),
-                                           required=False)
+    mode = forms.ChoiceField(
+        label=_("How"), choices=SessionMode.choices, widget=forms.RadioSelect, initial="text"
+    )
+    language = forms.ChoiceField(
+        label=_("Language of the session"), choices=SessionLanguage.choices, initial="zh"
+    )
+    duration_minutes = forms.TypedChoiceField(
+        label=_("Length"),
+        coerce=int,
+        widget=forms.RadioSelect,
+        initial=15,
+        choices=[(15, _("15 minutes")), (30, _("30 minutes"))],
+    )
+    when = forms.ChoiceField(
+        label=_("When"), choices=WHEN_CHOICES, widget=forms.RadioSelect, initial="now"
+    )
+    earliest = forms.DateTimeField(
+        label=_("From"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    latest = forms.DateTimeField(
+        label=_("Until"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    note = forms.CharField(
+        label=_("Anything the counselor should know first? (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    wants_someone_new = forms.BooleanField(
+        label=_("I would like someone I have not talked to before"), required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["topic"].choices = [(s.slug, s.name) for s in Specialty.objects.order_by("slug")]
+        self.fields["topic"].choices = [
+            (s.slug, s.name) for s in Specialty.objects.order_by("slug")
+        ]
 
     def clean(self):
         data = super().clean()

@@ -10,8 +10,9 @@ class Presence(models.Model):
     """A counselor's talk-now duty. On duty means `online` and a heartbeat within
     `settings.MATCHING_PRESENCE_TTL_SECONDS`; a closed laptop drops off by itself."""
 
-    counselor = models.OneToOneField(CounselorProfile, on_delete=models.CASCADE, primary_key=True,
-                                     related_name="presence")
+    counselor = models.OneToOneField(
+        CounselorProfile, on_delete=models.CASCADE, primary_key=True, related_name="presence"
+    )
     online = models.BooleanField(default=False)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     # Offers in a row left to time out; MATCHING_TIMEOUTS_OFF_DUTY of them take the counselor off duty.
@@ -21,7 +22,9 @@ class Presence(models.Model):
     class Meta:
         indexes = [
             # Candidates for a round: `online=True AND last_seen_at > now - ttl`.
-            models.Index(fields=["last_seen_at"], condition=Q(online=True), name="presence_on_duty_idx"),
+            models.Index(
+                fields=["last_seen_at"], condition=Q(online=True), name="presence_on_duty_idx"
+            ),
         ]
 
     def __str__(self):
@@ -48,7 +51,9 @@ class MatchRequest(models.Model):
 
     OPEN = (Status.PENDING, Status.OFFERED)
 
-    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="match_requests")
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="match_requests"
+    )
     topic = models.SlugField()
     mode = models.CharField(max_length=8, choices=SessionMode.choices)
     language = models.CharField(max_length=8)
@@ -61,32 +66,51 @@ class MatchRequest(models.Model):
     wants_someone_new = models.BooleanField(default=False)
     risk = models.CharField(max_length=8, choices=Risk.choices, default=Risk.NONE)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
-    booking = models.OneToOneField("listening.Booking", on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="match_request")
+    booking = models.OneToOneField(
+        "listening.Booking",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="match_request",
+    )
     suggestions = models.JSONField(default=list, blank=True)
     hotlines = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField()
-    deadline_at = models.DateTimeField(help_text=_("A talk-now request still waiting then ends as no_match."))
+    deadline_at = models.DateTimeField(
+        help_text=_("A talk-now request still waiting then ends as no_match.")
+    )
     matched_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(duration_minutes__in=[15, 30]), name="match_duration_15_30"),
-            models.CheckConstraint(condition=~Q(when="scheduled") | Q(earliest__isnull=False, latest__isnull=False,
-                                                                      earliest__lt=models.F("latest")),
-                                   name="match_scheduled_has_window"),
-            models.CheckConstraint(condition=~Q(status="matched") | Q(booking__isnull=False),
-                                   name="match_matched_has_booking"),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__in=[15, 30]), name="match_duration_15_30"
+            ),
+            models.CheckConstraint(
+                condition=~Q(when="scheduled")
+                | Q(earliest__isnull=False, latest__isnull=False, earliest__lt=models.F("latest")),
+                name="match_scheduled_has_window",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="matched") | Q(booking__isnull=False),
+                name="match_matched_has_booking",
+            ),
             # One open talk-now request per client: a second tab must not book two counselors.
-            models.UniqueConstraint(fields=["client"], condition=Q(when="now", status__in=["pending", "offered"]),
-                                    name="match_one_open_per_client"),
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=Q(when="now", status__in=["pending", "offered"]),
+                name="match_one_open_per_client",
+            ),
         ]
         indexes = [
             # A matching round: open talk-now requests, high risk first, then oldest.
-            models.Index(fields=["created_at"], condition=Q(when="now", status="pending"),
-                         name="match_pending_idx"),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(when="now", status="pending"),
+                name="match_pending_idx",
+            ),
         ]
 
     def __str__(self):
@@ -116,18 +140,32 @@ class Offer(models.Model):
             # The database guarantees what two racing workers must never do: offer one request
             # twice at once, offer one counselor two requests at once, or offer a request again
             # to a counselor who already had it.
-            models.UniqueConstraint(fields=["request"], condition=Q(status="pending"),
-                                    name="offer_one_pending_per_request"),
-            models.UniqueConstraint(fields=["counselor"], condition=Q(status="pending"),
-                                    name="offer_one_pending_per_counselor"),
-            models.UniqueConstraint(fields=["request", "counselor"], name="offer_once_per_counselor"),
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=Q(status="pending"),
+                name="offer_one_pending_per_request",
+            ),
+            models.UniqueConstraint(
+                fields=["counselor"],
+                condition=Q(status="pending"),
+                name="offer_one_pending_per_counselor",
+            ),
+            models.UniqueConstraint(
+                fields=["request", "counselor"], name="offer_once_per_counselor"
+            ),
         ]
         indexes = [
             # The sweep: pending offers past their expiry.
-            models.Index(fields=["expires_at"], condition=Q(status="pending"), name="offer_pending_expiry_idx"),
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(status="pending"),
+                name="offer_pending_expiry_idx",
+            ),
             # Fair exposure: offers per counselor in the last 7 days.
             models.Index(fields=["counselor", "created_at"], name="offer_counselor_recent_idx"),
         ]
 
     def __str__(self):
-        return f"Offer {self.pk} of request {self.request_id} to {self.counselor_id} ({self.status})"
+        return (
+            f"Offer {self.pk} of request {self.request_id} to {self.counselor_id} ({self.status})"
+        )

@@ -9,5 +9,9 @@ urlpatterns = [
     path("talk-now/<int:request_id>/", pages.talk_now_status, name="talk-now-status"),
     path("talk-now/<int:request_id>/cancel/", pages.talk_now_cancel, name="talk-now-cancel"),
     path("counselor/duty/", pages.duty_toggle, name="counselor-duty"),
-    path("counselor/offers/<int:offer_id>/<str:action>/", pages.offer_respond, name="counselor-offer-respond"),
+    path(
+        "counselor/offers/<int:offer_id>/<str:action>/",
+        pages.offer_respond,
+        name="counselor-offer-respond",
+    ),
 ]

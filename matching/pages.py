@@ -21,7 +21,13 @@ from listening.pages import _intake_redirect
 from matching import forms
 from matching.models import MatchRequest, Offer
 from matching.selectors import match_request_get_for_client
-from matching.services import match_request_cancel, match_request_create, offer_accept, offer_decline, presence_set
+from matching.services import (
+    match_request_cancel,
+    match_request_create,
+    offer_accept,
+    offer_decline,
+    presence_set,
+)
 
 
 def _room_url(booking_id: int) -> str:
@@ -32,8 +38,9 @@ def _room_url(booking_id: int) -> str:
 def talk_now(request):
     """Ask for a counselor now (or for suggested times in a window)."""
     status = 200
-    open_request = MatchRequest.objects.filter(client=request.user, when=MatchRequest.When.NOW,
-                                               status__in=MatchRequest.OPEN).first()
+    open_request = MatchRequest.objects.filter(
+        client=request.user, when=MatchRequest.When.NOW, status__in=MatchRequest.OPEN
+    ).first()
     if request.method == "POST":
         form = forms.MatchRequestForm(request.POST)
         status = 400
@@ -41,9 +48,17 @@ def talk_now(request):
             data = form.cleaned_data
             try:
                 match = match_request_create(
-                    client=request.user, topic=data["topic"], mode=data["mode"], language=data["language"],
-                    duration_minutes=data["duration_minutes"], when=data["when"], earliest=data["earliest"],
-                    latest=data["latest"], note=data["note"], wants_someone_new=data["wants_someone_new"])
+                    client=request.user,
+                    topic=data["topic"],
+                    mode=data["mode"],
+                    language=data["language"],
+                    duration_minutes=data["duration_minutes"],
+                    when=data["when"],
+                    earliest=data["earliest"],
+                    latest=data["latest"],
+                    note=data["note"],
+                    wants_someone_new=data["wants_someone_new"],
+                )
             except ValidationError as exc:
                 add_service_errors(form, exc, field_map={"when": "latest"})
             except Conflict as exc:
@@ -57,9 +72,18 @@ def talk_now(request):
         current = intake_current_for(request.user)
         if current is None:
             return _intake_redirect(request)
-        form = forms.MatchRequestForm(initial={"topic": current.topic,
-                                               "language": "en" if request.user.language == "en" else "zh"})
-    return render(request, "matching/talk_now.html", {"form": form, "open_request": open_request}, status=status)
+        form = forms.MatchRequestForm(
+            initial={
+                "topic": current.topic,
+                "language": "en" if request.user.language == "en" else "zh",
+            }
+        )
+    return render(
+        request,
+        "matching/talk_now.html",
+        {"form": form, "open_request": open_request},
+        status=status,
+    )
 
 
 def _own_request(request, request_id: int) -> MatchRequest:
@@ -74,9 +98,14 @@ def talk_now_status(request, request_id: int):
     """The live waiting state; htmx polls the `_status` fragment, which redirects into the
     room once a counselor has accepted."""
     match = _own_request(request, request_id)
-    suggestions = [{**s, "start_at": dt.datetime.fromisoformat(s["start"])} for s in match.suggestions]
-    context = {"match": match, "suggestions": suggestions,
-               "room_url": _room_url(match.booking_id) if match.booking_id else ""}
+    suggestions = [
+        {**s, "start_at": dt.datetime.fromisoformat(s["start"])} for s in match.suggestions
+    ]
+    context = {
+        "match": match,
+        "suggestions": suggestions,
+        "room_url": _room_url(match.booking_id) if match.booking_id else "",
+    }
     if request.htmx:
         response = render(request, "matching/_status.html", context)
         if match.status == MatchRequest.Status.MATCHED:
@@ -108,7 +137,9 @@ def duty_toggle(request):
         messages.error(request, exc.message)
         return redirect(f"{reverse('counselor-dashboard')}#duty-panel")
     if online:
-        messages.success(request, _("You are on talk-now duty. Keep this page open to receive requests."))
+        messages.success(
+            request, _("You are on talk-now duty. Keep this page open to receive requests.")
+        )
     else:
         messages.info(request, _("You are off talk-now duty."))
     return redirect(f"{reverse('counselor-dashboard')}#duty-panel")

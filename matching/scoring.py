@@ -36,14 +36,14 @@ from typing import Iterable, Sequence
 class Weights:
     """Default matching weights; `from_settings()` applies `settings.MATCHING_WEIGHTS` overrides."""
 
-    base: float = 0.1                # every eligible pair
+    base: float = 0.1  # every eligible pair
     specialty_exact: float = 1.0
     specialty_related: float = 0.5
-    time_zone: float = 0.3           # scheduled sessions only
+    time_zone: float = 0.3  # scheduled sessions only
     rating: float = 0.6
     continuity: float = 0.8
     exposure: float = 0.3
-    note_fit: float = 0.4            # the client's note against the bio (matching.semantic), when on
+    note_fit: float = 0.4  # the client's note against the bio (matching.semantic), when on
     # Rating prior
     prior_mean: float = 4.0
     prior_reviews: float = 5.0
@@ -112,8 +112,15 @@ def hours_apart(a: float, b: float) -> float:
     return min(d, 24 - d)
 
 
-def score(request: RequestFacts, counselor: CounselorFacts, weights: Weights, *, mean_offers: float,
-          explain: bool = True, note_fit: float = 0.0) -> Score:
+def score(
+    request: RequestFacts,
+    counselor: CounselorFacts,
+    weights: Weights,
+    *,
+    mean_offers: float,
+    explain: bool = True,
+    note_fit: float = 0.0,
+) -> Score:
     """The fit of `counselor` for `request`; `Score(-inf, [reason])` if not eligible. `note_fit`
     (0..1) is the optional fit of the client's note to the counselor's bio (matching.semantic)."""
     if request.mode not in counselor.modes:
@@ -132,10 +139,14 @@ def score(request: RequestFacts, counselor: CounselorFacts, weights: Weights, *,
 
     if request.client_utc_offset_hours is not None:
         apart = hours_apart(request.client_utc_offset_hours, counselor.utc_offset_hours)
-        parts.append((weights.time_zone * (1 - apart / 12), "close time zone" if apart <= 3 else "time zone"))
+        parts.append(
+            (weights.time_zone * (1 - apart / 12), "close time zone" if apart <= 3 else "time zone")
+        )
 
     bayes = bayesian_rating(counselor.rating_sum, counselor.review_count, weights)
-    parts.append((weights.rating * min(1.0, max(0.0, (bayes - 1) / 4)), f"rated {bayes:.1f} (Bayesian)"))
+    parts.append(
+        (weights.rating * min(1.0, max(0.0, (bayes - 1) / 4)), f"rated {bayes:.1f} (Bayesian)")
+    )
 
     if past is not None and past >= weights.continuity_min_rating:
         parts.append((weights.continuity, "your past counselor"))
@@ -162,8 +173,13 @@ def mean_offers_of(counselors: Iterable[CounselorFacts]) -> float:
     return sum(c.offers_last_7_days for c in counselors) / len(counselors) if counselors else 0.0
 
 
-def score_matrix(requests: Sequence[RequestFacts], counselors: Sequence[CounselorFacts], weights: Weights,
-                 *, mean_offers: float | None = None):
+def score_matrix(
+    requests: Sequence[RequestFacts],
+    counselors: Sequence[CounselorFacts],
+    weights: Weights,
+    *,
+    mean_offers: float | None = None,
+):
     """A (requests x counselors) numpy array of scores, -inf where ineligible (no reasons kept)."""
     import numpy as np
 

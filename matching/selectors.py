@@ -34,7 +34,9 @@ def presence_of(*, counselor_id: int, now: dt.datetime | None = None) -> dict:
     now = now or timezone.now()
     presence = Presence.objects.filter(pk=counselor_id).first()
     ttl = dt.timedelta(seconds=settings.MATCHING_PRESENCE_TTL_SECONDS)
-    on_duty = bool(presence and presence.online and presence.last_seen_at and presence.last_seen_at > now - ttl)
+    on_duty = bool(
+        presence and presence.online and presence.last_seen_at and presence.last_seen_at > now - ttl
+    )
     return {
         "online": on_duty,
         "last_seen_at": presence.last_seen_at if presence else None,
@@ -46,9 +48,13 @@ def presence_of(*, counselor_id: int, now: dt.datetime | None = None) -> dict:
 def on_duty_q(now: dt.datetime) -> Q:
     """Presence rows of counselors on talk-now duty who can be offered work."""
     ttl = dt.timedelta(seconds=settings.MATCHING_PRESENCE_TTL_SECONDS)
-    return Q(online=True, last_seen_at__gt=now - ttl,
-             counselor__verification=CounselorProfile.Verification.VERIFIED,
-             counselor__is_active=True, counselor__user__is_active=True)
+    return Q(
+        online=True,
+        last_seen_at__gt=now - ttl,
+        counselor__verification=CounselorProfile.Verification.VERIFIED,
+        counselor__is_active=True,
+        counselor__user__is_active=True,
+    )
 
 
 def utc_offset_hours(zone: str, at: dt.datetime) -> float:
@@ -61,8 +67,9 @@ def utc_offset_hours(zone: str, at: dt.datetime) -> float:
 
 def related_topics_of(topics: set[str]) -> dict[str, frozenset]:
     related: dict[str, set] = defaultdict(set)
-    for slug, other in Specialty.related.through.objects.filter(from_specialty__slug__in=topics).values_list(
-            "from_specialty__slug", "to_specialty__slug"):
+    for slug, other in Specialty.related.through.objects.filter(
+        from_specialty__slug__in=topics
+    ).values_list("from_specialty__slug", "to_specialty__slug"):
         related[slug].add(other)
     return {t: frozenset(related[t]) for t in topics}
 
@@ -70,14 +77,19 @@ def related_topics_of(topics: set[str]) -> dict[str, frozenset]:
 def past_ratings_of(client_ids: set[int]) -> dict[int, dict[int, int]]:
     """client id -> {counselor id: best rating the client gave them}."""
     out: dict[int, dict[int, int]] = defaultdict(dict)
-    rows = (Feedback.objects.filter(booking__client_id__in=client_ids)
-            .values("booking__client_id", "booking__counselor_id").annotate(best=Max("rating")))
+    rows = (
+        Feedback.objects.filter(booking__client_id__in=client_ids)
+        .values("booking__client_id", "booking__counselor_id")
+        .annotate(best=Max("rating"))
+    )
     for row in rows:
         out[row["booking__client_id"]][row["booking__counselor_id"]] = row["best"]
     return out
 
 
-def request_facts(requests: list[MatchRequest], *, at: dt.datetime | None = None) -> list[RequestFacts]:
+def request_facts(
+    requests: list[MatchRequest], *, at: dt.datetime | None = None
+) -> list[RequestFacts]:
     """Scoring facts for each request. Only what the client asked for, their past ratings and
     (for scheduled sessions) their zone's offset: no protected attributes."""
     related = related_topics_of({r.topic for r in requests})
@@ -87,10 +99,18 @@ def request_facts(requests: list[MatchRequest], *, at: dt.datetime | None = None
         offset = None
         if r.when == MatchRequest.When.SCHEDULED:
             offset = utc_offset_hours(r.client.timezone, r.earliest or at or timezone.now())
-        out.append(RequestFacts(topic=r.topic, related_topics=related.get(r.topic, frozenset()), mode=r.mode,
-                                language=r.language, duration=r.duration_minutes, client_utc_offset_hours=offset,
-                                past_counselor_ratings=past.get(r.client_id, {}),
-                                wants_someone_new=r.wants_someone_new))
+        out.append(
+            RequestFacts(
+                topic=r.topic,
+                related_topics=related.get(r.topic, frozenset()),
+                mode=r.mode,
+                language=r.language,
+                duration=r.duration_minutes,
+                client_utc_offset_hours=offset,
+                past_counselor_ratings=past.get(r.client_id, {}),
+                wants_someone_new=r.wants_someone_new,
+            )
+        )
     return out
 
 
@@ -100,19 +120,33 @@ def counselor_facts(counselor_ids: list[int], *, now: dt.datetime) -> dict[int, 
         return {}
     specialties: dict[int, set] = defaultdict(set)
     for cid, slug in CounselorProfile.specialties.through.objects.filter(
-            counselorprofile_id__in=counselor_ids).values_list("counselorprofile_id", "specialty__slug"):
+        counselorprofile_id__in=counselor_ids
+    ).values_list("counselorprofile_id", "specialty__slug"):
         specialties[cid].add(slug)
-    recent = dict(Offer.objects.filter(counselor_id__in=counselor_ids, created_at__gte=now - dt.timedelta(days=7))
-                  .values_list("counselor_id").annotate(n=Count("id")).values_list("counselor_id", "n"))
+    recent = dict(
+        Offer.objects.filter(
+            counselor_id__in=counselor_ids, created_at__gte=now - dt.timedelta(days=7)
+        )
+        .values_list("counselor_id")
+        .annotate(n=Count("id"))
+        .values_list("counselor_id", "n")
+    )
     facts = {}
     for cid, modes, languages, zone, rating, reviews in (
-            CounselorProfile.objects.filter(pk__in=counselor_ids).order_by()
-            .values_list("pk", "modes", "languages", "user__timezone", "rating", "review_count")):
+        CounselorProfile.objects.filter(pk__in=counselor_ids)
+        .order_by()
+        .values_list("pk", "modes", "languages", "user__timezone", "rating", "review_count")
+    ):
         facts[cid] = CounselorFacts(
-            id=cid, specialties=frozenset(specialties[cid]), modes=frozenset(modes), languages=frozenset(languages),
+            id=cid,
+            specialties=frozenset(specialties[cid]),
+            modes=frozenset(modes),
+            languages=frozenset(languages),
             utc_offset_hours=utc_offset_hours(zone, now),
-            rating_sum=float(rating or 0) * reviews, review_count=reviews,
-            offers_last_7_days=recent.get(cid, 0))
+            rating_sum=float(rating or 0) * reviews,
+            review_count=reviews,
+            offers_last_7_days=recent.get(cid, 0),
+        )
     return facts
 
 
@@ -120,8 +154,12 @@ def counselor_documents(counselor_ids: list[int]) -> dict[int, str]:
     """What a note is compared with: each counselor's bio and specialty names (zh and en)."""
     names: dict[int, list[str]] = defaultdict(list)
     for cid, en, zh in CounselorProfile.specialties.through.objects.filter(
-            counselorprofile_id__in=counselor_ids).values_list("counselorprofile_id", "specialty__name_en",
-                                                               "specialty__name_zh"):
+        counselorprofile_id__in=counselor_ids
+    ).values_list("counselorprofile_id", "specialty__name_en", "specialty__name_zh"):
         names[cid] += [en, zh]
-    return {cid: " ".join([bio or "", *names[cid]])
-            for cid, bio in CounselorProfile.objects.filter(pk__in=counselor_ids).values_list("pk", "bio")}
+    return {
+        cid: " ".join([bio or "", *names[cid]])
+        for cid, bio in CounselorProfile.objects.filter(pk__in=counselor_ids).values_list(
+            "pk", "bio"
+        )
+    }

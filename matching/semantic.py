@@ -25,9 +25,11 @@ from django.utils.module_loading import import_string
 _CJK = re.compile(r"[\u3400-\u9fff]+")
 _WORD = re.compile(r"[a-z]{3,}")
 # Words that say nothing about fit (English); Chinese bigrams are weighted down by IDF instead.
-_STOP = frozenset("""the and for with that this have has had was were are you your about from they them
+_STOP = frozenset(
+    """the and for with that this have has had was were are you your about from they them
 their what when where which would could should into just feel feeling really very been being some
-more most much also than then there here want need like talk talking""".split())
+more most much also than then there here want need like talk talking""".split()
+)
 
 
 class NoteFit(Protocol):
@@ -40,7 +42,7 @@ def _terms(text: str) -> Counter:
     for run in _CJK.findall(text):
         if len(run) == 1:
             terms[run] += 1
-        terms.update(run[i:i + 2] for i in range(len(run) - 1))
+        terms.update(run[i : i + 2] for i in range(len(run) - 1))
     for word in _WORD.findall(text):
         if word not in _STOP:
             terms[word[:6]] += 1  # a crude stem: anxiety/anxious, sleeping/sleepless
@@ -57,7 +59,10 @@ class CharNgramFit:
         df = Counter(t for terms in docs.values() for t in set(terms))
 
         def weigh(terms: Counter) -> dict[str, float]:
-            return {t: (1 + math.log(c)) * math.log(1 + n / (1 + df.get(t, 0))) for t, c in terms.items()}
+            return {
+                t: (1 + math.log(c)) * math.log(1 + n / (1 + df.get(t, 0)))
+                for t, c in terms.items()
+            }
 
         q = weigh(query)
         q_norm = math.sqrt(sum(v * v for v in q.values())) or 1.0

@@ -16,10 +16,21 @@ class WindowSerializer(serializers.Serializer):
         return attrs
 
 
-@extend_schema_field({"oneOf": [{"type": "string", "enum": ["now"]},
-                                {"type": "object", "properties": {"earliest": {"type": "string", "format": "date-time"},
-                                                                  "latest": {"type": "string", "format": "date-time"}},
-                                 "required": ["earliest", "latest"]}]})
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "enum": ["now"]},
+            {
+                "type": "object",
+                "properties": {
+                    "earliest": {"type": "string", "format": "date-time"},
+                    "latest": {"type": "string", "format": "date-time"},
+                },
+                "required": ["earliest", "latest"],
+            },
+        ]
+    }
+)
 class WhenField(serializers.Field):
     """`"now"` (talk now) or `{"earliest", "latest"}` (suggest scheduled slots in that window)."""
 
@@ -42,8 +53,12 @@ class WhenField(serializers.Field):
 class MatchRequestInputSerializer(serializers.Serializer):
     topic = serializers.SlugField(max_length=50)
     mode = serializers.ChoiceField(choices=SessionMode.choices)
-    language = serializers.CharField(max_length=16, help_text="A session language code: " + ", ".join(
-        SessionLanguage.values) + " (a regional tag such as zh-hans or en-GB is read as zh or en).")
+    language = serializers.CharField(
+        max_length=16,
+        help_text="A session language code: "
+        + ", ".join(SessionLanguage.values)
+        + " (a regional tag such as zh-hans or en-GB is read as zh or en).",
+    )
     duration_minutes = serializers.ChoiceField(choices=[15, 30])
     when = WhenField()
 
@@ -55,9 +70,13 @@ class MatchRequestInputSerializer(serializers.Serializer):
             known = ", ".join(SessionLanguage.values)
             raise serializers.ValidationError(f"Unknown language {value!r}; use one of {known}.")
         return code
+
     note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-    wants_someone_new = serializers.BooleanField(required=False, default=False,
-                                                 help_text="Never match me with a counselor I have seen before.")
+    wants_someone_new = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Never match me with a counselor I have seen before.",
+    )
 
 
 class SuggestionSerializer(serializers.Serializer):
@@ -73,13 +92,29 @@ class MatchRequestSerializer(serializers.ModelSerializer):
     when = serializers.SerializerMethodField()
     booking = serializers.IntegerField(source="booking_id", read_only=True, allow_null=True)
     suggestions = SuggestionSerializer(many=True, read_only=True)
-    hotlines = serializers.ListField(child=serializers.DictField(), read_only=True,
-                                     help_text="Crisis lines for the client's region, when the request shows risk.")
+    hotlines = serializers.ListField(
+        child=serializers.DictField(),
+        read_only=True,
+        help_text="Crisis lines for the client's region, when the request shows risk.",
+    )
 
     class Meta:
         model = MatchRequest
-        fields = ["id", "status", "topic", "mode", "language", "duration_minutes", "when", "booking", "suggestions",
-                  "hotlines", "created_at", "deadline_at", "matched_at"]
+        fields = [
+            "id",
+            "status",
+            "topic",
+            "mode",
+            "language",
+            "duration_minutes",
+            "when",
+            "booking",
+            "suggestions",
+            "hotlines",
+            "created_at",
+            "deadline_at",
+            "matched_at",
+        ]
 
     @extend_schema_field(WhenField)
     def get_when(self, obj):
@@ -93,10 +128,13 @@ class PresenceInputSerializer(serializers.Serializer):
 
 
 class PresenceSerializer(serializers.Serializer):
-    online = serializers.BooleanField(help_text="On talk-now duty (a heartbeat within the last 60 seconds).")
+    online = serializers.BooleanField(
+        help_text="On talk-now duty (a heartbeat within the last 60 seconds)."
+    )
     last_seen_at = serializers.DateTimeField(allow_null=True)
-    expires_at = serializers.DateTimeField(allow_null=True, help_text="Renew before this (POST again, or heartbeat "
-                                                                      "on /ws/counselor/).")
+    expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="Renew before this (POST again, or heartbeat on /ws/counselor/)."
+    )
     missed_in_a_row = serializers.IntegerField()
 
 
@@ -117,8 +155,9 @@ class OfferSerializer(serializers.Serializer):
     status = serializers.CharField()
     request = OfferRequestSerializer()
     reasons = serializers.ListField(child=serializers.CharField())
-    reasons_display = serializers.ListField(child=serializers.CharField(),
-                                            help_text="`reasons` in the viewer's language")
+    reasons_display = serializers.ListField(
+        child=serializers.CharField(), help_text="`reasons` in the viewer's language"
+    )
     score = serializers.FloatField()
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()

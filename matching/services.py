@@ -61,7 +61,9 @@ def _enqueue(task, *args, eta: dt.datetime | None = None) -> None:
     try:
         task.apply_async(args, eta=eta)
     except Exception:  # noqa: BLE001
-        logger.exception("could not enqueue %s%s; the matching sweep will pick it up", task.name, args)
+        logger.exception(
+            "could not enqueue %s%s; the matching sweep will pick it up", task.name, args
+        )
 
 
 def _seconds(name: str) -> dt.timedelta:
@@ -78,9 +80,19 @@ def _risk_of(*, client: User, note_risk: str) -> str:
 
 
 @transaction.atomic
-def match_request_create(*, client: User, topic: str, mode: str, language: str, duration_minutes: int,
-                         when: str = "now", earliest: dt.datetime | None = None, latest: dt.datetime | None = None,
-                         note: str = "", wants_someone_new: bool = False) -> MatchRequest:
+def match_request_create(
+    *,
+    client: User,
+    topic: str,
+    mode: str,
+    language: str,
+    duration_minutes: int,
+    when: str = "now",
+    earliest: dt.datetime | None = None,
+    latest: dt.datetime | None = None,
+    note: str = "",
+    wants_someone_new: bool = False,
+) -> MatchRequest:
     """A client asks for a counselor, now or within a window. A high-risk note raises a crisis
     alert in this same transaction (the row is the outbox) and puts the request first in line."""
     if client.role != User.Role.CLIENT:
@@ -90,7 +102,9 @@ def match_request_create(*, client: User, topic: str, mode: str, language: str, 
     if not Specialty.objects.filter(slug=topic).exists():
         errors["topic"] = [_("Unknown topic: %(topic)s.") % {"topic": topic}]
     if mode not in SessionMode.values:
-        errors["mode"] = [_("Mode must be one of %(modes)s.") % {"modes": ", ".join(SessionMode.values)}]
+        errors["mode"] = [
+            _("Mode must be one of %(modes)s.") % {"modes": ", ".join(SessionMode.values)}
+        ]
     if duration_minutes not in DURATIONS:
         errors["duration_minutes"] = [_("Sessions are 15 or 30 minutes.")]
     now = timezone.now()
@@ -106,35 +120,52 @@ def match_request_create(*, client: User, topic: str, mode: str, language: str, 
     if errors:
         raise ValidationError(errors)
 
-    if when == MatchRequest.When.NOW and MatchRequest.objects.filter(
-            client=client, when=MatchRequest.When.NOW, status__in=MatchRequest.OPEN).exists():
+    if (
+        when == MatchRequest.When.NOW
+        and MatchRequest.objects.filter(
+            client=client, when=MatchRequest.When.NOW, status__in=MatchRequest.OPEN
+        ).exists()
+    ):
         raise Conflict(_("You already have a talk-now request waiting."), code="request_open")
 
     detection = crisis_detect(note)
     risk = _risk_of(client=client, note_risk=detection.risk)
     request = MatchRequest(
-
-        client=client, topic=topic, mode=mode, language=language, duration_minutes=duration_minutes, when=when,
+        client=client,
+        topic=topic,
+        mode=mode,
+        language=language,
+        duration_minutes=duration_minutes,
+        when=when,
         earliest=earliest if when == MatchRequest.When.SCHEDULED else None,
         latest=latest if when == MatchRequest.When.SCHEDULED else None,
-        note_ciphertext=encrypt_text(note) if note else b"", wants_someone_new=wants_someone_new, risk=risk,
-        created_at=now, deadline_at=now + _seconds("MATCHING_NO_MATCH_SECONDS"),
+        note_ciphertext=encrypt_text(note) if note else b"",
+        wants_someone_new=wants_someone_new,
+        risk=risk,
+        created_at=now,
+        deadline_at=now + _seconds("MATCHING_NO_MATCH_SECONDS"),
         hotlines=crisis_hotlines_for(user=client) if risk in (HIGH, LOW) else [],
     )
     try:
         with transaction.atomic():
             request.save()
     except IntegrityError:  # a second tab's request won the race (match_one_open_per_client)
-        raise Conflict(_("You already have a talk-now request waiting."), code="request_open") from None
+        raise Conflict(
+            _("You already have a talk-now request waiting."), code="request_open"
+        ) from None
     if detection.risk == HIGH:
         # The alert goes out whatever happens to the request.
-        crisis_signal_record(client=client, source=CrisisAlert.Source.MATCH_NOTE, reasons=list(detection.reasons))
+        crisis_signal_record(
+            client=client, source=CrisisAlert.Source.MATCH_NOTE, reasons=list(detection.reasons)
+        )
 
     from matching import tasks  # the tasks module imports this one
 
     if when == MatchRequest.When.NOW:
         transaction.on_commit(lambda: _enqueue(tasks.match_request, request.pk))
-        transaction.on_commit(lambda: _enqueue(tasks.match_request_deadline, request.pk, eta=request.deadline_at))
+        transaction.on_commit(
+            lambda: _enqueue(tasks.match_request_deadline, request.pk, eta=request.deadline_at)
+        )
     else:
         transaction.on_commit(lambda: _enqueue(tasks.match_request_suggest, request.pk))
     return request
@@ -144,13 +175,18 @@ def match_request_create(*, client: User, topic: str, mode: str, language: str, 
 def match_request_cancel(*, client: User, request_id: int) -> MatchRequest:
     request = MatchRequest.objects.select_for_update().get(pk=request_id, client=client)
     if request.status not in MatchRequest.OPEN:
-        raise Conflict(_("This request is already %(status)s.") % {"status": request.status}, code="request_closed")
+        raise Conflict(
+            _("This request is already %(status)s.") % {"status": request.status},
+            code="request_closed",
+        )
     now = timezone.now()
     withdrawn = list(request.offers.select_for_update().filter(status=Offer.Status.PENDING))
     for offer in withdrawn:
         offer.status, offer.responded_at = Offer.Status.WITHDRAWN, now
         offer.save(update_fields=["status", "responded_at"])
-        transaction.on_commit(lambda o=offer: duty_send(o.counselor_id, {"type": "offer.withdrawn", "id": o.pk}))
+        transaction.on_commit(
+            lambda o=offer: duty_send(o.counselor_id, {"type": "offer.withdrawn", "id": o.pk})
+        )
     request.status, request.closed_at = MatchRequest.Status.CANCELLED, now
     request.save(update_fields=["status", "closed_at"])
     return request
@@ -168,14 +204,19 @@ def _note_fits(requests: list[MatchRequest], counselor_ids: list[int]) -> list[d
     return [fitter.fit(note, documents) if note else {} for note in notes]
 
 
-def _suggestions(*, request: MatchRequest, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> list[dict]:
+def _suggestions(
+    *, request: MatchRequest, start: dt.datetime, end: dt.datetime, now: dt.datetime
+) -> list[dict]:
     """The best-fitting listed counselors with a free slot in [start, end), best first, each with
     their earliest slot: what to book instead of (or for) the request."""
     limit = settings.MATCHING_SUGGESTIONS
-    listed = (CounselorProfile.objects.filter(verification=CounselorProfile.Verification.VERIFIED, is_active=True,
-                                              user__is_active=True, modes__contains=[request.mode],
-                                              languages__contains=[request.language])
-              .exclude(pk__in=request.offers.filter(status=Offer.Status.DECLINED).values("counselor_id")))
+    listed = CounselorProfile.objects.filter(
+        verification=CounselorProfile.Verification.VERIFIED,
+        is_active=True,
+        user__is_active=True,
+        modes__contains=[request.mode],
+        languages__contains=[request.language],
+    ).exclude(pk__in=request.offers.filter(status=Offer.Status.DECLINED).values("counselor_id"))
     names = dict(listed.values_list("pk", "display_name"))
     ids = list(names)
     facts = counselor_facts(ids, now=now)
@@ -183,21 +224,36 @@ def _suggestions(*, request: MatchRequest, start: dt.datetime, end: dt.datetime,
     weights = Weights.from_settings()
     mean = mean_offers_of(facts.values())
     [fits] = _note_fits([request], ids)
-    scored = sorted(((score(rfacts, f, weights, mean_offers=mean, note_fit=fits.get(cid, 0.0)), cid)
-                     for cid, f in facts.items()), key=lambda sc: -sc[0].value)
+    scored = sorted(
+        (
+            (score(rfacts, f, weights, mean_offers=mean, note_fit=fits.get(cid, 0.0)), cid)
+            for cid, f in facts.items()
+        ),
+        key=lambda sc: -sc[0].value,
+    )
     scored = [(s, cid) for s, cid in scored if s.eligible]
     out: list[dict] = []
     duration = dt.timedelta(minutes=request.duration_minutes)
     # Walk down the ranking in chunks, so a few hundred listed counselors cost a few queries.
     for lo in range(0, len(scored), 4 * limit):
-        chunk = scored[lo:lo + 4 * limit]
-        rules = counselor_rules(profiles=CounselorProfile.objects.filter(pk__in=[cid for _s, cid in chunk]))
+        chunk = scored[lo : lo + 4 * limit]
+        rules = counselor_rules(
+            profiles=CounselorProfile.objects.filter(pk__in=[cid for _s, cid in chunk])
+        )
         days = counselor_days(profiles=rules, start=start, end=end, now=now)
         for s, cid in chunk:
             slots = days[cid].free_slots(start, end, duration, limit=1)
             if slots:
-                out.append({"counselor": cid, "display_name": names.get(cid) or "", "start": slots[0][0].isoformat(),
-                            "end": slots[0][1].isoformat(), "score": round(s.value, 3), "reasons": s.reasons})
+                out.append(
+                    {
+                        "counselor": cid,
+                        "display_name": names.get(cid) or "",
+                        "start": slots[0][0].isoformat(),
+                        "end": slots[0][1].isoformat(),
+                        "score": round(s.value, 3),
+                        "reasons": s.reasons,
+                    }
+                )
                 if len(out) >= limit:
                     return out
     return out
@@ -206,12 +262,17 @@ def _suggestions(*, request: MatchRequest, start: dt.datetime, end: dt.datetime,
 @transaction.atomic
 def match_request_suggest(*, request_id: int) -> bool:
     """Rank counselor/slot suggestions for a scheduled request (idempotent)."""
-    request = MatchRequest.objects.select_for_update(skip_locked=True).filter(
-        pk=request_id, when=MatchRequest.When.SCHEDULED, status=MatchRequest.Status.PENDING).first()
+    request = (
+        MatchRequest.objects.select_for_update(skip_locked=True)
+        .filter(pk=request_id, when=MatchRequest.When.SCHEDULED, status=MatchRequest.Status.PENDING)
+        .first()
+    )
     if request is None:
         return False
     now = timezone.now()
-    request.suggestions = _suggestions(request=request, start=max(request.earliest, now), end=request.latest, now=now)
+    request.suggestions = _suggestions(
+        request=request, start=max(request.earliest, now), end=request.latest, now=now
+    )
     request.status, request.closed_at = MatchRequest.Status.SUGGESTED, now
     request.save(update_fields=["suggestions", "status", "closed_at"])
     return True
@@ -219,7 +280,9 @@ def match_request_suggest(*, request_id: int) -> bool:
 
 def _close_no_match(request: MatchRequest, now: dt.datetime) -> None:
     """Call holding the request's row lock, with no pending offer left on it."""
-    request.suggestions = _suggestions(request=request, start=now, end=now + dt.timedelta(days=7), now=now)
+    request.suggestions = _suggestions(
+        request=request, start=now, end=now + dt.timedelta(days=7), now=now
+    )
     if request.risk in (HIGH, LOW) and not request.hotlines:
         request.hotlines = crisis_hotlines_for(user=request.client)
     request.status, request.closed_at = MatchRequest.Status.NO_MATCH, now
@@ -231,8 +294,11 @@ def match_request_expire(*, request_id: int) -> bool:
     """At the deadline, a request nobody has taken becomes no_match (idempotent). One still
     offered keeps its running offer; the offer's end closes it."""
     now = timezone.now()
-    request = MatchRequest.objects.select_for_update(skip_locked=True).filter(
-        pk=request_id, status=MatchRequest.Status.PENDING, deadline_at__lte=now).first()
+    request = (
+        MatchRequest.objects.select_for_update(skip_locked=True)
+        .filter(pk=request_id, status=MatchRequest.Status.PENDING, deadline_at__lte=now)
+        .first()
+    )
     if request is None:
         return False
     _close_no_match(request, now)
@@ -275,23 +341,32 @@ def presence_end(*, counselor_id: int) -> None:
     now = timezone.now()
     Presence.objects.filter(pk=counselor_id).update(online=False)
     _withdraw_pending_offers(counselor_id=counselor_id, now=now)
-    transaction.on_commit(lambda: duty_send(counselor_id, {"type": "presence", "online": False,
-                                                           "reason": "suspended"}))
+    transaction.on_commit(
+        lambda: duty_send(
+            counselor_id, {"type": "presence", "online": False, "reason": "suspended"}
+        )
+    )
 
 
 def presence_heartbeat(*, counselor_id: int) -> bool:
     """Renew an on-duty counselor's presence; False if they are off duty (nothing renewed)."""
-    renewed = Presence.objects.filter(pk=counselor_id, online=True).update(last_seen_at=timezone.now())
+    renewed = Presence.objects.filter(pk=counselor_id, online=True).update(
+        last_seen_at=timezone.now()
+    )
     return bool(renewed)
 
 
 def _withdraw_pending_offers(*, counselor_id: int, now: dt.datetime) -> None:
     """Going off duty hands the counselor's pending offer back. Call inside a transaction."""
-    for offer in Offer.objects.select_for_update().filter(counselor_id=counselor_id, status=Offer.Status.PENDING):
+    for offer in Offer.objects.select_for_update().filter(
+        counselor_id=counselor_id, status=Offer.Status.PENDING
+    ):
         offer.status, offer.responded_at = Offer.Status.WITHDRAWN, now
         offer.save(update_fields=["status", "responded_at"])
         _back_to_waiting(offer.request_id, now)
-        transaction.on_commit(lambda o=offer: duty_send(o.counselor_id, {"type": "offer.withdrawn", "id": o.pk}))
+        transaction.on_commit(
+            lambda o=offer: duty_send(o.counselor_id, {"type": "offer.withdrawn", "id": o.pk})
+        )
 
 
 def _round_soon() -> None:
@@ -330,24 +405,39 @@ def matching_round(*, now: dt.datetime | None = None) -> list[int]:
     """Offer waiting talk-now requests to free on-duty counselors, as one maximum-weight
     assignment. Returns the ids of the offers made. Safe to run from several workers at once."""
     now = now or timezone.now()
-    priority = Case(When(risk=MatchRequest.Risk.HIGH, then=Value(0)), default=Value(1), output_field=IntegerField())
-    requests = list(MatchRequest.objects.select_for_update(skip_locked=True)
-                    .filter(when=MatchRequest.When.NOW, status=MatchRequest.Status.PENDING, deadline_at__gt=now)
-                    .select_related("client").order_by(priority, "created_at")[:settings.MATCHING_ROUND_LIMIT])
+    priority = Case(
+        When(risk=MatchRequest.Risk.HIGH, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    requests = list(
+        MatchRequest.objects.select_for_update(skip_locked=True)
+        .filter(when=MatchRequest.When.NOW, status=MatchRequest.Status.PENDING, deadline_at__gt=now)
+        .select_related("client")
+        .order_by(priority, "created_at")[: settings.MATCHING_ROUND_LIMIT]
+    )
     if not requests:
         return []
-    presences = list(Presence.objects.select_for_update(skip_locked=True, of=("self",))
-                     .filter(on_duty_q(now)).exclude(counselor__offers__status=Offer.Status.PENDING)
-                     .values_list("pk", flat=True))
+    presences = list(
+        Presence.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(on_duty_q(now))
+        .exclude(counselor__offers__status=Offer.Status.PENDING)
+        .values_list("pk", flat=True)
+    )
     if not presences:
         return []
     days = _days_from_now(presences, now, max(r.duration_minutes for r in requests))
     facts = counselor_facts(presences, now=now)
-    crisis_trained = set(CounselorProfile.objects.filter(pk__in=presences, crisis_trained=True)
-                         .values_list("pk", flat=True))
+    crisis_trained = set(
+        CounselorProfile.objects.filter(pk__in=presences, crisis_trained=True).values_list(
+            "pk", flat=True
+        )
+    )
     counselors = [facts[cid] for cid in presences if cid in facts]
     rfacts = request_facts(requests, at=now)
-    offered = set(Offer.objects.filter(request__in=requests).values_list("request_id", "counselor_id"))
+    offered = set(
+        Offer.objects.filter(request__in=requests).values_list("request_id", "counselor_id")
+    )
     weights = Weights.from_settings()
     mean = mean_offers_of(counselors)
     deadline = _seconds("MATCHING_NO_MATCH_SECONDS").total_seconds()
@@ -359,20 +449,29 @@ def matching_round(*, now: dt.datetime | None = None) -> list[int]:
         day = days[c.id]
         local_day = day.local_date(now)
         under_cap = day.day_counts[local_day] < day.daily_cap
-        free_for[c.id] = {m for m in DURATIONS if under_cap and not day.clashes(
-            now, now + dt.timedelta(minutes=m + settings.MATCHING_BUSY_MARGIN_MINUTES))}
+        free_for[c.id] = {
+            m
+            for m in DURATIONS
+            if under_cap
+            and not day.clashes(
+                now, now + dt.timedelta(minutes=m + settings.MATCHING_BUSY_MARGIN_MINUTES)
+            )
+        }
     for i, (r, rf) in enumerate(zip(requests, rfacts)):
         trained_ok = r.risk == HIGH and any(
-            c.id in crisis_trained and r.duration_minutes in free_for[c.id] for c in counselors)
+            c.id in crisis_trained and r.duration_minutes in free_for[c.id] for c in counselors
+        )
         bonus = (HIGH_RISK_PRIORITY if r.risk == HIGH else 0.0) + WAITING_PRIORITY * min(
-            1.0, (now - r.created_at).total_seconds() / deadline)
+            1.0, (now - r.created_at).total_seconds() / deadline
+        )
         for j, c in enumerate(counselors):
             if (r.pk, c.id) in offered or r.duration_minutes not in free_for[c.id]:
                 continue
             if trained_ok and c.id not in crisis_trained:
                 continue  # a high-risk request goes to crisis-trained counselors first
-            value = score(rf, c, weights, mean_offers=mean, explain=False,
-                          note_fit=fits[i].get(c.id, 0.0)).value
+            value = score(
+                rf, c, weights, mean_offers=mean, explain=False, note_fit=fits[i].get(c.id, 0.0)
+            ).value
             if value != INELIGIBLE:
                 scores[i, j] = value + bonus
     pairs = assign(scores)
@@ -384,17 +483,30 @@ def matching_round(*, now: dt.datetime | None = None) -> list[int]:
     for i, j in pairs:
         r, c = requests[i], counselors[j]
         explained = score(rfacts[i], c, weights, mean_offers=mean, note_fit=fits[i].get(c.id, 0.0))
-        reasons = explained.reasons + (["crisis-trained, for a high-risk request"]
-                                       if r.risk == HIGH and c.id in crisis_trained else [])
-        made.append(Offer(request=r, counselor_id=c.id, score=explained.value, reasons=reasons, created_at=now,
-                          expires_at=expires))
+        reasons = explained.reasons + (
+            ["crisis-trained, for a high-risk request"]
+            if r.risk == HIGH and c.id in crisis_trained
+            else []
+        )
+        made.append(
+            Offer(
+                request=r,
+                counselor_id=c.id,
+                score=explained.value,
+                reasons=reasons,
+                created_at=now,
+                expires_at=expires,
+            )
+        )
         r.status = MatchRequest.Status.OFFERED
     Offer.objects.bulk_create(made)
     MatchRequest.objects.bulk_update([o.request for o in made], ["status"])
 
     from matching import tasks
 
-    languages = dict(User.objects.filter(pk__in=[o.counselor_id for o in made]).values_list("pk", "language"))
+    languages = dict(
+        User.objects.filter(pk__in=[o.counselor_id for o in made]).values_list("pk", "language")
+    )
 
     def announce():
         for offer in made:
@@ -411,9 +523,16 @@ def matching_round(*, now: dt.datetime | None = None) -> list[int]:
 
 def _lock_own_pending_offer(counselor: User, offer_id: int) -> Offer:
     _require_counselor(counselor)
-    offer = Offer.objects.select_for_update().select_related("request").get(pk=offer_id, counselor_id=counselor.pk)
+    offer = (
+        Offer.objects.select_for_update()
+        .select_related("request")
+        .get(pk=offer_id, counselor_id=counselor.pk)
+    )
     if offer.status != Offer.Status.PENDING:
-        raise Conflict(_("This offer is already %(status)s.") % {"status": offer.status}, code=f"offer_{offer.status}")
+        raise Conflict(
+            _("This offer is already %(status)s.") % {"status": offer.status},
+            code=f"offer_{offer.status}",
+        )
     if offer.expires_at <= timezone.now():
         raise Conflict(_("This offer has timed out."), code="offer_expired")
     return offer
@@ -432,29 +551,45 @@ def offer_accept(*, counselor: User, offer_id: int) -> Offer:
 @transaction.atomic
 def _offer_accept(*, counselor: User, offer_id: int) -> tuple[Offer, Conflict | None]:
     offer = _lock_own_pending_offer(counselor, offer_id)
-    request = MatchRequest.objects.select_for_update().select_related("client").get(pk=offer.request_id)
+    request = (
+        MatchRequest.objects.select_for_update().select_related("client").get(pk=offer.request_id)
+    )
     now = timezone.now()
     try:
         with transaction.atomic():
-            booking = booking_start_now(client=request.client, counselor_id=offer.counselor_id,
-                                        duration_minutes=request.duration_minutes, mode=request.mode,
-                                        topic=request.topic, note=match_request_note(request))
+            booking = booking_start_now(
+                client=request.client,
+                counselor_id=offer.counselor_id,
+                duration_minutes=request.duration_minutes,
+                mode=request.mode,
+                topic=request.topic,
+                note=match_request_note(request),
+            )
     except (Conflict, ValidationError) as exc:
         offer.status, offer.responded_at = Offer.Status.WITHDRAWN, now
         offer.save(update_fields=["status", "responded_at"])
         _back_to_waiting(request.pk, now)
-        transaction.on_commit(lambda: duty_send(offer.counselor_id, {"type": "offer.withdrawn", "id": offer.pk}))
+        transaction.on_commit(
+            lambda: duty_send(offer.counselor_id, {"type": "offer.withdrawn", "id": offer.pk})
+        )
         message = exc.message if isinstance(exc, Conflict) else "; ".join(exc.messages)
         return offer, Conflict(message, code=getattr(exc, "code", None) or "cannot_book")
     offer.status, offer.responded_at = Offer.Status.ACCEPTED, now
     offer.save(update_fields=["status", "responded_at"])
     request.status, request.booking, request.matched_at, request.closed_at = (
-        MatchRequest.Status.MATCHED, booking, now, now)
+        MatchRequest.Status.MATCHED,
+        booking,
+        now,
+        now,
+    )
     request.save(update_fields=["status", "booking", "matched_at", "closed_at"])
     offer.request = request
     Presence.objects.filter(pk=offer.counselor_id).update(missed_in_a_row=0, last_seen_at=now)
-    transaction.on_commit(lambda: duty_send(offer.counselor_id, {"type": "offer.accepted", "id": offer.pk,
-                                                                 "booking": booking.pk}))
+    transaction.on_commit(
+        lambda: duty_send(
+            offer.counselor_id, {"type": "offer.accepted", "id": offer.pk, "booking": booking.pk}
+        )
+    )
     return offer, None
 
 
@@ -474,8 +609,11 @@ def offer_expire(*, offer_id: int) -> bool:
     """Time out a pending offer whose 45 seconds are up (idempotent: a conditional claim).
     The counselor's third timeout in a row takes them off duty."""
     now = timezone.now()
-    offer = Offer.objects.select_for_update(skip_locked=True).filter(
-        pk=offer_id, status=Offer.Status.PENDING, expires_at__lte=now).first()
+    offer = (
+        Offer.objects.select_for_update(skip_locked=True)
+        .filter(pk=offer_id, status=Offer.Status.PENDING, expires_at__lte=now)
+        .first()
+    )
     if offer is None:
         return False
     offer.status, offer.responded_at = Offer.Status.EXPIRED, now
@@ -491,7 +629,9 @@ def offer_expire(*, offer_id: int) -> bool:
     def announce():
         duty_send(offer.counselor_id, {"type": "offer.expired", "id": offer.pk})
         if off:
-            duty_send(offer.counselor_id, {"type": "presence", "online": False, "reason": "missed_offers"})
+            duty_send(
+                offer.counselor_id, {"type": "presence", "online": False, "reason": "missed_offers"}
+            )
 
     transaction.on_commit(announce)
     return True
@@ -501,14 +641,25 @@ def matching_sweep(*, now: dt.datetime | None = None) -> dict:
     """The safety net behind the eta tasks: expire overdue offers, close requests past their
     deadline, schedule suggestions a lost task never made, and run a round for the rest."""
     now = now or timezone.now()
-    expired = sum(offer_expire(offer_id=pk) for pk in Offer.objects.filter(
-        status=Offer.Status.PENDING, expires_at__lte=now).values_list("pk", flat=True)[:500])
-    closed = sum(match_request_expire(request_id=pk) for pk in MatchRequest.objects.filter(
-        when=MatchRequest.When.NOW, status=MatchRequest.Status.PENDING, deadline_at__lte=now)
-        .values_list("pk", flat=True)[:500])
-    suggested = sum(match_request_suggest(request_id=pk) for pk in MatchRequest.objects.filter(
-        when=MatchRequest.When.SCHEDULED, status=MatchRequest.Status.PENDING,
-        created_at__lte=now - dt.timedelta(seconds=30)).values_list("pk", flat=True)[:100])
+    expired = sum(
+        offer_expire(offer_id=pk)
+        for pk in Offer.objects.filter(
+            status=Offer.Status.PENDING, expires_at__lte=now
+        ).values_list("pk", flat=True)[:500]
+    )
+    closed = sum(
+        match_request_expire(request_id=pk)
+        for pk in MatchRequest.objects.filter(
+            when=MatchRequest.When.NOW, status=MatchRequest.Status.PENDING, deadline_at__lte=now
+        ).values_list("pk", flat=True)[:500]
+    )
+    suggested = sum(
+        match_request_suggest(request_id=pk)
+        for pk in MatchRequest.objects.filter(
+            when=MatchRequest.When.SCHEDULED,
+            status=MatchRequest.Status.PENDING,
+            created_at__lte=now - dt.timedelta(seconds=30),
+        ).values_list("pk", flat=True)[:100]
+    )
     offered = len(matching_round(now=now))
     return {"expired": expired, "closed": closed, "suggested": suggested, "offered": offered}
-

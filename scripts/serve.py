@@ -24,15 +24,42 @@ def main() -> int:
     (ROOT / ".local").mkdir(exist_ok=True)
     commands = {
         # uvicorn measured faster than daphne on the booking benchmark (README, "ASGI server").
-        "web": [str(BIN / "uvicorn"), "config.asgi:application", "--host", HOST, "--port", PORT,
-                "--lifespan", "off"],
-        "worker": [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "2"],
-        "beat": [str(BIN / "celery"), "-A", "config", "beat", "--loglevel", "INFO",
-                 "--schedule", str(ROOT / ".local" / "celerybeat-schedule")],
+        "web": [
+            str(BIN / "uvicorn"),
+            "config.asgi:application",
+            "--host",
+            HOST,
+            "--port",
+            PORT,
+            "--lifespan",
+            "off",
+        ],
+        "worker": [
+            str(BIN / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "2",
+        ],
+        "beat": [
+            str(BIN / "celery"),
+            "-A",
+            "config",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(ROOT / ".local" / "celerybeat-schedule"),
+        ],
     }
     procs = {name: subprocess.Popen(cmd, cwd=ROOT) for name, cmd in commands.items()}
-    print(f"\nPianke is at http://{HOST}:{PORT}/  (API docs: /api/docs/, admin: /admin/). Ctrl-C stops.\n",
-          flush=True)
+    print(
+        f"\nPianke is at http://{HOST}:{PORT}/  (API docs: /api/docs/, admin: /admin/). Ctrl-C stops.\n",
+        flush=True,
+    )
 
     def stop(*_):
         for p in procs.values():

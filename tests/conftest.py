@@ -6,8 +6,13 @@ import datetime as dt
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import (ClientFactory, CounselorProfileFactory, OneOffWindowFactory, StaffFactory,
-                             next_quarter)
+from tests.factories import (
+    ClientFactory,
+    CounselorProfileFactory,
+    OneOffWindowFactory,
+    StaffFactory,
+    next_quarter,
+)
 
 
 def api_as(user=None) -> APIClient:
@@ -102,16 +107,43 @@ def start_server(kind: str, database_url: str, extra_env: dict | None = None):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings.test",
-           **(extra_env or {})}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        **(extra_env or {}),
+    }
     bin_dir = Path(sys.executable).parent
     if kind == "uvicorn":
-        cmd = [str(bin_dir / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-               "--lifespan", "off", "--no-access-log", "--backlog", "2048"]
+        cmd = [
+            str(bin_dir / "uvicorn"),
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifespan",
+            "off",
+            "--no-access-log",
+            "--backlog",
+            "2048",
+        ]
     else:
-        cmd = [str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
-    proc = subprocess.Popen(cmd, env=env, cwd=Path(__file__).resolve().parent.parent,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cmd = [
+            str(bin_dir / "daphne"),
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "config.asgi:application",
+        ]
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        cwd=Path(__file__).resolve().parent.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -165,7 +197,9 @@ def tight_throttles(monkeypatch):
     the counters live in the real Redis cache, so `throttled_api` clears them before and after."""
     from rest_framework.throttling import ScopedRateThrottle
 
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"register": "2/minute", "token": "2/minute"})
+    monkeypatch.setattr(
+        ScopedRateThrottle, "THROTTLE_RATES", {"register": "2/minute", "token": "2/minute"}
+    )
 
 
 @pytest.fixture
@@ -199,7 +233,9 @@ def celery_worker_on_redis(transactional_db):
 
     app.conf.task_always_eager = False
     try:
-        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10):
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10
+        ):
             yield app
     finally:
         app.conf.task_always_eager = True
@@ -237,8 +273,11 @@ def seed_reference_data() -> None:
 
     from django.apps import apps as django_apps
 
-    for module in ("counselors.migrations.0002_seed_specialties", "ethics.migrations.0002_seed_resources",
-                   "ethics.migrations.0004_seed_referral_resources"):
+    for module in (
+        "counselors.migrations.0002_seed_specialties",
+        "ethics.migrations.0002_seed_resources",
+        "ethics.migrations.0004_seed_referral_resources",
+    ):
         importlib.import_module(module).seed(django_apps, None)
 
 

@@ -39,11 +39,24 @@ class ClientFactory(UserFactory):
     @factory.post_generation
     def intake(obj, create, extracted, **kwargs):
         if create and extracted is not False:
-            consent = ConsentRecord.objects.create(user=obj, version=CURRENT_VERSION, language=obj.language,
-                                                   agreed_at=timezone.now())
-            Intake.objects.create(user=obj, consent=consent, topic="stress", distress=4, phq4_nervous=1,
-                                  phq4_worry=1, phq4_interest=0, phq4_down=0, phq4_score=2, band="normal",
-                                  item9=0, risk="none", created_at=timezone.now())
+            consent = ConsentRecord.objects.create(
+                user=obj, version=CURRENT_VERSION, language=obj.language, agreed_at=timezone.now()
+            )
+            Intake.objects.create(
+                user=obj,
+                consent=consent,
+                topic="stress",
+                distress=4,
+                phq4_nervous=1,
+                phq4_worry=1,
+                phq4_interest=0,
+                phq4_down=0,
+                phq4_score=2,
+                band="normal",
+                item9=0,
+                risk="none",
+                created_at=timezone.now(),
+            )
 
 
 class CounselorUserFactory(UserFactory):
@@ -71,7 +84,9 @@ class CounselorProfileFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def specialties(obj, create, extracted, **kwargs):
         if create:
-            obj.specialties.set(Specialty.objects.filter(slug__in=extracted or ["anxiety", "stress"]))
+            obj.specialties.set(
+                Specialty.objects.filter(slug__in=extracted or ["anxiety", "stress"])
+            )
 
 
 class StaffFactory(UserFactory):
@@ -124,13 +139,16 @@ class WeeklyWindowFactory(factory.django.DjangoModelFactory):
     end_time = dt.time(21, 0)
     timezone = factory.LazyAttribute(lambda w: w.counselor.user.timezone)
     valid_from = factory.LazyAttribute(
-        lambda w: timezone.now().astimezone(ZoneInfo(w.timezone)).date() - dt.timedelta(days=1))
+        lambda w: timezone.now().astimezone(ZoneInfo(w.timezone)).date() - dt.timedelta(days=1)
+    )
     valid_until = None
 
 
 def at_local(tz: str, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     """The UTC instant of wall-clock `hour:minute` on `day` in zone `tz`."""
-    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo(tz)).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo(tz)).astimezone(
+        dt.timezone.utc
+    )
 
 
 def local_today(tz: str) -> dt.date:

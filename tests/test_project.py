@@ -13,11 +13,21 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db
 
 CONTRACT_PATHS = [
-    "/api/v1/auth/register/", "/api/v1/auth/token/", "/api/v1/me/", "/api/v1/specialties/",
-    "/api/v1/counselors/", "/api/v1/counselors/me/", "/api/v1/counselors/{id}/",
-    "/api/v1/counselors/{id}/verify/", "/api/v1/counselors/me/windows/", "/api/v1/counselors/me/windows/{id}/",
-    "/api/v1/counselors/{id}/slots/", "/api/v1/bookings/", "/api/v1/bookings/{id}/",
-    "/api/v1/bookings/{id}/cancel/", "/api/v1/bookings/{id}/calendar.ics",
+    "/api/v1/auth/register/",
+    "/api/v1/auth/token/",
+    "/api/v1/me/",
+    "/api/v1/specialties/",
+    "/api/v1/counselors/",
+    "/api/v1/counselors/me/",
+    "/api/v1/counselors/{id}/",
+    "/api/v1/counselors/{id}/verify/",
+    "/api/v1/counselors/me/windows/",
+    "/api/v1/counselors/me/windows/{id}/",
+    "/api/v1/counselors/{id}/slots/",
+    "/api/v1/bookings/",
+    "/api/v1/bookings/{id}/",
+    "/api/v1/bookings/{id}/cancel/",
+    "/api/v1/bookings/{id}/calendar.ics",
 ]
 
 
@@ -40,10 +50,20 @@ def test_swagger_ui_is_served_without_a_cdn(anon):
 def test_production_settings_pass_check_deploy():
     from cryptography.fernet import Fernet
 
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": "x" * 64 + "-prod",
-           "ALLOWED_HOSTS": "pianke.example", "ENCRYPTION_KEYS": Fernet.generate_key().decode()}
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            cwd=ROOT, env=env, capture_output=True, text=True)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "x" * 64 + "-prod",
+        "ALLOWED_HOSTS": "pianke.example",
+        "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -64,8 +84,13 @@ def test_api_errors_are_translated_for_chinese_clients(counselor, client_user):
 
     api = api_as(client_user)
     start = counselor.windows.get().start
-    body = {"counselor": counselor.pk, "start": (start + dt.timedelta(hours=5)).isoformat(),
-            "duration_minutes": 30, "mode": "text", "topic": "t"}
+    body = {
+        "counselor": counselor.pk,
+        "start": (start + dt.timedelta(hours=5)).isoformat(),
+        "duration_minutes": 30,
+        "mode": "text",
+        "topic": "t",
+    }
     response = api.post("/api/v1/bookings/", body, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 400
     message = response.json()["start"][0]
@@ -73,10 +98,20 @@ def test_api_errors_are_translated_for_chinese_clients(counselor, client_user):
 
 
 def test_check_deploy_refuses_the_published_development_encryption_key():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": "x" * 64 + "-prod",
-           "ALLOWED_HOSTS": "pianke.example", "ENCRYPTION_KEYS": "KGmkKos2RO2XvZ-rGU5H-hDBt883zd9GmQIwbE_i78Q="}
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT, env=env,
-                            capture_output=True, text=True)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "x" * 64 + "-prod",
+        "ALLOWED_HOSTS": "pianke.example",
+        "ENCRYPTION_KEYS": "KGmkKos2RO2XvZ-rGU5H-hDBt883zd9GmQIwbE_i78Q=",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0
     assert "listening.E003" in result.stderr
 
@@ -87,6 +122,13 @@ def test_docker_compose_file_has_the_whole_topology():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     assert {"postgres", "redis", "web", "worker", "beat", "coturn"} <= set(compose["services"])
     web_env = compose["services"]["web"]["environment"]
-    for variable in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ENCRYPTION_KEYS", "ICE_SERVERS", "TURN_URLS",
-                     "TURN_SECRET"):
+    for variable in (
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "ENCRYPTION_KEYS",
+        "ICE_SERVERS",
+        "TURN_URLS",
+        "TURN_SECRET",
+    ):
         assert variable in web_env

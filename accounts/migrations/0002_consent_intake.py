@@ -7,98 +7,238 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ConsentRecord',
+            name="ConsentRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(max_length=16)),
-                ('language', models.CharField(help_text='The language of the text that was shown', max_length=8)),
-                ('agreed_at', models.DateTimeField()),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.CharField(max_length=16)),
+                (
+                    "language",
+                    models.CharField(
+                        help_text="The language of the text that was shown", max_length=8
+                    ),
+                ),
+                ("agreed_at", models.DateTimeField()),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="consents",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-agreed_at'],
+                "ordering": ["-agreed_at"],
             },
         ),
         migrations.CreateModel(
-            name='Intake',
+            name="Intake",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('topic', models.CharField(help_text='A specialty slug or a few words', max_length=120)),
-                ('distress', models.PositiveSmallIntegerField(help_text='0 (none) to 10 (the worst imaginable)')),
-                ('phq4_nervous', models.PositiveSmallIntegerField(help_text='Feeling nervous, anxious or on edge')),
-                ('phq4_worry', models.PositiveSmallIntegerField(help_text='Not being able to stop or control worrying')),
-                ('phq4_interest', models.PositiveSmallIntegerField(help_text='Little interest or pleasure in doing things')),
-                ('phq4_down', models.PositiveSmallIntegerField(help_text='Feeling down, depressed or hopeless')),
-                ('phq4_score', models.PositiveSmallIntegerField()),
-                ('band', models.CharField(choices=[('normal', 'Normal'), ('mild', 'Mild'), ('moderate', 'Moderate'), ('severe', 'Severe')], max_length=16)),
-                ('item9', models.PositiveSmallIntegerField(help_text='PHQ-9 item 9: thoughts that you would be better off dead, or of hurting yourself')),
-                ('risk', models.CharField(choices=[('high', 'High'), ('low', 'Low'), ('none', 'None')], max_length=8)),
-                ('created_at', models.DateTimeField()),
-                ('consent', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='intakes', to='accounts.consentrecord')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='intakes', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "topic",
+                    models.CharField(help_text="A specialty slug or a few words", max_length=120),
+                ),
+                (
+                    "distress",
+                    models.PositiveSmallIntegerField(
+                        help_text="0 (none) to 10 (the worst imaginable)"
+                    ),
+                ),
+                (
+                    "phq4_nervous",
+                    models.PositiveSmallIntegerField(
+                        help_text="Feeling nervous, anxious or on edge"
+                    ),
+                ),
+                (
+                    "phq4_worry",
+                    models.PositiveSmallIntegerField(
+                        help_text="Not being able to stop or control worrying"
+                    ),
+                ),
+                (
+                    "phq4_interest",
+                    models.PositiveSmallIntegerField(
+                        help_text="Little interest or pleasure in doing things"
+                    ),
+                ),
+                (
+                    "phq4_down",
+                    models.PositiveSmallIntegerField(
+                        help_text="Feeling down, depressed or hopeless"
+                    ),
+                ),
+                ("phq4_score", models.PositiveSmallIntegerField()),
+                (
+                    "band",
+                    models.CharField(
+                        choices=[
+                            ("normal", "Normal"),
+                            ("mild", "Mild"),
+                            ("moderate", "Moderate"),
+                            ("severe", "Severe"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "item9",
+                    models.PositiveSmallIntegerField(
+                        help_text="PHQ-9 item 9: thoughts that you would be better off dead, or of hurting yourself"
+                    ),
+                ),
+                (
+                    "risk",
+                    models.CharField(
+                        choices=[("high", "High"), ("low", "Low"), ("none", "None")], max_length=8
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                (
+                    "consent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="intakes",
+                        to="accounts.consentrecord",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="intakes",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddConstraint(
-            model_name='consentrecord',
-            constraint=models.UniqueConstraint(condition=models.Q(('withdrawn_at__isnull', True)), fields=('user', 'version'), name='consent_one_standing_per_version'),
+            model_name="consentrecord",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("withdrawn_at__isnull", True)),
+                fields=("user", "version"),
+                name="consent_one_standing_per_version",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='consentrecord',
-            constraint=models.CheckConstraint(condition=models.Q(('withdrawn_at__isnull', True), ('withdrawn_at__gte', models.F('agreed_at')), _connector='OR'), name='consent_withdrawn_after_agreed'),
+            model_name="consentrecord",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("withdrawn_at__isnull", True),
+                    ("withdrawn_at__gte", models.F("agreed_at")),
+                    _connector="OR",
+                ),
+                name="consent_withdrawn_after_agreed",
+            ),
         ),
         migrations.AddIndex(
-            model_name='intake',
-            index=models.Index(fields=['user', '-created_at'], name='intake_user_latest_idx'),
+            model_name="intake",
+            index=models.Index(fields=["user", "-created_at"], name="intake_user_latest_idx"),
         ),
         migrations.AddConstraint(
-            model_name='intake',
-            constraint=models.CheckConstraint(condition=models.Q(('distress__gte', 0), ('distress__lte', 10)), name='intake_distress_0_10'),
+            model_name="intake",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("distress__gte", 0), ("distress__lte", 10)),
+                name="intake_distress_0_10",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='intake',
-            constraint=models.CheckConstraint(condition=models.Q(('phq4_nervous__gte', 0), ('phq4_nervous__lte', 3)), name='intake_phq4_nervous_0_3'),
+            model_name="intake",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("phq4_nervous__gte", 0), ("phq4_nervous__lte", 3)),
+                name="intake_phq4_nervous_0_3",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='intake',
-            constraint=models.CheckConstraint(condition=models.Q(('phq4_worry__gte', 0), ('phq4_worry__lte', 3)), name='intake_phq4_worry_0_3'),
+            model_name="intake",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("phq4_worry__gte", 0), ("phq4_worry__lte", 3)),
+                name="intake_phq4_worry_0_3",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='intake',
-            constraint=models.CheckConstraint(condition=models.Q(('phq4_interest__gte', 0), ('phq4_interest__lte', 3)), name='intake_phq4_interest_0_3'),
+            model_name="intake",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("phq4_interest__gte", 0), ("phq4_interest__lte", 3)),
+                name="intake_phq4_interest_0_3",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='intake',
-            constraint=models.CheckConstraint(condition=models.Q(('phq4_down__gte', 0), ('phq4_down__lte', 3)), name='intake_phq4_down_0_3'),
+            model_name="intake",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("phq4_down__gte", 0), ("phq4_down__lte", 3)),
+                name="intake_phq4_down_0_3",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='intake',
-            constraint=models.CheckConstraint(condition=models.Q(('item9__gte', 0), ('item9__lte', 3)), name='intake_item9_0_3'),
+            model_name="intake",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("item9__gte", 0), ("item9__lte", 3)), name="intake_item9_0_3"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='intake',
-            constraint=models.CheckConstraint(condition=models.Q(('phq4_score', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('phq4_nervous'), '+', models.F('phq4_worry')), '+', models.F('phq4_interest')), '+', models.F('phq4_down')))), name='intake_phq4_score_is_sum'),
+            model_name="intake",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "phq4_score",
+                        django.db.models.expressions.CombinedExpression(
+                            django.db.models.expressions.CombinedExpression(
+                                django.db.models.expressions.CombinedExpression(
+                                    models.F("phq4_nervous"), "+", models.F("phq4_worry")
+                                ),
+                                "+",
+                                models.F("phq4_interest"),
+                            ),
+                            "+",
+                            models.F("phq4_down"),
+                        ),
+                    )
+                ),
+                name="intake_phq4_score_is_sum",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='intake',
-            constraint=models.CheckConstraint(condition=models.Q(('band__in', ['normal', 'mild', 'moderate', 'severe'])), name='intake_band_valid'),
+            model_name="intake",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("band__in", ["normal", "mild", "moderate", "severe"])),
+                name="intake_band_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='intake',
-            constraint=models.CheckConstraint(condition=models.Q(('risk__in', ['high', 'low', 'none'])), name='intake_risk_valid'),
+            model_name="intake",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("risk__in", ["high", "low", "none"])), name="intake_risk_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='intake',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('item9__gt', 0), _negated=True), ('risk', 'high'), _connector='OR'), name='intake_item9_means_high_risk'),
+            model_name="intake",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("item9__gt", 0), _negated=True), ("risk", "high"), _connector="OR"
+                ),
+                name="intake_item9_means_high_risk",
+            ),
         ),
     ]

@@ -109,8 +109,11 @@ CHANNEL_LAYERS = {
         # drops room frames silently, so give it room for bursts.
         # redis-py's async pool raises (not waits) past max_connections (default 100), which a
         # few hundred sockets sending at once exceed.
-        "CONFIG": {"hosts": [{"address": REDIS_URL, "max_connections": 2000}],
-                   "prefix": f"{CACHE_KEY_PREFIX}:asgi", "capacity": 2000},
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "max_connections": 2000}],
+            "prefix": f"{CACHE_KEY_PREFIX}:asgi",
+            "capacity": 2000,
+        },
     }
 }
 CELERY_BROKER_URL = REDIS_URL
@@ -128,7 +131,10 @@ CELERY_BEAT_SCHEDULE = {
     "session-content-purge": {"task": "listening.tasks.session_content_purge", "schedule": 3600.0},
     # Crisis alerts: re-drive any notification or escalation step that is due (never lose one).
     "crisis-alerts-sweep": {"task": "ethics.tasks.alerts_sweep", "schedule": 30.0},
-    "referrals-follow-up": {"task": "ethics.tasks.referrals_follow_up_due", "schedule": 3600.0},  # 7-day check-ins
+    "referrals-follow-up": {
+        "task": "ethics.tasks.referrals_follow_up_due",
+        "schedule": 3600.0,
+    },  # 7-day check-ins
     # Talk-now matching: expire overdue offers, re-run rounds for waiting requests, close
     # requests past their deadline (the eta tasks do this at once; the sweep catches losses).
     "matching-sweep": {"task": "matching.tasks.matching_sweep", "schedule": 10.0},
@@ -240,14 +246,14 @@ TURN_SECRET = env("TURN_SECRET", default="")
 MATCHING_WEIGHTS = env.json("MATCHING_WEIGHTS", default={})
 # The optional note-to-bio fit (matching.semantic); "" turns it off.
 MATCHING_NOTE_FIT = env("MATCHING_NOTE_FIT", default="matching.semantic.CharNgramFit")
-MATCHING_PRESENCE_TTL_SECONDS = 60   # on duty without a heartbeat this long = off duty
-MATCHING_OFFER_SECONDS = 45          # a counselor's time to accept an offer
-MATCHING_TIMEOUTS_OFF_DUTY = 3       # offers in a row left to time out before going off duty
-MATCHING_NO_MATCH_SECONDS = 180      # a talk-now request still waiting then ends as no_match
-MATCHING_RETRY_SECONDS = 5           # re-run a round for a request nobody could take yet
-MATCHING_ROUND_LIMIT = 500           # requests considered in one batch round
-MATCHING_SUGGESTIONS = 5             # counselor/slot suggestions returned
-MATCHING_BUSY_MARGIN_MINUTES = 5     # "about to start a session": starts within the talk + this
+MATCHING_PRESENCE_TTL_SECONDS = 60  # on duty without a heartbeat this long = off duty
+MATCHING_OFFER_SECONDS = 45  # a counselor's time to accept an offer
+MATCHING_TIMEOUTS_OFF_DUTY = 3  # offers in a row left to time out before going off duty
+MATCHING_NO_MATCH_SECONDS = 180  # a talk-now request still waiting then ends as no_match
+MATCHING_RETRY_SECONDS = 5  # re-run a round for a request nobody could take yet
+MATCHING_ROUND_LIMIT = 500  # requests considered in one batch round
+MATCHING_SUGGESTIONS = 5  # counselor/slot suggestions returned
+MATCHING_BUSY_MARGIN_MINUTES = 5  # "about to start a session": starts within the talk + this
 
 LOGGING = {
     "version": 1,

@@ -3,7 +3,9 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-key")
-os.environ.setdefault("ENCRYPTION_KEYS", "q1_4GAczdPVM1IvGj6gFtWRdklcqRN-IR6si_4GygfI=")  # tests only
+os.environ.setdefault(
+    "ENCRYPTION_KEYS", "q1_4GAczdPVM1IvGj6gFtWRdklcqRN-IR6si_4GygfI="
+)  # tests only
 os.environ.setdefault("DEBUG", "false")
 
 from .base import *  # noqa: E402,F403
@@ -22,7 +24,11 @@ STORAGES = {  # noqa: F405
 }
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
-    "DEFAULT_THROTTLE_RATES": {"register": "10000/minute", "token": "10000/minute", "directory": "10000/minute"},
+    "DEFAULT_THROTTLE_RATES": {
+        "register": "10000/minute",
+        "token": "10000/minute",
+        "directory": "10000/minute",
+    },
 }
 # Eager Celery for service-level tests; tests of asynchronous behaviour start a real worker.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)

@@ -9,124 +9,337 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Specialty',
+            name="Specialty",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('name_en', models.CharField(max_length=80)),
-                ('name_zh', models.CharField(max_length=80)),
-                ('related', models.ManyToManyField(blank=True, to='counselors.specialty')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                ("name_en", models.CharField(max_length=80)),
+                ("name_zh", models.CharField(max_length=80)),
+                ("related", models.ManyToManyField(blank=True, to="counselors.specialty")),
             ],
             options={
-                'verbose_name_plural': 'specialties',
-                'ordering': ['slug'],
+                "verbose_name_plural": "specialties",
+                "ordering": ["slug"],
             },
         ),
         migrations.CreateModel(
-            name='CounselorProfile',
+            name="CounselorProfile",
             fields=[
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='counselor_profile', serialize=False, to=settings.AUTH_USER_MODEL)),
-                ('display_name', models.CharField(blank=True, max_length=100)),
-                ('bio', models.TextField(blank=True, max_length=2000)),
-                ('languages', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('zh', '普通话 / Mandarin'), ('yue', '粤语 / Cantonese'), ('en', 'English'), ('ja', '日本語'), ('ko', '한국어'), ('fr', 'Français'), ('de', 'Deutsch'), ('es', 'Español')], max_length=8), blank=True, default=list, size=None)),
-                ('modes', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('text', 'Text chat'), ('async', 'Async messages'), ('voice', 'Voice'), ('video', 'Video')], max_length=8), blank=True, default=list, size=None)),
-                ('price_15', models.DecimalField(decimal_places=2, default=0, max_digits=8, validators=[django.core.validators.MinValueValidator(0)])),
-                ('price_30', models.DecimalField(decimal_places=2, default=0, max_digits=8, validators=[django.core.validators.MinValueValidator(0)])),
-                ('daily_cap', models.PositiveSmallIntegerField(default=8, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(48)])),
-                ('min_notice_minutes', models.PositiveSmallIntegerField(default=10, help_text='How long before a session it can still be booked.', validators=[django.core.validators.MaxValueValidator(10080)])),
-                ('buffer_minutes', models.PositiveSmallIntegerField(default=0, help_text='Free time kept between sessions.', validators=[django.core.validators.MaxValueValidator(60)])),
-                ('verification', models.CharField(choices=[('pending', 'Pending verification'), ('verified', 'Verified'), ('rejected', 'Rejected')], default='pending', max_length=16)),
-                ('is_active', models.BooleanField(default=True, help_text='Inactive profiles are neither listed nor bookable.')),
-                ('rating', models.DecimalField(blank=True, decimal_places=2, max_digits=3, null=True)),
-                ('review_count', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('specialties', models.ManyToManyField(blank=True, related_name='counselors', to='counselors.specialty')),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="counselor_profile",
+                        serialize=False,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("display_name", models.CharField(blank=True, max_length=100)),
+                ("bio", models.TextField(blank=True, max_length=2000)),
+                (
+                    "languages",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[
+                                ("zh", "普通话 / Mandarin"),
+                                ("yue", "粤语 / Cantonese"),
+                                ("en", "English"),
+                                ("ja", "日本語"),
+                                ("ko", "한국어"),
+                                ("fr", "Français"),
+                                ("de", "Deutsch"),
+                                ("es", "Español"),
+                            ],
+                            max_length=8,
+                        ),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                (
+                    "modes",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[
+                                ("text", "Text chat"),
+                                ("async", "Async messages"),
+                                ("voice", "Voice"),
+                                ("video", "Video"),
+                            ],
+                            max_length=8,
+                        ),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                (
+                    "price_15",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=0,
+                        max_digits=8,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                (
+                    "price_30",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=0,
+                        max_digits=8,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                (
+                    "daily_cap",
+                    models.PositiveSmallIntegerField(
+                        default=8,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(48),
+                        ],
+                    ),
+                ),
+                (
+                    "min_notice_minutes",
+                    models.PositiveSmallIntegerField(
+                        default=10,
+                        help_text="How long before a session it can still be booked.",
+                        validators=[django.core.validators.MaxValueValidator(10080)],
+                    ),
+                ),
+                (
+                    "buffer_minutes",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        help_text="Free time kept between sessions.",
+                        validators=[django.core.validators.MaxValueValidator(60)],
+                    ),
+                ),
+                (
+                    "verification",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending verification"),
+                            ("verified", "Verified"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True, help_text="Inactive profiles are neither listed nor bookable."
+                    ),
+                ),
+                (
+                    "rating",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=3, null=True),
+                ),
+                ("review_count", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "specialties",
+                    models.ManyToManyField(
+                        blank=True, related_name="counselors", to="counselors.specialty"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='VerificationRecord',
+            name="VerificationRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('approved', models.BooleanField()),
-                ('note', models.TextField(blank=True, max_length=2000)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('counselor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='verification_records', to='counselors.counselorprofile')),
-                ('reviewer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("approved", models.BooleanField()),
+                ("note", models.TextField(blank=True, max_length=2000)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "counselor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="verification_records",
+                        to="counselors.counselorprofile",
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='AvailabilityWindow',
+            name="AvailabilityWindow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('one_off', 'One-off'), ('weekly', 'Weekly')], max_length=8)),
-                ('start', models.DateTimeField(blank=True, null=True)),
-                ('end', models.DateTimeField(blank=True, null=True)),
-                ('weekday', models.PositiveSmallIntegerField(blank=True, help_text='0 = Monday', null=True)),
-                ('start_time', models.TimeField(blank=True, null=True)),
-                ('end_time', models.TimeField(blank=True, help_text='00:00 means midnight at the end of the day', null=True)),
-                ('timezone', models.CharField(blank=True, max_length=64)),
-                ('valid_from', models.DateField(blank=True, null=True)),
-                ('valid_until', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('counselor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='windows', to='counselors.counselorprofile')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("one_off", "One-off"), ("weekly", "Weekly")], max_length=8
+                    ),
+                ),
+                ("start", models.DateTimeField(blank=True, null=True)),
+                ("end", models.DateTimeField(blank=True, null=True)),
+                (
+                    "weekday",
+                    models.PositiveSmallIntegerField(blank=True, help_text="0 = Monday", null=True),
+                ),
+                ("start_time", models.TimeField(blank=True, null=True)),
+                (
+                    "end_time",
+                    models.TimeField(
+                        blank=True,
+                        help_text="00:00 means midnight at the end of the day",
+                        null=True,
+                    ),
+                ),
+                ("timezone", models.CharField(blank=True, max_length=64)),
+                ("valid_from", models.DateField(blank=True, null=True)),
+                ("valid_until", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "counselor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="windows",
+                        to="counselors.counselorprofile",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['kind', 'weekday', 'start_time', 'start'],
-                'indexes': [models.Index(fields=['counselor', 'kind', 'end'], name='window_counselor_kind_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('end__gt', models.F('start')), ('end__isnull', False), ('kind', 'one_off'), ('start__isnull', False), ('weekday__isnull', True)), models.Q(('end_time__isnull', False), ('kind', 'weekly'), ('start__isnull', True), ('start_time__isnull', False), ('valid_from__isnull', False), ('weekday__gte', 0), ('weekday__lte', 6)), _connector='OR'), name='window_shape')],
+                "ordering": ["kind", "weekday", "start_time", "start"],
+                "indexes": [
+                    models.Index(
+                        fields=["counselor", "kind", "end"], name="window_counselor_kind_idx"
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("end__gt", models.F("start")),
+                                ("end__isnull", False),
+                                ("kind", "one_off"),
+                                ("start__isnull", False),
+                                ("weekday__isnull", True),
+                            ),
+                            models.Q(
+                                ("end_time__isnull", False),
+                                ("kind", "weekly"),
+                                ("start__isnull", True),
+                                ("start_time__isnull", False),
+                                ("valid_from__isnull", False),
+                                ("weekday__gte", 0),
+                                ("weekday__lte", 6),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="window_shape",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Credential',
+            name="Credential",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('licence_type', models.CharField(max_length=100)),
-                ('number', models.CharField(max_length=100)),
-                ('issuing_body', models.CharField(max_length=200)),
-                ('valid_until', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('counselor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='credentials', to='counselors.counselorprofile')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("licence_type", models.CharField(max_length=100)),
+                ("number", models.CharField(max_length=100)),
+                ("issuing_body", models.CharField(max_length=200)),
+                ("valid_until", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "counselor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="credentials",
+                        to="counselors.counselorprofile",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('counselor', 'licence_type', 'number'), name='credential_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("counselor", "licence_type", "number"), name="credential_unique"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='counselorprofile',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['languages'], name='counselor_languages_gin'),
+            model_name="counselorprofile",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["languages"], name="counselor_languages_gin"
+            ),
         ),
         migrations.AddIndex(
-            model_name='counselorprofile',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['modes'], name='counselor_modes_gin'),
+            model_name="counselorprofile",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["modes"], name="counselor_modes_gin"
+            ),
         ),
         migrations.AddIndex(
-            model_name='counselorprofile',
-            index=models.Index(fields=['verification', 'is_active'], name='counselor_listed_idx'),
+            model_name="counselorprofile",
+            index=models.Index(fields=["verification", "is_active"], name="counselor_listed_idx"),
         ),
         migrations.AddConstraint(
-            model_name='counselorprofile',
-            constraint=models.CheckConstraint(condition=models.Q(('daily_cap__gte', 1), ('daily_cap__lte', 48)), name='counselor_daily_cap_range'),
+            model_name="counselorprofile",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("daily_cap__gte", 1), ("daily_cap__lte", 48)),
+                name="counselor_daily_cap_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='counselorprofile',
-            constraint=models.CheckConstraint(condition=models.Q(('buffer_minutes__lte', 60)), name='counselor_buffer_range'),
+            model_name="counselorprofile",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("buffer_minutes__lte", 60)), name="counselor_buffer_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='counselorprofile',
-            constraint=models.CheckConstraint(condition=models.Q(('price_15__gte', 0), ('price_30__gte', 0)), name='counselor_prices_non_negative'),
+            model_name="counselorprofile",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("price_15__gte", 0), ("price_30__gte", 0)),
+                name="counselor_prices_non_negative",
+            ),
         ),
     ]

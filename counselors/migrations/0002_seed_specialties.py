@@ -23,13 +23,17 @@ def seed(apps, schema_editor):
     Specialty = apps.get_model("counselors", "Specialty")
     by_slug = {}
     for slug, en, zh, _related in SPECIALTIES:
-        by_slug[slug], _ = Specialty.objects.update_or_create(slug=slug, defaults={"name_en": en, "name_zh": zh})
+        by_slug[slug], _ = Specialty.objects.update_or_create(
+            slug=slug, defaults={"name_en": en, "name_zh": zh}
+        )
     for slug, _en, _zh, related in SPECIALTIES:
         by_slug[slug].related.add(*[by_slug[r] for r in related])
 
 
 def unseed(apps, schema_editor):
-    apps.get_model("counselors", "Specialty").objects.filter(slug__in=[s[0] for s in SPECIALTIES]).delete()
+    apps.get_model("counselors", "Specialty").objects.filter(
+        slug__in=[s[0] for s in SPECIALTIES]
+    ).delete()
 
 
 class Migration(migrations.Migration):

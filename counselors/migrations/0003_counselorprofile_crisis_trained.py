@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('counselors', '0002_seed_specialties'),
+        ("counselors", "0002_seed_specialties"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='counselorprofile',
-            name='crisis_trained',
-            field=models.BooleanField(default=False, help_text='Trained in crisis intervention (checked by staff): high-risk talk-now requests are offered to these counselors first.'),
+            model_name="counselorprofile",
+            name="crisis_trained",
+            field=models.BooleanField(
+                default=False,
+                help_text="Trained in crisis intervention (checked by staff): high-risk talk-now requests are offered to these counselors first.",
+            ),
         ),
     ]

@@ -6,114 +6,326 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('counselors', '0002_seed_specialties'),
-        ('listening', '0002_session_room'),
+        ("counselors", "0002_seed_specialties"),
+        ("listening", "0002_session_room"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CrisisAlert',
+            name="CrisisAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('severity', models.PositiveSmallIntegerField(choices=[(2, 'High'), (1, 'Low')], default=2)),
-                ('source', models.CharField(choices=[('chat', 'Session chat'), ('message', 'Async message'), ('intake', 'Intake'), ('match-note', 'Match request note'), ('complaint', 'Complaint'), ('counselor', 'Raised by the counselor')], max_length=16)),
-                ('reasons', models.JSONField(default=list)),
-                ('signal_count', models.PositiveIntegerField(default=1)),
-                ('note', models.TextField(blank=True, max_length=2000)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('acknowledged', 'Acknowledged'), ('resolved', 'Resolved')], default='open', max_length=16)),
-                ('created_at', models.DateTimeField()),
-                ('escalation_level', models.PositiveSmallIntegerField(default=0)),
-                ('notified_at', models.DateTimeField(blank=True, null=True)),
-                ('overdue', models.BooleanField(default=False)),
-                ('nobody_on_shift', models.BooleanField(default=False)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('outcome', models.CharField(blank=True, choices=[('contacted', 'Client contacted'), ('emergency-services', 'Emergency services called'), ('referred', 'Referred'), ('false-alarm', 'False alarm')], max_length=24)),
-                ('outcome_note', models.TextField(blank=True, max_length=4000)),
-                ('acknowledged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('booking', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='crisis_alerts', to='listening.booking')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='crisis_alerts', to=settings.AUTH_USER_MODEL)),
-                ('raised_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "severity",
+                    models.PositiveSmallIntegerField(choices=[(2, "High"), (1, "Low")], default=2),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("chat", "Session chat"),
+                            ("message", "Async message"),
+                            ("intake", "Intake"),
+                            ("match-note", "Match request note"),
+                            ("complaint", "Complaint"),
+                            ("counselor", "Raised by the counselor"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("reasons", models.JSONField(default=list)),
+                ("signal_count", models.PositiveIntegerField(default=1)),
+                ("note", models.TextField(blank=True, max_length=2000)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("acknowledged", "Acknowledged"),
+                            ("resolved", "Resolved"),
+                        ],
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("escalation_level", models.PositiveSmallIntegerField(default=0)),
+                ("notified_at", models.DateTimeField(blank=True, null=True)),
+                ("overdue", models.BooleanField(default=False)),
+                ("nobody_on_shift", models.BooleanField(default=False)),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("contacted", "Client contacted"),
+                            ("emergency-services", "Emergency services called"),
+                            ("referred", "Referred"),
+                            ("false-alarm", "False alarm"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("outcome_note", models.TextField(blank=True, max_length=4000)),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "booking",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="crisis_alerts",
+                        to="listening.booking",
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="crisis_alerts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "raised_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-severity', 'created_at'],
+                "ordering": ["-severity", "created_at"],
             },
         ),
         migrations.CreateModel(
-            name='EthicsFlag',
+            name="EthicsFlag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('crisis', 'Crisis'), ('off-platform-contact', 'Off-platform contact'), ('dual-relationship', 'Dual relationship'), ('complaint', 'Complaint'), ('quality', 'Quality'), ('boundary', 'Boundary')], max_length=24)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('in-review', 'In review'), ('resolved', 'Resolved')], default='open', max_length=16)),
-                ('summary', models.TextField(blank=True, max_length=4000)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('resolution', models.TextField(blank=True, max_length=4000)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('alert', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ethics_flag', to='ethics.crisisalert')),
-                ('assigned_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('booking', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ethics_flags', to='listening.booking')),
-                ('counselor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ethics_flags', to='counselors.counselorprofile')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("crisis", "Crisis"),
+                            ("off-platform-contact", "Off-platform contact"),
+                            ("dual-relationship", "Dual relationship"),
+                            ("complaint", "Complaint"),
+                            ("quality", "Quality"),
+                            ("boundary", "Boundary"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("in-review", "In review"),
+                            ("resolved", "Resolved"),
+                        ],
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                ("summary", models.TextField(blank=True, max_length=4000)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("resolution", models.TextField(blank=True, max_length=4000)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "alert",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ethics_flag",
+                        to="ethics.crisisalert",
+                    ),
+                ),
+                (
+                    "assigned_to",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "booking",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ethics_flags",
+                        to="listening.booking",
+                    ),
+                ),
+                (
+                    "counselor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ethics_flags",
+                        to="counselors.counselorprofile",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='OnCallShift',
+            name="OnCallShift",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField()),
-                ('supervisor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='on_call_shifts', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField()),
+                (
+                    "supervisor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="on_call_shifts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['starts_at'],
+                "ordering": ["starts_at"],
             },
         ),
         migrations.CreateModel(
-            name='Resource',
+            name="Resource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('hotline', 'Hotline'), ('long-term-counseling', 'Long-term counseling'), ('hospital-psychiatry', 'Hospital psychiatry'), ('eap', 'Employee assistance programme'), ('support-group', 'Support group'), ('book', 'Book'), ('course', 'Course')], max_length=24)),
-                ('name', models.CharField(max_length=200)),
-                ('region', models.CharField(help_text="ISO country code (CN, HK, TW, US, GB, ...) or 'global'", max_length=16)),
-                ('language', models.CharField(help_text='Session language code: zh, yue, en, ...', max_length=8)),
-                ('contact', models.CharField(blank=True, help_text='Phone number, address or URL', max_length=200)),
-                ('hours', models.CharField(blank=True, max_length=100)),
-                ('description', models.TextField(blank=True)),
-                ('source', models.CharField(help_text='Where this entry was published', max_length=300)),
-                ('last_verified', models.DateField()),
-                ('is_active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("hotline", "Hotline"),
+                            ("long-term-counseling", "Long-term counseling"),
+                            ("hospital-psychiatry", "Hospital psychiatry"),
+                            ("eap", "Employee assistance programme"),
+                            ("support-group", "Support group"),
+                            ("book", "Book"),
+                            ("course", "Course"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "region",
+                    models.CharField(
+                        help_text="ISO country code (CN, HK, TW, US, GB, ...) or 'global'",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        help_text="Session language code: zh, yue, en, ...", max_length=8
+                    ),
+                ),
+                (
+                    "contact",
+                    models.CharField(
+                        blank=True, help_text="Phone number, address or URL", max_length=200
+                    ),
+                ),
+                ("hours", models.CharField(blank=True, max_length=100)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "source",
+                    models.CharField(help_text="Where this entry was published", max_length=300),
+                ),
+                ("last_verified", models.DateField()),
+                ("is_active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['kind', 'region', 'name'],
-                'indexes': [models.Index(fields=['kind', 'region', 'language'], name='resource_lookup_idx')],
+                "ordering": ["kind", "region", "name"],
+                "indexes": [
+                    models.Index(fields=["kind", "region", "language"], name="resource_lookup_idx")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='crisisalert',
-            index=models.Index(fields=['status', '-severity', 'created_at'], name='alert_queue_idx'),
+            model_name="crisisalert",
+            index=models.Index(
+                fields=["status", "-severity", "created_at"], name="alert_queue_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='crisisalert',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'open')), fields=('booking',), name='one_open_alert_per_booking'),
+            model_name="crisisalert",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "open")),
+                fields=("booking",),
+                name="one_open_alert_per_booking",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ethicsflag',
-            index=models.Index(fields=['status', 'kind', 'created_at'], name='flag_queue_idx'),
+            model_name="ethicsflag",
+            index=models.Index(fields=["status", "kind", "created_at"], name="flag_queue_idx"),
         ),
         migrations.AddIndex(
-            model_name='oncallshift',
-            index=models.Index(fields=['starts_at', 'ends_at'], name='shift_window_idx'),
+            model_name="oncallshift",
+            index=models.Index(fields=["starts_at", "ends_at"], name="shift_window_idx"),
         ),
         migrations.AddConstraint(
-            model_name='oncallshift',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='shift_ends_after_start'),
+            model_name="oncallshift",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                name="shift_ends_after_start",
+            ),
         ),
     ]

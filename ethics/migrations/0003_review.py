@@ -6,89 +6,271 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('counselors', '0002_seed_specialties'),
-        ('ethics', '0002_seed_resources'),
-        ('listening', '0002_session_room'),
+        ("counselors", "0002_seed_specialties"),
+        ("ethics", "0002_seed_resources"),
+        ("listening", "0002_session_room"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ethicsflag',
-            name='action',
-            field=models.CharField(blank=True, help_text='none, warn, suspend-counselor, hold-content or close', max_length=24),
+            model_name="ethicsflag",
+            name="action",
+            field=models.CharField(
+                blank=True,
+                help_text="none, warn, suspend-counselor, hold-content or close",
+                max_length=24,
+            ),
         ),
         migrations.AddField(
-            model_name='ethicsflag',
-            name='resolved_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="ethicsflag",
+            name="resolved_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.CreateModel(
-            name='Complaint',
+            name="Complaint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField(max_length=4000)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('booking', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='complaints', to='listening.booking')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='complaints', to=settings.AUTH_USER_MODEL)),
-                ('crisis_alert', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='ethics.crisisalert')),
-                ('flag', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='complaint', to='ethics.ethicsflag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField(max_length=4000)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "booking",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="complaints",
+                        to="listening.booking",
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="complaints",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "crisis_alert",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="ethics.crisisalert",
+                    ),
+                ),
+                (
+                    "flag",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="complaint",
+                        to="ethics.ethicsflag",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='FlagNote',
+            name="FlagNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField(max_length=4000)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('flag', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='ethics.ethicsflag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField(max_length=4000)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "flag",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notes",
+                        to="ethics.ethicsflag",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'pk'],
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='AuditLog',
+            name="AuditLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('read-content', 'Read session content'), ('assign', 'Assigned'), ('resolve', 'Resolved'), ('note', 'Added a note')], max_length=16)),
-                ('detail', models.CharField(max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('booking', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='listening.booking')),
-                ('flag', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='audit_log', to='ethics.ethicsflag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("read-content", "Read session content"),
+                            ("assign", "Assigned"),
+                            ("resolve", "Resolved"),
+                            ("note", "Added a note"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("detail", models.CharField(max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "booking",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="listening.booking",
+                    ),
+                ),
+                (
+                    "flag",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="audit_log",
+                        to="ethics.ethicsflag",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'pk'],
-                'indexes': [models.Index(fields=['flag', 'created_at'], name='audit_flag_idx'), models.Index(fields=['actor', 'created_at'], name='audit_actor_idx')],
+                "ordering": ["created_at", "pk"],
+                "indexes": [
+                    models.Index(fields=["flag", "created_at"], name="audit_flag_idx"),
+                    models.Index(fields=["actor", "created_at"], name="audit_actor_idx"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Referral',
+            name="Referral",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.TextField(max_length=2000)),
-                ('urgency', models.CharField(choices=[('routine', 'Routine'), ('soon', 'Soon'), ('urgent', 'Urgent')], default='routine', max_length=8)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('accepted', 'Accepted'), ('declined', 'Declined')], default='pending', max_length=8)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('responded_at', models.DateTimeField(blank=True, null=True)),
-                ('follow_up_due_at', models.DateTimeField(blank=True, null=True)),
-                ('follow_up_sent_at', models.DateTimeField(blank=True, null=True)),
-                ('booking', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='listening.booking')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals_received', to=settings.AUTH_USER_MODEL)),
-                ('counselor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='counselors.counselorprofile')),
-                ('resource', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='ethics.resource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.TextField(max_length=2000)),
+                (
+                    "urgency",
+                    models.CharField(
+                        choices=[("routine", "Routine"), ("soon", "Soon"), ("urgent", "Urgent")],
+                        default="routine",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                        ],
+                        default="pending",
+                        max_length=8,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("responded_at", models.DateTimeField(blank=True, null=True)),
+                ("follow_up_due_at", models.DateTimeField(blank=True, null=True)),
+                ("follow_up_sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "booking",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals",
+                        to="listening.booking",
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals_received",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "counselor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals",
+                        to="counselors.counselorprofile",
+                    ),
+                ),
+                (
+                    "resource",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals",
+                        to="ethics.resource",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['counselor', 'created_at'], name='referral_counselor_idx'), models.Index(fields=['client', 'created_at'], name='referral_client_idx'), models.Index(condition=models.Q(('follow_up_sent_at__isnull', True), ('status', 'accepted')), fields=['follow_up_due_at'], name='referral_follow_up_due_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('urgency__in', ['routine', 'soon', 'urgent'])), name='referral_urgency_valid'), models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'accepted', 'declined'])), name='referral_status_valid'), models.UniqueConstraint(condition=models.Q(('status', 'declined'), _negated=True), fields=('booking', 'resource'), name='one_live_referral_per_booking_resource')],
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(fields=["counselor", "created_at"], name="referral_counselor_idx"),
+                    models.Index(fields=["client", "created_at"], name="referral_client_idx"),
+                    models.Index(
+                        condition=models.Q(
+                            ("follow_up_sent_at__isnull", True), ("status", "accepted")
+                        ),
+                        fields=["follow_up_due_at"],
+                        name="referral_follow_up_due_idx",
+                    ),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("urgency__in", ["routine", "soon", "urgent"])),
+                        name="referral_urgency_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["pending", "accepted", "declined"])),
+                        name="referral_status_valid",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "declined"), _negated=True),
+                        fields=("booking", "resource"),
+                        name="one_live_referral_per_booking_resource",
+                    ),
+                ],
             },
         ),
     ]

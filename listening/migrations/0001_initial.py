@@ -10,11 +10,10 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('counselors', '0001_initial'),
+        ("counselors", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -22,32 +21,147 @@ class Migration(migrations.Migration):
         # The no-overlap exclusion constraints compare the counselor/client id with `=` inside GiST.
         BtreeGistExtension(),
         migrations.CreateModel(
-            name='Booking',
+            name="Booking",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateTimeField()),
-                ('end', models.DateTimeField()),
-                ('duration_minutes', models.PositiveSmallIntegerField()),
-                ('mode', models.CharField(choices=[('text', 'Text chat'), ('async', 'Async messages'), ('voice', 'Voice'), ('video', 'Video')], max_length=8)),
-                ('topic', models.CharField(max_length=120)),
-                ('note', models.TextField(blank=True, max_length=1000)),
-                ('price', models.DecimalField(decimal_places=2, default=0, help_text="The counselor's price when booked.", max_digits=8)),
-                ('status', models.CharField(choices=[('confirmed', 'Confirmed'), ('cancelled', 'Cancelled'), ('completed', 'Completed'), ('no_show', 'No-show')], default='confirmed', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('cancel_reason', models.CharField(blank=True, max_length=500)),
-                ('cancel_notified_at', models.DateTimeField(blank=True, null=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('no_show_party', models.CharField(blank=True, choices=[('client', 'Client'), ('counselor', 'Counselor')], max_length=16)),
-                ('ethics_hold', models.BooleanField(default=False)),
-                ('cancelled_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='client_bookings', to=settings.AUTH_USER_MODEL)),
-                ('counselor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to='counselors.counselorprofile')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.DateTimeField()),
+                ("end", models.DateTimeField()),
+                ("duration_minutes", models.PositiveSmallIntegerField()),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("text", "Text chat"),
+                            ("async", "Async messages"),
+                            ("voice", "Voice"),
+                            ("video", "Video"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("topic", models.CharField(max_length=120)),
+                ("note", models.TextField(blank=True, max_length=1000)),
+                (
+                    "price",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=0,
+                        help_text="The counselor's price when booked.",
+                        max_digits=8,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("confirmed", "Confirmed"),
+                            ("cancelled", "Cancelled"),
+                            ("completed", "Completed"),
+                            ("no_show", "No-show"),
+                        ],
+                        default="confirmed",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                ("cancel_reason", models.CharField(blank=True, max_length=500)),
+                ("cancel_notified_at", models.DateTimeField(blank=True, null=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "no_show_party",
+                    models.CharField(
+                        blank=True,
+                        choices=[("client", "Client"), ("counselor", "Counselor")],
+                        max_length=16,
+                    ),
+                ),
+                ("ethics_hold", models.BooleanField(default=False)),
+                (
+                    "cancelled_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="client_bookings",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "counselor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to="counselors.counselorprofile",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['start'],
-                'indexes': [models.Index(fields=['counselor', 'start'], name='booking_counselor_start_idx'), models.Index(fields=['client', 'start'], name='booking_client_start_idx'), models.Index(fields=['status', 'end'], name='booking_status_end_idx')],
-                'constraints': [django.contrib.postgres.constraints.ExclusionConstraint(condition=models.Q(('status', 'cancelled'), _negated=True), expressions=[(listening.models.TsTzRange('start', 'end', django.contrib.postgres.fields.ranges.RangeBoundary()), '&&'), ('counselor', '=')], name='booking_counselor_no_overlap'), django.contrib.postgres.constraints.ExclusionConstraint(condition=models.Q(('status', 'cancelled'), _negated=True), expressions=[(listening.models.TsTzRange('start', 'end', django.contrib.postgres.fields.ranges.RangeBoundary()), '&&'), ('client', '=')], name='booking_client_no_overlap'), models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='booking_end_after_start'), models.CheckConstraint(condition=models.Q(('duration_minutes__in', [15, 30])), name='booking_duration_15_30'), models.CheckConstraint(condition=models.Q(('status__in', ['confirmed', 'cancelled', 'completed', 'no_show'])), name='booking_status_valid')],
+                "ordering": ["start"],
+                "indexes": [
+                    models.Index(fields=["counselor", "start"], name="booking_counselor_start_idx"),
+                    models.Index(fields=["client", "start"], name="booking_client_start_idx"),
+                    models.Index(fields=["status", "end"], name="booking_status_end_idx"),
+                ],
+                "constraints": [
+                    django.contrib.postgres.constraints.ExclusionConstraint(
+                        condition=models.Q(("status", "cancelled"), _negated=True),
+                        expressions=[
+                            (
+                                listening.models.TsTzRange(
+                                    "start",
+                                    "end",
+                                    django.contrib.postgres.fields.ranges.RangeBoundary(),
+                                ),
+                                "&&",
+                            ),
+                            ("counselor", "="),
+                        ],
+                        name="booking_counselor_no_overlap",
+                    ),
+                    django.contrib.postgres.constraints.ExclusionConstraint(
+                        condition=models.Q(("status", "cancelled"), _negated=True),
+                        expressions=[
+                            (
+                                listening.models.TsTzRange(
+                                    "start",
+                                    "end",
+                                    django.contrib.postgres.fields.ranges.RangeBoundary(),
+                                ),
+                                "&&",
+                            ),
+                            ("client", "="),
+                        ],
+                        name="booking_client_no_overlap",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("end__gt", models.F("start"))),
+                        name="booking_end_after_start",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("duration_minutes__in", [15, 30])),
+                        name="booking_duration_15_30",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status__in", ["confirmed", "cancelled", "completed", "no_show"])
+                        ),
+                        name="booking_status_valid",
+                    ),
+                ],
             },
         ),
     ]

@@ -7,71 +7,112 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('listening', '0001_initial'),
+        ("listening", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='booking',
-            name='client_joined_at',
+            model_name="booking",
+            name="client_joined_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='booking',
-            name='content_purged_at',
+            model_name="booking",
+            name="content_purged_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='booking',
-            name='counselor_joined_at',
+            model_name="booking",
+            name="counselor_joined_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='booking',
-            name='ended_at',
+            model_name="booking",
+            name="ended_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='booking',
-            name='message_seq',
+            model_name="booking",
+            name="message_seq",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='booking',
-            name='no_show_checked_at',
+            model_name="booking",
+            name="no_show_checked_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='booking',
-            name='warning_sent_at',
+            model_name="booking",
+            name="warning_sent_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='booking',
-            name='no_show_party',
-            field=models.CharField(blank=True, choices=[('client', 'Client'), ('counselor', 'Counselor'), ('both', 'Both')], max_length=16),
+            model_name="booking",
+            name="no_show_party",
+            field=models.CharField(
+                blank=True,
+                choices=[("client", "Client"), ("counselor", "Counselor"), ("both", "Both")],
+                max_length=16,
+            ),
         ),
         migrations.CreateModel(
-            name='SessionMessage',
+            name="SessionMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveIntegerField()),
-                ('uid', models.UUIDField(help_text="Made by the sender's device; a resend with the same id is not stored twice.")),
-                ('kind', models.CharField(choices=[('text', 'Text'), ('voice', 'Voice note')], default='text', max_length=8)),
-                ('ciphertext', models.BinaryField(blank=True, default=b'')),
-                ('audio', models.FileField(blank=True, upload_to=listening.models.voice_note_path)),
-                ('audio_content_type', models.CharField(blank=True, max_length=32)),
-                ('audio_seconds', models.FloatField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField()),
-                ('booking', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='listening.booking')),
-                ('sender', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveIntegerField()),
+                (
+                    "uid",
+                    models.UUIDField(
+                        help_text="Made by the sender's device; a resend with the same id is not stored twice."
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("text", "Text"), ("voice", "Voice note")],
+                        default="text",
+                        max_length=8,
+                    ),
+                ),
+                ("ciphertext", models.BinaryField(blank=True, default=b"")),
+                ("audio", models.FileField(blank=True, upload_to=listening.models.voice_note_path)),
+                ("audio_content_type", models.CharField(blank=True, max_length=32)),
+                ("audio_seconds", models.FloatField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField()),
+                (
+                    "booking",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messages",
+                        to="listening.booking",
+                    ),
+                ),
+                (
+                    "sender",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['booking', 'seq'],
-                'constraints': [models.UniqueConstraint(fields=('booking', 'seq'), name='message_booking_seq_unique'), models.UniqueConstraint(fields=('booking', 'uid'), name='message_booking_uid_unique')],
+                "ordering": ["booking", "seq"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("booking", "seq"), name="message_booking_seq_unique"
+                    ),
+                    models.UniqueConstraint(
+                        fields=("booking", "uid"), name="message_booking_uid_unique"
+                    ),
+                ],
             },
         ),
     ]

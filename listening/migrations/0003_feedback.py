@@ -5,25 +5,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('listening', '0002_session_room'),
+        ("listening", "0002_session_room"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Feedback',
+            name="Feedback",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('pre_distress', models.PositiveSmallIntegerField()),
-                ('post_distress', models.PositiveSmallIntegerField()),
-                ('rating', models.PositiveSmallIntegerField()),
-                ('comment', models.TextField(blank=True, max_length=2000)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('booking', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='feedback', to='listening.booking')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("pre_distress", models.PositiveSmallIntegerField()),
+                ("post_distress", models.PositiveSmallIntegerField()),
+                ("rating", models.PositiveSmallIntegerField()),
+                ("comment", models.TextField(blank=True, max_length=2000)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "booking",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="feedback",
+                        to="listening.booking",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('post_distress__lte', 10), ('pre_distress__lte', 10)), name='feedback_distress_0_10'), models.CheckConstraint(condition=models.Q(('rating__gte', 1), ('rating__lte', 5)), name='feedback_rating_1_5')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("post_distress__lte", 10), ("pre_distress__lte", 10)),
+                        name="feedback_distress_0_10",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("rating__gte", 1), ("rating__lte", 5)),
+                        name="feedback_rating_1_5",
+                    ),
+                ],
             },
         ),
     ]

@@ -6,112 +6,265 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('counselors', '0003_counselorprofile_crisis_trained'),
-        ('listening', '0004_session_note'),
+        ("counselors", "0003_counselorprofile_crisis_trained"),
+        ("listening", "0004_session_note"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MatchRequest',
+            name="MatchRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('topic', models.SlugField()),
-                ('mode', models.CharField(choices=[('text', 'Text chat'), ('async', 'Async messages'), ('voice', 'Voice'), ('video', 'Video')], max_length=8)),
-                ('language', models.CharField(max_length=8)),
-                ('duration_minutes', models.PositiveSmallIntegerField()),
-                ('when', models.CharField(choices=[('now', 'Talk now'), ('scheduled', 'Scheduled')], max_length=10)),
-                ('earliest', models.DateTimeField(blank=True, null=True)),
-                ('latest', models.DateTimeField(blank=True, null=True)),
-                ('note_ciphertext', models.BinaryField(blank=True, default=b'')),
-                ('wants_someone_new', models.BooleanField(default=False)),
-                ('risk', models.CharField(choices=[('high', 'High'), ('low', 'Low'), ('none', 'None')], default='none', max_length=8)),
-                ('status', models.CharField(choices=[('pending', 'Looking for a counselor'), ('offered', 'Offered to a counselor'), ('matched', 'Matched'), ('no_match', 'No counselor free'), ('suggested', 'Suggestions ready'), ('cancelled', 'Cancelled')], default='pending', max_length=12)),
-                ('suggestions', models.JSONField(blank=True, default=list)),
-                ('hotlines', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField()),
-                ('deadline_at', models.DateTimeField(help_text='A talk-now request still waiting then ends as no_match.')),
-                ('matched_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('booking', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='match_request', to='listening.booking')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='match_requests', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("topic", models.SlugField()),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("text", "Text chat"),
+                            ("async", "Async messages"),
+                            ("voice", "Voice"),
+                            ("video", "Video"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("language", models.CharField(max_length=8)),
+                ("duration_minutes", models.PositiveSmallIntegerField()),
+                (
+                    "when",
+                    models.CharField(
+                        choices=[("now", "Talk now"), ("scheduled", "Scheduled")], max_length=10
+                    ),
+                ),
+                ("earliest", models.DateTimeField(blank=True, null=True)),
+                ("latest", models.DateTimeField(blank=True, null=True)),
+                ("note_ciphertext", models.BinaryField(blank=True, default=b"")),
+                ("wants_someone_new", models.BooleanField(default=False)),
+                (
+                    "risk",
+                    models.CharField(
+                        choices=[("high", "High"), ("low", "Low"), ("none", "None")],
+                        default="none",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Looking for a counselor"),
+                            ("offered", "Offered to a counselor"),
+                            ("matched", "Matched"),
+                            ("no_match", "No counselor free"),
+                            ("suggested", "Suggestions ready"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                    ),
+                ),
+                ("suggestions", models.JSONField(blank=True, default=list)),
+                ("hotlines", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "deadline_at",
+                    models.DateTimeField(
+                        help_text="A talk-now request still waiting then ends as no_match."
+                    ),
+                ),
+                ("matched_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "booking",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="match_request",
+                        to="listening.booking",
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="match_requests",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Offer',
+            name="Offer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Waiting for the counselor'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('expired', 'Timed out'), ('withdrawn', 'Withdrawn')], default='pending', max_length=10)),
-                ('score', models.FloatField()),
-                ('reasons', models.JSONField(default=list)),
-                ('created_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField()),
-                ('responded_at', models.DateTimeField(blank=True, null=True)),
-                ('counselor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='offers', to='counselors.counselorprofile')),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='offers', to='matching.matchrequest')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for the counselor"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                            ("expired", "Timed out"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("score", models.FloatField()),
+                ("reasons", models.JSONField(default=list)),
+                ("created_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField()),
+                ("responded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "counselor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="offers",
+                        to="counselors.counselorprofile",
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="offers",
+                        to="matching.matchrequest",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Presence',
+            name="Presence",
             fields=[
-                ('counselor', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='presence', serialize=False, to='counselors.counselorprofile')),
-                ('online', models.BooleanField(default=False)),
-                ('last_seen_at', models.DateTimeField(blank=True, null=True)),
-                ('missed_in_a_row', models.PositiveSmallIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "counselor",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="presence",
+                        serialize=False,
+                        to="counselors.counselorprofile",
+                    ),
+                ),
+                ("online", models.BooleanField(default=False)),
+                ("last_seen_at", models.DateTimeField(blank=True, null=True)),
+                ("missed_in_a_row", models.PositiveSmallIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('online', True)), fields=['last_seen_at'], name='presence_on_duty_idx')],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("online", True)),
+                        fields=["last_seen_at"],
+                        name="presence_on_duty_idx",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='matchrequest',
-            index=models.Index(condition=models.Q(('status', 'pending'), ('when', 'now')), fields=['created_at'], name='match_pending_idx'),
+            model_name="matchrequest",
+            index=models.Index(
+                condition=models.Q(("status", "pending"), ("when", "now")),
+                fields=["created_at"],
+                name="match_pending_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='matchrequest',
-            constraint=models.CheckConstraint(condition=models.Q(('duration_minutes__in', [15, 30])), name='match_duration_15_30'),
+            model_name="matchrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("duration_minutes__in", [15, 30])), name="match_duration_15_30"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='matchrequest',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('when', 'scheduled'), _negated=True), models.Q(('earliest__isnull', False), ('earliest__lt', models.F('latest')), ('latest__isnull', False)), _connector='OR'), name='match_scheduled_has_window'),
+            model_name="matchrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("when", "scheduled"), _negated=True),
+                    models.Q(
+                        ("earliest__isnull", False),
+                        ("earliest__lt", models.F("latest")),
+                        ("latest__isnull", False),
+                    ),
+                    _connector="OR",
+                ),
+                name="match_scheduled_has_window",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='matchrequest',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'matched'), _negated=True), ('booking__isnull', False), _connector='OR'), name='match_matched_has_booking'),
+            model_name="matchrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "matched"), _negated=True),
+                    ("booking__isnull", False),
+                    _connector="OR",
+                ),
+                name="match_matched_has_booking",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='matchrequest',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['pending', 'offered']), ('when', 'now')), fields=('client',), name='match_one_open_per_client'),
+            model_name="matchrequest",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["pending", "offered"]), ("when", "now")),
+                fields=("client",),
+                name="match_one_open_per_client",
+            ),
         ),
         migrations.AddIndex(
-            model_name='offer',
-            index=models.Index(condition=models.Q(('status', 'pending')), fields=['expires_at'], name='offer_pending_expiry_idx'),
+            model_name="offer",
+            index=models.Index(
+                condition=models.Q(("status", "pending")),
+                fields=["expires_at"],
+                name="offer_pending_expiry_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='offer',
-            index=models.Index(fields=['counselor', 'created_at'], name='offer_counselor_recent_idx'),
+            model_name="offer",
+            index=models.Index(
+                fields=["counselor", "created_at"], name="offer_counselor_recent_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='offer',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('request',), name='offer_one_pending_per_request'),
+            model_name="offer",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "pending")),
+                fields=("request",),
+                name="offer_one_pending_per_request",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='offer',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('counselor',), name='offer_one_pending_per_counselor'),
+            model_name="offer",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "pending")),
+                fields=("counselor",),
+                name="offer_one_pending_per_counselor",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='offer',
-            constraint=models.UniqueConstraint(fields=('request', 'counselor'), name='offer_once_per_counselor'),
+            model_name="offer",
+            constraint=models.UniqueConstraint(
+                fields=("request", "counselor"), name="offer_once_per_counselor"
+            ),
         ),
     ]

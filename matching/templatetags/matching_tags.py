@@ -13,8 +13,10 @@ def duty_state(user) -> dict:
     """The counselor's talk-now duty and pending offers, for the dashboard's duty panel."""
     if not getattr(user, "is_authenticated", False) or user.role != "counselor":
         return {}
-    return {"presence": presence_of(counselor_id=user.pk),
-            "offers": list(offers_for_counselor(user=user).filter(status=Offer.Status.PENDING))}
+    return {
+        "presence": presence_of(counselor_id=user.pk),
+        "offers": list(offers_for_counselor(user=user).filter(status=Offer.Status.PENDING)),
+    }
 
 
 @register.filter

@@ -13,8 +13,13 @@ from tests.factories import ClientFactory
 pytestmark = pytest.mark.django_db
 
 CONSENT, WITHDRAW, INTAKE = "/api/v1/consent/", "/api/v1/consent/withdraw/", "/api/v1/intake/"
-ANSWERS = {"consent_version": CURRENT_VERSION, "topic": "work stress", "distress": 5, "phq4": [1, 1, 1, 0],
-           "item9": 0}
+ANSWERS = {
+    "consent_version": CURRENT_VERSION,
+    "topic": "work stress",
+    "distress": 5,
+    "phq4": [1, 1, 1, 0],
+    "item9": 0,
+}
 
 
 @pytest.fixture
@@ -24,8 +29,13 @@ def newcomer():
 
 def booking_body(counselor, hours=0):
     start = counselor.windows.get().start + dt.timedelta(hours=hours)
-    return {"counselor": counselor.pk, "start": start.isoformat(), "duration_minutes": 30, "mode": "text",
-            "topic": "work stress"}
+    return {
+        "counselor": counselor.pk,
+        "start": start.isoformat(),
+        "duration_minutes": 30,
+        "mode": "text",
+        "topic": "work stress",
+    }
 
 
 def test_anonymous_is_401(anon):
@@ -56,7 +66,9 @@ def test_chinese_text_for_a_chinese_user_or_request(newcomer):
 
 def test_counselor_may_read_but_not_agree(as_counselor):
     assert as_counselor.get(CONSENT).status_code == 200
-    assert as_counselor.post(CONSENT, {"version": CURRENT_VERSION}, format="json").status_code == 403
+    assert (
+        as_counselor.post(CONSENT, {"version": CURRENT_VERSION}, format="json").status_code == 403
+    )
     assert as_counselor.post(WITHDRAW).status_code == 403
 
 
@@ -89,8 +101,12 @@ def test_intake_needs_the_consent_first(newcomer):
 
 
 def test_an_older_version_is_not_enough(newcomer):
-    ConsentRecord.objects.create(user=newcomer, version="2025-01", language="en",
-                                 agreed_at=dt.datetime(2025, 1, 2, tzinfo=dt.timezone.utc))
+    ConsentRecord.objects.create(
+        user=newcomer,
+        version="2025-01",
+        language="en",
+        agreed_at=dt.datetime(2025, 1, 2, tzinfo=dt.timezone.utc),
+    )
     api = api_as(newcomer)
     assert api.get(CONSENT).json()["agreed"] is False
     assert api.post(INTAKE, ANSWERS, format="json").json()["code"] == "consent_required"
@@ -118,9 +134,15 @@ def test_withdrawal_stops_intake_and_booking_and_says_how_to_delete(counselor):
 
     # Agreeing again is not enough: the old intake went with the old consent.
     assert api.post(CONSENT, {"version": CURRENT_VERSION}, format="json").status_code == 201
-    assert api.post("/api/v1/bookings/", booking_body(counselor, hours=1), format="json").status_code == 409
+    assert (
+        api.post("/api/v1/bookings/", booking_body(counselor, hours=1), format="json").status_code
+        == 409
+    )
     assert api.post(INTAKE, ANSWERS, format="json").status_code == 201
-    assert api.post("/api/v1/bookings/", booking_body(counselor, hours=1), format="json").status_code == 201
+    assert (
+        api.post("/api/v1/bookings/", booking_body(counselor, hours=1), format="json").status_code
+        == 201
+    )
     assert ConsentRecord.objects.filter(user=user).count() == 2
 
 

@@ -26,16 +26,31 @@ def test_deleting_my_account_anonymises_it_and_blocks_sign_in(django_capture_on_
     assert not Intake.objects.filter(user=client).exists()
     from rest_framework.test import APIClient
 
-    assert APIClient().post("/api/v1/auth/token/", {"username": "mei", "password": "listen-carefully-42"},
-                            format="json").status_code == 400
+    assert (
+        APIClient()
+        .post(
+            "/api/v1/auth/token/",
+            {"username": "mei", "password": "listen-carefully-42"},
+            format="json",
+        )
+        .status_code
+        == 400
+    )
 
 
 @pytest.mark.django_db
-def test_deleting_my_account_cancels_future_sessions_and_erases_content(django_capture_on_commit_callbacks):
+def test_deleting_my_account_cancels_future_sessions_and_erases_content(
+    django_capture_on_commit_callbacks,
+):
     start = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(hours=3)
     booking = BookingFactory(start=start, end=start + dt.timedelta(minutes=30))
-    held = BookingFactory(counselor=booking.counselor, client=booking.client, ethics_hold=True,
-                          start=start + dt.timedelta(hours=1), end=start + dt.timedelta(hours=1, minutes=30))
+    held = BookingFactory(
+        counselor=booking.counselor,
+        client=booking.client,
+        ethics_hold=True,
+        start=start + dt.timedelta(hours=1),
+        end=start + dt.timedelta(hours=1, minutes=30),
+    )
     for b in (booking, held):
         message_post(booking_id=b.pk, sender=b.client, uid=uuid.uuid4(), text="hello", live=False)
     with django_capture_on_commit_callbacks(execute=True):
@@ -52,12 +67,19 @@ async def test_deleting_an_account_closes_its_open_sockets():
     from accounts.services import user_delete
 
     start = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(minutes=1)
-    booking = await database_sync_to_async(BookingFactory)(start=start, end=start + dt.timedelta(minutes=30))
+    booking = await database_sync_to_async(BookingFactory)(
+        start=start, end=start + dt.timedelta(minutes=30)
+    )
     key = await database_sync_to_async(lambda: Token.objects.create(user=booking.client).key)()
-    room = WebsocketCommunicator(application, f"/ws/sessions/{booking.pk}/",
-                                 headers=[(b"authorization", f"Token {key}".encode())])
+    room = WebsocketCommunicator(
+        application,
+        f"/ws/sessions/{booking.pk}/",
+        headers=[(b"authorization", f"Token {key}".encode())],
+    )
     assert (await room.connect())[0]
     await room.receive_json_from()
     await database_sync_to_async(user_delete)(user_id=booking.client_id)
     assert await room.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
-    assert not await database_sync_to_async(User.objects.filter(pk=booking.client_id, is_active=True).exists)()
+    assert not await database_sync_to_async(
+        User.objects.filter(pk=booking.client_id, is_active=True).exists
+    )()

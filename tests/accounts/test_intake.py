@@ -32,40 +32,74 @@ def api(newcomer):
 
 
 def answers(**overrides):
-    body = {"consent_version": CURRENT_VERSION, "topic": "work stress", "distress": 5, "phq4": [1, 1, 1, 0],
-            "item9": 0}
+    body = {
+        "consent_version": CURRENT_VERSION,
+        "topic": "work stress",
+        "distress": 5,
+        "phq4": [1, 1, 1, 0],
+        "item9": 0,
+    }
     body.update(overrides)
     return {k: v for k, v in body.items() if v is not ...}
 
 
 def booking_body(counselor, hours=0):
     start = counselor.windows.get().start + dt.timedelta(hours=hours)
-    return {"counselor": counselor.pk, "start": start.isoformat(), "duration_minutes": 30, "mode": "text",
-            "topic": "work stress"}
+    return {
+        "counselor": counselor.pk,
+        "start": start.isoformat(),
+        "duration_minutes": 30,
+        "mode": "text",
+        "topic": "work stress",
+    }
 
 
 # --- scoring --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("score,band", [(0, "normal"), (2, "normal"), (3, "mild"), (5, "mild"), (6, "moderate"),
-                                        (8, "moderate"), (9, "severe"), (12, "severe")])
+@pytest.mark.parametrize(
+    "score,band",
+    [
+        (0, "normal"),
+        (2, "normal"),
+        (3, "mild"),
+        (5, "mild"),
+        (6, "moderate"),
+        (8, "moderate"),
+        (9, "severe"),
+        (12, "severe"),
+    ],
+)
 def test_phq4_bands(score, band):
     assert phq4_band(score) == band
 
 
-@pytest.mark.parametrize("phq4,score,band", [
-    ([0, 0, 1, 1], 2, "normal"), ([1, 0, 1, 1], 3, "mild"),
-    ([2, 1, 1, 1], 5, "mild"), ([3, 1, 1, 1], 6, "moderate"),
-    ([2, 2, 2, 2], 8, "moderate"), ([3, 2, 2, 2], 9, "severe"),
-    ([3, 3, 3, 3], 12, "severe"), ([0, 0, 0, 0], 0, "normal"),
-])
+@pytest.mark.parametrize(
+    "phq4,score,band",
+    [
+        ([0, 0, 1, 1], 2, "normal"),
+        ([1, 0, 1, 1], 3, "mild"),
+        ([2, 1, 1, 1], 5, "mild"),
+        ([3, 1, 1, 1], 6, "moderate"),
+        ([2, 2, 2, 2], 8, "moderate"),
+        ([3, 2, 2, 2], 9, "severe"),
+        ([3, 3, 3, 3], 12, "severe"),
+        ([0, 0, 0, 0], 0, "normal"),
+    ],
+)
 def test_intake_scores_and_bands_at_the_boundaries(api, newcomer, phq4, score, band):
     response = api.post(INTAKE, answers(phq4=phq4), format="json")
     assert response.status_code == 201, response.json()
     body = response.json()
     assert (body["phq4_score"], body["band"], body["risk"]) == (score, band, "none")
     intake = Intake.objects.get(user=newcomer)
-    assert (intake.phq4, intake.phq4_score, intake.band, intake.distress, intake.item9) == (phq4, score, band, 5, 0)
+    assert (intake.phq4, intake.phq4_score, intake.band, intake.distress, intake.item9) == (
+        phq4,
+        score,
+        band,
+        5,
+        0,
+    )
     assert intake.consent.version == CURRENT_VERSION
     assert ("longer_term_care" in body) == (band == "severe")
     assert "crisis_resources" not in body
@@ -74,15 +108,27 @@ def test_intake_scores_and_bands_at_the_boundaries(api, newcomer, phq4, score, b
 # --- validation -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("overrides,field", [
-    ({"distress": 11}, "distress"), ({"distress": -1}, "distress"),
-    ({"phq4": [1, 1, 1]}, "phq4"), ({"phq4": [1, 1, 1, 1, 1]}, "phq4"), ({"phq4": [0, 4, 0, 0]}, "phq4"),
-    ({"phq4": [0, -1, 0, 0]}, "phq4"), ({"item9": -1}, "item9"), ({"item9": 4}, "item9"),
-    ({"topic": ""}, "topic"), ({"topic": "x" * 121}, "topic"),
-    ({"consent_version": "2025-01"}, "consent_version"),
-    ({"topic": ...}, "topic"), ({"distress": ...}, "distress"), ({"phq4": ...}, "phq4"),
-    ({"item9": ...}, "item9"), ({"consent_version": ...}, "consent_version"),
-])
+@pytest.mark.parametrize(
+    "overrides,field",
+    [
+        ({"distress": 11}, "distress"),
+        ({"distress": -1}, "distress"),
+        ({"phq4": [1, 1, 1]}, "phq4"),
+        ({"phq4": [1, 1, 1, 1, 1]}, "phq4"),
+        ({"phq4": [0, 4, 0, 0]}, "phq4"),
+        ({"phq4": [0, -1, 0, 0]}, "phq4"),
+        ({"item9": -1}, "item9"),
+        ({"item9": 4}, "item9"),
+        ({"topic": ""}, "topic"),
+        ({"topic": "x" * 121}, "topic"),
+        ({"consent_version": "2025-01"}, "consent_version"),
+        ({"topic": ...}, "topic"),
+        ({"distress": ...}, "distress"),
+        ({"phq4": ...}, "phq4"),
+        ({"item9": ...}, "item9"),
+        ({"consent_version": ...}, "consent_version"),
+    ],
+)
 def test_bad_answers_are_400_naming_the_field(api, newcomer, overrides, field):
     response = api.post(INTAKE, answers(**overrides), format="json")
     assert response.status_code == 400
@@ -96,7 +142,9 @@ def test_service_validates_too(newcomer):
     from accounts.services import intake_submit
 
     with pytest.raises(ValidationError) as exc:
-        intake_submit(user=newcomer, consent_version="old", topic=" ", distress=11, phq4=[1, 2], item9=7)
+        intake_submit(
+            user=newcomer, consent_version="old", topic=" ", distress=11, phq4=[1, 2], item9=7
+        )
     assert set(exc.value.error_dict) == {"consent_version", "topic", "distress", "phq4", "item9"}
 
 
@@ -142,12 +190,32 @@ def test_a_crisis_topic_is_high_risk_even_with_item9_zero(api, newcomer):
 
 
 def test_severe_band_shows_longer_term_care_without_blocking_a_booking(api, newcomer, counselor):
-    Resource.objects.create(kind="long-term-counseling", name="Long-term clinic", region="CN", language="zh",
-                            contact="010-1234", source="test", last_verified=dt.date(2026, 1, 1))
-    Resource.objects.create(kind="hospital-psychiatry", name="City hospital psychiatry", region="CN",
-                            language="zh", contact="010-5678", source="test", last_verified=dt.date(2026, 1, 1))
-    Resource.objects.create(kind="book", name="A book", region="CN", language="zh", source="test",
-                            last_verified=dt.date(2026, 1, 1))
+    Resource.objects.create(
+        kind="long-term-counseling",
+        name="Long-term clinic",
+        region="CN",
+        language="zh",
+        contact="010-1234",
+        source="test",
+        last_verified=dt.date(2026, 1, 1),
+    )
+    Resource.objects.create(
+        kind="hospital-psychiatry",
+        name="City hospital psychiatry",
+        region="CN",
+        language="zh",
+        contact="010-5678",
+        source="test",
+        last_verified=dt.date(2026, 1, 1),
+    )
+    Resource.objects.create(
+        kind="book",
+        name="A book",
+        region="CN",
+        language="zh",
+        source="test",
+        last_verified=dt.date(2026, 1, 1),
+    )
     response = api.post(INTAKE, answers(phq4=[3, 3, 2, 2]), format="json")
     assert response.status_code == 201
     body = response.json()
@@ -158,8 +226,9 @@ def test_severe_band_shows_longer_term_care_without_blocking_a_booking(api, newc
     # Longer-term care first (the seeded directory's entries and these), then hospital psychiatry.
     first_hotline = kinds.index("hotline")
     assert set(kinds[:first_hotline]) == {"long-term-counseling", "hospital-psychiatry"}
-    assert kinds[:first_hotline] == sorted(kinds[:first_hotline], key=["long-term-counseling",
-                                                                        "hospital-psychiatry"].index)
+    assert kinds[:first_hotline] == sorted(
+        kinds[:first_hotline], key=["long-term-counseling", "hospital-psychiatry"].index
+    )
     assert "book" not in kinds and "hotline" in kinds
     assert not CrisisAlert.objects.exists()
     # Not a block: the client can book.
@@ -178,10 +247,19 @@ def test_longer_term_care_message_in_chinese(newcomer):
 
 
 def test_a_registered_client_must_do_consent_and_intake_before_booking(anon, counselor):
-    assert anon.post("/api/v1/auth/register/", {"username": "reggie", "password": "a-long-pass-phrase-9",
-                                                "role": "client"}, format="json").status_code == 201
-    token = anon.post("/api/v1/auth/token/", {"username": "reggie", "password": "a-long-pass-phrase-9"},
-                      format="json").json()["token"]
+    assert (
+        anon.post(
+            "/api/v1/auth/register/",
+            {"username": "reggie", "password": "a-long-pass-phrase-9", "role": "client"},
+            format="json",
+        ).status_code
+        == 201
+    )
+    token = anon.post(
+        "/api/v1/auth/token/",
+        {"username": "reggie", "password": "a-long-pass-phrase-9"},
+        format="json",
+    ).json()["token"]
     anon.credentials(HTTP_AUTHORIZATION=f"Token {token}")
 
     response = anon.post(BOOKINGS, booking_body(counselor), format="json")
@@ -191,7 +269,10 @@ def test_a_registered_client_must_do_consent_and_intake_before_booking(anon, cou
     assert anon.post(INTAKE, answers(), format="json").json()["code"] == "consent_required"
     version = anon.get("/api/v1/consent/").json()["version"]
     assert anon.post("/api/v1/consent/", {"version": version}, format="json").status_code == 201
-    assert anon.post(BOOKINGS, booking_body(counselor), format="json").json()["code"] == "intake_required"
+    assert (
+        anon.post(BOOKINGS, booking_body(counselor), format="json").json()["code"]
+        == "intake_required"
+    )
     assert anon.post(INTAKE, answers(consent_version=version), format="json").status_code == 201
     response = anon.post(BOOKINGS, booking_body(counselor), format="json")
     assert response.status_code == 201, response.json()
@@ -217,11 +298,28 @@ def test_database_refuses_out_of_range_answers(newcomer):
     from django.db import IntegrityError, transaction
 
     consent = newcomer.consents.get()
-    base = dict(user=newcomer, consent=consent, topic="t", distress=1, phq4_nervous=0, phq4_worry=0,
-                phq4_interest=0, phq4_down=0, phq4_score=0, band="normal", item9=0, risk="none",
-                created_at=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
-    for bad in ({"distress": 11}, {"phq4_worry": 4, "phq4_score": 4}, {"phq4_score": 3}, {"item9": 1},
-                {"band": "huge"}):
+    base = dict(
+        user=newcomer,
+        consent=consent,
+        topic="t",
+        distress=1,
+        phq4_nervous=0,
+        phq4_worry=0,
+        phq4_interest=0,
+        phq4_down=0,
+        phq4_score=0,
+        band="normal",
+        item9=0,
+        risk="none",
+        created_at=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+    )
+    for bad in (
+        {"distress": 11},
+        {"phq4_worry": 4, "phq4_score": 4},
+        {"phq4_score": 3},
+        {"item9": 1},
+        {"band": "huge"},
+    ):
         with pytest.raises(IntegrityError), transaction.atomic():
             Intake.objects.create(**{**base, **bad})
 
@@ -238,4 +336,7 @@ def test_demo_client_can_book_and_load_demo_stays_idempotent(settings):
         call_command("load_demo", stdout=StringIO(), stderr=StringIO())
     demo = User.objects.get(username="demo-client")
     assert intake_current_for(demo) is not None
-    assert (ConsentRecord.objects.filter(user=demo).count(), Intake.objects.filter(user=demo).count()) == (1, 1)
+    assert (
+        ConsentRecord.objects.filter(user=demo).count(),
+        Intake.objects.filter(user=demo).count(),
+    ) == (1, 1)

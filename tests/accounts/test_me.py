@@ -28,8 +28,12 @@ def test_me_returns_id_username_role_timezone_language(as_client, client_user):
     assert response.status_code == 200
     body = response.json()
     assert {k: body[k] for k in ("id", "username", "role", "timezone", "language")} == {
-        "id": client_user.id, "username": "alice", "role": "client", "timezone": "Asia/Shanghai",
-        "language": "en"}
+        "id": client_user.id,
+        "username": "alice",
+        "role": "client",
+        "timezone": "Asia/Shanghai",
+        "language": "en",
+    }
 
 
 def test_me_shows_counselor_role(as_counselor, counselor):
@@ -63,7 +67,9 @@ def test_me_patch_language(as_client, client_user):
 
 
 def test_me_patch_bad_timezone_is_400_and_changes_nothing(as_client, client_user):
-    response = as_client.patch(URL, {"timezone": "Nowhere/Land", "language": "zh-hans"}, format="json")
+    response = as_client.patch(
+        URL, {"timezone": "Nowhere/Land", "language": "zh-hans"}, format="json"
+    )
     assert response.status_code == 400
     assert "timezone" in response.json()
     client_user.refresh_from_db()
@@ -113,12 +119,14 @@ def test_create_staff_command_makes_a_staff_user(db):
 def test_create_staff_command_user_can_verify_a_counselor(anon):
     create_staff("sam", "--password", "a-long-staff-secret")
     profile = CounselorProfileFactory(verification=CounselorProfile.Verification.PENDING)
-    token = anon.post("/api/v1/auth/token/", {"username": "sam", "password": "a-long-staff-secret"},
-                      format="json").json()["token"]
+    token = anon.post(
+        "/api/v1/auth/token/", {"username": "sam", "password": "a-long-staff-secret"}, format="json"
+    ).json()["token"]
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    response = api.post(f"/api/v1/counselors/{profile.pk}/verify/", {"approved": True, "note": "ok"},
-                        format="json")
+    response = api.post(
+        f"/api/v1/counselors/{profile.pk}/verify/", {"approved": True, "note": "ok"}, format="json"
+    )
     assert response.status_code == 200, response.json()
     assert VerificationRecord.objects.get(counselor=profile).reviewer.username == "sam"
 
@@ -135,7 +143,9 @@ def test_create_staff_command_supervisor_cannot_verify(db):
     profile = CounselorProfileFactory(verification=CounselorProfile.Verification.PENDING)
     api = APIClient()
     api.force_authenticate(User.objects.get(username="sup"))
-    response = api.post(f"/api/v1/counselors/{profile.pk}/verify/", {"approved": True}, format="json")
+    response = api.post(
+        f"/api/v1/counselors/{profile.pk}/verify/", {"approved": True}, format="json"
+    )
     assert response.status_code == 403
 
 

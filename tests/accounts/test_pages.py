@@ -15,7 +15,13 @@ from accounts.models import ConsentRecord, Intake, User
 from ethics.models import CrisisAlert
 from listening.models import Booking
 from listening.services import message_post
-from tests.factories import PASSWORD, BookingFactory, ClientFactory, CounselorProfileFactory, StaffFactory
+from tests.factories import (
+    PASSWORD,
+    BookingFactory,
+    ClientFactory,
+    CounselorProfileFactory,
+    StaffFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,8 +33,16 @@ def signed_in(user) -> Client:
 
 
 def intake_answers(**overrides) -> dict:
-    data = {"consent_version": CURRENT_VERSION, "topic": "work stress", "distress": "5", "phq4_nervous": "1",
-            "phq4_worry": "1", "phq4_interest": "0", "phq4_down": "1", "item9": "0"}
+    data = {
+        "consent_version": CURRENT_VERSION,
+        "topic": "work stress",
+        "distress": "5",
+        "phq4_nervous": "1",
+        "phq4_worry": "1",
+        "phq4_interest": "0",
+        "phq4_down": "1",
+        "item9": "0",
+    }
     data.update(overrides)
     return data
 
@@ -66,7 +80,10 @@ def test_header_nav_depends_on_the_role():
     counselor_nav = signed_in(CounselorProfileFactory().user).get("/").content.decode()
     staff_nav = signed_in(StaffFactory()).get("/").content.decode()
     assert 'href="/talk-now/"' in client_nav and 'href="/referrals/"' in client_nav
-    assert 'href="/counselor/availability/"' in counselor_nav and 'href="/talk-now/"' not in counselor_nav
+    assert (
+        'href="/counselor/availability/"' in counselor_nav
+        and 'href="/talk-now/"' not in counselor_nav
+    )
     assert 'href="/oncall/"' in staff_nav and 'href="/staff/flags/"' in staff_nav
 
 
@@ -75,8 +92,16 @@ def test_header_nav_depends_on_the_role():
 
 def test_sign_up_as_client_signs_in_and_leads_to_the_intake():
     c = Client()
-    response = c.post("/signup/", {"role": "client", "username": "quiet-river", "password": "a-long-walk-home",
-                                   "timezone": "Europe/London", "language": "en"})
+    response = c.post(
+        "/signup/",
+        {
+            "role": "client",
+            "username": "quiet-river",
+            "password": "a-long-walk-home",
+            "timezone": "Europe/London",
+            "language": "en",
+        },
+    )
     assert response.status_code == 302 and response.url == "/intake/"
     user = User.objects.get(username="quiet-river")
     assert user.role == "client" and user.timezone == "Europe/London" and user.language == "en"
@@ -85,8 +110,16 @@ def test_sign_up_as_client_signs_in_and_leads_to_the_intake():
 
 
 def test_sign_up_as_counselor_leads_to_the_profile_editor():
-    response = Client().post("/signup/", {"role": "counselor", "username": "dr-lin", "password": "a-long-walk-home",
-                                          "timezone": "Asia/Shanghai", "language": "zh-hans"})
+    response = Client().post(
+        "/signup/",
+        {
+            "role": "counselor",
+            "username": "dr-lin",
+            "password": "a-long-walk-home",
+            "timezone": "Asia/Shanghai",
+            "language": "zh-hans",
+        },
+    )
     assert response.status_code == 302 and response.url == "/counselor/profile/"
     assert User.objects.get(username="dr-lin").counselor_profile.verification == "pending"
 
@@ -97,8 +130,16 @@ def test_sign_up_page_preselects_the_browsers_zone_from_its_cookie():
 
 
 def test_sign_up_with_a_weak_password_is_refused_and_creates_nothing():
-    response = Client().post("/signup/", {"role": "client", "username": "weak", "password": "123",
-                                          "timezone": "Asia/Shanghai", "language": "en"})
+    response = Client().post(
+        "/signup/",
+        {
+            "role": "client",
+            "username": "weak",
+            "password": "123",
+            "timezone": "Asia/Shanghai",
+            "language": "en",
+        },
+    )
     assert response.status_code == 400
     assert "password" in response.context["form"].errors
     assert not User.objects.filter(username="weak").exists()
@@ -106,22 +147,46 @@ def test_sign_up_with_a_weak_password_is_refused_and_creates_nothing():
 
 def test_sign_up_with_a_taken_username_names_the_field():
     ClientFactory(username="taken")
-    response = Client().post("/signup/", {"role": "client", "username": "taken", "password": "a-long-walk-home",
-                                          "timezone": "Asia/Shanghai", "language": "en"})
+    response = Client().post(
+        "/signup/",
+        {
+            "role": "client",
+            "username": "taken",
+            "password": "a-long-walk-home",
+            "timezone": "Asia/Shanghai",
+            "language": "en",
+        },
+    )
     assert response.status_code == 400
     assert "username" in response.context["form"].errors
 
 
 def test_sign_up_cannot_make_staff():
-    response = Client().post("/signup/", {"role": "staff", "username": "sneaky", "password": "a-long-walk-home",
-                                          "timezone": "Asia/Shanghai", "language": "en"})
+    response = Client().post(
+        "/signup/",
+        {
+            "role": "staff",
+            "username": "sneaky",
+            "password": "a-long-walk-home",
+            "timezone": "Asia/Shanghai",
+            "language": "en",
+        },
+    )
     assert response.status_code == 400 and "role" in response.context["form"].errors
     assert not User.objects.filter(username="sneaky").exists()
 
 
 def test_sign_up_with_an_unknown_time_zone_names_the_field():
-    response = Client().post("/signup/", {"role": "client", "username": "lost", "password": "a-long-walk-home",
-                                          "timezone": "Mars/Olympus", "language": "en"})
+    response = Client().post(
+        "/signup/",
+        {
+            "role": "client",
+            "username": "lost",
+            "password": "a-long-walk-home",
+            "timezone": "Mars/Olympus",
+            "language": "en",
+        },
+    )
     assert response.status_code == 400 and "timezone" in response.context["form"].errors
 
 
@@ -170,7 +235,11 @@ def test_intake_without_consent_shows_the_consent_first():
 
 
 def test_consent_page_shows_the_text_in_the_page_language():
-    body = signed_in(ClientFactory(intake=False)).get("/consent/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    body = (
+        signed_in(ClientFactory(intake=False))
+        .get("/consent/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        .content.decode()
+    )
     assert "健康信息处理同意书" in body
 
 
@@ -189,9 +258,18 @@ def test_agreeing_to_an_old_consent_version_is_refused():
 
 
 def test_intake_form_asks_the_phq4_questions_in_chinese():
-    body = signed_in(ClientFactory()).get("/intake/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    for question in ("在过去两个星期，有多少时候您受到以下任何问题所困扰？", "感觉紧张，焦虑或急切", "不能够停止或控制担忧",
-                     "做事时提不起劲或没有兴趣", "感到心情低落，沮丧或绝望", "有不如死掉或用某种方式伤害自己的念头", "一半以上的天数"):
+    body = (
+        signed_in(ClientFactory()).get("/intake/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    )
+    for question in (
+        "在过去两个星期，有多少时候您受到以下任何问题所困扰？",
+        "感觉紧张，焦虑或急切",
+        "不能够停止或控制担忧",
+        "做事时提不起劲或没有兴趣",
+        "感到心情低落，沮丧或绝望",
+        "有不如死掉或用某种方式伤害自己的念头",
+        "一半以上的天数",
+    ):
         assert question in body
 
 
@@ -237,8 +315,12 @@ def test_item9_above_zero_shows_crisis_lines_and_raises_an_alert():
 
 def test_a_severe_band_suggests_longer_term_care_without_blocking():
     c = signed_in(ClientFactory())
-    c.post("/intake/", intake_answers(phq4_nervous="3", phq4_worry="3", phq4_interest="3", phq4_down="3",
-                                      next="/counselors/"))
+    c.post(
+        "/intake/",
+        intake_answers(
+            phq4_nervous="3", phq4_worry="3", phq4_interest="3", phq4_down="3", next="/counselors/"
+        ),
+    )
     body = c.get("/intake/result/?next=/counselors/").content.decode()
     assert "Longer-term support" in body
     assert "Continue booking" in body
@@ -254,7 +336,9 @@ def test_account_page_needs_sign_in():
 
 def test_changing_time_zone_and_language_saves_them():
     user = ClientFactory(timezone="Asia/Shanghai", language="en")
-    response = signed_in(user).post("/account/", {"timezone": "Europe/Berlin", "language": "zh-hans"})
+    response = signed_in(user).post(
+        "/account/", {"timezone": "Europe/Berlin", "language": "zh-hans"}
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert (user.timezone, user.language) == ("Europe/Berlin", "zh-hans")
@@ -286,7 +370,13 @@ def test_anonymous_visitors_get_times_in_their_browser_zone_from_the_cookie():
 def test_data_export_has_everything_about_me_with_my_messages_decrypted():
     start = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(hours=3)
     booking = BookingFactory(start=start, end=start + dt.timedelta(minutes=30))
-    message_post(booking_id=booking.pk, sender=booking.client, uid=uuid.uuid4(), text="hello, it's me", live=False)
+    message_post(
+        booking_id=booking.pk,
+        sender=booking.client,
+        uid=uuid.uuid4(),
+        text="hello, it's me",
+        live=False,
+    )
     other = BookingFactory()  # someone else's
     response = signed_in(booking.client).get("/account/export/")
     assert response.status_code == 200
@@ -297,8 +387,11 @@ def test_data_export_has_everything_about_me_with_my_messages_decrypted():
     assert [c["version"] for c in data["consents"]] == [CURRENT_VERSION]
     assert data["intakes"][0]["topic"] == "stress"
     assert [b["id"] for b in data["bookings"]] == [booking.pk]
-    assert data["bookings"][0]["messages"][0] == {**data["bookings"][0]["messages"][0], "text": "hello, it's me",
-                                                  "from": "me"}
+    assert data["bookings"][0]["messages"][0] == {
+        **data["bookings"][0]["messages"][0],
+        "text": "hello, it's me",
+        "from": "me",
+    }
     assert other.pk not in [b["id"] for b in data["bookings"]]
 
 
@@ -361,9 +454,19 @@ def from_address():
 
 def test_sign_up_shares_the_apis_per_address_limit(tight_throttles, from_address):
     c = Client(REMOTE_ADDR=from_address)
-    data = {"role": "client", "password": "a-long-walk-home", "timezone": "Asia/Shanghai", "language": "en"}
+    data = {
+        "role": "client",
+        "password": "a-long-walk-home",
+        "timezone": "Asia/Shanghai",
+        "language": "en",
+    }
     for name in ("one", "two"):
-        assert Client(REMOTE_ADDR=from_address).post("/signup/", {**data, "username": name}).status_code == 302
+        assert (
+            Client(REMOTE_ADDR=from_address)
+            .post("/signup/", {**data, "username": name})
+            .status_code
+            == 302
+        )
     response = c.post("/signup/", {**data, "username": "three"})
     assert response.status_code == 429
     assert not User.objects.filter(username="three").exists()
@@ -372,6 +475,10 @@ def test_sign_up_shares_the_apis_per_address_limit(tight_throttles, from_address
 def test_log_in_attempts_are_limited_per_address(tight_throttles, from_address):
     client = ClientFactory()
     for _attempt in range(2):
-        Client(REMOTE_ADDR=from_address).post("/login/", {"username": client.username, "password": "guess"})
-    response = Client(REMOTE_ADDR=from_address).post("/login/", {"username": client.username, "password": PASSWORD})
+        Client(REMOTE_ADDR=from_address).post(
+            "/login/", {"username": client.username, "password": "guess"}
+        )
+    response = Client(REMOTE_ADDR=from_address).post(
+        "/login/", {"username": client.username, "password": PASSWORD}
+    )
     assert response.status_code == 429

@@ -92,8 +92,11 @@ def test_register_duplicate_counselor_username_creates_no_second_profile(anon):
     assert CounselorProfile.objects.count() == 1
 
 
-@pytest.mark.parametrize("password", ["123", "12345678901", "password", "newcomer1"],
-                         ids=["short", "numeric", "common", "like-username"])
+@pytest.mark.parametrize(
+    "password",
+    ["123", "12345678901", "password", "newcomer1"],
+    ids=["short", "numeric", "common", "like-username"],
+)
 def test_register_weak_password_is_400_naming_password(anon, password):
     response = register(anon, password=password)
     assert response.status_code == 400

@@ -6,8 +6,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from listening.availability import (CounselorDay, WeeklyRule, ceil_quarter, contains, is_quarter_hour, merge,
-                                    weekly_occurrences, window_intervals)
+from listening.availability import (
+    CounselorDay,
+    WeeklyRule,
+    ceil_quarter,
+    contains,
+    is_quarter_hour,
+    merge,
+    weekly_occurrences,
+    window_intervals,
+)
 
 UTC = dt.timezone.utc
 M15 = dt.timedelta(minutes=15)
@@ -20,16 +28,28 @@ def t(day, hour, minute=0):
     return dt.datetime(2030, 1, day, hour, minute, tzinfo=UTC)
 
 
-def rule(weekday=4, start=(20, 0), end=(21, 0), tz="Europe/Berlin", valid_from=dt.date(2020, 1, 1),
-         valid_until=None):
+def rule(
+    weekday=4,
+    start=(20, 0),
+    end=(21, 0),
+    tz="Europe/Berlin",
+    valid_from=dt.date(2020, 1, 1),
+    valid_until=None,
+):
     return WeeklyRule(weekday, dt.time(*start), dt.time(*end), tz, valid_from, valid_until)
 
 
 def day_of(windows, busy=(), cap=8, buffer=0, earliest=None, tz="UTC"):
     busy = sorted(busy)
-    return CounselorDay(timezone=tz, daily_cap=cap, buffer=dt.timedelta(minutes=buffer),
-                        earliest=earliest or t(1, 0), windows=merge(windows), busy=busy,
-                        day_counts=Counter(s.astimezone(ZoneInfo(tz)).date() for s, _e in busy))
+    return CounselorDay(
+        timezone=tz,
+        daily_cap=cap,
+        buffer=dt.timedelta(minutes=buffer),
+        earliest=earliest or t(1, 0),
+        windows=merge(windows),
+        busy=busy,
+        day_counts=Counter(s.astimezone(ZoneInfo(tz)).date() for s, _e in busy),
+    )
 
 
 # --- merge --------------------------------------------------------------------------------------
@@ -48,21 +68,29 @@ def test_merge_joins_touching_intervals():
 
 
 def test_merge_keeps_separate_intervals_apart():
-    assert merge([(t(7, 9), t(7, 10)), (t(7, 10, 15), t(7, 11))]) == [(t(7, 9), t(7, 10)),
-                                                                      (t(7, 10, 15), t(7, 11))]
+    assert merge([(t(7, 9), t(7, 10)), (t(7, 10, 15), t(7, 11))]) == [
+        (t(7, 9), t(7, 10)),
+        (t(7, 10, 15), t(7, 11)),
+    ]
 
 
 def test_merge_sorts_its_input():
-    assert merge([(t(7, 12), t(7, 13)), (t(7, 9), t(7, 10))]) == [(t(7, 9), t(7, 10)), (t(7, 12), t(7, 13))]
+    assert merge([(t(7, 12), t(7, 13)), (t(7, 9), t(7, 10))]) == [
+        (t(7, 9), t(7, 10)),
+        (t(7, 12), t(7, 13)),
+    ]
 
 
 def test_merge_absorbs_contained_intervals():
-    assert merge([(t(7, 9), t(7, 17)), (t(7, 10), t(7, 11)), (t(7, 12), t(7, 13))]) == [(t(7, 9), t(7, 17))]
+    assert merge([(t(7, 9), t(7, 17)), (t(7, 10), t(7, 11)), (t(7, 12), t(7, 13))]) == [
+        (t(7, 9), t(7, 17))
+    ]
 
 
 def test_merge_chains_through_several_intervals():
     assert merge([(t(7, 9), t(7, 10)), (t(7, 11), t(7, 12)), (t(7, 9, 30), t(7, 11, 30))]) == [
-        (t(7, 9), t(7, 12))]
+        (t(7, 9), t(7, 12))
+    ]
 
 
 def test_merge_drops_duplicates():
@@ -107,7 +135,9 @@ def test_weekly_new_york_window_follows_us_dst_dates():
     ny = rule(weekday=0, start=(9, 0), end=(10, 0), tz="America/New_York")
     start, end = dt.datetime(2030, 3, 4, tzinfo=UTC), dt.datetime(2030, 3, 12, tzinfo=UTC)
     assert [s for s, _e in weekly_occurrences(ny, start, end)] == [
-        dt.datetime(2030, 3, 4, 14, tzinfo=UTC), dt.datetime(2030, 3, 11, 13, tzinfo=UTC)]
+        dt.datetime(2030, 3, 4, 14, tzinfo=UTC),
+        dt.datetime(2030, 3, 11, 13, tzinfo=UTC),
+    ]
 
 
 def test_weekly_window_crossing_the_spring_gap_is_an_hour_shorter():
@@ -115,7 +145,10 @@ def test_weekly_window_crossing_the_spring_gap_is_an_hour_shorter():
     night = rule(weekday=6, start=(1, 0), end=(4, 0))
     start, end = dt.datetime(2030, 3, 30, tzinfo=UTC), dt.datetime(2030, 4, 1, tzinfo=UTC)
     [(s, e)] = weekly_occurrences(night, start, end)
-    assert (s, e) == (dt.datetime(2030, 3, 31, 0, tzinfo=UTC), dt.datetime(2030, 3, 31, 2, tzinfo=UTC))
+    assert (s, e) == (
+        dt.datetime(2030, 3, 31, 0, tzinfo=UTC),
+        dt.datetime(2030, 3, 31, 2, tzinfo=UTC),
+    )
 
 
 def test_weekly_occurrences_are_utc():
@@ -142,7 +175,9 @@ def test_weekly_occurrence_starting_when_the_range_ends_is_excluded():
 
 def test_weekly_occurrence_on_the_previous_local_day_is_found():
     # Auckland's Saturday 08:00 is Friday 19:00 UTC: the local date is a day after the UTC one.
-    auckland = rule(weekday=5, start=(8, 0), end=(9, 0), tz="Pacific/Auckland")  # NZDT, UTC+13 in January
+    auckland = rule(
+        weekday=5, start=(8, 0), end=(9, 0), tz="Pacific/Auckland"
+    )  # NZDT, UTC+13 in January
     assert list(weekly_occurrences(auckland, t(4, 18), t(4, 21))) == [(t(4, 19), t(4, 20))]
 
 
@@ -152,17 +187,23 @@ def test_weekly_occurrences_repeat_every_seven_days():
 
 
 def test_weekly_occurrences_respect_valid_from():
-    found = list(weekly_occurrences(rule(tz="UTC", valid_from=dt.date(2030, 1, 5)), t(1, 0), t(15, 0)))
+    found = list(
+        weekly_occurrences(rule(tz="UTC", valid_from=dt.date(2030, 1, 5)), t(1, 0), t(15, 0))
+    )
     assert [s for s, _e in found] == [t(11, 20)]
 
 
 def test_weekly_occurrences_include_valid_from_day_itself():
-    found = list(weekly_occurrences(rule(tz="UTC", valid_from=dt.date(2030, 1, 4)), t(1, 0), t(8, 0)))
+    found = list(
+        weekly_occurrences(rule(tz="UTC", valid_from=dt.date(2030, 1, 4)), t(1, 0), t(8, 0))
+    )
     assert [s for s, _e in found] == [t(4, 20)]
 
 
 def test_weekly_occurrences_respect_valid_until_inclusively():
-    found = list(weekly_occurrences(rule(tz="UTC", valid_until=dt.date(2030, 1, 11)), t(1, 0), t(29, 0)))
+    found = list(
+        weekly_occurrences(rule(tz="UTC", valid_until=dt.date(2030, 1, 11)), t(1, 0), t(29, 0))
+    )
     assert [s for s, _e in found] == [t(4, 20), t(11, 20)]
 
 
@@ -175,13 +216,16 @@ def test_window_intervals_merge_one_offs_and_weekly_rules():
 # --- ceil_quarter, is_quarter_hour --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("given, expected", [
-    ((9, 0, 0), (9, 0)),
-    ((9, 0, 1), (9, 15)),
-    ((9, 14, 59), (9, 15)),
-    ((9, 15, 0), (9, 15)),
-    ((9, 46, 0), (10, 0)),
-])
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ((9, 0, 0), (9, 0)),
+        ((9, 0, 1), (9, 15)),
+        ((9, 14, 59), (9, 15)),
+        ((9, 15, 0), (9, 15)),
+        ((9, 46, 0), (10, 0)),
+    ],
+)
 def test_ceil_quarter(given, expected):
     h, m, s = given
     assert ceil_quarter(t(7, h, m).replace(second=s)) == t(7, *expected)
@@ -199,8 +243,9 @@ def test_ceil_quarter_keeps_the_zone():
     assert ceil_quarter(t(7, 9, 1)).tzinfo is UTC
 
 
-@pytest.mark.parametrize("minute, second, expected", [(0, 0, True), (45, 0, True), (10, 0, False),
-                                                       (15, 1, False)])
+@pytest.mark.parametrize(
+    "minute, second, expected", [(0, 0, True), (45, 0, True), (10, 0, False), (15, 1, False)]
+)
 def test_is_quarter_hour(minute, second, expected):
     assert is_quarter_hour(t(7, 9, minute).replace(second=second)) is expected
 
@@ -247,8 +292,11 @@ def test_contains_nothing_in_no_windows():
 
 def test_free_slots_are_quarter_hour_starts_inside_the_window():
     day = day_of([(t(7, 9), t(7, 10))])
-    assert day.free_slots(t(7, 0), t(8, 0), M30) == [(t(7, 9), t(7, 9, 30)), (t(7, 9, 15), t(7, 9, 45)),
-                                                      (t(7, 9, 30), t(7, 10))]
+    assert day.free_slots(t(7, 0), t(8, 0), M30) == [
+        (t(7, 9), t(7, 9, 30)),
+        (t(7, 9, 15), t(7, 9, 45)),
+        (t(7, 9, 30), t(7, 10)),
+    ]
 
 
 def test_free_slots_start_inside_the_requested_range():
@@ -264,13 +312,23 @@ def test_free_slots_respect_earliest():
 def test_free_slots_skip_clashing_bookings():
     day = day_of([(t(7, 9), t(7, 11))], busy=[(t(7, 10), t(7, 10, 30))])
     assert [s for s, _e in day.free_slots(t(7, 0), t(8, 0), M30)] == [
-        t(7, 9), t(7, 9, 15), t(7, 9, 30), t(7, 10, 30)]
+        t(7, 9),
+        t(7, 9, 15),
+        t(7, 9, 30),
+        t(7, 10, 30),
+    ]
 
 
 def test_free_slots_with_buffer_keep_distance_from_bookings():
     day = day_of([(t(7, 9), t(7, 12))], busy=[(t(7, 10), t(7, 10, 30))], buffer=15)
     assert [s for s, _e in day.free_slots(t(7, 0), t(8, 0), M30)] == [
-        t(7, 9), t(7, 9, 15), t(7, 10, 45), t(7, 11), t(7, 11, 15), t(7, 11, 30)]
+        t(7, 9),
+        t(7, 9, 15),
+        t(7, 10, 45),
+        t(7, 11),
+        t(7, 11, 15),
+        t(7, 11, 30),
+    ]
 
 
 def test_free_slots_buffer_applies_to_bookings_outside_the_window():
@@ -281,7 +339,11 @@ def test_free_slots_buffer_applies_to_bookings_outside_the_window():
 def test_free_slots_clash_check_sees_long_earlier_bookings():
     # A booking that started long before the candidate must still be found (busy is sorted by start).
     day = day_of([(t(7, 9), t(7, 12))], busy=[(t(7, 8), t(7, 8, 30)), (t(7, 9), t(7, 11))])
-    assert [s for s, _e in day.free_slots(t(7, 0), t(8, 0), M30)] == [t(7, 11), t(7, 11, 15), t(7, 11, 30)]
+    assert [s for s, _e in day.free_slots(t(7, 0), t(8, 0), M30)] == [
+        t(7, 11),
+        t(7, 11, 15),
+        t(7, 11, 30),
+    ]
 
 
 def test_free_slots_stop_at_the_daily_cap():
@@ -298,12 +360,22 @@ def test_free_slots_cap_is_per_local_day():
     # New York, January (UTC-5): 23:00 local on the 6th is 04:00Z on the 7th; local midnight is 05:00Z.
     day = day_of([(t(7, 3), t(7, 7))], busy=[(t(7, 4), t(7, 4, 30))], cap=1, tz="America/New_York")
     assert [s for s, _e in day.free_slots(t(7, 0), t(8, 0), M30)] == [
-        t(7, 5), t(7, 5, 15), t(7, 5, 30), t(7, 5, 45), t(7, 6), t(7, 6, 15), t(7, 6, 30)]
+        t(7, 5),
+        t(7, 5, 15),
+        t(7, 5, 30),
+        t(7, 5, 45),
+        t(7, 6),
+        t(7, 6, 15),
+        t(7, 6, 30),
+    ]
 
 
 def test_free_slots_limit_stops_early():
     day = day_of([(t(7, 9), t(7, 12))])
-    assert day.free_slots(t(7, 0), t(8, 0), M15, limit=2) == [(t(7, 9), t(7, 9, 15)), (t(7, 9, 15), t(7, 9, 30))]
+    assert day.free_slots(t(7, 0), t(8, 0), M15, limit=2) == [
+        (t(7, 9), t(7, 9, 15)),
+        (t(7, 9, 15), t(7, 9, 30)),
+    ]
 
 
 def test_free_slots_cross_a_seam_between_touching_windows_once():

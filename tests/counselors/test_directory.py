@@ -3,8 +3,14 @@ import datetime as dt
 import pytest
 
 from counselors.models import CounselorProfile
-from tests.factories import (BookingFactory, CounselorProfileFactory, OneOffWindowFactory, at_local,
-                             local_today, next_quarter)
+from tests.factories import (
+    BookingFactory,
+    CounselorProfileFactory,
+    OneOffWindowFactory,
+    at_local,
+    local_today,
+    next_quarter,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +37,11 @@ def day():
 
 def with_window(day, start_hour=10, end_hour=13, **profile):
     counselor = CounselorProfileFactory(**profile)
-    OneOffWindowFactory(counselor=counselor, start=at_local(SHANGHAI, day, start_hour),
-                        end=at_local(SHANGHAI, day, end_hour))
+    OneOffWindowFactory(
+        counselor=counselor,
+        start=at_local(SHANGHAI, day, start_hour),
+        end=at_local(SHANGHAI, day, end_hour),
+    )
     return counselor
 
 
@@ -69,8 +78,19 @@ def test_directory_hides_counselors_whose_account_is_inactive(anon, counselor):
 
 def test_directory_entries_have_the_public_fields(anon, counselor):
     entry = directory(anon)["results"][0]
-    assert {"id", "display_name", "bio", "specialties", "languages", "modes", "price_15", "price_30",
-            "timezone", "rating", "review_count"} <= set(entry)
+    assert {
+        "id",
+        "display_name",
+        "bio",
+        "specialties",
+        "languages",
+        "modes",
+        "price_15",
+        "price_30",
+        "timezone",
+        "rating",
+        "review_count",
+    } <= set(entry)
     assert "daily_cap" not in entry and "verification" not in entry
 
 
@@ -86,7 +106,10 @@ def test_directory_pages_link_to_each_other(anon, counselor, other_counselor):
     assert first["next"] is not None and first["previous"] is None
     second = anon.get(first["next"]).json()
     assert second["next"] is None and second["previous"] is not None
-    assert {first["results"][0]["id"], second["results"][0]["id"]} == {counselor.pk, other_counselor.pk}
+    assert {first["results"][0]["id"], second["results"][0]["id"]} == {
+        counselor.pk,
+        other_counselor.pk,
+    }
 
 
 def test_directory_page_beyond_the_end_is_404(anon, counselor):
@@ -160,46 +183,66 @@ def test_unknown_mode_is_400(anon, counselor):
 def test_available_range_keeps_counselors_with_a_free_slot(anon, day):
     free = with_window(day, 10, 13)
     with_window(day + dt.timedelta(days=1), 10, 13)  # free, but not in the range
-    assert ids(anon, available_from=at_local(SHANGHAI, day, 0), available_to=at_local(SHANGHAI, day, 23)) == [
-        free.pk]
+    assert ids(
+        anon, available_from=at_local(SHANGHAI, day, 0), available_to=at_local(SHANGHAI, day, 23)
+    ) == [free.pk]
 
 
 def test_available_range_drops_counselors_without_windows(anon, day):
     free = with_window(day)
     CounselorProfileFactory()
-    assert ids(anon, available_from=at_local(SHANGHAI, day, 0), available_to=at_local(SHANGHAI, day, 23)) == [
-        free.pk]
+    assert ids(
+        anon, available_from=at_local(SHANGHAI, day, 0), available_to=at_local(SHANGHAI, day, 23)
+    ) == [free.pk]
 
 
 def test_available_range_drops_a_fully_booked_counselor(anon, day):
     free = with_window(day, 10, 11)
     booked = CounselorProfileFactory()
-    OneOffWindowFactory(counselor=booked, start=at_local(SHANGHAI, day, 10), end=at_local(SHANGHAI, day, 10, 30))
+    OneOffWindowFactory(
+        counselor=booked, start=at_local(SHANGHAI, day, 10), end=at_local(SHANGHAI, day, 10, 30)
+    )
     BookingFactory(counselor=booked, start=at_local(SHANGHAI, day, 10), duration_minutes=30)
-    assert ids(anon, available_from=at_local(SHANGHAI, day, 0), available_to=at_local(SHANGHAI, day, 23)) == [
-        free.pk]
+    assert ids(
+        anon, available_from=at_local(SHANGHAI, day, 0), available_to=at_local(SHANGHAI, day, 23)
+    ) == [free.pk]
 
 
 def test_available_range_drops_a_counselor_at_daily_cap(anon, day):
     free = with_window(day, 10, 13, daily_cap=1)
     capped = with_window(day, 10, 13, daily_cap=1)
     BookingFactory(counselor=capped, start=at_local(SHANGHAI, day, 10))
-    assert ids(anon, available_from=at_local(SHANGHAI, day, 0), available_to=at_local(SHANGHAI, day, 23)) == [
-        free.pk]
+    assert ids(
+        anon, available_from=at_local(SHANGHAI, day, 0), available_to=at_local(SHANGHAI, day, 23)
+    ) == [free.pk]
 
 
 def test_available_range_counts_only_slot_starts_inside_it(anon, day):
     counselor = with_window(day, 10, 13)
-    assert ids(anon, available_from=at_local(SHANGHAI, day, 13), available_to=at_local(SHANGHAI, day, 14)) == []
-    assert ids(anon, available_from=at_local(SHANGHAI, day, 12),
-               available_to=at_local(SHANGHAI, day, 12, 15)) == [counselor.pk]
+    assert (
+        ids(
+            anon,
+            available_from=at_local(SHANGHAI, day, 13),
+            available_to=at_local(SHANGHAI, day, 14),
+        )
+        == []
+    )
+    assert ids(
+        anon,
+        available_from=at_local(SHANGHAI, day, 12),
+        available_to=at_local(SHANGHAI, day, 12, 15),
+    ) == [counselor.pk]
 
 
 def test_available_range_combines_with_other_filters(anon, day):
     with_window(day, languages=["zh"])
     english = with_window(day, languages=["en"])
-    assert ids(anon, language="en", available_from=at_local(SHANGHAI, day, 0),
-               available_to=at_local(SHANGHAI, day, 23)) == [english.pk]
+    assert ids(
+        anon,
+        language="en",
+        available_from=at_local(SHANGHAI, day, 0),
+        available_to=at_local(SHANGHAI, day, 23),
+    ) == [english.pk]
 
 
 def test_available_from_alone_looks_one_day_ahead(anon, day):
@@ -209,16 +252,26 @@ def test_available_from_alone_looks_one_day_ahead(anon, day):
 
 
 def test_available_to_before_available_from_is_400(anon, day):
-    response = anon.get(URL, {"available_from": at_local(SHANGHAI, day, 12).isoformat(),
-                              "available_to": at_local(SHANGHAI, day, 10).isoformat()})
+    response = anon.get(
+        URL,
+        {
+            "available_from": at_local(SHANGHAI, day, 12).isoformat(),
+            "available_to": at_local(SHANGHAI, day, 10).isoformat(),
+        },
+    )
     assert response.status_code == 400
     assert "available_to" in response.json()
 
 
 def test_available_range_over_31_days_is_400(anon, day):
     start = at_local(SHANGHAI, day, 0)
-    response = anon.get(URL, {"available_from": start.isoformat(),
-                              "available_to": (start + dt.timedelta(days=32)).isoformat()})
+    response = anon.get(
+        URL,
+        {
+            "available_from": start.isoformat(),
+            "available_to": (start + dt.timedelta(days=32)).isoformat(),
+        },
+    )
     assert response.status_code == 400
     assert "available_to" in response.json()
 
@@ -231,8 +284,13 @@ def test_unparseable_available_from_is_400(anon, counselor):
 
 def test_available_range_of_exactly_31_days_is_allowed(anon, day):
     start = at_local(SHANGHAI, day, 0)
-    response = anon.get(URL, {"available_from": start.isoformat(),
-                              "available_to": (start + dt.timedelta(days=31)).isoformat()})
+    response = anon.get(
+        URL,
+        {
+            "available_from": start.isoformat(),
+            "available_to": (start + dt.timedelta(days=31)).isoformat(),
+        },
+    )
     assert response.status_code == 200
 
 
@@ -240,8 +298,10 @@ def test_directory_duration_filter_needs_room_for_a_whole_session(anon):
     start = next_quarter(days=1)
     short = CounselorProfileFactory()
     OneOffWindowFactory(counselor=short, start=start, end=start + dt.timedelta(minutes=15))
-    url = (f"/api/v1/counselors/?available_from={start.isoformat().replace('+', '%2B')}"
-           f"&available_to={(start + dt.timedelta(hours=2)).isoformat().replace('+', '%2B')}")
+    url = (
+        f"/api/v1/counselors/?available_from={start.isoformat().replace('+', '%2B')}"
+        f"&available_to={(start + dt.timedelta(hours=2)).isoformat().replace('+', '%2B')}"
+    )
     assert short.pk in [c["id"] for c in anon.get(url).json()["results"]]
     assert short.pk not in [c["id"] for c in anon.get(url + "&duration=30").json()["results"]]
     assert anon.get(url + "&duration=20").status_code == 400

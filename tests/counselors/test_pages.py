@@ -11,8 +11,16 @@ from django.utils import timezone
 
 from counselors.models import AvailabilityWindow, CounselorProfile, Credential
 from listening.models import Booking
-from tests.factories import (BookingFactory, ClientFactory, CounselorProfileFactory, OneOffWindowFactory,
-                             WeeklyWindowFactory, at_local, local_today, next_quarter)
+from tests.factories import (
+    BookingFactory,
+    ClientFactory,
+    CounselorProfileFactory,
+    OneOffWindowFactory,
+    WeeklyWindowFactory,
+    at_local,
+    local_today,
+    next_quarter,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -35,15 +43,21 @@ def names(response) -> list[str]:
 
 def test_directory_lists_only_verified_counselors():
     CounselorProfileFactory(display_name="Listed")
-    CounselorProfileFactory(display_name="Pending", verification=CounselorProfile.Verification.PENDING)
+    CounselorProfileFactory(
+        display_name="Pending", verification=CounselorProfile.Verification.PENDING
+    )
     response = Client().get("/counselors/")
     assert response.status_code == 200
     assert names(response) == ["Listed"]
 
 
 def test_directory_filters_by_language_mode_and_topic():
-    CounselorProfileFactory(display_name="Cantonese voice", languages=["yue"], modes=["voice"], specialties=["grief"])
-    CounselorProfileFactory(display_name="English text", languages=["en"], modes=["text"], specialties=["career"])
+    CounselorProfileFactory(
+        display_name="Cantonese voice", languages=["yue"], modes=["voice"], specialties=["grief"]
+    )
+    CounselorProfileFactory(
+        display_name="English text", languages=["en"], modes=["text"], specialties=["career"]
+    )
     assert names(Client().get("/counselors/?language=yue")) == ["Cantonese voice"]
     assert names(Client().get("/counselors/?mode=text")) == ["English text"]
     assert names(Client().get("/counselors/?specialty=grief")) == ["Cantonese voice"]
@@ -53,8 +67,11 @@ def test_directory_filters_by_language_mode_and_topic():
 def zone_with_evening_ahead() -> str:
     """A zone where it is not yet 22:00, so "an hour from now" is still today there."""
     now = timezone.now()
-    return next(z for z in (SHANGHAI, LONDON, "America/New_York", "Pacific/Auckland", "America/Los_Angeles")
-                if now.astimezone(ZoneInfo(z)).hour < 22)
+    return next(
+        z
+        for z in (SHANGHAI, LONDON, "America/New_York", "Pacific/Auckland", "America/Los_Angeles")
+        if now.astimezone(ZoneInfo(z)).hour < 22
+    )
 
 
 def test_directory_filters_by_free_time_today_in_the_viewers_zone():
@@ -63,8 +80,14 @@ def test_directory_filters_by_free_time_today_in_the_viewers_zone():
     later = CounselorProfileFactory(display_name="Free in three days only")
     start = next_quarter(timezone.now() + dt.timedelta(minutes=30))
     OneOffWindowFactory(counselor=free, start=start, end=start + dt.timedelta(hours=1))
-    OneOffWindowFactory(counselor=later, start=start + dt.timedelta(days=3), end=start + dt.timedelta(days=3, hours=1))
-    assert names(Client().get("/counselors/?available_today=on", HTTP_COOKIE=f"tz={zone}")) == ["Free today"]
+    OneOffWindowFactory(
+        counselor=later,
+        start=start + dt.timedelta(days=3),
+        end=start + dt.timedelta(days=3, hours=1),
+    )
+    assert names(Client().get("/counselors/?available_today=on", HTTP_COOKIE=f"tz={zone}")) == [
+        "Free today"
+    ]
 
 
 def test_directory_shows_each_counselors_next_free_time():
@@ -111,8 +134,11 @@ def test_profile_shows_bio_prices_and_free_times_by_day_in_the_viewers_zone():
     london = start.astimezone(ZoneInfo(LONDON))
     days = dict(response.context["days"])
     assert list(days) == [london.date()]
-    assert [s for s, _e in days[london.date()]] == [start, start + dt.timedelta(minutes=15),
-                                                    start + dt.timedelta(minutes=30)]
+    assert [s for s, _e in days[london.date()]] == [
+        start,
+        start + dt.timedelta(minutes=15),
+        start + dt.timedelta(minutes=30),
+    ]
     assert f'<time datetime="{london.isoformat()}">{london:%H:%M}</time>' in body
 
 
@@ -147,9 +173,14 @@ def test_dashboard_shows_todays_sessions_in_the_counselors_zone():
     counselor = CounselorProfileFactory(user__timezone=SHANGHAI)
     start = next_quarter(timezone.now() + dt.timedelta(minutes=20))
     if start.astimezone(ZoneInfo(SHANGHAI)).date() != local_today(SHANGHAI):
-        start = next_quarter(timezone.now()) - dt.timedelta(minutes=45)  # late evening there: one earlier today
+        start = next_quarter(timezone.now()) - dt.timedelta(
+            minutes=45
+        )  # late evening there: one earlier today
     today = BookingFactory(counselor=counselor, start=start, end=start + dt.timedelta(minutes=30))
-    BookingFactory(counselor=counselor, start=at_local(SHANGHAI, local_today(SHANGHAI) + dt.timedelta(days=1), 12))
+    BookingFactory(
+        counselor=counselor,
+        start=at_local(SHANGHAI, local_today(SHANGHAI) + dt.timedelta(days=1), 12),
+    )
     response = signed_in(counselor.user).get("/counselor/")
     assert response.status_code == 200
     assert [row.booking for row in response.context["sessions"]] == [today]
@@ -162,26 +193,51 @@ def test_dashboard_shows_todays_sessions_in_the_counselors_zone():
 def test_dashboard_earnings_count_completed_sessions_at_their_price():
     counselor = CounselorProfileFactory(user__timezone=SHANGHAI)
     now = timezone.now()
-    this_month = now.astimezone(ZoneInfo(SHANGHAI)).replace(day=1, hour=12, minute=0, second=0, microsecond=0)
+    this_month = now.astimezone(ZoneInfo(SHANGHAI)).replace(
+        day=1, hour=12, minute=0, second=0, microsecond=0
+    )
     last_month = (this_month - dt.timedelta(days=3)).replace(day=2)
-    for start, price, status in ((this_month, Decimal("100"), Booking.Status.COMPLETED),
-                                 (this_month + dt.timedelta(hours=1), Decimal("60"), Booking.Status.COMPLETED),
-                                 (this_month + dt.timedelta(hours=2), Decimal("60"), Booking.Status.CANCELLED),
-                                 (last_month, Decimal("100"), Booking.Status.COMPLETED)):
-        BookingFactory(counselor=counselor, start=start, end=start + dt.timedelta(minutes=30), price=price,
-                       status=status)
+    for start, price, status in (
+        (this_month, Decimal("100"), Booking.Status.COMPLETED),
+        (this_month + dt.timedelta(hours=1), Decimal("60"), Booking.Status.COMPLETED),
+        (this_month + dt.timedelta(hours=2), Decimal("60"), Booking.Status.CANCELLED),
+        (last_month, Decimal("100"), Booking.Status.COMPLETED),
+    ):
+        BookingFactory(
+            counselor=counselor,
+            start=start,
+            end=start + dt.timedelta(minutes=30),
+            price=price,
+            status=status,
+        )
     earnings = dict(signed_in(counselor.user).get("/counselor/").context["earnings"])
-    assert (earnings["This month"]["sessions"], earnings["This month"]["total"]) == (2, Decimal("160"))
-    assert (earnings["Last month"]["sessions"], earnings["Last month"]["total"]) == (1, Decimal("100"))
+    assert (earnings["This month"]["sessions"], earnings["This month"]["total"]) == (
+        2,
+        Decimal("160"),
+    )
+    assert (earnings["Last month"]["sessions"], earnings["Last month"]["total"]) == (
+        1,
+        Decimal("100"),
+    )
 
 
 # --- profile and credentials -----------------------------------------------------------------------------------
 
 
 def profile_data(**overrides) -> dict:
-    data = {"display_name": "Lin", "bio": "Evenings.", "specialties": ["anxiety", "sleep"], "languages": ["zh"],
-            "modes": ["text", "voice"], "price_15": "50", "price_30": "90", "timezone": "Europe/Berlin",
-            "daily_cap": "6", "min_notice_minutes": "30", "buffer_minutes": "5"}
+    data = {
+        "display_name": "Lin",
+        "bio": "Evenings.",
+        "specialties": ["anxiety", "sleep"],
+        "languages": ["zh"],
+        "modes": ["text", "voice"],
+        "price_15": "50",
+        "price_30": "90",
+        "timezone": "Europe/Berlin",
+        "daily_cap": "6",
+        "min_notice_minutes": "30",
+        "buffer_minutes": "5",
+    }
     data.update(overrides)
     return data
 
@@ -200,7 +256,9 @@ def test_profile_editor_saves_through_the_service():
 
 def test_profile_editor_refuses_bad_input_and_changes_nothing():
     counselor = CounselorProfileFactory(display_name="Before")
-    response = signed_in(counselor.user).post("/counselor/profile/", profile_data(daily_cap="99", price_15="-1"))
+    response = signed_in(counselor.user).post(
+        "/counselor/profile/", profile_data(daily_cap="99", price_15="-1")
+    )
     assert response.status_code == 400
     assert {"daily_cap", "price_15"} <= set(response.context["form"].errors)
     counselor.refresh_from_db()
@@ -219,8 +277,15 @@ def test_profile_editor_shows_the_verification_status():
 
 def test_adding_a_credential():
     counselor = CounselorProfileFactory()
-    response = signed_in(counselor.user).post("/counselor/profile/credentials/", {
-        "licence_type": "LMHC", "number": "123", "issuing_body": "NYSED", "valid_until": "2030-01-31"})
+    response = signed_in(counselor.user).post(
+        "/counselor/profile/credentials/",
+        {
+            "licence_type": "LMHC",
+            "number": "123",
+            "issuing_body": "NYSED",
+            "valid_until": "2030-01-31",
+        },
+    )
     assert response.status_code == 302
     assert Credential.objects.get(counselor=counselor).valid_until == dt.date(2030, 1, 31)
 
@@ -243,24 +308,38 @@ def monday_of(day: dt.date) -> dt.date:
 
 def test_availability_grid_draws_weekly_windows_in_the_counselors_zone():
     counselor = CounselorProfileFactory(user__timezone=SHANGHAI)
-    WeeklyWindowFactory(counselor=counselor, weekday=2, start_time=dt.time(20, 0), end_time=dt.time(21, 30))
+    WeeklyWindowFactory(
+        counselor=counselor, weekday=2, start_time=dt.time(20, 0), end_time=dt.time(21, 30)
+    )
     week = monday_of(local_today(SHANGHAI)) + dt.timedelta(days=7)
     response = signed_in(counselor.user).get(f"/counselor/availability/?week={week}")
     assert response.status_code == 200
     blocks = [p["block"] for p in response.context["grid"]["blocks"]]
     assert [(b.kind, b.day, b.start.time(), b.end.time()) for b in blocks] == [
-        ("weekly", week + dt.timedelta(days=2), dt.time(20, 0), dt.time(21, 30))]
+        ("weekly", week + dt.timedelta(days=2), dt.time(20, 0), dt.time(21, 30))
+    ]
     placed = response.context["grid"]["blocks"][0]
-    assert placed["column"] == 4 and placed["row_end"] - placed["row_start"] == 6  # Wednesday, 6 quarter hours
+    assert (
+        placed["column"] == 4 and placed["row_end"] - placed["row_start"] == 6
+    )  # Wednesday, 6 quarter hours
 
 
 def test_availability_grid_draws_windows_of_another_zone_in_the_counselors_own():
     counselor = CounselorProfileFactory(user__timezone=LONDON)
-    WeeklyWindowFactory(counselor=counselor, weekday=0, start_time=dt.time(9, 0), end_time=dt.time(10, 0),
-                        timezone=SHANGHAI)
+    WeeklyWindowFactory(
+        counselor=counselor,
+        weekday=0,
+        start_time=dt.time(9, 0),
+        end_time=dt.time(10, 0),
+        timezone=SHANGHAI,
+    )
     week = monday_of(local_today(LONDON)) + dt.timedelta(days=7)
-    blocks = [p["block"] for p in signed_in(counselor.user).get(
-        f"/counselor/availability/?week={week}").context["grid"]["blocks"]]
+    blocks = [
+        p["block"]
+        for p in signed_in(counselor.user)
+        .get(f"/counselor/availability/?week={week}")
+        .context["grid"]["blocks"]
+    ]
     # 09:00 Monday in Shanghai is 01:00 or 02:00 Monday in London (winter or summer time).
     assert [b.day for b in blocks] == [week] and blocks[0].start.hour in (1, 2)
 
@@ -279,20 +358,38 @@ def test_availability_grid_shows_one_offs_and_bookings_of_the_week():
 def test_publishing_a_weekly_window():
     counselor = CounselorProfileFactory(user__timezone=SHANGHAI)
     today = local_today(SHANGHAI)
-    response = signed_in(counselor.user).post("/counselor/availability/weekly/", {
-        "weekly-weekday": "3", "weekly-start_time": "19:00", "weekly-end_time": "21:00",
-        "weekly-valid_from": str(today), "week": str(today)})
+    response = signed_in(counselor.user).post(
+        "/counselor/availability/weekly/",
+        {
+            "weekly-weekday": "3",
+            "weekly-start_time": "19:00",
+            "weekly-end_time": "21:00",
+            "weekly-valid_from": str(today),
+            "week": str(today),
+        },
+    )
     assert response.status_code == 302 and response.url.startswith("/counselor/availability/?week=")
     window = AvailabilityWindow.objects.get(counselor=counselor)
     assert (window.kind, window.weekday, window.start_time, window.end_time, window.timezone) == (
-        "weekly", 3, dt.time(19), dt.time(21), SHANGHAI)
+        "weekly",
+        3,
+        dt.time(19),
+        dt.time(21),
+        SHANGHAI,
+    )
 
 
 def test_a_window_off_the_quarter_hour_is_refused_and_nothing_is_stored():
     counselor = CounselorProfileFactory()
-    response = signed_in(counselor.user).post("/counselor/availability/weekly/", {
-        "weekly-weekday": "3", "weekly-start_time": "19:10", "weekly-end_time": "21:00",
-        "weekly-valid_from": str(local_today(SHANGHAI))})
+    response = signed_in(counselor.user).post(
+        "/counselor/availability/weekly/",
+        {
+            "weekly-weekday": "3",
+            "weekly-start_time": "19:10",
+            "weekly-end_time": "21:00",
+            "weekly-valid_from": str(local_today(SHANGHAI)),
+        },
+    )
     assert response.status_code == 400
     assert "start_time" in response.context["weekly_form"].errors
     assert not AvailabilityWindow.objects.filter(counselor=counselor).exists()
@@ -301,8 +398,10 @@ def test_a_window_off_the_quarter_hour_is_refused_and_nothing_is_stored():
 def test_publishing_a_one_off_window_in_the_counselors_zone():
     counselor = CounselorProfileFactory(user__timezone=LONDON)
     day = local_today(LONDON) + dt.timedelta(days=3)
-    response = signed_in(counselor.user).post("/counselor/availability/one-off/", {
-        "oneoff-date": str(day), "oneoff-start_time": "08:00", "oneoff-end_time": "09:30"})
+    response = signed_in(counselor.user).post(
+        "/counselor/availability/one-off/",
+        {"oneoff-date": str(day), "oneoff-start_time": "08:00", "oneoff-end_time": "09:30"},
+    )
     assert response.status_code == 302
     window = AvailabilityWindow.objects.get(counselor=counselor)
     assert (window.start, window.end) == (at_local(LONDON, day, 8), at_local(LONDON, day, 9, 30))
@@ -311,8 +410,10 @@ def test_publishing_a_one_off_window_in_the_counselors_zone():
 def test_a_one_off_window_in_the_past_names_the_start():
     counselor = CounselorProfileFactory()
     yesterday = local_today(SHANGHAI) - dt.timedelta(days=1)
-    response = signed_in(counselor.user).post("/counselor/availability/one-off/", {
-        "oneoff-date": str(yesterday), "oneoff-start_time": "08:00", "oneoff-end_time": "09:00"})
+    response = signed_in(counselor.user).post(
+        "/counselor/availability/one-off/",
+        {"oneoff-date": str(yesterday), "oneoff-start_time": "08:00", "oneoff-end_time": "09:00"},
+    )
     assert response.status_code == 400 and "start_time" in response.context["one_off_form"].errors
     assert not AvailabilityWindow.objects.exists()
 
@@ -320,8 +421,12 @@ def test_a_one_off_window_in_the_past_names_the_start():
 def test_removing_a_window_keeps_its_bookings():
     counselor = CounselorProfileFactory()
     window = OneOffWindowFactory(counselor=counselor)
-    booking = BookingFactory(counselor=counselor, start=window.start, end=window.start + dt.timedelta(minutes=30))
-    response = signed_in(counselor.user).post(f"/counselor/availability/windows/{window.pk}/delete/")
+    booking = BookingFactory(
+        counselor=counselor, start=window.start, end=window.start + dt.timedelta(minutes=30)
+    )
+    response = signed_in(counselor.user).post(
+        f"/counselor/availability/windows/{window.pk}/delete/"
+    )
     assert response.status_code == 302
     assert not AvailabilityWindow.objects.filter(pk=window.pk).exists()
     assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CONFIRMED
@@ -330,7 +435,12 @@ def test_removing_a_window_keeps_its_bookings():
 def test_removing_someone_elses_window_is_404():
     window = OneOffWindowFactory()
     other = CounselorProfileFactory()
-    assert signed_in(other.user).post(f"/counselor/availability/windows/{window.pk}/delete/").status_code == 404
+    assert (
+        signed_in(other.user)
+        .post(f"/counselor/availability/windows/{window.pk}/delete/")
+        .status_code
+        == 404
+    )
     assert AvailabilityWindow.objects.filter(pk=window.pk).exists()
 
 

@@ -54,8 +54,13 @@ def test_patch_unknown_specialty_changes_nothing_at_all(as_counselor, counselor)
     """The profile fields and the user's zone are saved before the slugs are checked: the whole
     update must still roll back."""
     before = sorted(counselor.specialties.values_list("slug", flat=True))
-    response = patch(as_counselor, display_name="Changed", daily_cap=3, timezone="Europe/Paris",
-                     specialties=["grief", "astrology"])
+    response = patch(
+        as_counselor,
+        display_name="Changed",
+        daily_cap=3,
+        timezone="Europe/Paris",
+        specialties=["grief", "astrology"],
+    )
     assert response.status_code == 400
     counselor.refresh_from_db()
     counselor.user.refresh_from_db()
@@ -213,7 +218,16 @@ def test_unverified_counselor_can_edit_own_profile(db):
 
 # --- specialties ------------------------------------------------------------------------------
 
-SEEDED = {"anxiety", "grief", "career", "relationships", "new-parents", "stress", "sleep", "self-esteem"}
+SEEDED = {
+    "anxiety",
+    "grief",
+    "career",
+    "relationships",
+    "new-parents",
+    "stress",
+    "sleep",
+    "self-esteem",
+}
 
 
 def test_specialties_lists_the_seeded_slugs(anon):
@@ -248,8 +262,19 @@ def test_specialties_every_entry_has_slug_and_name(anon):
 
 # --- public profile ---------------------------------------------------------------------------
 
-PUBLIC_FIELDS = {"id", "display_name", "bio", "specialties", "languages", "modes", "price_15", "price_30",
-                 "timezone", "rating", "review_count"}
+PUBLIC_FIELDS = {
+    "id",
+    "display_name",
+    "bio",
+    "specialties",
+    "languages",
+    "modes",
+    "price_15",
+    "price_30",
+    "timezone",
+    "rating",
+    "review_count",
+}
 
 
 def test_public_profile_of_verified_counselor_has_contract_fields(anon, counselor):
@@ -270,7 +295,9 @@ def test_public_profile_of_verified_counselor_has_contract_fields(anon, counselo
 
 def test_public_profile_hides_booking_rules_and_verification(anon, counselor):
     body = anon.get(f"/api/v1/counselors/{counselor.pk}/").json()
-    assert not {"daily_cap", "min_notice_minutes", "buffer_minutes", "verification", "user"} & set(body)
+    assert not {"daily_cap", "min_notice_minutes", "buffer_minutes", "verification", "user"} & set(
+        body
+    )
 
 
 def test_public_profile_of_unverified_counselor_is_404(anon):

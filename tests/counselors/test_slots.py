@@ -5,8 +5,15 @@ from django.utils import timezone
 
 from counselors.models import CounselorProfile
 from listening.models import Booking
-from tests.factories import (BookingFactory, CounselorProfileFactory, OneOffWindowFactory, WeeklyWindowFactory,
-                             at_local, local_today, next_quarter)
+from tests.factories import (
+    BookingFactory,
+    CounselorProfileFactory,
+    OneOffWindowFactory,
+    WeeklyWindowFactory,
+    at_local,
+    local_today,
+    next_quarter,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +36,10 @@ def get_slots(api, counselor, **params):
 def slots(api, counselor, **params):
     response = get_slots(api, counselor, **params)
     assert response.status_code == 200, response.json()
-    return [(dt.datetime.fromisoformat(s["start"]), dt.datetime.fromisoformat(s["end"])) for s in response.json()]
+    return [
+        (dt.datetime.fromisoformat(s["start"]), dt.datetime.fromisoformat(s["end"]))
+        for s in response.json()
+    ]
 
 
 def starts(api, counselor, **params):
@@ -184,10 +194,14 @@ def test_booked_slot_and_its_overlapping_starts_are_gone(anon, counselor, window
     assert result == [t for t in every_quarter(ws, we - M30) if not ws + M30 < t < ws + H + M30]
 
 
-def test_booked_15_minute_session_blocks_only_its_quarter_for_15_minute_slots(anon, counselor, window):
+def test_booked_15_minute_session_blocks_only_its_quarter_for_15_minute_slots(
+    anon, counselor, window
+):
     ws, we = window
     BookingFactory(counselor=counselor, start=ws + H, duration_minutes=15)
-    assert starts(anon, counselor, duration=15) == [t for t in every_quarter(ws, we - M15) if t != ws + H]
+    assert starts(anon, counselor, duration=15) == [
+        t for t in every_quarter(ws, we - M15) if t != ws + H
+    ]
 
 
 def test_cancelled_booking_frees_its_time(anon, counselor, window):
@@ -220,7 +234,10 @@ def test_daily_cap_blocks_the_rest_of_the_counselors_local_day_only(anon):
     although in UTC both instants fall on the same date."""
     profile = CounselorProfileFactory(user__timezone=NEW_YORK, daily_cap=1)
     day = local_today(NEW_YORK) + dt.timedelta(days=7)
-    window_start, local_midnight = at_local(NEW_YORK, day, 22), at_local(NEW_YORK, day + dt.timedelta(days=1), 0)
+    window_start, local_midnight = (
+        at_local(NEW_YORK, day, 22),
+        at_local(NEW_YORK, day + dt.timedelta(days=1), 0),
+    )
     window_end = at_local(NEW_YORK, day + dt.timedelta(days=1), 2)
     booked = at_local(NEW_YORK, day, 23)
     assert booked.date() == local_midnight.date()  # the same UTC date
@@ -233,7 +250,10 @@ def test_daily_cap_blocks_the_rest_of_the_counselors_local_day_only(anon):
 def test_below_the_daily_cap_the_day_stays_open(anon):
     profile = CounselorProfileFactory(user__timezone=NEW_YORK, daily_cap=2)
     day = local_today(NEW_YORK) + dt.timedelta(days=7)
-    window_start, window_end = at_local(NEW_YORK, day, 22), at_local(NEW_YORK, day + dt.timedelta(days=1), 2)
+    window_start, window_end = (
+        at_local(NEW_YORK, day, 22),
+        at_local(NEW_YORK, day + dt.timedelta(days=1), 2),
+    )
     OneOffWindowFactory(counselor=profile, start=window_start, end=window_end)
     BookingFactory(counselor=profile, start=at_local(NEW_YORK, day, 23))
     result = starts(anon, profile, from_=window_start, to=window_end)
@@ -244,19 +264,34 @@ def test_below_the_daily_cap_the_day_stays_open(anon):
 def test_daily_cap_counts_bookings_outside_the_queried_range(anon):
     profile = CounselorProfileFactory(user__timezone=NEW_YORK, daily_cap=1)
     day = local_today(NEW_YORK) + dt.timedelta(days=7)
-    OneOffWindowFactory(counselor=profile, start=at_local(NEW_YORK, day, 8), end=at_local(NEW_YORK, day, 10))
-    OneOffWindowFactory(counselor=profile, start=at_local(NEW_YORK, day, 20), end=at_local(NEW_YORK, day, 22))
+    OneOffWindowFactory(
+        counselor=profile, start=at_local(NEW_YORK, day, 8), end=at_local(NEW_YORK, day, 10)
+    )
+    OneOffWindowFactory(
+        counselor=profile, start=at_local(NEW_YORK, day, 20), end=at_local(NEW_YORK, day, 22)
+    )
     BookingFactory(counselor=profile, start=at_local(NEW_YORK, day, 8))
-    assert slots(anon, profile, from_=at_local(NEW_YORK, day, 20), to=at_local(NEW_YORK, day, 22)) == []
+    assert (
+        slots(anon, profile, from_=at_local(NEW_YORK, day, 20), to=at_local(NEW_YORK, day, 22))
+        == []
+    )
 
 
 def test_completed_and_no_show_sessions_count_toward_the_cap(anon):
     profile = CounselorProfileFactory(user__timezone=NEW_YORK, daily_cap=2)
     day = local_today(NEW_YORK) + dt.timedelta(days=7)
-    OneOffWindowFactory(counselor=profile, start=at_local(NEW_YORK, day, 8), end=at_local(NEW_YORK, day, 12))
-    BookingFactory(counselor=profile, start=at_local(NEW_YORK, day, 8), status=Booking.Status.COMPLETED)
-    BookingFactory(counselor=profile, start=at_local(NEW_YORK, day, 9), status=Booking.Status.NO_SHOW)
-    assert slots(anon, profile, from_=at_local(NEW_YORK, day, 8), to=at_local(NEW_YORK, day, 12)) == []
+    OneOffWindowFactory(
+        counselor=profile, start=at_local(NEW_YORK, day, 8), end=at_local(NEW_YORK, day, 12)
+    )
+    BookingFactory(
+        counselor=profile, start=at_local(NEW_YORK, day, 8), status=Booking.Status.COMPLETED
+    )
+    BookingFactory(
+        counselor=profile, start=at_local(NEW_YORK, day, 9), status=Booking.Status.NO_SHOW
+    )
+    assert (
+        slots(anon, profile, from_=at_local(NEW_YORK, day, 8), to=at_local(NEW_YORK, day, 12)) == []
+    )
 
 
 def test_daily_cap_counts_the_whole_25_hour_day_when_clocks_go_back(anon):
@@ -282,8 +317,14 @@ def berlin_counselor(db):
 def weekly_berlin_slots(anon, profile, change):
     """Slots of a Friday 20:00-21:00 Berlin rule in the fortnight around the Sunday `change`."""
     friday_before, friday_after = change - dt.timedelta(days=2), change + dt.timedelta(days=5)
-    WeeklyWindowFactory(counselor=profile, weekday=4, start_time=dt.time(20), end_time=dt.time(21),
-                        timezone=BERLIN, valid_from=local_today(BERLIN) - dt.timedelta(days=3))
+    WeeklyWindowFactory(
+        counselor=profile,
+        weekday=4,
+        start_time=dt.time(20),
+        end_time=dt.time(21),
+        timezone=BERLIN,
+        valid_from=local_today(BERLIN) - dt.timedelta(days=3),
+    )
     start = dt.datetime.combine(change - dt.timedelta(days=7), dt.time(0), tzinfo=UTC)
     result = starts(anon, profile, from_=start, to=start + dt.timedelta(days=14))
     return friday_before, friday_after, result
@@ -296,38 +337,68 @@ def utc(day, hour, minute=0):
 def test_weekly_berlin_window_stays_at_20_local_across_spring_dst(anon, berlin_counselor):
     """20:00 Berlin is 19:00 UTC in winter (CET) and 18:00 UTC in summer (CEST)."""
     before, after, result = weekly_berlin_slots(anon, berlin_counselor, next_change(3))
-    assert result == [utc(before, 19), utc(before, 19, 15), utc(before, 19, 30),
-                      utc(after, 18), utc(after, 18, 15), utc(after, 18, 30)]
+    assert result == [
+        utc(before, 19),
+        utc(before, 19, 15),
+        utc(before, 19, 30),
+        utc(after, 18),
+        utc(after, 18, 15),
+        utc(after, 18, 30),
+    ]
 
 
 def test_weekly_berlin_window_stays_at_20_local_across_autumn_dst(anon, berlin_counselor):
     before, after, result = weekly_berlin_slots(anon, berlin_counselor, next_change(10))
-    assert result == [utc(before, 18), utc(before, 18, 15), utc(before, 18, 30),
-                      utc(after, 19), utc(after, 19, 15), utc(after, 19, 30)]
+    assert result == [
+        utc(before, 18),
+        utc(before, 18, 15),
+        utc(before, 18, 30),
+        utc(after, 19),
+        utc(after, 19, 15),
+        utc(after, 19, 30),
+    ]
 
 
 def test_weekly_window_on_the_dst_sunday_itself_uses_the_new_offset(anon, berlin_counselor):
     change = next_change(3)
-    WeeklyWindowFactory(counselor=berlin_counselor, weekday=6, timezone=BERLIN,
-                        start_time=dt.time(20), end_time=dt.time(21))
+    WeeklyWindowFactory(
+        counselor=berlin_counselor,
+        weekday=6,
+        timezone=BERLIN,
+        start_time=dt.time(20),
+        end_time=dt.time(21),
+    )
     start = utc(change, 0)
     assert starts(anon, berlin_counselor, from_=start, to=start + dt.timedelta(days=1)) == [
-        utc(change, 18), utc(change, 18, 15), utc(change, 18, 30)]
+        utc(change, 18),
+        utc(change, 18, 15),
+        utc(change, 18, 30),
+    ]
 
 
 def test_weekly_window_follows_its_own_zone_not_the_counselors(anon):
     profile = CounselorProfileFactory(user__timezone="Asia/Shanghai")
     day = local_today(BERLIN) + dt.timedelta(days=7)
-    WeeklyWindowFactory(counselor=profile, weekday=day.weekday(), timezone=BERLIN,
-                        start_time=dt.time(20), end_time=dt.time(21))
+    WeeklyWindowFactory(
+        counselor=profile,
+        weekday=day.weekday(),
+        timezone=BERLIN,
+        start_time=dt.time(20),
+        end_time=dt.time(21),
+    )
     result = starts(anon, profile, from_=at_local(BERLIN, day, 0), to=at_local(BERLIN, day, 23))
     assert result == every_quarter(at_local(BERLIN, day, 20), at_local(BERLIN, day, 20, 30))
 
 
 def test_weekly_window_repeats_every_week(anon, berlin_counselor):
     day = local_today(BERLIN) + dt.timedelta(days=2)
-    WeeklyWindowFactory(counselor=berlin_counselor, weekday=day.weekday(), timezone=BERLIN,
-                        start_time=dt.time(9), end_time=dt.time(9, 30))
+    WeeklyWindowFactory(
+        counselor=berlin_counselor,
+        weekday=day.weekday(),
+        timezone=BERLIN,
+        start_time=dt.time(9),
+        end_time=dt.time(9, 30),
+    )
     start = at_local(BERLIN, day, 0)
     result = starts(anon, berlin_counselor, from_=start, to=start + dt.timedelta(days=22))
     assert result == [at_local(BERLIN, day + dt.timedelta(days=7 * k), 9) for k in range(4)]
@@ -335,8 +406,14 @@ def test_weekly_window_repeats_every_week(anon, berlin_counselor):
 
 def test_weekly_window_ends_on_valid_until(anon, berlin_counselor):
     day = local_today(BERLIN) + dt.timedelta(days=2)
-    WeeklyWindowFactory(counselor=berlin_counselor, weekday=day.weekday(), timezone=BERLIN,
-                        start_time=dt.time(9), end_time=dt.time(9, 30), valid_until=day + dt.timedelta(days=7))
+    WeeklyWindowFactory(
+        counselor=berlin_counselor,
+        weekday=day.weekday(),
+        timezone=BERLIN,
+        start_time=dt.time(9),
+        end_time=dt.time(9, 30),
+        valid_until=day + dt.timedelta(days=7),
+    )
     start = at_local(BERLIN, day, 0)
     result = starts(anon, berlin_counselor, from_=start, to=start + dt.timedelta(days=22))
     assert result == [at_local(BERLIN, day, 9), at_local(BERLIN, day + dt.timedelta(days=7), 9)]
@@ -344,8 +421,14 @@ def test_weekly_window_ends_on_valid_until(anon, berlin_counselor):
 
 def test_weekly_window_starts_on_valid_from(anon, berlin_counselor):
     day = local_today(BERLIN) + dt.timedelta(days=2)
-    WeeklyWindowFactory(counselor=berlin_counselor, weekday=day.weekday(), timezone=BERLIN,
-                        start_time=dt.time(9), end_time=dt.time(9, 30), valid_from=day + dt.timedelta(days=1))
+    WeeklyWindowFactory(
+        counselor=berlin_counselor,
+        weekday=day.weekday(),
+        timezone=BERLIN,
+        start_time=dt.time(9),
+        end_time=dt.time(9, 30),
+        valid_from=day + dt.timedelta(days=1),
+    )
     start = at_local(BERLIN, day, 0)
     result = starts(anon, berlin_counselor, from_=start, to=start + dt.timedelta(days=10))
     assert result == [at_local(BERLIN, day + dt.timedelta(days=7), 9)]
@@ -353,8 +436,13 @@ def test_weekly_window_starts_on_valid_from(anon, berlin_counselor):
 
 def test_weekly_window_ending_at_midnight_offers_the_last_slot(anon, berlin_counselor):
     day = local_today(BERLIN) + dt.timedelta(days=2)
-    WeeklyWindowFactory(counselor=berlin_counselor, weekday=day.weekday(), timezone=BERLIN,
-                        start_time=dt.time(23), end_time=dt.time(0))
+    WeeklyWindowFactory(
+        counselor=berlin_counselor,
+        weekday=day.weekday(),
+        timezone=BERLIN,
+        start_time=dt.time(23),
+        end_time=dt.time(0),
+    )
     start = at_local(BERLIN, day, 0)
     result = starts(anon, berlin_counselor, from_=start, to=start + dt.timedelta(days=1))
     assert result == every_quarter(at_local(BERLIN, day, 23), at_local(BERLIN, day, 23, 30))
@@ -375,19 +463,32 @@ def test_touching_windows_give_continuous_slots_across_the_seam(anon):
 
 def test_overlapping_one_off_and_weekly_windows_give_no_duplicates(anon, berlin_counselor):
     day = local_today(BERLIN) + dt.timedelta(days=3)
-    WeeklyWindowFactory(counselor=berlin_counselor, weekday=day.weekday(), timezone=BERLIN,
-                        start_time=dt.time(20), end_time=dt.time(21))
-    OneOffWindowFactory(counselor=berlin_counselor, start=at_local(BERLIN, day, 20, 30),
-                        end=at_local(BERLIN, day, 22))
-    result = starts(anon, berlin_counselor, from_=at_local(BERLIN, day, 0), to=at_local(BERLIN, day, 23))
+    WeeklyWindowFactory(
+        counselor=berlin_counselor,
+        weekday=day.weekday(),
+        timezone=BERLIN,
+        start_time=dt.time(20),
+        end_time=dt.time(21),
+    )
+    OneOffWindowFactory(
+        counselor=berlin_counselor,
+        start=at_local(BERLIN, day, 20, 30),
+        end=at_local(BERLIN, day, 22),
+    )
+    result = starts(
+        anon, berlin_counselor, from_=at_local(BERLIN, day, 0), to=at_local(BERLIN, day, 23)
+    )
     assert result == every_quarter(at_local(BERLIN, day, 20), at_local(BERLIN, day, 21, 30))
     assert len(result) == len(set(result))
 
 
 def test_windows_merged_on_creation_give_continuous_slots(anon, as_counselor, counselor, window):
     ws, we = window
-    response = as_counselor.post("/api/v1/counselors/me/windows/",
-                                 {"start": (we - H).isoformat(), "end": (we + H).isoformat()}, format="json")
+    response = as_counselor.post(
+        "/api/v1/counselors/me/windows/",
+        {"start": (we - H).isoformat(), "end": (we + H).isoformat()},
+        format="json",
+    )
     assert response.status_code == 201
     assert starts(anon, counselor) == every_quarter(ws, we + H - M30)
 

@@ -23,8 +23,12 @@ def browser(user=None) -> Client:
 
 def applicant(**kwargs) -> CounselorProfile:
     profile = CounselorProfileFactory(verification=PENDING, **kwargs)
-    Credential.objects.create(counselor=profile, licence_type="Psychological counselor (level 2)",
-                              number=f"PC-{profile.pk}", issuing_body="Ministry of Human Resources")
+    Credential.objects.create(
+        counselor=profile,
+        licence_type="Psychological counselor (level 2)",
+        number=f"PC-{profile.pk}",
+        issuing_body="Ministry of Human Resources",
+    )
     return profile
 
 
@@ -35,15 +39,22 @@ def staff(db):
 
 def test_anonymous_visitor_is_sent_to_log_in():
     response = browser().get(reverse("staff-verification"))
-    assert response.status_code == 302 and response["Location"].startswith(reverse(settings.LOGIN_URL))
+    assert response.status_code == 302 and response["Location"].startswith(
+        reverse(settings.LOGIN_URL)
+    )
 
 
-@pytest.mark.parametrize("make", [ClientFactory, SupervisorFactory, lambda: CounselorProfileFactory().user])
+@pytest.mark.parametrize(
+    "make", [ClientFactory, SupervisorFactory, lambda: CounselorProfileFactory().user]
+)
 def test_everyone_but_staff_gets_403(make):
     profile = applicant()
     c = browser(make())
     assert c.get(reverse("staff-verification")).status_code == 403
-    assert c.post(reverse("staff-verify", args=[profile.pk]), {"decision": "approve"}).status_code == 403
+    assert (
+        c.post(reverse("staff-verify", args=[profile.pk]), {"decision": "approve"}).status_code
+        == 403
+    )
     profile.refresh_from_db()
     assert profile.verification == PENDING
 
@@ -59,18 +70,26 @@ def test_queue_lists_pending_counselors_with_credentials(staff):
 
 def test_staff_approve_a_counselor(staff):
     profile = applicant()
-    response = browser(staff).post(reverse("staff-verify", args=[profile.pk]),
-                                   {"decision": "approve", "note": "licence checked online"})
+    response = browser(staff).post(
+        reverse("staff-verify", args=[profile.pk]),
+        {"decision": "approve", "note": "licence checked online"},
+    )
     assert response.status_code == 302
     profile.refresh_from_db()
     assert profile.verification == CounselorProfile.Verification.VERIFIED
     record = VerificationRecord.objects.get(counselor=profile)
-    assert (record.reviewer, record.approved, record.note) == (staff, True, "licence checked online")
+    assert (record.reviewer, record.approved, record.note) == (
+        staff,
+        True,
+        "licence checked online",
+    )
 
 
 def test_staff_reject_a_counselor_with_a_note(staff):
     profile = applicant()
-    browser(staff).post(reverse("staff-verify", args=[profile.pk]), {"decision": "reject", "note": "expired"})
+    browser(staff).post(
+        reverse("staff-verify", args=[profile.pk]), {"decision": "reject", "note": "expired"}
+    )
     profile.refresh_from_db()
     assert profile.verification == CounselorProfile.Verification.REJECTED
     body = browser(staff).get(reverse("staff-verification") + "?show=rejected").content.decode()
@@ -79,7 +98,9 @@ def test_staff_reject_a_counselor_with_a_note(staff):
 
 def test_rejecting_without_a_note_is_400_naming_it(staff):
     profile = applicant()
-    response = browser(staff).post(reverse("staff-verify", args=[profile.pk]), {"decision": "reject", "note": ""})
+    response = browser(staff).post(
+        reverse("staff-verify", args=[profile.pk]), {"decision": "reject", "note": ""}
+    )
     assert response.status_code == 400
     assert f'id="verify{profile.pk}_note_error"' in response.content.decode()
     profile.refresh_from_db()
@@ -95,7 +116,12 @@ def test_a_missing_decision_is_400_naming_it(staff):
 
 
 def test_unknown_counselor_is_404(staff):
-    assert browser(staff).post(reverse("staff-verify", args=[999999]), {"decision": "approve"}).status_code == 404
+    assert (
+        browser(staff)
+        .post(reverse("staff-verify", args=[999999]), {"decision": "approve"})
+        .status_code
+        == 404
+    )
 
 
 def test_queue_renders_in_chinese(staff):

@@ -9,7 +9,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def pending(db):
-    return CounselorProfileFactory(user__username="newbie", verification=CounselorProfile.Verification.PENDING)
+    return CounselorProfileFactory(
+        user__username="newbie", verification=CounselorProfile.Verification.PENDING
+    )
 
 
 def verify(api, profile_id, **body):

@@ -4,8 +4,13 @@ import pytest
 
 from counselors.models import AvailabilityWindow
 from listening.models import Booking
-from tests.factories import (BookingFactory, OneOffWindowFactory, WeeklyWindowFactory, local_today,
-                             next_quarter)
+from tests.factories import (
+    BookingFactory,
+    OneOffWindowFactory,
+    WeeklyWindowFactory,
+    local_today,
+    next_quarter,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -213,14 +218,26 @@ def test_weekly_bad_timezone_is_400(as_counselor, no_new_windows):
 
 def test_weekly_valid_until_in_the_past_is_400(as_counselor, no_new_windows):
     past = local_today("Asia/Shanghai") - dt.timedelta(days=1)
-    refused(weekly(as_counselor, valid_from=(past - dt.timedelta(days=30)).isoformat(),
-                   valid_until=past.isoformat()), "valid_until")
+    refused(
+        weekly(
+            as_counselor,
+            valid_from=(past - dt.timedelta(days=30)).isoformat(),
+            valid_until=past.isoformat(),
+        ),
+        "valid_until",
+    )
 
 
 def test_weekly_valid_until_before_valid_from_is_400(as_counselor, no_new_windows):
     today = local_today("Asia/Shanghai")
-    refused(weekly(as_counselor, valid_from=(today + dt.timedelta(days=10)).isoformat(),
-                   valid_until=(today + dt.timedelta(days=5)).isoformat()), "valid_until")
+    refused(
+        weekly(
+            as_counselor,
+            valid_from=(today + dt.timedelta(days=10)).isoformat(),
+            valid_until=(today + dt.timedelta(days=5)).isoformat(),
+        ),
+        "valid_until",
+    )
 
 
 def test_weekly_bad_time_format_is_400(as_counselor, no_new_windows):
@@ -230,8 +247,12 @@ def test_weekly_bad_time_format_is_400(as_counselor, no_new_windows):
 def test_weekly_errors_are_reported_together(as_counselor, no_new_windows):
     """The contract: the body names each bad field, not just the first one found."""
     past = local_today("Asia/Shanghai") - dt.timedelta(days=1)
-    response = weekly(as_counselor, start_time="18:10", valid_from=(past - dt.timedelta(days=7)).isoformat(),
-                      valid_until=past.isoformat())
+    response = weekly(
+        as_counselor,
+        start_time="18:10",
+        valid_from=(past - dt.timedelta(days=7)).isoformat(),
+        valid_until=past.isoformat(),
+    )
     assert response.status_code == 400
     assert {"start_time", "valid_until"} <= set(response.json())
 
@@ -291,7 +312,9 @@ def test_separate_one_off_windows_stay_separate(as_other_counselor, base):
     assert len(listed(as_other_counselor)) == 2
 
 
-def test_windows_of_different_counselors_never_merge(as_counselor, as_other_counselor, counselor, base):
+def test_windows_of_different_counselors_never_merge(
+    as_counselor, as_other_counselor, counselor, base
+):
     one_off(as_counselor, base, base + H)
     one_off(as_other_counselor, base + dt.timedelta(minutes=30), base + 2 * H)
     mine = [w for w in listed(as_counselor) if parse(w["start"]) >= base]
@@ -328,8 +351,20 @@ def test_weekly_windows_on_different_weekdays_stay_separate(as_other_counselor):
 
 
 def test_weekly_windows_in_different_zones_stay_separate(as_other_counselor):
-    weekly(as_other_counselor, weekday=4, start_time="18:00", end_time="20:00", timezone="Europe/Berlin")
-    weekly(as_other_counselor, weekday=4, start_time="18:00", end_time="20:00", timezone="Europe/London")
+    weekly(
+        as_other_counselor,
+        weekday=4,
+        start_time="18:00",
+        end_time="20:00",
+        timezone="Europe/Berlin",
+    )
+    weekly(
+        as_other_counselor,
+        weekday=4,
+        start_time="18:00",
+        end_time="20:00",
+        timezone="Europe/London",
+    )
     assert len(listed(as_other_counselor)) == 2
 
 

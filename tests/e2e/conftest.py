@@ -43,10 +43,28 @@ def e2e_server(django_db_setup, django_db_blocker):
     env = {"CELERY_TASK_ALWAYS_EAGER": "false", "PYTEST_XDIST_WORKER": namespace}
     proc, base = start_server("uvicorn", database_url, extra_env=env)
     worker = subprocess.Popen(
-        [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker", "-B", "--pool", "solo",
-         "--loglevel", "WARNING", "-s", f"/tmp/celerybeat-e2e-{os.getpid()}"],
-        env={**os.environ, **env, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings.test"},
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "-B",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "WARNING",
+            "-s",
+            f"/tmp/celerybeat-e2e-{os.getpid()}",
+        ],
+        env={
+            **os.environ,
+            **env,
+            "DATABASE_URL": database_url,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        },
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     yield base
     worker.terminate()
@@ -65,14 +83,21 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        message = f"Chromium not found at {CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH"
+        message = (
+            f"Chromium not found at {CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH"
+        )
         if os.environ.get("PIANKE_E2E_REQUIRED"):  # CI (.ci/run) insists on the browser tests
             pytest.fail(message)
         pytest.skip(message)
     with sync_playwright() as pw:
         b = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--no-sandbox"],
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+                "--no-sandbox",
+            ],
         )
         yield b
         b.close()
@@ -85,8 +110,13 @@ def new_context(browser, e2e_server, transactional_db):
     contexts = []
 
     def make(user=None, *, timezone_id: str = "Asia/Shanghai", locale: str = "en-US", **kwargs):
-        ctx = browser.new_context(base_url=e2e_server, timezone_id=timezone_id, locale=locale,
-                                  permissions=["camera", "microphone"], **kwargs)
+        ctx = browser.new_context(
+            base_url=e2e_server,
+            timezone_id=timezone_id,
+            locale=locale,
+            permissions=["camera", "microphone"],
+            **kwargs,
+        )
         ctx.set_default_timeout(15_000)
         if user is not None:
             sign_in(ctx, user, e2e_server)
@@ -107,10 +137,16 @@ def sign_in(ctx, user, base_url: str) -> None:
 
     c = Client()
     c.force_login(user)
-    ctx.add_cookies([{
-        "name": settings.SESSION_COOKIE_NAME, "value": c.cookies[settings.SESSION_COOKIE_NAME].value,
-        "domain": urlparse(base_url).hostname, "path": "/",
-    }])
+    ctx.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": c.cookies[settings.SESSION_COOKIE_NAME].value,
+                "domain": urlparse(base_url).hostname,
+                "path": "/",
+            }
+        ]
+    )
 
 
 def screenshot(page, name: str) -> None:

@@ -38,4 +38,6 @@ def test_a_published_weekly_window_appears_as_free_times_on_the_profile(new_cont
     expect(slots).to_have_text([f"{s:%H:%M}" for s in starts])
     for s, time in zip(starts, slots.all()):
         assert time.get_attribute("datetime") == s.isoformat()
-    expect(viewer.locator(".slot-days h3")).to_have_text([f"{starts[0]:%A} {starts[0].day} {starts[0]:%B}"])
+    expect(viewer.locator(".slot-days h3")).to_have_text(
+        [f"{starts[0]:%A} {starts[0].day} {starts[0]:%B}"]
+    )

@@ -9,7 +9,13 @@ from playwright.sync_api import expect
 
 from listening.models import Booking
 from tests.e2e.conftest import screenshot
-from tests.factories import ClientFactory, CounselorProfileFactory, OneOffWindowFactory, at_local, local_today
+from tests.factories import (
+    ClientFactory,
+    CounselorProfileFactory,
+    OneOffWindowFactory,
+    at_local,
+    local_today,
+)
 
 LONDON, SHANGHAI = "Europe/London", "Asia/Shanghai"
 
@@ -21,8 +27,12 @@ def shown(t: dt.datetime, zone: str) -> str:
 
 
 def test_client_books_and_both_sides_see_the_session_in_their_own_zone(new_context):
-    counselor = CounselorProfileFactory(display_name="Shanghai Listener", user__timezone=SHANGHAI,
-                                        languages=["zh", "en"], modes=["text", "voice"])
+    counselor = CounselorProfileFactory(
+        display_name="Shanghai Listener",
+        user__timezone=SHANGHAI,
+        languages=["zh", "en"],
+        modes=["text", "voice"],
+    )
     CounselorProfileFactory(display_name="Mandarin Only", languages=["zh"])
     start = at_local(SHANGHAI, local_today(SHANGHAI) + dt.timedelta(days=2), 20)
     OneOffWindowFactory(counselor=counselor, start=start, end=start + dt.timedelta(hours=1))
@@ -48,17 +58,25 @@ def test_client_books_and_both_sides_see_the_session_in_their_own_zone(new_conte
     page.get_by_role("button", name="I agree").click()
     expect(page.get_by_role("heading", name="A short intake")).to_be_visible()
     page.get_by_label("What would you like to talk about?").fill("work stress")
-    page.get_by_role("group", name="How distressed do you feel right now?").get_by_label("4", exact=True).check()
-    for question in ("Feeling nervous, anxious or on edge", "Not being able to stop or control worrying",
-                     "Little interest or pleasure in doing things", "Feeling down, depressed or hopeless",
-                     "Thoughts that you would be better off dead"):
+    page.get_by_role("group", name="How distressed do you feel right now?").get_by_label(
+        "4", exact=True
+    ).check()
+    for question in (
+        "Feeling nervous, anxious or on edge",
+        "Not being able to stop or control worrying",
+        "Little interest or pleasure in doing things",
+        "Feeling down, depressed or hopeless",
+        "Thoughts that you would be better off dead",
+    ):
         page.get_by_role("group", name=question).get_by_label("Not at all").check()
     screenshot(page, "intake")
     page.get_by_role("button", name="Send my answers").click()
     expect(page.get_by_role("heading", name="Thank you for answering")).to_be_visible()
     page.get_by_role("link", name="Continue booking").click()
 
-    expect(page.get_by_role("heading", name="Book a session with Shanghai Listener")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Book a session with Shanghai Listener")
+    ).to_be_visible()
     expect(page.locator(".when-line time")).to_have_text(shown(start, LONDON))
     expect(page.get_by_label("What would you like to talk about?")).to_have_value("work stress")
     page.get_by_label("Text chat").check()
@@ -73,7 +91,8 @@ def test_client_books_and_both_sides_see_the_session_in_their_own_zone(new_conte
     expect(card).to_contain_text("with Shanghai Listener")
     expect(card.get_by_role("button", name="Join")).to_be_disabled()
     expect(card.get_by_role("link", name="Add to calendar")).to_have_attribute(
-        "href", f"/api/v1/bookings/{booking.pk}/calendar.ics")
+        "href", f"/api/v1/bookings/{booking.pk}/calendar.ics"
+    )
     screenshot(page, "my_bookings")
     assert (booking.start, booking.duration_minutes, booking.mode) == (start, 15, "text")
 

@@ -10,7 +10,12 @@ from playwright.sync_api import expect
 
 from ethics.models import CrisisAlert
 from tests.e2e.conftest import screenshot
-from tests.ethics.test_escalation_support import HIGH_EN, SupervisorFactory, on_shift, seed_directory
+from tests.ethics.test_escalation_support import (
+    HIGH_EN,
+    SupervisorFactory,
+    on_shift,
+    seed_directory,
+)
 from tests.factories import BookingFactory, ClientFactory, CounselorProfileFactory
 
 
@@ -19,9 +24,12 @@ def test_crisis_message_shows_hotlines_and_reaches_the_on_call_supervisor_live(n
     supervisor = SupervisorFactory(username="mei")
     on_shift(supervisor)
     start = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=2)
-    booking = BookingFactory(counselor=CounselorProfileFactory(display_name="Zhou Ning"),
-                             client=ClientFactory(username="lantern"), start=start,
-                             end=start + dt.timedelta(minutes=30))
+    booking = BookingFactory(
+        counselor=CounselorProfileFactory(display_name="Zhou Ning"),
+        client=ClientFactory(username="lantern"),
+        start=start,
+        end=start + dt.timedelta(minutes=30),
+    )
 
     oncall = new_context(supervisor).new_page()
     oncall.goto("/oncall/")
@@ -42,13 +50,19 @@ def test_crisis_message_shows_hotlines_and_reaches_the_on_call_supervisor_live(n
     panel = client_page.get_by_role("alert").filter(has_text="You are not alone")
     expect(panel).to_be_visible()
     expect(panel).to_contain_text("12356")
-    expect(panel.get_by_role("link", name="010-82951332")).to_have_attribute("href", "tel:01082951332")
-    expect(counselor_page.locator("#counselor-crisis-banner")).to_contain_text("crisis signal was detected")
+    expect(panel.get_by_role("link", name="010-82951332")).to_have_attribute(
+        "href", "tel:01082951332"
+    )
+    expect(counselor_page.locator("#counselor-crisis-banner")).to_contain_text(
+        "crisis signal was detected"
+    )
     screenshot(client_page, "room-crisis-client")
 
     alert = CrisisAlert.objects.get(booking=booking)
     card = oncall.locator(f"#alert-{alert.pk}")
-    expect(card).to_be_visible(timeout=20_000)  # pushed through the staff socket by the Celery worker
+    expect(card).to_be_visible(
+        timeout=20_000
+    )  # pushed through the staff socket by the Celery worker
     expect(card).to_contain_text("lantern")
     expect(card).to_contain_text("Zhou Ning")
     assert oncall.evaluate("window.notReloaded") is True

@@ -43,10 +43,14 @@ def test_client_and_counselor_chat_both_ways_and_a_reload_replays_without_duplic
     mine = client_page.locator("#chat-log li.mine").last
     expect(mine).to_contain_text("Hello, I have been sleeping badly.")
     expect(mine.locator(".msg-state")).to_have_text("Delivered")
-    expect(counselor_page.locator("#chat-log li.theirs")).to_contain_text(["Hello, I have been sleeping badly."])
+    expect(counselor_page.locator("#chat-log li.theirs")).to_contain_text(
+        ["Hello, I have been sleeping badly."]
+    )
 
     send(counselor_page, "Thank you for telling me. Since when?")
-    expect(client_page.locator("#chat-log li.theirs")).to_contain_text(["Thank you for telling me. Since when?"])
+    expect(client_page.locator("#chat-log li.theirs")).to_contain_text(
+        ["Thank you for telling me. Since when?"]
+    )
     send(client_page, "About two weeks.")
     expect(counselor_page.locator("#chat-log li.theirs")).to_have_count(2)
     expect(counselor_page.locator("#room-timer")).to_have_text(re.compile(r"\d+:\d\d left"))
@@ -57,8 +61,13 @@ def test_client_and_counselor_chat_both_ways_and_a_reload_replays_without_duplic
     expect(counselor_page.locator("#chat-input")).to_be_enabled()
     log = counselor_page.locator("#chat-log li")
     expect(log).to_have_count(3)
-    expect(log).to_contain_text(["Hello, I have been sleeping badly.", "Thank you for telling me. Since when?",
-                                 "About two weeks."])
+    expect(log).to_contain_text(
+        [
+            "Hello, I have been sleeping badly.",
+            "Thank you for telling me. Since when?",
+            "About two weeks.",
+        ]
+    )
     # And the room still works after the reload, both ways.
     send(client_page, "Are you still there?")
     expect(counselor_page.locator("#chat-log li")).to_have_count(4)
@@ -73,24 +82,36 @@ def test_a_message_typed_while_the_connection_is_down_is_sent_once_when_it_retur
     client_page = open_room(ctx, booking)
     counselor_page = open_room(new_context(booking.counselor.user), booking)
     ctx.set_offline(True)
-    client_page.evaluate("window.piankeRoom.socket.drop()")  # the socket notices the network went away
+    client_page.evaluate(
+        "window.piankeRoom.socket.drop()"
+    )  # the socket notices the network went away
     send(client_page, "Written while offline")
     expect(client_page.locator("#chat-log li.mine .msg-state")).to_have_text("Sending…")
     ctx.set_offline(False)
     client_page.evaluate("window.piankeRoom.socket.retryNow()")
-    expect(client_page.locator("#chat-log li.mine .msg-state")).to_have_text("Delivered", timeout=20_000)
+    expect(client_page.locator("#chat-log li.mine .msg-state")).to_have_text(
+        "Delivered", timeout=20_000
+    )
     expect(counselor_page.locator("#chat-log li.theirs")).to_have_count(1)
     assert booking.messages.count() == 1
 
 
 def test_counselor_refers_from_the_room_and_the_client_accepts_on_the_referrals_page(new_context):
-    resource = Resource.objects.create(kind="long-term-counseling", name="Riverside counselling centre",
-                                       region="CN", language="zh", contact="010-00000000", source="test",
-                                       last_verified=dt.date(2026, 1, 1))
+    resource = Resource.objects.create(
+        kind="long-term-counseling",
+        name="Riverside counselling centre",
+        region="CN",
+        language="zh",
+        contact="010-00000000",
+        source="test",
+        last_verified=dt.date(2026, 1, 1),
+    )
     booking = live_booking()
     counselor_page = open_room(new_context(booking.counselor.user), booking)
     counselor_page.get_by_label("Resource", exact=True).select_option(label=f"{resource.name} (CN)")
-    counselor_page.get_by_label("Why this resource (the client sees this)").fill("Weekly sessions would help.")
+    counselor_page.get_by_label("Why this resource (the client sees this)").fill(
+        "Weekly sessions would help."
+    )
     counselor_page.get_by_label("Urgency").select_option("soon")
     counselor_page.get_by_role("button", name="Refer", exact=True).click()
     expect(counselor_page.locator("#referral-list")).to_contain_text("Riverside counselling centre")
@@ -123,10 +144,14 @@ def test_the_warning_and_the_end_come_from_the_session_clock(new_context):
     client_page = open_room(new_context(booking.client), booking)
     counselor_page = open_room(new_context(booking.counselor.user), booking)
     for page in (client_page, counselor_page):
-        expect(page.locator("#room-notice")).to_contain_text("About two minutes left", timeout=40_000)
+        expect(page.locator("#room-notice")).to_contain_text(
+            "About two minutes left", timeout=40_000
+        )
         expect(page.locator("#room-timer")).to_have_class(re.compile("warn"))
     for page in (client_page, counselor_page):
-        expect(page.get_by_role("heading", name="The session has ended.")).to_be_visible(timeout=60_000)
+        expect(page.get_by_role("heading", name="The session has ended.")).to_be_visible(
+            timeout=60_000
+        )
         expect(page.locator("#chat-input")).to_be_disabled()
     expect(client_page.get_by_role("link", name="How was it? Give feedback")).to_be_visible()
     expect(counselor_page.get_by_role("link", name="How was it? Give feedback")).to_have_count(0)
@@ -142,7 +167,8 @@ def test_the_counselors_notes_save_themselves_and_stay_private(new_context):
     expect(counselor_page.locator("#note-state")).to_contain_text("Saved at")  # no button pressed
     counselor_page.reload()
     expect(counselor_page.get_by_role("textbox", name="Private notes")).to_have_value(
-        "Sleep problems for two weeks; exams soon.")
+        "Sleep problems for two weeks; exams soon."
+    )
     client_page = open_room(new_context(booking.client), booking)
     expect(client_page.get_by_text("exams soon")).to_have_count(0)
 

@@ -26,9 +26,13 @@ INBOUND_VIDEO_BYTES = """async () => {
 
 def video_booking():
     start = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=1)
-    return BookingFactory(counselor=CounselorProfileFactory(display_name="Lin Yue"),
-                          client=ClientFactory(username="harbour"), mode="video", start=start,
-                          end=start + dt.timedelta(minutes=30))
+    return BookingFactory(
+        counselor=CounselorProfileFactory(display_name="Lin Yue"),
+        client=ClientFactory(username="harbour"),
+        mode="video",
+        start=start,
+        end=start + dt.timedelta(minutes=30),
+    )
 
 
 def join_room(ctx, booking):
@@ -51,7 +55,9 @@ def test_video_call_connects_with_video_flowing_both_ways_then_hangs_up(new_cont
     counselor_page, counselor_join = join_room(new_context(booking.counselor.user), booking)
 
     client_join.click()
-    expect(counselor_page.locator("#call-status")).to_have_text("harbour started the call. Join when you are ready.")
+    expect(counselor_page.locator("#call-status")).to_have_text(
+        "harbour started the call. Join when you are ready."
+    )
     counselor_join.click()
 
     for page in (client_page, counselor_page):
@@ -64,9 +70,13 @@ def test_video_call_connects_with_video_flowing_both_ways_then_hangs_up(new_cont
     screenshot(counselor_page, "room-video-counselor")
 
     client_page.get_by_role("button", name="Mute").click()
-    expect(client_page.get_by_role("button", name="Unmute")).to_have_attribute("aria-pressed", "true")
+    expect(client_page.get_by_role("button", name="Unmute")).to_have_attribute(
+        "aria-pressed", "true"
+    )
     client_page.get_by_role("button", name="Turn camera off").click()
-    expect(client_page.get_by_role("button", name="Turn camera on")).to_have_attribute("aria-pressed", "true")
+    expect(client_page.get_by_role("button", name="Turn camera on")).to_have_attribute(
+        "aria-pressed", "true"
+    )
 
     client_page.get_by_role("button", name="Hang up").click()
     expect(client_page.get_by_role("button", name="Hang up")).to_be_hidden()
@@ -74,7 +84,9 @@ def test_video_call_connects_with_video_flowing_both_ways_then_hangs_up(new_cont
     assert client_page.evaluate("document.getElementById('local-video').srcObject") is None
     expect(counselor_page.locator("#call-status")).to_have_text("harbour left the call.")
     # The counselor stays in the call: the client can come back to it.
-    expect(client_page.locator("#call-status")).to_have_text("Lin Yue started the call. Join when you are ready.")
+    expect(client_page.locator("#call-status")).to_have_text(
+        "Lin Yue started the call. Join when you are ready."
+    )
     expect(client_page.get_by_role("button", name="Start camera and microphone")).to_be_visible()
 
 

@@ -17,12 +17,23 @@ from tests.factories import BookingFactory, ClientFactory, CounselorProfileFacto
 
 def test_staff_resolve_a_complaint_flag_through_the_review_pages(new_context):
     start = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=10)
-    booking = BookingFactory(counselor=CounselorProfileFactory(display_name="Wong Ka Man"),
-                             client=ClientFactory(username="pebble"), start=start, end=start + dt.timedelta(minutes=30))
-    message_post(booking_id=booking.pk, sender=booking.counselor.user, uid=uuid.uuid4(),
-                 text="You are overreacting, honestly.", live=True, notify=False)
-    flag = review.complaint_create(client=booking.client, booking_id=booking.pk,
-                                   text="The counselor dismissed what I said.").flag
+    booking = BookingFactory(
+        counselor=CounselorProfileFactory(display_name="Wong Ka Man"),
+        client=ClientFactory(username="pebble"),
+        start=start,
+        end=start + dt.timedelta(minutes=30),
+    )
+    message_post(
+        booking_id=booking.pk,
+        sender=booking.counselor.user,
+        uid=uuid.uuid4(),
+        text="You are overreacting, honestly.",
+        live=True,
+        notify=False,
+    )
+    flag = review.complaint_create(
+        client=booking.client, booking_id=booking.pk, text="The counselor dismissed what I said."
+    ).flag
     EthicsFlag.objects.create(kind=EthicsFlag.Kind.QUALITY, summary="3 ratings of 1 in a row")
     staff = StaffFactory(username="sam")
 
@@ -43,7 +54,10 @@ def test_staff_resolve_a_complaint_flag_through_the_review_pages(new_context):
     page.get_by_role("link", name="Read the session content").click()
     page.get_by_role("button", name="Read the content").click()
     expect(page.get_by_text("You are overreacting, honestly.")).to_be_visible()
-    assert AuditLog.objects.filter(flag=flag, actor=staff, action=AuditLog.Action.READ_CONTENT).count() == 1
+    assert (
+        AuditLog.objects.filter(flag=flag, actor=staff, action=AuditLog.Action.READ_CONTENT).count()
+        == 1
+    )
     page.get_by_role("link", name=f"Back to flag {flag.pk}").click()
 
     page.get_by_label("Add a note").fill("Listened to both sides; the tone was dismissive.")
@@ -51,7 +65,9 @@ def test_staff_resolve_a_complaint_flag_through_the_review_pages(new_context):
     expect(page.locator("#notes")).to_contain_text("the tone was dismissive")
 
     page.get_by_label("Warn the counselor").check()
-    page.get_by_label("Resolution (what was found and decided)").fill("Counselor warned about dismissive language.")
+    page.get_by_label("Resolution (what was found and decided)").fill(
+        "Counselor warned about dismissive language."
+    )
     screenshot(page, "staff-flag-detail")
     page.get_by_role("button", name="Resolve the flag").click()
     expect(page.locator(".messages")).to_contain_text(f"Flag {flag.pk} resolved.")
@@ -62,10 +78,15 @@ def test_staff_resolve_a_complaint_flag_through_the_review_pages(new_context):
 
 
 def test_staff_approve_a_counselor_from_the_verification_queue(new_context):
-    applicant = CounselorProfileFactory(display_name="New Counselor Qin",
-                                        verification=CounselorProfile.Verification.PENDING)
-    Credential.objects.create(counselor=applicant, licence_type="Registered counsellor", number="RC-2048",
-                              issuing_body="Chinese Psychological Society")
+    applicant = CounselorProfileFactory(
+        display_name="New Counselor Qin", verification=CounselorProfile.Verification.PENDING
+    )
+    Credential.objects.create(
+        counselor=applicant,
+        licence_type="Registered counsellor",
+        number="RC-2048",
+        issuing_body="Chinese Psychological Society",
+    )
     staff = StaffFactory()
     page = new_context(staff).new_page()
     page.goto("/staff/verification/")
@@ -73,9 +94,13 @@ def test_staff_approve_a_counselor_from_the_verification_queue(new_context):
     expect(card).to_contain_text("RC-2048")
     screenshot(page, "staff-verification")
     card.get_by_label("Approve: list the counselor").check()
-    card.get_by_label("Note (what was checked; required when rejecting)").fill("Checked on the CPS register.")
+    card.get_by_label("Note (what was checked; required when rejecting)").fill(
+        "Checked on the CPS register."
+    )
     card.get_by_role("button", name="Record the decision").click()
-    expect(page.locator(".messages")).to_contain_text("New Counselor Qin is verified and now listed.")
+    expect(page.locator(".messages")).to_contain_text(
+        "New Counselor Qin is verified and now listed."
+    )
     expect(page.locator(f"#counselor-{applicant.pk}")).to_have_count(0)
     applicant.refresh_from_db()
     assert applicant.verification == CounselorProfile.Verification.VERIFIED

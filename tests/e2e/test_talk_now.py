@@ -11,7 +11,9 @@ from tests.factories import ClientFactory, CounselorProfileFactory
 
 def test_talk_now_from_request_to_chat(new_context):
     seed_reference_data()
-    counselor = CounselorProfileFactory(specialties=["anxiety"], languages=["zh", "en"], modes=["text"])
+    counselor = CounselorProfileFactory(
+        specialties=["anxiety"], languages=["zh", "en"], modes=["text"]
+    )
     client = ClientFactory(language="en")
 
     desk = new_context(counselor.user).new_page()
@@ -23,7 +25,9 @@ def test_talk_now_from_request_to_chat(new_context):
     page = new_context(client, timezone_id="Europe/London").new_page()
     page.goto("/talk-now/")
     page.get_by_label("What would you like to talk about?").select_option("anxiety")
-    page.get_by_label("Anything the counselor should know first? (optional)").fill("Work has been a lot lately.")
+    page.get_by_label("Anything the counselor should know first? (optional)").fill(
+        "Work has been a lot lately."
+    )
     screenshot(page, "talk-now-form")
     page.get_by_role("button", name="Find a counselor").click()
     expect(page.locator("#match-status")).to_contain_text("counselor")

@@ -15,7 +15,9 @@ def booking(counselor, client_user):
 
 
 def complain(api, booking, text="The counselor kept checking their phone."):
-    return api.post("/api/v1/ethics/complaints/", {"booking": booking.pk, "text": text}, format="json")
+    return api.post(
+        "/api/v1/ethics/complaints/", {"booking": booking.pk, "text": text}, format="json"
+    )
 
 
 def test_client_complaint_opens_a_flag(as_client, booking, counselor):
@@ -23,7 +25,11 @@ def test_client_complaint_opens_a_flag(as_client, booking, counselor):
     assert response.status_code == 201, response.data
     assert response.data["status"] == "open"
     flag = EthicsFlag.objects.get()
-    assert (flag.kind, flag.booking_id, flag.counselor_id) == ("complaint", booking.pk, counselor.pk)
+    assert (flag.kind, flag.booking_id, flag.counselor_id) == (
+        "complaint",
+        booking.pk,
+        counselor.pk,
+    )
     assert flag.complaint.text == "The counselor kept checking their phone."
     assert not CrisisAlert.objects.exists()
 
@@ -45,11 +51,19 @@ def test_empty_text_is_400(as_client, booking):
     assert response.status_code == 400 and "booking" in response.data
 
 
-def test_crisis_language_raises_an_alert_with_the_complaint(as_client, booking, django_capture_on_commit_callbacks):
-    response = complain(as_client, booking, text="The session made it worse. I want to kill myself.")
+def test_crisis_language_raises_an_alert_with_the_complaint(
+    as_client, booking, django_capture_on_commit_callbacks
+):
+    response = complain(
+        as_client, booking, text="The session made it worse. I want to kill myself."
+    )
     assert response.status_code == 201
     alert = CrisisAlert.objects.get()
-    assert (alert.source, alert.booking_id, alert.client_id) == ("complaint", booking.pk, booking.client_id)
+    assert (alert.source, alert.booking_id, alert.client_id) == (
+        "complaint",
+        booking.pk,
+        booking.client_id,
+    )
     assert alert.reasons
     assert Complaint.objects.get().crisis_alert_id == alert.pk
     assert set(EthicsFlag.objects.values_list("kind", flat=True)) == {"complaint", "crisis"}

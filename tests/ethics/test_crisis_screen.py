@@ -10,8 +10,9 @@ from django.core.management import CommandError, call_command
 
 DATA = Path(__file__).resolve().parent / "data"
 
-pytestmark = pytest.mark.skipif(not apps.is_installed("ethics"),
-                                reason='"ethics" is not in INSTALLED_APPS yet')
+pytestmark = pytest.mark.skipif(
+    not apps.is_installed("ethics"), reason='"ethics" is not in INSTALLED_APPS yet'
+)
 
 
 def run(*args, **kwargs) -> str:
@@ -21,7 +22,9 @@ def run(*args, **kwargs) -> str:
 
 
 def test_screen_reads_stdin_one_json_per_line():
-    lines = run(stdin=io.StringIO("我不想活了\n累死了\nI'm not suicidal\n\nI want to kill myself\n"))
+    lines = run(
+        stdin=io.StringIO("我不想活了\n累死了\nI'm not suicidal\n\nI want to kill myself\n")
+    )
     results = [json.loads(line) for line in lines.splitlines()]
     assert [r["risk"] for r in results] == ["high", "none", "none", "none", "high"]
     assert results[0] == {"risk": "high", "reasons": ["suicidal-ideation: 不想活"]}
@@ -30,8 +33,11 @@ def test_screen_reads_stdin_one_json_per_line():
 
 def test_screen_explain_lists_ignored_matches():
     result = json.loads(run("--explain", stdin=io.StringIO("I'm not suicidal\n")))
-    assert result == {"risk": "none", "reasons": [],
-                      "ignored": ["suicidal-ideation: suicidal (negated: not)"]}
+    assert result == {
+        "risk": "none",
+        "reasons": [],
+        "ignored": ["suicidal-ideation: suicidal (negated: not)"],
+    }
 
 
 def test_screen_reads_input_file(tmp_path):
@@ -60,8 +66,9 @@ def test_heldout_set_is_large_and_balanced():
     assert abs(summary["n_high"] - summary["n_none"]) <= 10
 
 
-@pytest.mark.parametrize("name", ["crisis_fresh.tsv", "crisis_fresh2.tsv", "crisis_fresh3.tsv",
-                                  "crisis_fresh4.tsv"])
+@pytest.mark.parametrize(
+    "name", ["crisis_fresh.tsv", "crisis_fresh2.tsv", "crisis_fresh3.tsv", "crisis_fresh4.tsv"]
+)
 def test_later_rounds_do_not_regress(name):
     """The blind rounds (see ethics/lexicon/README.md for their first, blind scores).
     Some high lines there are left low on purpose (context-only wording), so the floor
@@ -73,8 +80,10 @@ def test_later_rounds_do_not_regress(name):
 
 def test_eval_reports_misses_with_text(tmp_path):
     path = tmp_path / "tiny.tsv"
-    path.write_text("label\ttext\nhigh\t很绝望\nnone\t我想死\nhigh\t我不想活了\nnone\t累死了\n",
-                    encoding="utf-8")
+    path.write_text(
+        "label\ttext\nhigh\t很绝望\nnone\t我想死\nhigh\t我不想活了\nnone\t累死了\n",
+        encoding="utf-8",
+    )
     summary = evaluate_path(path)
     assert summary["recall_high"] == 0.5
     assert summary["false_positive_rate"] == 0.5

@@ -135,22 +135,28 @@ def test_low(text):
     assert crisis_detect(text).risk == LOW
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("我好想死", "suicidal-ideation: 想死"),
-    ("我不想活了", "suicidal-ideation: 不想活"),
-    ("I want to kill myself", "suicidal-ideation: kill myself"),
-    ("I've been saving up my pills", "suicide-means: saving up…pills"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("我好想死", "suicidal-ideation: 想死"),
+        ("我不想活了", "suicidal-ideation: 不想活"),
+        ("I want to kill myself", "suicidal-ideation: kill myself"),
+        ("I've been saving up my pills", "suicide-means: saving up…pills"),
+    ],
+)
 def test_reasons_name_category_and_phrase(text, expected):
     assert expected in crisis_detect(text).reasons
 
 
-@pytest.mark.parametrize("text, rule", [
-    ("I'm not suicidal", "negated: not"),
-    ("我没有想自杀", "negated: 没有"),
-    ("想死你了", "hyperbole: 想死你"),
-    ("I'm writing my thesis on suicide", "research/media/work context: thesis"),
-])
+@pytest.mark.parametrize(
+    "text, rule",
+    [
+        ("I'm not suicidal", "negated: not"),
+        ("我没有想自杀", "negated: 没有"),
+        ("想死你了", "hyperbole: 想死你"),
+        ("I'm writing my thesis on suicide", "research/media/work context: thesis"),
+    ],
+)
 def test_ignored_matches_say_which_rule(text, rule):
     detection = crisis_detect(text)
     assert detection.risk == NONE
@@ -158,27 +164,33 @@ def test_ignored_matches_say_which_rule(text, rule):
 
 
 class TestNegation:
-    @pytest.mark.parametrize("text", [
-        "I can't stop thinking about killing myself",  # "can't stop" is no negation
-        "我忍不住想自杀",  # 忍不住 is one jieba word
-        "我不知道为什么总想自杀",
-        "我不止一次想过轻生",
-        "I have never felt so suicidal",  # comparison, not negation
-        "我从来没有这么想死过",
-        "no one would notice if I disappeared forever",
-        "I'm not okay and I want to die",  # the negation belongs to the first clause
-        "not gonna lie i want to die",
-        "I'm not suicidal, but I've been cutting myself",
-    ])
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "I can't stop thinking about killing myself",  # "can't stop" is no negation
+            "我忍不住想自杀",  # 忍不住 is one jieba word
+            "我不知道为什么总想自杀",
+            "我不止一次想过轻生",
+            "I have never felt so suicidal",  # comparison, not negation
+            "我从来没有这么想死过",
+            "no one would notice if I disappeared forever",
+            "I'm not okay and I want to die",  # the negation belongs to the first clause
+            "not gonna lie i want to die",
+            "I'm not suicidal, but I've been cutting myself",
+        ],
+    )
     def test_apparent_negations_do_not_hide_risk(self, text):
         assert crisis_detect(text).risk == HIGH
 
-    @pytest.mark.parametrize("text", [
-        "I don't want to live anymore",  # the negation is part of the phrase
-        "我真的不想再活下去了",
-        "There's no reason to live",
-        "I don't want to die but I don't want to live either",
-    ])
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "I don't want to live anymore",  # the negation is part of the phrase
+            "我真的不想再活下去了",
+            "There's no reason to live",
+            "I don't want to die but I don't want to live either",
+        ],
+    )
     def test_phrases_with_their_own_negation(self, text):
         assert crisis_detect(text).risk == HIGH
 
@@ -189,22 +201,28 @@ class TestNegation:
 
 
 class TestPersonAndContext:
-    @pytest.mark.parametrize("text", [
-        "我和朋友吵架后割腕了",  # 朋友 is governed by 和: the writer cut
-        "我一个大学生压力大到想死",  # apposition: the writer
-        "My therapist asked if I was suicidal",  # "I" is closer than the cue
-        "I got bad news, suicide is the only way out",  # the cue is in another clause
-        "I read a book about it and now I want to kill myself",  # names the writer
-    ])
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "我和朋友吵架后割腕了",  # 朋友 is governed by 和: the writer cut
+            "我一个大学生压力大到想死",  # apposition: the writer
+            "My therapist asked if I was suicidal",  # "I" is closer than the cue
+            "I got bad news, suicide is the only way out",  # the cue is in another clause
+            "I read a book about it and now I want to kill myself",  # names the writer
+        ],
+    )
     def test_writer_is_the_subject(self, text):
         assert crisis_detect(text).risk == HIGH
 
-    @pytest.mark.parametrize("text", [
-        "我妈想自杀",
-        "他说他想跳楼，我很担心他",
-        "我有个想自杀的朋友",  # relative clause: the friend
-        "我是心理咨询师，今天接了一个有自杀意念的来访者",
-    ])
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "我妈想自杀",
+            "他说他想跳楼，我很担心他",
+            "我有个想自杀的朋友",  # relative clause: the friend
+            "我是心理咨询师，今天接了一个有自杀意念的来访者",
+        ],
+    )
     def test_third_person_is_low(self, text):
         detection = crisis_detect(text)
         assert detection.risk == LOW
@@ -230,21 +248,24 @@ def test_repeated_hopelessness_stays_low():
 
 
 class TestLanguages:
-    @pytest.mark.parametrize("text", [
-        "活著真的沒有意思",  # traditional characters
-        "我寫好遺書了，放在抽屜裡",
-        "我已經想好怎麼自殺了",
-        "我真的 want to die，好累",  # mixed
-        "感觉 everyone would be better off without me",
-        "I'm SO suicidal right now",
-        "i feel so suicidial today",  # misspelling
-        "su1c1dal thoughts again",  # leetspeak
-        "feeling s u i c i d a l",  # spelled out
-        "honestly i wanna kms",  # slang
-        "I’m going to kill myself",  # typographic apostrophe
-        "Ｉ ｗａｎｔ ｔｏ ｄｉｅ",  # full-width letters
-        "我 想 死",  # spaced Chinese
-    ])
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "活著真的沒有意思",  # traditional characters
+            "我寫好遺書了，放在抽屜裡",
+            "我已經想好怎麼自殺了",
+            "我真的 want to die，好累",  # mixed
+            "感觉 everyone would be better off without me",
+            "I'm SO suicidal right now",
+            "i feel so suicidial today",  # misspelling
+            "su1c1dal thoughts again",  # leetspeak
+            "feeling s u i c i d a l",  # spelled out
+            "honestly i wanna kms",  # slang
+            "I’m going to kill myself",  # typographic apostrophe
+            "Ｉ ｗａｎｔ ｔｏ ｄｉｅ",  # full-width letters
+            "我 想 死",  # spaced Chinese
+        ],
+    )
     def test_variants(self, text):
         assert crisis_detect(text).risk == HIGH
 
@@ -274,19 +295,23 @@ def test_detection_as_dict():
     detection = crisis_detect("I'm not suicidal, I want to kill myself")
     assert detection.as_dict() == {"risk": HIGH, "reasons": ["suicidal-ideation: kill myself"]}
     assert detection.as_dict(explain=True)["ignored"] == [
-        "suicidal-ideation: suicidal (negated: not)"]
+        "suicidal-ideation: suicidal (negated: not)"
+    ]
 
 
 class TestNormalize:
-    @pytest.mark.parametrize("raw, expected", [
-        ("I’M Not OK", "im not ok"),
-        ("self-harm", "self harm"),
-        ("k.m.s", "kms"),
-        ("活著", "活着"),
-        ("ｓｕｉｃｉｄｅ", "suicide"),
-        ("3.5 hours", "3.5 hours"),
-        ("我 想 死", "我想死"),
-    ])
+    @pytest.mark.parametrize(
+        "raw, expected",
+        [
+            ("I’M Not OK", "im not ok"),
+            ("self-harm", "self harm"),
+            ("k.m.s", "kms"),
+            ("活著", "活着"),
+            ("ｓｕｉｃｉｄｅ", "suicide"),
+            ("3.5 hours", "3.5 hours"),
+            ("我 想 死", "我想死"),
+        ],
+    )
     def test_normalize(self, raw, expected):
         assert normalize(raw) == expected
 

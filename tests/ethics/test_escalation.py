@@ -19,8 +19,14 @@ from ethics.models import CrisisAlert, EthicsFlag
 from listening.models import Booking, SessionMessage
 from listening.services import message_post
 from tests.ethics.test_escalation_support import directory  # noqa: F401  (the fixture)
-from tests.ethics.test_escalation_support import (HIGH_EN, HIGH_ZH, SupervisorFactory, bare_alert, on_shift,
-                                                   soon_booking)
+from tests.ethics.test_escalation_support import (
+    HIGH_EN,
+    HIGH_ZH,
+    SupervisorFactory,
+    bare_alert,
+    on_shift,
+    soon_booking,
+)
 from tests.factories import ClientFactory, StaffFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("directory")]
@@ -60,7 +66,9 @@ def rota(db):
 
 
 def post(booking, sender, text, *, live=False):
-    return message_post(booking_id=booking.pk, sender=sender, uid=uuid.uuid4(), text=text, live=live)[0]
+    return message_post(
+        booking_id=booking.pk, sender=sender, uid=uuid.uuid4(), text=text, live=live
+    )[0]
 
 
 def fresh(alert) -> CrisisAlert:
@@ -70,19 +78,31 @@ def fresh(alert) -> CrisisAlert:
 # --- Recorded with the message, in one transaction -------------------------------------------------
 
 
-def test_high_signal_records_an_alert_and_a_crisis_flag_with_the_message(rota, sent,
-                                                                         django_capture_on_commit_callbacks):
+def test_high_signal_records_an_alert_and_a_crisis_flag_with_the_message(
+    rota, sent, django_capture_on_commit_callbacks
+):
     booking = soon_booking()
     with django_capture_on_commit_callbacks(execute=True):
         message = post(booking, booking.client, HIGH_EN)
     alert = CrisisAlert.objects.get()
     assert message.crisis_alert == alert
-    assert (alert.client, alert.booking, alert.source, alert.severity, alert.status, alert.signal_count) == (
-        booking.client, booking, CrisisAlert.Source.MESSAGE, CrisisAlert.Severity.HIGH, "open", 1)
+    assert (
+        alert.client,
+        alert.booking,
+        alert.source,
+        alert.severity,
+        alert.status,
+        alert.signal_count,
+    ) == (booking.client, booking, CrisisAlert.Source.MESSAGE, CrisisAlert.Severity.HIGH, "open", 1)
     assert alert.reasons and all(r.startswith("client: ") for r in alert.reasons)
     flag = EthicsFlag.objects.get()
     assert (flag.kind, flag.status, flag.alert, flag.booking, flag.counselor) == (
-        "crisis", "open", alert, booking, booking.counselor)
+        "crisis",
+        "open",
+        alert,
+        booking,
+        booking.counselor,
+    )
 
 
 def test_low_or_no_risk_text_records_nothing(rota, sent, django_capture_on_commit_callbacks):
@@ -106,15 +126,19 @@ def test_alert_rolls_back_with_the_message(rota, sent, django_capture_on_commit_
     assert callbacks == [] and sent == [] and mail.outbox == []
 
 
-def test_message_rolls_back_when_the_alert_cannot_be_stored(rota, sent, monkeypatch,
-                                                            django_capture_on_commit_callbacks):
+def test_message_rolls_back_when_the_alert_cannot_be_stored(
+    rota, sent, monkeypatch, django_capture_on_commit_callbacks
+):
     booking = soon_booking()
 
     def broken_save(self, *args, **kwargs):
         raise IntegrityError("flag insert failed")
 
     monkeypatch.setattr(EthicsFlag, "save", broken_save)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(IntegrityError):
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(IntegrityError),
+    ):
         post(booking, booking.client, HIGH_EN)
     assert not SessionMessage.objects.exists()  # a crisis text is never stored without its alert
     assert not CrisisAlert.objects.exists()
@@ -125,8 +149,9 @@ def test_message_rolls_back_when_the_alert_cannot_be_stored(rota, sent, monkeypa
 # --- Dispatch: the client, the counselor, the on-call supervisors ------------------------------------
 
 
-def test_dispatch_tells_client_counselor_and_only_the_supervisor_on_shift(rota, sent,
-                                                                          django_capture_on_commit_callbacks):
+def test_dispatch_tells_client_counselor_and_only_the_supervisor_on_shift(
+    rota, sent, django_capture_on_commit_callbacks
+):
     booking = soon_booking()  # Asia/Shanghai client
     with django_capture_on_commit_callbacks(execute=True):
         post(booking, booking.client, HIGH_ZH)
@@ -135,7 +160,9 @@ def test_dispatch_tells_client_counselor_and_only_the_supervisor_on_shift(rota, 
     [resources] = frames_to(sent, f"user.{booking.client_id}", "crisis.resources")
     assert resources["hotlines"][0]["contact"] == "12356"
     # The counselor, in the room (not the client).
-    [room_alert] = [e for g, e in sent if g == f"session.{booking.pk}" and e["frame"]["type"] == "crisis.alert"]
+    [room_alert] = [
+        e for g, e in sent if g == f"session.{booking.pk}" and e["frame"]["type"] == "crisis.alert"
+    ]
     assert room_alert["frame"] == {"type": "crisis.alert", "alert": alert.pk}
     assert room_alert["exclude_user"] == booking.client_id
     # The supervisor on shift: staff socket and e-mail; nobody else yet.
@@ -148,10 +175,16 @@ def test_dispatch_tells_client_counselor_and_only_the_supervisor_on_shift(rota, 
     assert email.to == [rota["on"].email]
     assert str(alert.pk) in email.body
     alert = fresh(alert)
-    assert alert.notified_at is not None and alert.nobody_on_shift is False and alert.escalation_level == 0
+    assert (
+        alert.notified_at is not None
+        and alert.nobody_on_shift is False
+        and alert.escalation_level == 0
+    )
 
 
-def test_counselors_high_risk_text_raises_an_alert_about_the_client(rota, sent, django_capture_on_commit_callbacks):
+def test_counselors_high_risk_text_raises_an_alert_about_the_client(
+    rota, sent, django_capture_on_commit_callbacks
+):
     booking = soon_booking()
     with django_capture_on_commit_callbacks(execute=True):
         post(booking, booking.counselor.user, HIGH_EN)
@@ -194,10 +227,14 @@ def test_repeated_signals_join_the_open_alert(rota, sent, django_capture_on_comm
     assert any(r.startswith("client: ") for r in alert.reasons)
     assert any(r.startswith("counselor: ") for r in alert.reasons)
     assert EthicsFlag.objects.count() == 1
-    assert len(mail.outbox) == 1 and len(staff_frames(sent, rota["on"])) == 1  # told once, not three times
+    assert (
+        len(mail.outbox) == 1 and len(staff_frames(sent, rota["on"])) == 1
+    )  # told once, not three times
 
 
-def test_a_signal_after_acknowledgement_opens_a_new_alert(rota, sent, django_capture_on_commit_callbacks):
+def test_a_signal_after_acknowledgement_opens_a_new_alert(
+    rota, sent, django_capture_on_commit_callbacks
+):
     booking = soon_booking()
     with django_capture_on_commit_callbacks(execute=True):
         first = post(booking, booking.client, HIGH_EN).crisis_alert
@@ -212,9 +249,13 @@ def test_alerts_without_a_booking_do_not_join(rota, sent, django_capture_on_comm
     client = ClientFactory()
     with django_capture_on_commit_callbacks(execute=True):
         with transaction.atomic():
-            services.crisis_signal_record(client=client, source=CrisisAlert.Source.INTAKE, reasons=["a"])
+            services.crisis_signal_record(
+                client=client, source=CrisisAlert.Source.INTAKE, reasons=["a"]
+            )
         with transaction.atomic():
-            services.crisis_signal_record(client=client, source=CrisisAlert.Source.INTAKE, reasons=["b"])
+            services.crisis_signal_record(
+                client=client, source=CrisisAlert.Source.INTAKE, reasons=["b"]
+            )
     assert CrisisAlert.objects.filter(client=client).count() == 2
     assert EthicsFlag.objects.filter(kind="crisis", booking=None).count() == 2
 
@@ -222,7 +263,9 @@ def test_alerts_without_a_booking_do_not_join(rota, sent, django_capture_on_comm
 # --- The SLA ladder ---------------------------------------------------------------------------------------
 
 
-def test_ladder_two_minutes_everyone_five_minutes_overdue(rota, sent, django_capture_on_commit_callbacks):
+def test_ladder_two_minutes_everyone_five_minutes_overdue(
+    rota, sent, django_capture_on_commit_callbacks
+):
     t0 = timezone.now().replace(microsecond=0)
     booking = soon_booking()
     with time_machine.travel(t0, tick=False):
@@ -239,12 +282,16 @@ def test_ladder_two_minutes_everyone_five_minutes_overdue(rota, sent, django_cap
     with time_machine.travel(t0 + dt.timedelta(minutes=2), tick=False):
         assert services.alert_escalate(alert_id=alert.pk, level=2) is False  # one step at a time
         assert services.alert_escalate(alert_id=alert.pk, level=1) is True
-        assert services.alert_escalate(alert_id=alert.pk, level=1) is False  # redelivered: done already
+        assert (
+            services.alert_escalate(alert_id=alert.pk, level=1) is False
+        )  # redelivered: done already
         assert services.alerts_sweep() == 0
     state = fresh(alert)
     assert (state.escalation_level, state.overdue, state.status) == (1, False, "open")
     assert len(mail.outbox) == 2
-    assert sorted(mail.outbox[1].to) == sorted(u.email for u in rota.values())  # every supervisor and staff
+    assert sorted(mail.outbox[1].to) == sorted(
+        u.email for u in rota.values()
+    )  # every supervisor and staff
     assert "2 minutes" in mail.outbox[1].subject
     [frame] = frames_to(sent, services.STAFF_GROUP, "crisis.alert")
     assert frame["alert"]["id"] == alert.pk
@@ -284,7 +331,9 @@ def test_acknowledged_alert_leaves_the_ladder(rota, sent, django_capture_on_comm
 
 def test_level_two_falls_back_to_supervisors_when_there_is_no_staff_role(sent):
     supervisor = SupervisorFactory()
-    alert = bare_alert(soon_booking(), minutes_ago=6, notified_at=timezone.now(), escalation_level=1)
+    alert = bare_alert(
+        soon_booking(), minutes_ago=6, notified_at=timezone.now(), escalation_level=1
+    )
     assert services.alert_escalate(alert_id=alert.pk, level=2) is True
     [email] = mail.outbox
     assert email.to == [supervisor.email]
@@ -324,7 +373,8 @@ class _BrokerDown:
 
 
 def test_broker_down_at_dispatch_the_client_still_gets_help_and_the_sweeper_delivers(
-        rota, sent, monkeypatch, django_capture_on_commit_callbacks):
+    rota, sent, monkeypatch, django_capture_on_commit_callbacks
+):
     monkeypatch.setattr(tasks, "alert_notify", _BrokerDown)
     monkeypatch.setattr(tasks, "alert_escalate", _BrokerDown)
     booking = soon_booking()
@@ -332,15 +382,18 @@ def test_broker_down_at_dispatch_the_client_still_gets_help_and_the_sweeper_deli
         message = post(booking, booking.client, HIGH_EN)  # no exception reaches the client
     alert = fresh(message.crisis_alert)
     assert alert.notified_at is None and mail.outbox == []
-    assert frames_to(sent, f"user.{booking.client_id}", "crisis.resources")  # the immediate part still happened
+    assert frames_to(
+        sent, f"user.{booking.client_id}", "crisis.resources"
+    )  # the immediate part still happened
     assert staff_frames(sent, rota["on"]) == []
     assert services.alerts_sweep() == 1
     assert [m.to for m in mail.outbox] == [[rota["on"].email]]
     assert len(staff_frames(sent, rota["on"])) == 1
 
 
-def test_channel_layer_down_at_dispatch_still_emails_the_supervisor(rota, monkeypatch,
-                                                                 django_capture_on_commit_callbacks):
+def test_channel_layer_down_at_dispatch_still_emails_the_supervisor(
+    rota, monkeypatch, django_capture_on_commit_callbacks
+):
     import listening.realtime
 
     def down(group, event):
@@ -376,12 +429,19 @@ def test_tasks_run_twice_send_one_email_and_frame_per_step(rota, sent):
         assert tasks.alerts_sweep() == 0
     assert len(mail.outbox) == 3
     assert len(staff_frames(sent, rota["on"])) == 1
-    assert [f["alert"]["escalation_level"] for f in frames_to(sent, services.STAFF_GROUP, "crisis.alert")] == [1, 2]
+    assert [
+        f["alert"]["escalation_level"]
+        for f in frames_to(sent, services.STAFF_GROUP, "crisis.alert")
+    ] == [1, 2]
 
 
 def test_resolved_alert_is_never_escalated(rota, sent):
-    alert = bare_alert(soon_booking(), minutes_ago=10, status=CrisisAlert.Status.RESOLVED,
-                       notified_at=timezone.now())
+    alert = bare_alert(
+        soon_booking(),
+        minutes_ago=10,
+        status=CrisisAlert.Status.RESOLVED,
+        notified_at=timezone.now(),
+    )
     assert services.alerts_sweep() == 0
     assert services.alert_escalate(alert_id=alert.pk, level=1) is False
     assert mail.outbox == []
@@ -390,13 +450,16 @@ def test_resolved_alert_is_never_escalated(rota, sent):
 # --- The client's hotlines ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("zone, language, first, also", [
-    ("Asia/Shanghai", User.Language.ZH_HANS, "12356", None),
-    ("Asia/Shanghai", User.Language.EN, "12356", None),
-    ("Europe/London", User.Language.EN, "116 123", "https://befrienders.org"),
-    ("Asia/Hong_Kong", User.Language.ZH_HANS, "2466 7350", "2389 2222"),
-    ("America/New_York", User.Language.EN, "988 (call or text)", None),
-])
+@pytest.mark.parametrize(
+    "zone, language, first, also",
+    [
+        ("Asia/Shanghai", User.Language.ZH_HANS, "12356", None),
+        ("Asia/Shanghai", User.Language.EN, "12356", None),
+        ("Europe/London", User.Language.EN, "116 123", "https://befrienders.org"),
+        ("Asia/Hong_Kong", User.Language.ZH_HANS, "2466 7350", "2389 2222"),
+        ("America/New_York", User.Language.EN, "988 (call or text)", None),
+    ],
+)
 def test_hotlines_for_the_clients_region_and_language(zone, language, first, also):
     client = ClientFactory(timezone=zone, language=language)
     hotlines = services.crisis_hotlines_for(user=client)

@@ -14,9 +14,18 @@ from ethics import services, tasks
 from ethics.models import CrisisAlert
 from listening.services import message_post
 from tests.conftest import wait_for
-from tests.ethics.test_escalation_support import (HIGH_EN, HIGH_ZH, SupervisorFactory, bare_alert, db,
-                                                   frames_until, live_booking, on_shift, seed_directory,
-                                                   ws)  # noqa: F401  (the fixture)
+from tests.ethics.test_escalation_support import (
+    HIGH_EN,
+    HIGH_ZH,
+    SupervisorFactory,
+    bare_alert,
+    db,
+    frames_until,
+    live_booking,
+    on_shift,
+    seed_directory,
+    ws,
+)  # noqa: F401  (the fixture)
 from tests.factories import ClientFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -58,22 +67,31 @@ async def test_chat_signal_reaches_client_counselor_and_supervisor_at_once(ws):
 
 
 async def test_london_client_gets_samaritans_on_the_socket(ws):
-    booking, _ = await db(_scene)(client=await db(ClientFactory)(timezone="Europe/London", language="en"))
+    booking, _ = await db(_scene)(
+        client=await db(ClientFactory)(timezone="Europe/London", language="en")
+    )
     client = await ws.room(booking.client, booking.pk)
-    await db(message_post)(booking_id=booking.pk, sender=booking.client, uid=uuid.uuid4(), text=HIGH_EN,
-                           live=False)
+    await db(message_post)(
+        booking_id=booking.pk, sender=booking.client, uid=uuid.uuid4(), text=HIGH_EN, live=False
+    )
     frame = (await frames_until(client, "crisis.resources"))["crisis.resources"]
-    assert frame["hotlines"][0]["name"] == "Samaritans" and frame["hotlines"][0]["contact"] == "116 123"
+    assert (
+        frame["hotlines"][0]["name"] == "Samaritans"
+        and frame["hotlines"][0]["contact"] == "116 123"
+    )
 
 
 # --- With a real Celery worker on Redis ---------------------------------------------------------------
 
 
-async def test_worker_delivers_an_async_message_alert_to_the_staff_socket(celery_worker_on_redis, ws):
+async def test_worker_delivers_an_async_message_alert_to_the_staff_socket(
+    celery_worker_on_redis, ws
+):
     booking, supervisor = await db(_scene)()
     staff = await ws.staff(supervisor)
-    message, _ = await db(message_post)(booking_id=booking.pk, sender=booking.client, uid=uuid.uuid4(),
-                                        text=HIGH_EN, live=False)
+    message, _ = await db(message_post)(
+        booking_id=booking.pk, sender=booking.client, uid=uuid.uuid4(), text=HIGH_EN, live=False
+    )
     frame = await staff.receive_json_from(timeout=15)  # alert_notify, run by the worker
     assert frame["type"] == "crisis.alert"
     assert frame["alert"]["id"] == message.crisis_alert.pk and frame["alert"]["source"] == "message"
@@ -92,13 +110,16 @@ class _LostTask:
     apply_async = delay
 
 
-async def test_sweeper_task_redelivers_an_alert_whose_task_was_lost(celery_worker_on_redis, ws, monkeypatch):
+async def test_sweeper_task_redelivers_an_alert_whose_task_was_lost(
+    celery_worker_on_redis, ws, monkeypatch
+):
     booking, supervisor = await db(_scene)()
     staff = await ws.staff(supervisor)
     monkeypatch.setattr(tasks, "alert_notify", _LostTask)
     monkeypatch.setattr(tasks, "alert_escalate", _LostTask)
-    message, _ = await db(message_post)(booking_id=booking.pk, sender=booking.client, uid=uuid.uuid4(),
-                                        text=HIGH_EN, live=False)
+    message, _ = await db(message_post)(
+        booking_id=booking.pk, sender=booking.client, uid=uuid.uuid4(), text=HIGH_EN, live=False
+    )
     alert_id = message.crisis_alert.pk
     assert await staff.receive_nothing(timeout=0.5)
     assert not await db(_notified)(alert_id) and mail.outbox == []
@@ -119,7 +140,9 @@ async def test_worker_redelivered_escalation_is_one_email_and_frame(celery_worke
     copies of the escalation task together do level 1 once."""
     booking, supervisor = await db(_scene)()
     staff = await ws.staff(supervisor)
-    alert = await db(bare_alert)(booking, minutes_ago=3, notified_at=timezone.now() - dt.timedelta(minutes=3))
+    alert = await db(bare_alert)(
+        booking, minutes_ago=3, notified_at=timezone.now() - dt.timedelta(minutes=3)
+    )
     tasks.alert_escalate.delay(alert.pk, 1)
     tasks.alert_escalate.delay(alert.pk, 1)
     tasks.alerts_sweep.delay()
@@ -138,7 +161,9 @@ async def test_services_escalation_reaches_every_connected_staff_socket(ws):
     from tests.factories import StaffFactory
 
     other = await db(StaffFactory)()
-    alert = await db(bare_alert)(booking, minutes_ago=5.5, notified_at=timezone.now(), escalation_level=1)
+    alert = await db(bare_alert)(
+        booking, minutes_ago=5.5, notified_at=timezone.now(), escalation_level=1
+    )
     sockets = [await ws.staff(supervisor), await ws.staff(other)]
     assert [a["id"] for a in sockets[0].queue] == [alert.pk]
     assert await db(services.alert_escalate)(alert_id=alert.pk, level=2) is True

@@ -43,8 +43,9 @@ def directory(db):
 
 def on_shift(user: User, *, around: dt.datetime | None = None) -> OnCallShift:
     now = around or timezone.now()
-    return OnCallShift.objects.create(supervisor=user, starts_at=now - dt.timedelta(hours=1),
-                                      ends_at=now + dt.timedelta(hours=8))
+    return OnCallShift.objects.create(
+        supervisor=user, starts_at=now - dt.timedelta(hours=1), ends_at=now + dt.timedelta(hours=8)
+    )
 
 
 def live_booking(**kwargs):
@@ -63,9 +64,13 @@ def bare_alert(booking=None, *, client=None, minutes_ago: float = 0, **kwargs) -
     """An alert row written directly: as if its dispatch never happened (a worker killed, the
     broker down). `notified_at` stays empty unless given."""
     return CrisisAlert.objects.create(
-        client=client or booking.client, booking=booking, source=kwargs.pop("source", CrisisAlert.Source.CHAT),
+        client=client or booking.client,
+        booking=booking,
+        source=kwargs.pop("source", CrisisAlert.Source.CHAT),
         reasons=kwargs.pop("reasons", ["client: suicidal-ideation: kill myself"]),
-        created_at=timezone.now() - dt.timedelta(minutes=minutes_ago), **kwargs)
+        created_at=timezone.now() - dt.timedelta(minutes=minutes_ago),
+        **kwargs,
+    )
 
 
 def token_for(user) -> str:
@@ -109,7 +114,9 @@ async def ws():
 
     sockets = Sockets()
     yield sockets
-    await asyncio.sleep(0.05)  # let the consumers' first channel-layer receives start (see test_room_consumer)
+    await asyncio.sleep(
+        0.05
+    )  # let the consumers' first channel-layer receives start (see test_room_consumer)
 
     async def hang_up(comm):
         try:

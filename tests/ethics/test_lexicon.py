@@ -3,8 +3,7 @@
 import pytest
 
 from ethics import detector
-from ethics.detector import (LOW, NONE, HIGH, LexiconError, _read_tsv, crisis_detect, expand,
-                             lexicon)
+from ethics.detector import LOW, NONE, HIGH, LexiconError, _read_tsv, crisis_detect, expand, lexicon
 
 RANK = {NONE: 0, LOW: 1, HIGH: 2}
 FILES = ["patterns.tsv", "proximity.tsv", "vetoes.tsv", "context.tsv", "traditional.tsv"]
@@ -64,7 +63,8 @@ def test_malformed_rows_are_reported_with_file_and_line(tmp_path, monkeypatch):
     (tmp_path / "patterns.tsv").write_text(
         "# comment\npattern\tlang\tcategory\tlevel\tscope\tsource\n"
         "想死\tzh\tsuicidal-ideation\thigh\ttopic\n",  # no source
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     with pytest.raises(LexiconError, match=r"patterns.tsv:3"):
         _read_tsv("patterns.tsv")
 

@@ -43,8 +43,15 @@ def test_supervisor_and_staff_see_the_queue_most_severe_then_oldest(supervisor):
     newer_high = bare_alert(BookingFactory(), minutes_ago=1)
     older_high = bare_alert(BookingFactory(), minutes_ago=9)
     low = bare_alert(BookingFactory(), severity=CrisisAlert.Severity.LOW, minutes_ago=30)
-    bare_alert(BookingFactory(), minutes_ago=60, status="resolved", outcome="contacted", outcome_note="ok",
-               acknowledged_at=timezone.now(), resolved_at=timezone.now())
+    bare_alert(
+        BookingFactory(),
+        minutes_ago=60,
+        status="resolved",
+        outcome="contacted",
+        outcome_note="ok",
+        acknowledged_at=timezone.now(),
+        resolved_at=timezone.now(),
+    )
     for user in (supervisor, StaffFactory()):
         body = browser(user).get(reverse("oncall")).content.decode()
         order = [body.index(f'id="alert-{a.pk}"') for a in (older_high, newer_high, low)]
@@ -69,10 +76,16 @@ def test_queue_fragment_is_just_the_list(supervisor):
 
 def test_supervisor_acknowledges_an_alert(supervisor):
     alert = bare_alert(BookingFactory())
-    response = browser(supervisor).post(reverse("oncall-acknowledge", args=[alert.pk]), {"note": "calling now"})
+    response = browser(supervisor).post(
+        reverse("oncall-acknowledge", args=[alert.pk]), {"note": "calling now"}
+    )
     assert response.status_code == 302
     alert.refresh_from_db()
-    assert (alert.status, alert.acknowledged_by, alert.outcome_note) == ("acknowledged", supervisor, "calling now")
+    assert (alert.status, alert.acknowledged_by, alert.outcome_note) == (
+        "acknowledged",
+        supervisor,
+        "calling now",
+    )
 
 
 def test_acknowledging_twice_is_409_and_keeps_the_first(supervisor):
@@ -87,18 +100,24 @@ def test_acknowledging_twice_is_409_and_keeps_the_first(supervisor):
 
 def test_resolving_without_outcome_or_note_is_400_naming_both(supervisor):
     alert = bare_alert(BookingFactory())
-    response = browser(supervisor).post(reverse("oncall-resolve", args=[alert.pk]), {"outcome": "", "note": ""})
+    response = browser(supervisor).post(
+        reverse("oncall-resolve", args=[alert.pk]), {"outcome": "", "note": ""}
+    )
     assert response.status_code == 400
     body = response.content.decode()
-    assert f'id="resolve{alert.pk}_outcome_error"' in body and f'id="resolve{alert.pk}_note_error"' in body
+    assert (
+        f'id="resolve{alert.pk}_outcome_error"' in body
+        and f'id="resolve{alert.pk}_note_error"' in body
+    )
     alert.refresh_from_db()
     assert alert.status == "open"
 
 
 def test_resolving_with_an_unknown_outcome_is_400(supervisor):
     alert = bare_alert(BookingFactory())
-    response = browser(supervisor).post(reverse("oncall-resolve", args=[alert.pk]),
-                                        {"outcome": "vanished", "note": "n"})
+    response = browser(supervisor).post(
+        reverse("oncall-resolve", args=[alert.pk]), {"outcome": "vanished", "note": "n"}
+    )
     assert response.status_code == 400
     alert.refresh_from_db()
     assert alert.status == "open"
@@ -106,8 +125,10 @@ def test_resolving_with_an_unknown_outcome_is_400(supervisor):
 
 def test_supervisor_resolves_an_alert_with_its_outcome(supervisor):
     alert = bare_alert(BookingFactory())
-    response = browser(supervisor).post(reverse("oncall-resolve", args=[alert.pk]),
-                                        {"outcome": "referred", "note": "referred to the hospital line"})
+    response = browser(supervisor).post(
+        reverse("oncall-resolve", args=[alert.pk]),
+        {"outcome": "referred", "note": "referred to the hospital line"},
+    )
     assert response.status_code == 302
     alert.refresh_from_db()
     assert (alert.status, alert.outcome, alert.resolved_by) == ("resolved", "referred", supervisor)
@@ -115,12 +136,17 @@ def test_supervisor_resolves_an_alert_with_its_outcome(supervisor):
 
 
 def test_unknown_alert_is_404(supervisor):
-    assert browser(supervisor).post(reverse("oncall-acknowledge", args=[999999]), {}).status_code == 404
+    assert (
+        browser(supervisor).post(reverse("oncall-acknowledge", args=[999999]), {}).status_code
+        == 404
+    )
 
 
 def test_counselor_may_not_acknowledge():
     alert = bare_alert(BookingFactory())
-    response = browser(CounselorProfileFactory().user).post(reverse("oncall-acknowledge", args=[alert.pk]), {})
+    response = browser(CounselorProfileFactory().user).post(
+        reverse("oncall-acknowledge", args=[alert.pk]), {}
+    )
     assert response.status_code == 403
     alert.refresh_from_db()
     assert alert.status == "open"
@@ -134,8 +160,12 @@ def test_overdue_alert_is_marked(supervisor):
 
 def test_alert_without_a_session_is_shown(supervisor):
     client = ClientFactory()
-    alert = CrisisAlert.objects.create(client=client, source=CrisisAlert.Source.INTAKE, reasons=["intake: item9"],
-                                       created_at=timezone.now() - dt.timedelta(minutes=1))
+    alert = CrisisAlert.objects.create(
+        client=client,
+        source=CrisisAlert.Source.INTAKE,
+        reasons=["intake: item9"],
+        created_at=timezone.now() - dt.timedelta(minutes=1),
+    )
     body = browser(supervisor).get(reverse("oncall")).content.decode()
     assert f'id="alert-{alert.pk}"' in body and client.username in body
 

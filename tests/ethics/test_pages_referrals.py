@@ -22,21 +22,36 @@ def browser(user=None) -> Client:
 
 
 def resource(**kwargs) -> Resource:
-    fields = {"kind": "long-term-counseling", "name": "City counselling centre", "region": "CN", "language": "zh",
-              "contact": "010-00000000", "source": "test", "last_verified": dt.date(2026, 1, 1), **kwargs}
+    fields = {
+        "kind": "long-term-counseling",
+        "name": "City counselling centre",
+        "region": "CN",
+        "language": "zh",
+        "contact": "010-00000000",
+        "source": "test",
+        "last_verified": dt.date(2026, 1, 1),
+        **kwargs,
+    }
     return Resource.objects.create(**fields)
 
 
 @pytest.fixture
 def referral(db):
     booking = BookingFactory()
-    return review.referral_create(counselor=booking.counselor.user, booking_id=booking.pk,
-                                  resource_id=resource().pk, reason="weekly work on grief", urgency="soon")
+    return review.referral_create(
+        counselor=booking.counselor.user,
+        booking_id=booking.pk,
+        resource_id=resource().pk,
+        reason="weekly work on grief",
+        urgency="soon",
+    )
 
 
 def test_anonymous_visitor_is_sent_to_log_in():
     response = browser().get(reverse("referrals"))
-    assert response.status_code == 302 and response["Location"].startswith(reverse(settings.LOGIN_URL))
+    assert response.status_code == 302 and response["Location"].startswith(
+        reverse(settings.LOGIN_URL)
+    )
 
 
 @pytest.mark.parametrize("make", [StaffFactory, lambda: CounselorProfileFactory().user])
@@ -46,8 +61,12 @@ def test_only_clients_have_this_page(make):
 
 def test_client_sees_their_referrals_only(referral):
     other = BookingFactory()
-    review.referral_create(counselor=other.counselor.user, booking_id=other.pk,
-                           resource_id=resource(name="Someone else's clinic").pk, reason="r")
+    review.referral_create(
+        counselor=other.counselor.user,
+        booking_id=other.pk,
+        resource_id=resource(name="Someone else's clinic").pk,
+        reason="r",
+    )
     body = browser(referral.client).get(reverse("referrals")).content.decode()
     assert "City counselling centre" in body and "weekly work on grief" in body
     assert "Someone else&#x27;s clinic" not in body and "Someone else's clinic" not in body
@@ -84,7 +103,12 @@ def test_someone_elses_referral_is_404(referral):
 
 def test_toolkits_are_books_and_courses_in_the_clients_language():
     resource(kind="book", name="Feeling Good", language="en", contact="")
-    resource(kind="course", name="Mindfulness course", language="en", contact="https://example.org/course")
+    resource(
+        kind="course",
+        name="Mindfulness course",
+        language="en",
+        contact="https://example.org/course",
+    )
     resource(kind="book", name="一本中文书", language="zh", contact="")
     resource(kind="hotline", name="Some hotline", language="en")
     resource(kind="book", name="Withdrawn book", language="en", is_active=False)

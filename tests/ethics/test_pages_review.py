@@ -36,9 +36,16 @@ def staff(db):
 def complaint_flag(db):
     start = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=5)
     booking = BookingFactory(start=start, end=start + dt.timedelta(minutes=30))
-    message_post(booking_id=booking.pk, sender=booking.client, uid=uuid.uuid4(), text="the counselor was rude",
-                 live=True)
-    return review.complaint_create(client=booking.client, booking_id=booking.pk, text="They laughed at me.").flag
+    message_post(
+        booking_id=booking.pk,
+        sender=booking.client,
+        uid=uuid.uuid4(),
+        text="the counselor was rude",
+        live=True,
+    )
+    return review.complaint_create(
+        client=booking.client, booking_id=booking.pk, text="They laughed at me."
+    ).flag
 
 
 def flag_url(flag, name="staff-flag"):
@@ -51,10 +58,14 @@ def flag_url(flag, name="staff-flag"):
 def test_anonymous_visitor_is_sent_to_log_in(complaint_flag):
     for url in (reverse("staff-flags"), flag_url(complaint_flag), reverse("staff-resources")):
         response = browser().get(url)
-        assert response.status_code == 302 and response["Location"].startswith(reverse(settings.LOGIN_URL))
+        assert response.status_code == 302 and response["Location"].startswith(
+            reverse(settings.LOGIN_URL)
+        )
 
 
-@pytest.mark.parametrize("make", [ClientFactory, SupervisorFactory, lambda: CounselorProfileFactory().user])
+@pytest.mark.parametrize(
+    "make", [ClientFactory, SupervisorFactory, lambda: CounselorProfileFactory().user]
+)
 def test_everyone_but_staff_gets_403(make, complaint_flag):
     c = browser(make())
     assert c.get(reverse("staff-flags")).status_code == 403
@@ -74,7 +85,9 @@ def test_unknown_flag_is_404(staff):
 def test_queue_shows_unresolved_flags_newest_first(staff, complaint_flag):
     older = EthicsFlag.objects.create(kind=EthicsFlag.Kind.QUALITY, summary="three ratings of 1")
     EthicsFlag.objects.filter(pk=older.pk).update(created_at=timezone.now() - dt.timedelta(days=3))
-    done = EthicsFlag.objects.create(kind=EthicsFlag.Kind.BOUNDARY, status=EthicsFlag.Status.RESOLVED)
+    done = EthicsFlag.objects.create(
+        kind=EthicsFlag.Kind.BOUNDARY, status=EthicsFlag.Status.RESOLVED
+    )
     body = browser(staff).get(reverse("staff-flags")).content.decode()
     assert body.index(f"#{complaint_flag.pk}<") < body.index(f"#{older.pk}<")
     assert f"#{done.pk}<" not in body
@@ -86,7 +99,9 @@ def test_queue_filters_by_kind_status_and_age(staff, complaint_flag):
     other = EthicsFlag.objects.create(kind=EthicsFlag.Kind.QUALITY)
     c = browser(staff)
     body = c.get(reverse("staff-flags"), {"kind": "complaint"}).content.decode()
-    assert f"#{complaint_flag.pk}<" in body and f"#{old.pk}<" in body and f"#{other.pk}<" not in body
+    assert (
+        f"#{complaint_flag.pk}<" in body and f"#{old.pk}<" in body and f"#{other.pk}<" not in body
+    )
     body = c.get(reverse("staff-flags"), {"kind": "complaint", "age": "older"}).content.decode()
     assert f"#{old.pk}<" in body and f"#{complaint_flag.pk}<" not in body
     body = c.get(reverse("staff-flags"), {"status": "resolved"}).content.decode()
@@ -123,8 +138,14 @@ def test_reading_the_content_is_written_to_the_audit_log(staff, complaint_flag):
     assert "the counselor was rude" in response.content.decode()
     assert "no-store" in response["Cache-Control"]
     entry = AuditLog.objects.get(action=AuditLog.Action.READ_CONTENT)
-    assert (entry.actor, entry.flag, entry.booking_id) == (staff, complaint_flag, complaint_flag.booking_id)
-    assert entry.detail in browser(staff).get(flag_url(complaint_flag)).content.decode()  # the page's audit log
+    assert (entry.actor, entry.flag, entry.booking_id) == (
+        staff,
+        complaint_flag,
+        complaint_flag.booking_id,
+    )
+    assert (
+        entry.detail in browser(staff).get(flag_url(complaint_flag)).content.decode()
+    )  # the page's audit log
 
 
 def test_content_of_a_flag_without_a_session_is_404(staff):
@@ -148,7 +169,9 @@ def test_assigning_a_flag_already_in_review_is_409(staff, complaint_flag):
 
 
 def test_staff_add_a_note(staff, complaint_flag):
-    response = browser(staff).post(flag_url(complaint_flag, "staff-flag-note"), {"text": "called the client"})
+    response = browser(staff).post(
+        flag_url(complaint_flag, "staff-flag-note"), {"text": "called the client"}
+    )
     assert response.status_code == 302
     assert FlagNote.objects.get(flag=complaint_flag).text == "called the client"
 
@@ -161,7 +184,9 @@ def test_an_empty_note_is_400_naming_it(staff, complaint_flag):
 
 
 def test_resolving_without_a_resolution_is_400_naming_it(staff, complaint_flag):
-    response = browser(staff).post(flag_url(complaint_flag, "staff-flag-resolve"), {"action": "warn", "resolution": ""})
+    response = browser(staff).post(
+        flag_url(complaint_flag, "staff-flag-resolve"), {"action": "warn", "resolution": ""}
+    )
     assert response.status_code == 400
     assert 'id="id_resolution_error"' in response.content.decode()
     complaint_flag.refresh_from_db()
@@ -169,8 +194,10 @@ def test_resolving_without_a_resolution_is_400_naming_it(staff, complaint_flag):
 
 
 def test_suspension_needs_a_confirmation(staff, complaint_flag):
-    response = browser(staff).post(flag_url(complaint_flag, "staff-flag-resolve"),
-                                   {"action": "suspend-counselor", "resolution": "repeated rudeness"})
+    response = browser(staff).post(
+        flag_url(complaint_flag, "staff-flag-resolve"),
+        {"action": "suspend-counselor", "resolution": "repeated rudeness"},
+    )
     assert response.status_code == 400
     assert 'id="id_confirm_suspend_error"' in response.content.decode()
     complaint_flag.counselor.refresh_from_db()
@@ -178,25 +205,34 @@ def test_suspension_needs_a_confirmation(staff, complaint_flag):
 
 
 def test_staff_resolve_with_a_warning(staff, complaint_flag):
-    response = browser(staff).post(flag_url(complaint_flag, "staff-flag-resolve"),
-                                   {"action": "warn", "resolution": "spoke with the counselor"})
+    response = browser(staff).post(
+        flag_url(complaint_flag, "staff-flag-resolve"),
+        {"action": "warn", "resolution": "spoke with the counselor"},
+    )
     assert response.status_code == 302
     complaint_flag.refresh_from_db()
-    assert (complaint_flag.status, complaint_flag.action, complaint_flag.resolved_by) == ("resolved", "warn", staff)
+    assert (complaint_flag.status, complaint_flag.action, complaint_flag.resolved_by) == (
+        "resolved",
+        "warn",
+        staff,
+    )
     assert AuditLog.objects.filter(flag=complaint_flag, action=AuditLog.Action.RESOLVE).exists()
 
 
 def test_staff_hold_the_content(staff, complaint_flag):
-    browser(staff).post(flag_url(complaint_flag, "staff-flag-resolve"),
-                        {"action": "hold-content", "resolution": "keep for the investigation"})
+    browser(staff).post(
+        flag_url(complaint_flag, "staff-flag-resolve"),
+        {"action": "hold-content", "resolution": "keep for the investigation"},
+    )
     assert Booking.objects.get(pk=complaint_flag.booking_id).ethics_hold
 
 
 def test_staff_suspend_the_counselor_when_confirmed(staff, complaint_flag):
     future = BookingFactory(counselor=complaint_flag.counselor)
-    response = browser(staff).post(flag_url(complaint_flag, "staff-flag-resolve"),
-                                   {"action": "suspend-counselor", "resolution": "serious breach",
-                                    "confirm_suspend": "on"})
+    response = browser(staff).post(
+        flag_url(complaint_flag, "staff-flag-resolve"),
+        {"action": "suspend-counselor", "resolution": "serious breach", "confirm_suspend": "on"},
+    )
     assert response.status_code == 302
     complaint_flag.counselor.refresh_from_db()
     future.refresh_from_db()
@@ -204,9 +240,12 @@ def test_staff_suspend_the_counselor_when_confirmed(staff, complaint_flag):
 
 
 def test_hold_content_is_not_offered_for_a_flag_without_a_session(staff):
-    flag = EthicsFlag.objects.create(kind=EthicsFlag.Kind.QUALITY, counselor=CounselorProfileFactory())
-    response = browser(staff).post(flag_url(flag, "staff-flag-resolve"),
-                                   {"action": "hold-content", "resolution": "r"})
+    flag = EthicsFlag.objects.create(
+        kind=EthicsFlag.Kind.QUALITY, counselor=CounselorProfileFactory()
+    )
+    response = browser(staff).post(
+        flag_url(flag, "staff-flag-resolve"), {"action": "hold-content", "resolution": "r"}
+    )
     assert response.status_code == 400
     assert 'value="hold-content"' not in response.content.decode()
     flag.refresh_from_db()
@@ -215,8 +254,9 @@ def test_hold_content_is_not_offered_for_a_flag_without_a_session(staff):
 
 def test_resolving_a_resolved_flag_is_409(staff, complaint_flag):
     review.flag_resolve(user=staff, flag_id=complaint_flag.pk, resolution="done")
-    response = browser(staff).post(flag_url(complaint_flag, "staff-flag-resolve"),
-                                   {"action": "warn", "resolution": "again"})
+    response = browser(staff).post(
+        flag_url(complaint_flag, "staff-flag-resolve"), {"action": "warn", "resolution": "again"}
+    )
     assert response.status_code == 409
     complaint_flag.refresh_from_db()
     assert complaint_flag.resolution == "done"
@@ -229,10 +269,21 @@ def test_resolving_a_resolved_flag_is_409(staff, complaint_flag):
 def directory(db):
     common = {"source": "test", "last_verified": dt.date.today()}
     return [
-        Resource.objects.create(kind="hotline", name="Line A", region="CN", language="zh", contact="12356", **common),
-        Resource.objects.create(kind="book", name="Book B", region="global", language="en", **common),
-        Resource.objects.create(kind="hotline", name="Old line", region="GB", language="en", is_active=False,
-                                source="test", last_verified=dt.date(2020, 1, 1)),
+        Resource.objects.create(
+            kind="hotline", name="Line A", region="CN", language="zh", contact="12356", **common
+        ),
+        Resource.objects.create(
+            kind="book", name="Book B", region="global", language="en", **common
+        ),
+        Resource.objects.create(
+            kind="hotline",
+            name="Old line",
+            region="GB",
+            language="en",
+            is_active=False,
+            source="test",
+            last_verified=dt.date(2020, 1, 1),
+        ),
     ]
 
 

@@ -18,9 +18,15 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def resource(db):
-    return Resource.objects.create(kind=Resource.Kind.LONG_TERM_COUNSELING, name="City counselling centre",
-                                   region="CN", language="zh", contact="010-00000000", source="test",
-                                   last_verified=dt.date(2025, 1, 1))
+    return Resource.objects.create(
+        kind=Resource.Kind.LONG_TERM_COUNSELING,
+        name="City counselling centre",
+        region="CN",
+        language="zh",
+        contact="010-00000000",
+        source="test",
+        last_verified=dt.date(2025, 1, 1),
+    )
 
 
 @pytest.fixture
@@ -29,12 +35,19 @@ def booking(counselor, client_user):
 
 
 def refer(api, booking, resource, **extra):
-    body = {"booking": booking.pk, "resource": resource.pk, "reason": "longer-term work on grief",
-            "urgency": "soon", **extra}
+    body = {
+        "booking": booking.pk,
+        "resource": resource.pk,
+        "reason": "longer-term work on grief",
+        "urgency": "soon",
+        **extra,
+    }
     return api.post("/api/v1/referrals/", body, format="json")
 
 
-def test_counselor_refers_the_client_of_their_booking(as_counselor, booking, resource, client_user, counselor):
+def test_counselor_refers_the_client_of_their_booking(
+    as_counselor, booking, resource, client_user, counselor
+):
     response = refer(as_counselor, booking, resource)
     assert response.status_code == 201, response.data
     assert response.data["status"] == "pending"
@@ -44,7 +57,9 @@ def test_counselor_refers_the_client_of_their_booking(as_counselor, booking, res
     assert response.data["resource"]["name"] == "City counselling centre"
 
 
-def test_someone_elses_booking_is_404_and_a_client_is_403(as_other_counselor, as_client, booking, resource):
+def test_someone_elses_booking_is_404_and_a_client_is_403(
+    as_other_counselor, as_client, booking, resource
+):
     assert refer(as_other_counselor, booking, resource).status_code == 404
     assert refer(as_client, booking, resource).status_code == 403
     assert not Referral.objects.exists()
@@ -66,8 +81,9 @@ def test_the_same_referral_twice_is_409(as_counselor, booking, resource):
     assert response.status_code == 409 and response.data["code"] == "duplicate_referral"
 
 
-def test_lists_show_own_referrals_only(as_counselor, as_client, as_other_client, as_other_counselor, booking,
-                                       resource):
+def test_lists_show_own_referrals_only(
+    as_counselor, as_client, as_other_client, as_other_counselor, booking, resource
+):
     refer(as_counselor, booking, resource)
     assert as_counselor.get("/api/v1/referrals/").data["count"] == 1
     assert as_client.get("/api/v1/referrals/").data["count"] == 1
@@ -75,7 +91,9 @@ def test_lists_show_own_referrals_only(as_counselor, as_client, as_other_client,
     assert as_other_counselor.get("/api/v1/referrals/").data["count"] == 0
 
 
-def test_client_accepts_once(as_counselor, as_client, booking, resource, django_capture_on_commit_callbacks):
+def test_client_accepts_once(
+    as_counselor, as_client, booking, resource, django_capture_on_commit_callbacks
+):
     referral_id = refer(as_counselor, booking, resource).data["id"]
     with mock.patch("ethics.tasks.referral_follow_up.apply_async") as schedule:
         with django_capture_on_commit_callbacks(execute=True):
@@ -107,8 +125,13 @@ def test_only_the_referred_client_answers(as_counselor, as_other_client, booking
 
 
 def test_follow_up_is_sent_once_after_seven_days(booking, resource, counselor, client_user):
-    referral = review.referral_create(counselor=counselor.user, booking_id=booking.pk, resource_id=resource.pk,
-                                      reason="grief", urgency="routine")
+    referral = review.referral_create(
+        counselor=counselor.user,
+        booking_id=booking.pk,
+        resource_id=resource.pk,
+        reason="grief",
+        urgency="routine",
+    )
     accepted = timezone.now()
     with time_machine.travel(accepted, tick=False):
         review.referral_accept(client=client_user, referral_id=referral.pk)
@@ -129,13 +152,15 @@ def test_follow_up_is_sent_once_after_seven_days(booking, resource, counselor, c
 
 def test_sweep_sends_due_follow_ups_and_skips_clients_without_email(booking, resource, counselor):
     quiet = ClientFactory(email="")
-    other_booking = BookingFactory(counselor=counselor, client=quiet,
-                                   start=booking.start + dt.timedelta(hours=1))
+    other_booking = BookingFactory(
+        counselor=counselor, client=quiet, start=booking.start + dt.timedelta(hours=1)
+    )
     accepted = timezone.now()
     with time_machine.travel(accepted, tick=False):
         for b, client in ((booking, booking.client), (other_booking, quiet)):
-            r = review.referral_create(counselor=counselor.user, booking_id=b.pk, resource_id=resource.pk,
-                                       reason="grief")
+            r = review.referral_create(
+                counselor=counselor.user, booking_id=b.pk, resource_id=resource.pk, reason="grief"
+            )
             review.referral_accept(client=client, referral_id=r.pk)
     with time_machine.travel(accepted + dt.timedelta(days=8), tick=False):
         assert review.referrals_follow_up_due() == 2
@@ -145,8 +170,9 @@ def test_sweep_sends_due_follow_ups_and_skips_clients_without_email(booking, res
 
 
 def test_pending_and_declined_referrals_get_no_follow_up(booking, resource, counselor, client_user):
-    referral = review.referral_create(counselor=counselor.user, booking_id=booking.pk, resource_id=resource.pk,
-                                      reason="grief")
+    referral = review.referral_create(
+        counselor=counselor.user, booking_id=booking.pk, resource_id=resource.pk, reason="grief"
+    )
     with time_machine.travel(timezone.now() + dt.timedelta(days=30), tick=False):
         assert review.referral_follow_up(referral_id=referral.pk) is False
     review.referral_decline(client=client_user, referral_id=referral.pk)

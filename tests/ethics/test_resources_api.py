@@ -18,8 +18,14 @@ def rows(response) -> list[dict]:
 
 
 def resource(**kwargs) -> Resource:
-    defaults = {"kind": "book", "name": "Feeling Good", "region": "global", "language": "en",
-                "source": "publisher", "last_verified": dt.date(2026, 1, 1)}
+    defaults = {
+        "kind": "book",
+        "name": "Feeling Good",
+        "region": "global",
+        "language": "en",
+        "source": "publisher",
+        "last_verified": dt.date(2026, 1, 1),
+    }
     return Resource.objects.create(**{**defaults, **kwargs})
 
 
@@ -30,8 +36,18 @@ def test_chinese_hotlines_for_anyone(anon):
     assert "12356" in [r["contact"] for r in found]
     assert {(r["kind"], r["region"], r["language"]) for r in found} == {("hotline", "CN", "zh")}
     assert len(found) == 4
-    assert {"id", "kind", "name", "region", "language", "contact", "hours", "description", "source",
-            "last_verified"} <= set(found[0])
+    assert {
+        "id",
+        "kind",
+        "name",
+        "region",
+        "language",
+        "contact",
+        "hours",
+        "description",
+        "source",
+        "last_verified",
+    } <= set(found[0])
 
 
 def test_filters_narrow_by_region_and_language(anon):
@@ -47,7 +63,9 @@ def test_kind_filter_and_inactive_entries(anon, as_client):
     group = resource(kind="support-group", name="Peer group", region="CN", language="zh")
     books = rows(anon.get(URL, {"kind": "book", "page_size": 100}))
     assert book.pk in [r["id"] for r in books] and {r["kind"] for r in books} == {"book"}
-    assert [r["id"] for r in rows(as_client.get(URL, {"kind": "support-group", "region": "CN"}))] == [group.pk]
+    assert [
+        r["id"] for r in rows(as_client.get(URL, {"kind": "support-group", "region": "CN"}))
+    ] == [group.pk]
     everything = rows(anon.get(URL, {"page_size": 100}))
     assert "Out of print" not in [r["name"] for r in everything]
     assert {"hotline", "book", "support-group"} <= {r["kind"] for r in everything}

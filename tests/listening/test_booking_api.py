@@ -5,7 +5,12 @@ from django.utils import timezone
 
 from listening.models import Booking
 from tests.conftest import api_as
-from tests.factories import BookingFactory, CounselorProfileFactory, OneOffWindowFactory, next_quarter
+from tests.factories import (
+    BookingFactory,
+    CounselorProfileFactory,
+    OneOffWindowFactory,
+    next_quarter,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -15,8 +20,13 @@ def window_start(counselor):
 
 
 def book(api, counselor_id, start, **overrides):
-    body = {"counselor": counselor_id, "start": start.isoformat() if isinstance(start, dt.datetime) else start,
-            "duration_minutes": 30, "mode": "text", "topic": "exam stress"}
+    body = {
+        "counselor": counselor_id,
+        "start": start.isoformat() if isinstance(start, dt.datetime) else start,
+        "duration_minutes": 30,
+        "mode": "text",
+        "topic": "exam stress",
+    }
     body.update(overrides)
     return api.post("/api/v1/bookings/", body, format="json")
 
@@ -51,7 +61,9 @@ def test_second_client_gets_409_for_taken_slot(as_client, as_other_client, couns
     assert Booking.objects.count() == 1
 
 
-def test_client_cannot_hold_two_overlapping_bookings_with_different_counselors(as_client, counselor):
+def test_client_cannot_hold_two_overlapping_bookings_with_different_counselors(
+    as_client, counselor
+):
     start = window_start(counselor)
     second = CounselorProfileFactory()
     OneOffWindowFactory(counselor=second, start=start, end=start + dt.timedelta(hours=1))
@@ -81,8 +93,12 @@ def test_buffer_between_sessions_is_kept(as_client, as_other_client, counselor):
 def test_cancelled_booking_frees_the_slot(as_client, as_other_client, counselor):
     start = window_start(counselor)
     booking_id = book(as_client, counselor.pk, start).json()["id"]
-    assert as_client.post(f"/api/v1/bookings/{booking_id}/cancel/", {"reason": "exam moved"},
-                          format="json").status_code == 200
+    assert (
+        as_client.post(
+            f"/api/v1/bookings/{booking_id}/cancel/", {"reason": "exam moved"}, format="json"
+        ).status_code
+        == 200
+    )
     assert book(as_other_client, counselor.pk, start).status_code == 201
 
 
@@ -111,8 +127,13 @@ def test_malformed_booking_gets_400_naming_the_field(as_client, counselor, overr
 
 @pytest.mark.parametrize("field", ["counselor", "start", "duration_minutes", "mode", "topic"])
 def test_missing_booking_field_gets_400_naming_it(as_client, counselor, field):
-    body = {"counselor": counselor.pk, "start": window_start(counselor).isoformat(), "duration_minutes": 30,
-            "mode": "text", "topic": "t"}
+    body = {
+        "counselor": counselor.pk,
+        "start": window_start(counselor).isoformat(),
+        "duration_minutes": 30,
+        "mode": "text",
+        "topic": "t",
+    }
     del body[field]
     response = as_client.post("/api/v1/bookings/", body, format="json")
     assert response.status_code == 400
@@ -147,7 +168,9 @@ def test_start_outside_the_windows_gets_400(as_client, counselor):
 
 
 def test_session_running_past_the_window_end_gets_400(as_client, counselor):
-    response = book(as_client, counselor.pk, window_start(counselor) + dt.timedelta(hours=2, minutes=45))
+    response = book(
+        as_client, counselor.pk, window_start(counselor) + dt.timedelta(hours=2, minutes=45)
+    )
     assert response.status_code == 400
 
 
@@ -192,10 +215,16 @@ def test_anonymous_gets_401(anon, counselor):
     assert anon.get("/api/v1/bookings/").status_code == 401
 
 
-def test_bookings_list_shows_only_own_bookings(as_client, client_user, other_client_user, counselor):
+def test_bookings_list_shows_only_own_bookings(
+    as_client, client_user, other_client_user, counselor
+):
     mine = BookingFactory(client=client_user, counselor=counselor)
-    BookingFactory(client=other_client_user, counselor=counselor, start=mine.start + dt.timedelta(hours=1),
-                   end=mine.start + dt.timedelta(hours=1, minutes=30))
+    BookingFactory(
+        client=other_client_user,
+        counselor=counselor,
+        start=mine.start + dt.timedelta(hours=1),
+        end=mine.start + dt.timedelta(hours=1, minutes=30),
+    )
     body = as_client.get("/api/v1/bookings/").json()
     assert body["count"] == 1
     assert [b["id"] for b in body["results"]] == [mine.pk]
@@ -232,8 +261,12 @@ def test_participants_see_the_booking(as_client, as_counselor, client_user, coun
 
 def test_cancel_after_start_gets_409(as_client, client_user, counselor):
     start = timezone.now() - dt.timedelta(minutes=5)
-    booking = BookingFactory(client=client_user, counselor=counselor, start=start, end=start + dt.timedelta(minutes=30))
-    response = as_client.post(f"/api/v1/bookings/{booking.pk}/cancel/", {"reason": "late"}, format="json")
+    booking = BookingFactory(
+        client=client_user, counselor=counselor, start=start, end=start + dt.timedelta(minutes=30)
+    )
+    response = as_client.post(
+        f"/api/v1/bookings/{booking.pk}/cancel/", {"reason": "late"}, format="json"
+    )
     assert response.status_code == 409
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED
@@ -248,7 +281,9 @@ def test_cancel_twice_gets_409(as_client, client_user, counselor):
 
 def test_cancel_records_who_and_why(as_counselor, client_user, counselor):
     booking = BookingFactory(client=client_user, counselor=counselor)
-    body = as_counselor.post(f"/api/v1/bookings/{booking.pk}/cancel/", {"reason": "ill"}, format="json").json()
+    body = as_counselor.post(
+        f"/api/v1/bookings/{booking.pk}/cancel/", {"reason": "ill"}, format="json"
+    ).json()
     assert body["status"] == "cancelled"
     assert body["cancel_reason"] == "ill"
     booking.refresh_from_db()
@@ -257,7 +292,9 @@ def test_cancel_records_who_and_why(as_counselor, client_user, counselor):
 
 def test_overlong_cancel_reason_gets_400(as_client, client_user, counselor):
     booking = BookingFactory(client=client_user, counselor=counselor)
-    response = as_client.post(f"/api/v1/bookings/{booking.pk}/cancel/", {"reason": "x" * 501}, format="json")
+    response = as_client.post(
+        f"/api/v1/bookings/{booking.pk}/cancel/", {"reason": "x" * 501}, format="json"
+    )
     assert response.status_code == 400
     assert "reason" in response.json()
     booking.refresh_from_db()
@@ -277,5 +314,7 @@ def test_second_client_sees_free_slot_disappear_after_booking(as_client, anon, c
     before = {s["start"] for s in anon.get(url).json()}
     book(as_client, counselor.pk, start + dt.timedelta(minutes=30))
     after = {s["start"] for s in anon.get(url).json()}
-    gone = {(start + dt.timedelta(minutes=m)).isoformat().replace("+00:00", "Z") for m in (15, 30, 45)}
+    gone = {
+        (start + dt.timedelta(minutes=m)).isoformat().replace("+00:00", "Z") for m in (15, 30, 45)
+    }
     assert before - after == gone  # the start itself and the two 30-minute starts overlapping it

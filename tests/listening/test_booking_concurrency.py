@@ -9,7 +9,12 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from listening.models import Booking
-from tests.factories import ClientFactory, CounselorProfileFactory, OneOffWindowFactory, next_quarter
+from tests.factories import (
+    ClientFactory,
+    CounselorProfileFactory,
+    OneOffWindowFactory,
+    next_quarter,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,7 +29,10 @@ def run_concurrently(url: str, requests: list[tuple[str, dict]]) -> list[httpx.R
             barrier.wait()
             responses[i] = http.post(url, json=body, headers={"Authorization": f"Token {token}"})
 
-    threads = [threading.Thread(target=post, args=(i, token, body)) for i, (token, body) in enumerate(requests)]
+    threads = [
+        threading.Thread(target=post, args=(i, token, body))
+        for i, (token, body) in enumerate(requests)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -39,9 +47,16 @@ def tokens_for(n: int) -> list[str]:
 def test_fifty_threads_booking_one_slot_get_exactly_one_201(asgi_server):
     counselor = CounselorProfileFactory()
     window = OneOffWindowFactory(counselor=counselor)
-    body = {"counselor": counselor.pk, "start": window.start.isoformat(), "duration_minutes": 30,
-            "mode": "text", "topic": "stress"}
-    responses = run_concurrently(f"{asgi_server}/api/v1/bookings/", [(t, body) for t in tokens_for(50)])
+    body = {
+        "counselor": counselor.pk,
+        "start": window.start.isoformat(),
+        "duration_minutes": 30,
+        "mode": "text",
+        "topic": "stress",
+    }
+    responses = run_concurrently(
+        f"{asgi_server}/api/v1/bookings/", [(t, body) for t in tokens_for(50)]
+    )
     codes = sorted(r.status_code for r in responses)
     assert codes.count(201) == 1
     assert codes.count(409) == 49
@@ -52,9 +67,19 @@ def test_concurrent_bookings_for_different_slots_never_exceed_the_daily_cap(asgi
     counselor = CounselorProfileFactory(daily_cap=2, user__timezone="UTC")
     start = next_quarter(days=1).replace(hour=9, minute=0)
     OneOffWindowFactory(counselor=counselor, start=start, end=start + dt.timedelta(hours=4))
-    bodies = [{"counselor": counselor.pk, "start": (start + dt.timedelta(minutes=30 * i)).isoformat(),
-               "duration_minutes": 30, "mode": "text", "topic": "stress"} for i in range(8)]
-    responses = run_concurrently(f"{asgi_server}/api/v1/bookings/", list(zip(tokens_for(8), bodies)))
+    bodies = [
+        {
+            "counselor": counselor.pk,
+            "start": (start + dt.timedelta(minutes=30 * i)).isoformat(),
+            "duration_minutes": 30,
+            "mode": "text",
+            "topic": "stress",
+        }
+        for i in range(8)
+    ]
+    responses = run_concurrently(
+        f"{asgi_server}/api/v1/bookings/", list(zip(tokens_for(8), bodies))
+    )
     codes = sorted(r.status_code for r in responses)
     assert codes == [201, 201] + [400] * 6
     assert all("start" in r.json() for r in responses if r.status_code == 400)
@@ -67,8 +92,16 @@ def test_one_client_racing_six_counselors_for_the_same_time_gets_one_booking(asg
     for c in counselors:
         OneOffWindowFactory(counselor=c, start=start, end=start + dt.timedelta(hours=1))
     token = tokens_for(1)[0]
-    bodies = [{"counselor": c.pk, "start": start.isoformat(), "duration_minutes": 30, "mode": "text",
-               "topic": "stress"} for c in counselors]
+    bodies = [
+        {
+            "counselor": c.pk,
+            "start": start.isoformat(),
+            "duration_minutes": 30,
+            "mode": "text",
+            "topic": "stress",
+        }
+        for c in counselors
+    ]
     responses = run_concurrently(f"{asgi_server}/api/v1/bookings/", [(token, b) for b in bodies])
     codes = sorted(r.status_code for r in responses)
     assert codes == [201] + [409] * 5

@@ -9,7 +9,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_calendar_export_is_a_valid_vevent_in_utc(as_client, client_user, counselor):
-    booking = BookingFactory(client=client_user, counselor=counselor, topic="my divorce", note="very private")
+    booking = BookingFactory(
+        client=client_user, counselor=counselor, topic="my divorce", note="very private"
+    )
     response = as_client.get(f"/api/v1/bookings/{booking.pk}/calendar.ics")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/calendar")
@@ -23,7 +25,9 @@ def test_calendar_export_is_a_valid_vevent_in_utc(as_client, client_user, counse
 
 
 def test_calendar_summary_carries_no_clinical_detail(as_client, client_user, counselor):
-    booking = BookingFactory(client=client_user, counselor=counselor, topic="my divorce", note="very private")
+    booking = BookingFactory(
+        client=client_user, counselor=counselor, topic="my divorce", note="very private"
+    )
     content = as_client.get(f"/api/v1/bookings/{booking.pk}/calendar.ics").content.decode()
     assert "divorce" not in content
     assert "private" not in content

@@ -12,10 +12,13 @@ from tests.factories import BookingFactory, ClientFactory, CounselorProfileFacto
 def test_counselor_cancelling_emails_the_client_through_the_worker(celery_worker_on_redis):
     client = ClientFactory(email="client@example.org")
     booking = BookingFactory(client=client, counselor=CounselorProfileFactory())
-    response = api_as(booking.counselor.user).post(f"/api/v1/bookings/{booking.pk}/cancel/",
-                                                   {"reason": "I am ill"}, format="json")
+    response = api_as(booking.counselor.user).post(
+        f"/api/v1/bookings/{booking.pk}/cancel/", {"reason": "I am ill"}, format="json"
+    )
     assert response.status_code == 200
-    wait_for(lambda: Booking.objects.filter(pk=booking.pk, cancel_notified_at__isnull=False).exists())
+    wait_for(
+        lambda: Booking.objects.filter(pk=booking.pk, cancel_notified_at__isnull=False).exists()
+    )
     [message] = mail.outbox
     assert message.to == ["client@example.org"]
     assert "I am ill" in message.body
@@ -36,5 +39,7 @@ def test_cancellation_notice_is_sent_once_even_if_the_task_runs_twice():
 def test_client_cancelling_tells_the_counselor(django_capture_on_commit_callbacks):
     booking = BookingFactory(counselor=CounselorProfileFactory(user__email="c@example.org"))
     with django_capture_on_commit_callbacks(execute=True):
-        api_as(booking.client).post(f"/api/v1/bookings/{booking.pk}/cancel/", {"reason": "exam"}, format="json")
+        api_as(booking.client).post(
+            f"/api/v1/bookings/{booking.pk}/cancel/", {"reason": "exam"}, format="json"
+        )
     assert [m.to for m in mail.outbox] == [["c@example.org"]]

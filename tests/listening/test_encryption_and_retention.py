@@ -24,17 +24,27 @@ def chatting_booking(**kwargs) -> Booking:
 
 
 def post(booking, text="private words", audio=None):
-    return message_post(booking_id=booking.pk, sender=booking.client, uid=uuid.uuid4(), text=text, live=False,
-                        audio=audio)[0]
+    return message_post(
+        booking_id=booking.pk,
+        sender=booking.client,
+        uid=uuid.uuid4(),
+        text=text,
+        live=False,
+        audio=audio,
+    )[0]
 
 
 def raw_ciphertext(message_id) -> bytes:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT ciphertext FROM listening_sessionmessage WHERE id = %s", [message_id])
+        cursor.execute(
+            "SELECT ciphertext FROM listening_sessionmessage WHERE id = %s", [message_id]
+        )
         return bytes(cursor.fetchone()[0])
 
 
-def test_reencrypt_moves_text_and_voice_notes_to_the_newest_key(settings, django_capture_on_commit_callbacks):
+def test_reencrypt_moves_text_and_voice_notes_to_the_newest_key(
+    settings, django_capture_on_commit_callbacks
+):
     booking = chatting_booking()
     upload = SimpleUploadedFile("n.ogg", make_audio("ogg", "libopus"))
     with django_capture_on_commit_callbacks(execute=True):
@@ -58,14 +68,17 @@ def test_text_written_under_an_old_key_still_reads_after_a_new_key_is_added(sett
     assert encryption.decrypt_text(raw_ciphertext(message.pk)) == "private words"
 
 
-def test_purge_removes_content_older_than_retention_but_keeps_held_bookings(settings,
-                                                                          django_capture_on_commit_callbacks):
+def test_purge_removes_content_older_than_retention_but_keeps_held_bookings(
+    settings, django_capture_on_commit_callbacks
+):
     settings.RETENTION_DAYS = 90
     old, held, recent = chatting_booking(), chatting_booking(ethics_hold=True), chatting_booking()
     for booking in (old, held, recent):
         post(booking)
     long_ago = timezone.now() - dt.timedelta(days=91)
-    Booking.objects.filter(pk__in=[old.pk, held.pk]).update(start=long_ago, end=long_ago + dt.timedelta(minutes=30))
+    Booking.objects.filter(pk__in=[old.pk, held.pk]).update(
+        start=long_ago, end=long_ago + dt.timedelta(minutes=30)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert session_content_purge() == 1
     assert not SessionMessage.objects.filter(booking=old).exists()
@@ -82,7 +95,9 @@ def test_purge_deletes_voice_note_files(settings, django_capture_on_commit_callb
     storage, name = voice.audio.storage, voice.audio.name
     assert storage.exists(name)
     long_ago = timezone.now() - dt.timedelta(days=settings.RETENTION_DAYS + 1)
-    Booking.objects.filter(pk=booking.pk).update(start=long_ago, end=long_ago + dt.timedelta(minutes=30))
+    Booking.objects.filter(pk=booking.pk).update(
+        start=long_ago, end=long_ago + dt.timedelta(minutes=30)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         session_content_purge()
     assert not storage.exists(name)

@@ -14,11 +14,15 @@ GOOD = {"pre_distress": 7, "post_distress": 4, "rating": 5, "comment": "Helped a
 
 def past_booking(hours_ago: int = 2, **kwargs):
     start = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(hours=hours_ago)
-    return BookingFactory(start=start, end=start + dt.timedelta(minutes=30), status="completed", **kwargs)
+    return BookingFactory(
+        start=start, end=start + dt.timedelta(minutes=30), status="completed", **kwargs
+    )
 
 
 def feedback(booking, body=GOOD, user=None):
-    return api_as(user or booking.client).post(f"/api/v1/bookings/{booking.pk}/feedback/", body, format="json")
+    return api_as(user or booking.client).post(
+        f"/api/v1/bookings/{booking.pk}/feedback/", body, format="json"
+    )
 
 
 def test_client_rates_a_past_session_and_the_counselor_rating_moves():
@@ -41,7 +45,9 @@ def test_feedback_twice_is_409():
     assert feedback(booking).status_code == 409
 
 
-@pytest.mark.parametrize(("field", "value"), [("rating", 0), ("rating", 6), ("pre_distress", 11), ("post_distress", -1)])
+@pytest.mark.parametrize(
+    ("field", "value"), [("rating", 0), ("rating", 6), ("pre_distress", 11), ("post_distress", -1)]
+)
 def test_feedback_out_of_range_is_400_naming_the_field(field, value):
     booking = past_booking()
     response = feedback(booking, {**GOOD, field: value})
@@ -67,9 +73,15 @@ def test_three_ratings_of_one_in_a_row_open_a_quality_flag():
 
 def test_either_participant_reports_a_dual_relationship():
     booking = past_booking()
-    response = api_as(booking.counselor.user).post("/api/v1/ethics/reports/", {
-        "booking": booking.pk, "kind": "dual-relationship", "text": "The client is my neighbour's son."},
-        format="json")
+    response = api_as(booking.counselor.user).post(
+        "/api/v1/ethics/reports/",
+        {
+            "booking": booking.pk,
+            "kind": "dual-relationship",
+            "text": "The client is my neighbour's son.",
+        },
+        format="json",
+    )
     assert response.status_code == 201
     flag = EthicsFlag.objects.get(kind="dual-relationship")
     assert flag.booking == booking and "counselor" in flag.summary
@@ -77,16 +89,22 @@ def test_either_participant_reports_a_dual_relationship():
 
 def test_boundary_report_on_someone_elses_booking_is_404():
     booking = past_booking()
-    response = api_as(ClientFactory()).post("/api/v1/ethics/reports/", {
-        "booking": booking.pk, "kind": "boundary", "text": "x"}, format="json")
+    response = api_as(ClientFactory()).post(
+        "/api/v1/ethics/reports/",
+        {"booking": booking.pk, "kind": "boundary", "text": "x"},
+        format="json",
+    )
     assert response.status_code == 404
     assert not EthicsFlag.objects.exists()
 
 
 def test_report_of_an_unknown_kind_is_400():
     booking = past_booking()
-    response = api_as(booking.client).post("/api/v1/ethics/reports/", {
-        "booking": booking.pk, "kind": "crisis", "text": "x"}, format="json")
+    response = api_as(booking.client).post(
+        "/api/v1/ethics/reports/",
+        {"booking": booking.pk, "kind": "crisis", "text": "x"},
+        format="json",
+    )
     assert response.status_code == 400 and "kind" in response.json()
 
 
@@ -94,6 +112,11 @@ def test_a_feedback_comment_with_a_crisis_signal_raises_an_alert():
     from ethics.models import CrisisAlert
 
     booking = past_booking()
-    assert feedback(booking, {**GOOD, "comment": "thank you, but I still want to kill myself"}).status_code == 201
+    assert (
+        feedback(
+            booking, {**GOOD, "comment": "thank you, but I still want to kill myself"}
+        ).status_code
+        == 201
+    )
     alert = CrisisAlert.objects.get(booking=booking)
     assert alert.client == booking.client and any("feedback" in r for r in alert.reasons)

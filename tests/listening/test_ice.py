@@ -21,6 +21,8 @@ def test_turn_credentials_are_short_lived_and_verifiable_by_coturn(settings):
     expiry, user = turn["username"].split(":")
     assert user == "7"
     assert int(expiry) == int((end + dt.timedelta(hours=1)).timestamp())
-    expected = base64.b64encode(hmac.new(b"s3cret", turn["username"].encode(), hashlib.sha1).digest()).decode()
+    expected = base64.b64encode(
+        hmac.new(b"s3cret", turn["username"].encode(), hashlib.sha1).digest()
+    ).decode()
     assert turn["credential"] == expected
     assert "s3cret" not in str(turn)

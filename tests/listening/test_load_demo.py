@@ -21,8 +21,12 @@ def load_demo(**options) -> str:
 
 
 def snapshot() -> dict[str, int]:
-    return {"users": User.objects.count(), "windows": AvailabilityWindow.objects.count(),
-            "credentials": Credential.objects.count(), "verifications": VerificationRecord.objects.count()}
+    return {
+        "users": User.objects.count(),
+        "windows": AvailabilityWindow.objects.count(),
+        "credentials": Credential.objects.count(),
+        "verifications": VerificationRecord.objects.count(),
+    }
 
 
 def test_demo_counselors_are_listed_with_free_slots_this_week(settings, anon):
@@ -33,24 +37,36 @@ def test_demo_counselors_are_listed_with_free_slots_this_week(settings, anon):
     assert listed.count() >= 12
     now = timezone.now()
     week = now + dt.timedelta(days=7)
-    assert sorted(counselor_ids_with_free_slots(profiles=listed, start=now, end=week, duration_minutes=30)) == \
-        sorted(p.pk for p in listed)
+    assert sorted(
+        counselor_ids_with_free_slots(profiles=listed, start=now, end=week, duration_minutes=30)
+    ) == sorted(p.pk for p in listed)
     for profile in listed:
         assert profile.credentials.exists()
-        assert profile.verification_records.filter(approved=True, reviewer__username="demo-staff").exists()
+        assert profile.verification_records.filter(
+            approved=True, reviewer__username="demo-staff"
+        ).exists()
 
     # The same through the public API.
-    response = anon.get("/api/v1/counselors/", {"available_from": now.isoformat(), "available_to": week.isoformat(),
-                                                "page_size": 100})
+    response = anon.get(
+        "/api/v1/counselors/",
+        {"available_from": now.isoformat(), "available_to": week.isoformat(), "page_size": 100},
+    )
     assert response.status_code == 200
     assert response.json()["count"] >= 12
     first = response.json()["results"][0]["id"]
     slots = anon.get(f"/api/v1/counselors/{first}/slots/", {"duration": 15}).json()
     assert slots and all(dt.datetime.fromisoformat(s["start"]) > now for s in slots)
 
-    roles = dict(User.objects.filter(username__in=["demo-client", "demo-staff", "demo-supervisor"])
-                 .values_list("username", "role"))
-    assert roles == {"demo-client": "client", "demo-staff": "staff", "demo-supervisor": "supervisor"}
+    roles = dict(
+        User.objects.filter(
+            username__in=["demo-client", "demo-staff", "demo-supervisor"]
+        ).values_list("username", "role")
+    )
+    assert roles == {
+        "demo-client": "client",
+        "demo-staff": "staff",
+        "demo-supervisor": "supervisor",
+    }
     assert User.objects.get(username="demo-client").check_password(DEMO_PASSWORD)
     assert DEMO_PASSWORD in output and "demo-supervisor" in output
 

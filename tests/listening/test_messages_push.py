@@ -17,16 +17,24 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 async def test_async_message_is_pushed_to_the_open_room():
     start = timezone.now().replace(second=0, microsecond=0)
-    booking = await database_sync_to_async(BookingFactory)(start=start, end=start + dt.timedelta(minutes=30))
-    key = await database_sync_to_async(lambda: Token.objects.create(user=booking.counselor.user).key)()
-    room = WebsocketCommunicator(application, f"/ws/sessions/{booking.pk}/",
-                                 headers=[(b"authorization", f"Token {key}".encode()), (b"origin", b"http://localhost")])
+    booking = await database_sync_to_async(BookingFactory)(
+        start=start, end=start + dt.timedelta(minutes=30)
+    )
+    key = await database_sync_to_async(
+        lambda: Token.objects.create(user=booking.counselor.user).key
+    )()
+    room = WebsocketCommunicator(
+        application,
+        f"/ws/sessions/{booking.pk}/",
+        headers=[(b"authorization", f"Token {key}".encode()), (b"origin", b"http://localhost")],
+    )
     assert (await room.connect())[0]
     assert (await room.receive_json_from())["type"] == "session.config"
 
     def post():
-        return api_as(booking.client).post(f"/api/v1/bookings/{booking.pk}/messages/", {"text": "running late"},
-                                           format="json")
+        return api_as(booking.client).post(
+            f"/api/v1/bookings/{booking.pk}/messages/", {"text": "running late"}, format="json"
+        )
 
     response = await database_sync_to_async(post)()
     assert response.status_code == 201

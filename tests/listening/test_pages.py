@@ -9,8 +9,13 @@ from django.test import Client
 from django.utils import timezone
 
 from listening.models import Booking, Feedback
-from tests.factories import (BookingFactory, ClientFactory, CounselorProfileFactory, OneOffWindowFactory,
-                             next_quarter)
+from tests.factories import (
+    BookingFactory,
+    ClientFactory,
+    CounselorProfileFactory,
+    OneOffWindowFactory,
+    next_quarter,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +42,13 @@ def book_url(counselor, start, duration=30) -> str:
 
 
 def booking_data(start, **overrides) -> dict:
-    data = {"start": start.isoformat(), "duration_minutes": "30", "mode": "text", "topic": "exam stress",
-            "note": "first time"}
+    data = {
+        "start": start.isoformat(),
+        "duration_minutes": "30",
+        "mode": "text",
+        "topic": "exam stress",
+        "note": "first time",
+    }
     data.update(overrides)
     return data
 
@@ -66,7 +76,10 @@ def test_booking_form_shows_the_time_in_the_viewers_zone_and_the_counselors_mode
     assert response.status_code == 200
     body = response.content.decode()
     assert f'datetime="{start.astimezone(ZoneInfo(LONDON)).isoformat()}"' in body
-    assert [value for value, _label in response.context["form"].fields["mode"].choices] == ["text", "voice"]
+    assert [value for value, _label in response.context["form"].fields["mode"].choices] == [
+        "text",
+        "voice",
+    ]
     assert 'value="video"' not in body
 
 
@@ -76,14 +89,21 @@ def test_booking_a_free_slot_creates_it_and_shows_my_bookings(slot):
     response = signed_in(client).post(f"/counselors/{counselor.pk}/book/", booking_data(start))
     booking = Booking.objects.get()
     assert response.status_code == 302 and response.url == f"/bookings/#booking-{booking.pk}"
-    assert (booking.client, booking.start, booking.duration_minutes, booking.mode, booking.note) == (
-        client, start, 30, "text", "first time")
+    assert (
+        booking.client,
+        booking.start,
+        booking.duration_minutes,
+        booking.mode,
+        booking.note,
+    ) == (client, start, 30, "text", "first time")
 
 
 def test_a_taken_slot_is_a_409_and_books_nothing(slot):
     counselor, start = slot
     BookingFactory(counselor=counselor, start=start, end=start + dt.timedelta(minutes=30))
-    response = signed_in(ClientFactory()).post(f"/counselors/{counselor.pk}/book/", booking_data(start))
+    response = signed_in(ClientFactory()).post(
+        f"/counselors/{counselor.pk}/book/", booking_data(start)
+    )
     assert response.status_code == 409
     assert "no longer free" in response.content.decode()
     assert Booking.objects.count() == 1
@@ -101,24 +121,31 @@ def test_booking_over_my_own_other_session_is_a_409(slot):
 
 def test_a_mode_the_counselor_does_not_offer_names_the_field(slot):
     counselor, start = slot
-    response = signed_in(ClientFactory()).post(f"/counselors/{counselor.pk}/book/", booking_data(start, mode="video"))
+    response = signed_in(ClientFactory()).post(
+        f"/counselors/{counselor.pk}/book/", booking_data(start, mode="video")
+    )
     assert response.status_code == 400 and "mode" in response.context["form"].errors
     assert not Booking.objects.exists()
 
 
 def test_a_missing_topic_names_the_field(slot):
     counselor, start = slot
-    response = signed_in(ClientFactory()).post(f"/counselors/{counselor.pk}/book/", booking_data(start, topic=""))
+    response = signed_in(ClientFactory()).post(
+        f"/counselors/{counselor.pk}/book/", booking_data(start, topic="")
+    )
     assert response.status_code == 400 and "topic" in response.context["form"].errors
     assert not Booking.objects.exists()
 
 
 def test_a_time_outside_the_window_is_a_400(slot):
     counselor, start = slot
-    response = signed_in(ClientFactory()).post(f"/counselors/{counselor.pk}/book/",
-                                               booking_data(start + dt.timedelta(hours=5)))
+    response = signed_in(ClientFactory()).post(
+        f"/counselors/{counselor.pk}/book/", booking_data(start + dt.timedelta(hours=5))
+    )
     assert response.status_code == 400
-    assert "outside the counselor's availability" in " ".join(response.context["form"].non_field_errors())
+    assert "outside the counselor's availability" in " ".join(
+        response.context["form"].non_field_errors()
+    )
     assert not Booking.objects.exists()
 
 
@@ -141,8 +168,12 @@ def test_my_bookings_shows_upcoming_and_past_in_my_zone():
     client = ClientFactory(timezone=LONDON)
     upcoming = BookingFactory(client=client)
     past_start = next_quarter(days=-2)
-    past = BookingFactory(client=client, start=past_start, end=past_start + dt.timedelta(minutes=30),
-                          status=Booking.Status.COMPLETED)
+    past = BookingFactory(
+        client=client,
+        start=past_start,
+        end=past_start + dt.timedelta(minutes=30),
+        status=Booking.Status.COMPLETED,
+    )
     BookingFactory()  # someone else's
     response = signed_in(client).get("/bookings/")
     assert [r.booking for r in response.context["upcoming"]] == [upcoming]
@@ -189,14 +220,17 @@ def test_my_bookings_links_to_the_calendar_export():
     c = signed_in(booking.client)
     body = c.get("/bookings/").content.decode()
     assert f'href="/api/v1/bookings/{booking.pk}/calendar.ics"' in body
-    assert c.get(f"/api/v1/bookings/{booking.pk}/calendar.ics").status_code == 200  # session auth works
+    assert (
+        c.get(f"/api/v1/bookings/{booking.pk}/calendar.ics").status_code == 200
+    )  # session auth works
 
 
 def test_cancelling_a_booking(django_capture_on_commit_callbacks):
     booking = BookingFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        response = signed_in(booking.client).post(f"/bookings/{booking.pk}/cancel/",
-                                                  {f"cancel-{booking.pk}-reason": "feeling better"})
+        response = signed_in(booking.client).post(
+            f"/bookings/{booking.pk}/cancel/", {f"cancel-{booking.pk}-reason": "feeling better"}
+        )
     assert response.status_code == 302
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CANCELLED and booking.cancel_reason == "feeling better"
@@ -214,8 +248,9 @@ def test_cancelling_after_the_start_is_a_409_shown_at_the_booking():
 
 def test_a_too_long_cancel_reason_is_a_400():
     booking = BookingFactory()
-    response = signed_in(booking.client).post(f"/bookings/{booking.pk}/cancel/",
-                                              {f"cancel-{booking.pk}-reason": "x" * 501})
+    response = signed_in(booking.client).post(
+        f"/bookings/{booking.pk}/cancel/", {f"cancel-{booking.pk}-reason": "x" * 501}
+    )
     assert response.status_code == 400
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED
@@ -231,23 +266,30 @@ def test_cancelling_someone_elses_booking_is_404():
 
 def test_giving_feedback_after_a_session():
     start = next_quarter(days=-1)
-    booking = BookingFactory(start=start, end=start + dt.timedelta(minutes=30), status=Booking.Status.COMPLETED)
+    booking = BookingFactory(
+        start=start, end=start + dt.timedelta(minutes=30), status=Booking.Status.COMPLETED
+    )
     c = signed_in(booking.client)
     assert c.get("/bookings/").context["past"][0].needs_feedback
     prefix = f"feedback-{booking.pk}"
-    response = c.post(f"/bookings/{booking.pk}/feedback/", {f"{prefix}-pre_distress": "7",
-                                                             f"{prefix}-post_distress": "4",
-                                                             f"{prefix}-rating": "5"})
+    response = c.post(
+        f"/bookings/{booking.pk}/feedback/",
+        {f"{prefix}-pre_distress": "7", f"{prefix}-post_distress": "4", f"{prefix}-rating": "5"},
+    )
     assert response.status_code == 302
     assert Feedback.objects.get(booking=booking).rating == 5
 
 
 def test_feedback_without_a_rating_names_the_field():
     start = next_quarter(days=-1)
-    booking = BookingFactory(start=start, end=start + dt.timedelta(minutes=30), status=Booking.Status.COMPLETED)
+    booking = BookingFactory(
+        start=start, end=start + dt.timedelta(minutes=30), status=Booking.Status.COMPLETED
+    )
     prefix = f"feedback-{booking.pk}"
-    response = signed_in(booking.client).post(f"/bookings/{booking.pk}/feedback/", {
-        f"{prefix}-pre_distress": "7", f"{prefix}-post_distress": "4"})
+    response = signed_in(booking.client).post(
+        f"/bookings/{booking.pk}/feedback/",
+        {f"{prefix}-pre_distress": "7", f"{prefix}-post_distress": "4"},
+    )
     assert response.status_code == 400
     assert not Feedback.objects.exists()
     row = response.context["past"][0]
@@ -257,7 +299,9 @@ def test_feedback_without_a_rating_names_the_field():
 def test_feedback_before_the_session_is_a_409():
     booking = BookingFactory()
     prefix = f"feedback-{booking.pk}"
-    response = signed_in(booking.client).post(f"/bookings/{booking.pk}/feedback/", {
-        f"{prefix}-pre_distress": "7", f"{prefix}-post_distress": "4", f"{prefix}-rating": "3"})
+    response = signed_in(booking.client).post(
+        f"/bookings/{booking.pk}/feedback/",
+        {f"{prefix}-pre_distress": "7", f"{prefix}-post_distress": "4", f"{prefix}-rating": "3"},
+    )
     assert response.status_code == 409
     assert not Feedback.objects.exists()

@@ -36,7 +36,9 @@ def live_booking(**kwargs) -> Booking:
 
 
 def booking_at(start: dt.datetime, minutes: int = 30, **kwargs) -> Booking:
-    return BookingFactory(start=start, end=start + dt.timedelta(minutes=minutes), duration_minutes=minutes, **kwargs)
+    return BookingFactory(
+        start=start, end=start + dt.timedelta(minutes=minutes), duration_minutes=minutes, **kwargs
+    )
 
 
 def token_for(user) -> str:
@@ -71,7 +73,9 @@ async def sockets():
                 token = await db(token_for)(user)
             if token is not None:
                 headers.append((b"authorization", f"Token {token}".encode()))
-            comm = WebsocketCommunicator(application, f"/ws/sessions/{booking_id}/{query}", headers=headers)
+            comm = WebsocketCommunicator(
+                application, f"/ws/sessions/{booking_id}/{query}", headers=headers
+            )
             connected, _ = await comm.connect(timeout=5)
             assert connected
             self.opened.append(comm)
@@ -114,7 +118,9 @@ async def close_code(comm, timeout=5) -> int:
     return out.get("code", 1000)
 
 
-async def frames_until(comm, count: int, kind: str = "chat.message", timeout=5) -> tuple[list, list]:
+async def frames_until(
+    comm, count: int, kind: str = "chat.message", timeout=5
+) -> tuple[list, list]:
     """Read until `count` frames of `kind` arrived; returns (those, every other frame)."""
     wanted, others = [], []
     while len(wanted) < count:
@@ -210,7 +216,9 @@ async def test_refusal_of_anonymous_is_logged(sockets, caplog):
         comm = await sockets.open(None, booking.pk)
         assert await close_code(comm) == 4401
     messages = [r.getMessage() for r in caplog.records if r.name == "listening.consumers"]
-    assert len(messages) == 1 and "not authenticated" in messages[0] and str(booking.pk) in messages[0]
+    assert (
+        len(messages) == 1 and "not authenticated" in messages[0] and str(booking.pk) in messages[0]
+    )
 
 
 async def test_joining_is_recorded_for_the_no_show_check(sockets):
@@ -224,8 +232,10 @@ async def test_joining_is_recorded_for_the_no_show_check(sockets):
 
 
 async def test_session_config_carries_ice_servers_from_settings(sockets, settings):
-    settings.ICE_SERVERS = [{"urls": ["stun:stun.example.org:3478"]},
-                            {"urls": "turn:turn.example.org:3478", "username": "u", "credential": "p"}]
+    settings.ICE_SERVERS = [
+        {"urls": ["stun:stun.example.org:3478"]},
+        {"urls": "turn:turn.example.org:3478", "username": "u", "credential": "p"},
+    ]
     settings.TURN_URLS, settings.TURN_SECRET = [], ""  # no per-session TURN credentials added
     booking = await db(live_booking)()
     comm = await sockets.join(booking.client, booking.pk)
@@ -237,8 +247,13 @@ async def test_session_config_describes_the_booking_and_role(sockets):
     client = await sockets.join(booking.client, booking.pk)
     counselor = await sockets.join(booking.counselor.user, booking.pk)
     assert client.config["role"] == "client" and counselor.config["role"] == "counselor"
-    assert client.config["booking"] == {"id": booking.pk, "start": booking.start.isoformat(),
-                                        "end": booking.end.isoformat(), "duration_minutes": 30, "mode": "video"}
+    assert client.config["booking"] == {
+        "id": booking.pk,
+        "start": booking.start.isoformat(),
+        "end": booking.end.isoformat(),
+        "duration_minutes": 30,
+        "mode": "video",
+    }
     assert client.config["last_seq"] == 0
 
 
@@ -275,8 +290,13 @@ async def test_chat_is_stored_with_consecutive_seqs(sockets):
     await client.send_json_to(chat("three"))
     got, _ = await frames_until(client, 3)
     assert sorted(f["seq"] for f in got) == [1, 2, 3]
-    stored = await db(lambda: list(SessionMessage.objects.filter(booking_id=booking.pk)
-                                   .order_by("seq").values_list("seq", flat=True)))()
+    stored = await db(
+        lambda: list(
+            SessionMessage.objects.filter(booking_id=booking.pk)
+            .order_by("seq")
+            .values_list("seq", flat=True)
+        )
+    )()
     assert stored == [1, 2, 3]
     assert (await db(booking_state)(booking.pk)).message_seq == 3
 
@@ -312,7 +332,9 @@ async def test_reusing_the_other_sides_id_is_refused(sockets):
 
 def _store(booking, sender, *texts):
     for text in texts:
-        services.message_post(booking_id=booking.pk, sender=sender, uid=uuid.uuid4(), text=text, live=True)
+        services.message_post(
+            booking_id=booking.pk, sender=sender, uid=uuid.uuid4(), text=text, live=True
+        )
 
 
 async def test_after_seq_replays_missed_messages_in_order(sockets):
@@ -321,8 +343,10 @@ async def test_after_seq_replays_missed_messages_in_order(sockets):
     comm = await sockets.join(booking.client, booking.pk, "?after_seq=2")
     assert comm.config["last_seq"] == 4
     replay = [await comm.receive_json_from(timeout=5) for _ in range(2)]
-    assert [(f["type"], f["seq"], f["text"]) for f in replay] == [("chat.message", 3, "three"),
-                                                                  ("chat.message", 4, "four")]
+    assert [(f["type"], f["seq"], f["text"]) for f in replay] == [
+        ("chat.message", 3, "three"),
+        ("chat.message", 4, "four"),
+    ]
     assert await comm.receive_nothing(timeout=0.3)
 
 
@@ -487,7 +511,12 @@ async def test_client_sees_the_counselor_join(sockets):
     client = await sockets.join(booking.client, booking.pk)
     await sockets.join(booking.counselor.user, booking.pk)
     frame = await client.receive_json_from(timeout=5)
-    assert frame == {"type": "presence", "user": booking.counselor_id, "role": "counselor", "state": "joined"}
+    assert frame == {
+        "type": "presence",
+        "user": booking.counselor_id,
+        "role": "counselor",
+        "state": "joined",
+    }
 
 
 async def test_counselor_sees_the_client_join(sockets):
@@ -495,7 +524,12 @@ async def test_counselor_sees_the_client_join(sockets):
     counselor = await sockets.join(booking.counselor.user, booking.pk)
     client = await sockets.join(booking.client, booking.pk)
     frame = await counselor.receive_json_from(timeout=5)
-    assert frame == {"type": "presence", "user": booking.client_id, "role": "client", "state": "joined"}
+    assert frame == {
+        "type": "presence",
+        "user": booking.client_id,
+        "role": "client",
+        "state": "joined",
+    }
     assert await client.receive_nothing(timeout=0.3)  # no echo of one's own joining
 
 
@@ -504,7 +538,12 @@ async def test_typing_is_shown_to_the_other_side_only(sockets):
     client, counselor = await sockets.pair(booking)
     await counselor.send_json_to({"type": "typing"})
     frame = await client.receive_json_from(timeout=5)
-    assert frame == {"type": "presence", "user": booking.counselor_id, "role": "counselor", "state": "typing"}
+    assert frame == {
+        "type": "presence",
+        "user": booking.counselor_id,
+        "role": "counselor",
+        "state": "typing",
+    }
     assert await counselor.receive_nothing(timeout=0.3)
 
 
@@ -513,18 +552,32 @@ async def test_leaving_is_shown_to_the_other_side(sockets):
     client, counselor = await sockets.pair(booking)
     await counselor.disconnect()
     frame = await client.receive_json_from(timeout=5)
-    assert frame == {"type": "presence", "user": booking.counselor_id, "role": "counselor", "state": "left"}
+    assert frame == {
+        "type": "presence",
+        "user": booking.counselor_id,
+        "role": "counselor",
+        "state": "left",
+    }
 
 
 # --- WebRTC signalling ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind, payload", [
-    ("webrtc.offer", {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}),
-    ("webrtc.answer", {"type": "answer", "sdp": "v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\n"}),
-    ("webrtc.ice", {"candidate": "candidate:1 1 udp 2122260223 192.0.2.1 54400 typ host", "sdpMid": "0",
-                    "sdpMLineIndex": 0}),
-])
+@pytest.mark.parametrize(
+    "kind, payload",
+    [
+        ("webrtc.offer", {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}),
+        ("webrtc.answer", {"type": "answer", "sdp": "v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\n"}),
+        (
+            "webrtc.ice",
+            {
+                "candidate": "candidate:1 1 udp 2122260223 192.0.2.1 54400 typ host",
+                "sdpMid": "0",
+                "sdpMLineIndex": 0,
+            },
+        ),
+    ],
+)
 async def test_signalling_is_relayed_to_the_other_side_only_and_not_stored(sockets, kind, payload):
     booking = await db(live_booking)(mode="video")
     client, counselor = await sockets.pair(booking)
@@ -539,9 +592,15 @@ async def test_signalling_is_relayed_to_the_other_side_only_and_not_stored(socke
 async def test_counselor_signalling_reaches_the_client(sockets):
     booking = await db(live_booking)(mode="voice")
     client, counselor = await sockets.pair(booking)
-    await counselor.send_json_to({"type": "webrtc.answer", "payload": {"type": "answer", "sdp": "v=0"}})
+    await counselor.send_json_to(
+        {"type": "webrtc.answer", "payload": {"type": "answer", "sdp": "v=0"}}
+    )
     frame = await client.receive_json_from(timeout=5)
-    assert frame == {"type": "webrtc.answer", "payload": {"type": "answer", "sdp": "v=0"}, "from": "counselor"}
+    assert frame == {
+        "type": "webrtc.answer",
+        "payload": {"type": "answer", "sdp": "v=0"},
+        "from": "counselor",
+    }
     assert await counselor.receive_nothing(timeout=0.3)
 
 
@@ -589,7 +648,10 @@ async def test_session_end_tells_both_sides_then_closes_their_sockets(sockets):
     client, counselor = await sockets.pair(booking)
     assert await db(_end_now)(booking.pk)
     for side in (client, counselor):
-        assert await side.receive_json_from(timeout=5) == {"type": "session.ended", "status": "completed"}
+        assert await side.receive_json_from(timeout=5) == {
+            "type": "session.ended",
+            "status": "completed",
+        }
         assert await close_code(side) == 1000
     state = await db(booking_state)(booking.pk)
     assert state.status == Booking.Status.COMPLETED and state.ended_at and state.completed_at
@@ -611,7 +673,11 @@ async def test_chat_arriving_after_session_ended_is_refused_as_session_closed(so
 async def test_chat_after_the_end_time_is_refused_even_before_the_clock_runs(sockets):
     booking = await db(live_booking)()
     client, counselor = await sockets.pair(booking)
-    await db(lambda: Booking.objects.filter(pk=booking.pk).update(end=timezone.now() - dt.timedelta(seconds=1)))()
+    await db(
+        lambda: Booking.objects.filter(pk=booking.pk).update(
+            end=timezone.now() - dt.timedelta(seconds=1)
+        )
+    )()
     await client.send_json_to(chat("still there?"))
     error = await client.receive_json_from(timeout=5)
     assert error["type"] == "error" and error["code"] == "session_closed"

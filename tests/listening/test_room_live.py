@@ -38,8 +38,13 @@ def headers(user) -> dict:
 
 
 def open_ws(base: str, booking_id: int, hdrs: dict | None, query: str = ""):
-    return websockets.connect(ws_url(base, booking_id, query), additional_headers=hdrs or {}, origin=ORIGIN,
-                              open_timeout=5, close_timeout=2)
+    return websockets.connect(
+        ws_url(base, booking_id, query),
+        additional_headers=hdrs or {},
+        origin=ORIGIN,
+        open_timeout=5,
+        close_timeout=2,
+    )
 
 
 async def next_of(ws, kind: str, timeout: float = 5.0) -> dict:
@@ -148,12 +153,16 @@ def test_reconnecting_with_after_seq_replays_what_was_missed(daphne_server):
             for seq, text in ((2, "second"), (3, "third")):
                 await counselor.send(chat(text))
                 assert (await next_of(counselor, "chat.message"))["seq"] == seq
-            async with open_ws(daphne_server, booking.pk, client_h, f"?after_seq={seen['seq']}") as client:
+            async with open_ws(
+                daphne_server, booking.pk, client_h, f"?after_seq={seen['seq']}"
+            ) as client:
                 config = await next_of(client, "session.config")
                 assert config["last_seq"] == 3
                 replay = [json.loads(await asyncio.wait_for(client.recv(), 5)) for _ in range(2)]
                 assert [(f["type"], f["seq"], f["text"]) for f in replay] == [
-                    ("chat.message", 2, "second"), ("chat.message", 3, "third")]
+                    ("chat.message", 2, "second"),
+                    ("chat.message", 3, "third"),
+                ]
                 assert await silent(client, 0.3)
 
     asyncio.run(scenario())

@@ -16,7 +16,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 async def live_booking():
     start = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(minutes=1)
-    return await database_sync_to_async(BookingFactory)(start=start, end=start + dt.timedelta(minutes=30))
+    return await database_sync_to_async(BookingFactory)(
+        start=start, end=start + dt.timedelta(minutes=30)
+    )
 
 
 async def open_room(user, booking, *, origin=True):
@@ -67,8 +69,9 @@ async def test_token_client_without_origin_header_is_let_in():
 
 async def test_cookie_less_request_from_a_foreign_origin_is_rejected():
     booking = await live_booking()
-    comm = WebsocketCommunicator(application, f"/ws/sessions/{booking.pk}/",
-                                 headers=[(b"origin", b"https://evil.example")])
+    comm = WebsocketCommunicator(
+        application, f"/ws/sessions/{booking.pk}/", headers=[(b"origin", b"https://evil.example")]
+    )
     connected, _ = await comm.connect()
     assert not connected
 
@@ -79,8 +82,12 @@ async def test_no_show_closes_the_room():
     booking = await live_booking()
     counselor = await open_room(booking.counselor.user, booking)
     await counselor.receive_json_from()
-    await database_sync_to_async(lambda: BookingFactory._meta.model.objects.filter(pk=booking.pk).update(
-        start=timezone.now() - dt.timedelta(minutes=11), end=timezone.now() + dt.timedelta(minutes=19)))()
+    await database_sync_to_async(
+        lambda: BookingFactory._meta.model.objects.filter(pk=booking.pk).update(
+            start=timezone.now() - dt.timedelta(minutes=11),
+            end=timezone.now() + dt.timedelta(minutes=19),
+        )
+    )()
     assert await database_sync_to_async(session_no_show_check)(booking_id=booking.pk) == "client"
     frame = await counselor.receive_json_from(timeout=5)
     assert frame == {"type": "session.no_show", "party": "client"}

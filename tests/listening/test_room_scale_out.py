@@ -57,7 +57,9 @@ def token_header(user) -> dict:
 
 def open_ws(base: str, booking_id: int, hdrs: dict):
     url = base.replace("http://", "ws://") + f"/ws/sessions/{booking_id}/"
-    return websockets.connect(url, additional_headers=hdrs, origin=ORIGIN, open_timeout=5, close_timeout=2)
+    return websockets.connect(
+        url, additional_headers=hdrs, origin=ORIGIN, open_timeout=5, close_timeout=2
+    )
 
 
 async def recv(ws, timeout: float = 5.0) -> dict:
@@ -103,14 +105,25 @@ def test_chat_crosses_between_two_servers(two_daphnes):
     async def scenario(client, counselor):
         await client.send(chat("hello from server A"))
         got = await next_of(counselor, "chat.message")
-        assert got["text"] == "hello from server A" and got["seq"] == 1 and got["sender"] == booking.client_id
+        assert (
+            got["text"] == "hello from server A"
+            and got["seq"] == 1
+            and got["sender"] == booking.client_id
+        )
         assert (await next_of(client, "chat.message"))["seq"] == 1
         await counselor.send(chat("hello from server B"))
         got = await next_of(client, "chat.message")
-        assert got["text"] == "hello from server B" and got["seq"] == 2 and got["sender"] == booking.counselor_id
+        assert (
+            got["text"] == "hello from server B"
+            and got["seq"] == 2
+            and got["sender"] == booking.counselor_id
+        )
 
     asyncio.run(in_room(server_a, server_b, booking, client_h, counselor_h, scenario))
-    assert list(SessionMessage.objects.filter(booking=booking).values_list("seq", flat=True)) == [1, 2]
+    assert list(SessionMessage.objects.filter(booking=booking).values_list("seq", flat=True)) == [
+        1,
+        2,
+    ]
 
 
 def test_webrtc_signalling_crosses_between_two_servers(two_daphnes):
@@ -119,14 +132,26 @@ def test_webrtc_signalling_crosses_between_two_servers(two_daphnes):
     client_h, counselor_h = token_header(booking.client), token_header(booking.counselor.user)
     offer = {"type": "offer", "sdp": "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n"}
     answer = {"type": "answer", "sdp": "v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\n"}
-    ice_a = {"candidate": "candidate:1 1 udp 2122260223 192.0.2.1 50000 typ host", "sdpMid": "0", "sdpMLineIndex": 0}
-    ice_b = {"candidate": "candidate:2 1 udp 2122260223 192.0.2.2 50001 typ host", "sdpMid": "0", "sdpMLineIndex": 0}
+    ice_a = {
+        "candidate": "candidate:1 1 udp 2122260223 192.0.2.1 50000 typ host",
+        "sdpMid": "0",
+        "sdpMLineIndex": 0,
+    }
+    ice_b = {
+        "candidate": "candidate:2 1 udp 2122260223 192.0.2.2 50001 typ host",
+        "sdpMid": "0",
+        "sdpMLineIndex": 0,
+    }
 
     async def scenario(client, counselor):
         await client.send(json.dumps({"type": "webrtc.offer", "payload": offer}))
         assert await recv(counselor) == {"type": "webrtc.offer", "payload": offer, "from": "client"}
         await counselor.send(json.dumps({"type": "webrtc.answer", "payload": answer}))
-        assert await recv(client) == {"type": "webrtc.answer", "payload": answer, "from": "counselor"}
+        assert await recv(client) == {
+            "type": "webrtc.answer",
+            "payload": answer,
+            "from": "counselor",
+        }
         await client.send(json.dumps({"type": "webrtc.ice", "payload": ice_a}))
         await counselor.send(json.dumps({"type": "webrtc.ice", "payload": ice_b}))
         assert await recv(counselor) == {"type": "webrtc.ice", "payload": ice_a, "from": "client"}
@@ -149,10 +174,18 @@ def test_presence_crosses_between_two_servers(two_daphnes):
                 await next_of(client, "session.config")
                 assert (await recv(counselor))["state"] == "joined"
                 await client.send(json.dumps({"type": "typing"}))
-                assert await recv(counselor) == {"type": "presence", "user": booking.client_id, "role": "client",
-                                                 "state": "typing"}
-            assert await recv(counselor) == {"type": "presence", "user": booking.client_id, "role": "client",
-                                             "state": "left"}
+                assert await recv(counselor) == {
+                    "type": "presence",
+                    "user": booking.client_id,
+                    "role": "client",
+                    "state": "typing",
+                }
+            assert await recv(counselor) == {
+                "type": "presence",
+                "user": booking.client_id,
+                "role": "client",
+                "state": "left",
+            }
 
     asyncio.run(scenario())
 
@@ -197,9 +230,11 @@ def test_rate_limit_holds_across_servers(two_daphnes):
     client_h, counselor_h = token_header(booking.client), token_header(booking.counselor.user)
 
     async def scenario():
-        async with open_ws(server_a, booking.pk, client_h) as tab_a, \
-                open_ws(server_b, booking.pk, client_h) as tab_b, \
-                open_ws(server_b, booking.pk, counselor_h) as counselor:
+        async with (
+            open_ws(server_a, booking.pk, client_h) as tab_a,
+            open_ws(server_b, booking.pk, client_h) as tab_b,
+            open_ws(server_b, booking.pk, counselor_h) as counselor,
+        ):
             for ws in (tab_a, tab_b, counselor):
                 await next_of(ws, "session.config")
             await asyncio.sleep(1 - time.time() % 1 + 0.01)
@@ -215,8 +250,12 @@ def test_rate_limit_holds_across_servers(two_daphnes):
             # messages arrive in the order sent (frames from the two processes may interleave
             # out of seq order; clients order by seq).
             assert sorted(f["seq"] for f in delivered) == list(range(1, 17))
-            assert [f["text"] for f in delivered if f["text"].startswith("a")] == [f"a{i}" for i in range(8)]
-            assert [f["text"] for f in delivered if f["text"].startswith("b")] == [f"b{i}" for i in range(8)]
+            assert [f["text"] for f in delivered if f["text"].startswith("a")] == [
+                f"a{i}" for i in range(8)
+            ]
+            assert [f["text"] for f in delivered if f["text"].startswith("b")] == [
+                f"b{i}" for i in range(8)
+            ]
             errors = []
             for tab in (tab_a, tab_b):
                 errors += [f for f in await drain(tab, 0.3) if f["type"] == "error"]

@@ -77,9 +77,11 @@ def split_candidates(sdp: str) -> tuple[str, list[dict]]:
         if line.startswith("m="):
             mline, mid = mline + 1, None
         elif line.startswith("a=mid:"):
-            mid = line[len("a=mid:"):]
+            mid = line[len("a=mid:") :]
         if line.startswith("a=candidate:"):
-            candidates.append({"candidate": line[len("a="):], "sdpMid": mid, "sdpMLineIndex": mline})
+            candidates.append(
+                {"candidate": line[len("a=") :], "sdpMid": mid, "sdpMLineIndex": mline}
+            )
             continue
         if line == "a=end-of-candidates":
             continue
@@ -96,8 +98,16 @@ async def send_description(side: Side, pc: RTCPeerConnection) -> list[dict]:
     await side.send({"type": f"webrtc.{desc.type}", "payload": {"sdp": sdp, "type": desc.type}})
     for init in candidates:
         await side.send({"type": "webrtc.ice", "payload": init})
-    await side.send({"type": "webrtc.ice", "payload": {"candidate": "", "sdpMid": candidates[0]["sdpMid"],
-                                                       "sdpMLineIndex": candidates[0]["sdpMLineIndex"]}})
+    await side.send(
+        {
+            "type": "webrtc.ice",
+            "payload": {
+                "candidate": "",
+                "sdpMid": candidates[0]["sdpMid"],
+                "sdpMLineIndex": candidates[0]["sdpMLineIndex"],
+            },
+        }
+    )
     return candidates
 
 
@@ -128,10 +138,18 @@ def test_webrtc_negotiation_through_the_room_opens_a_data_channel(daphne_server,
         client_opened, counselor_channel = asyncio.Event(), loop.create_future()
         at_counselor, at_client = loop.create_future(), loop.create_future()
         try:
-            async with websockets.connect(ws_url(daphne_server, booking.pk), additional_headers=client_h,
-                                          origin="http://localhost") as client_ws, \
-                    websockets.connect(ws_url(daphne_server, booking.pk), additional_headers=counselor_h,
-                                       origin="http://localhost") as counselor_ws:
+            async with (
+                websockets.connect(
+                    ws_url(daphne_server, booking.pk),
+                    additional_headers=client_h,
+                    origin="http://localhost",
+                ) as client_ws,
+                websockets.connect(
+                    ws_url(daphne_server, booking.pk),
+                    additional_headers=counselor_h,
+                    origin="http://localhost",
+                ) as counselor_ws,
+            ):
                 client, counselor = Side("client", client_ws), Side("counselor", counselor_ws)
                 for side in (client, counselor):
                     cfg = await side.next_of("session.config")
@@ -159,7 +177,9 @@ def test_webrtc_negotiation_through_the_room_opens_a_data_channel(daphne_server,
                 # --- counselor: offer in, answer out ----------------------------------------
                 offer = await counselor.next_of("webrtc.offer")
                 assert offer["from"] == "client" and offer["payload"]["type"] == "offer"
-                assert "a=candidate" not in offer["payload"]["sdp"]  # addresses come only via webrtc.ice
+                assert (
+                    "a=candidate" not in offer["payload"]["sdp"]
+                )  # addresses come only via webrtc.ice
                 await counselor_pc.setRemoteDescription(RTCSessionDescription(**offer["payload"]))
                 await counselor_pc.setLocalDescription(await counselor_pc.createAnswer())
                 counselor_sent = await send_description(counselor, counselor_pc)
@@ -195,10 +215,18 @@ def test_webrtc_negotiation_through_the_room_opens_a_data_channel(daphne_server,
                 assert counselor.received("webrtc.answer") == []
                 assert all(f["from"] == "counselor" for f in client.received("webrtc.ice"))
                 assert all(f["from"] == "client" for f in counselor.received("webrtc.ice"))
-                assert len(counselor.received("webrtc.offer")) == len(client.received("webrtc.answer")) == 1
-                assert len(counselor.received("webrtc.ice")) == len(client_sent) + 1  # + end-of-candidates
+                assert (
+                    len(counselor.received("webrtc.offer"))
+                    == len(client.received("webrtc.answer"))
+                    == 1
+                )
+                assert (
+                    len(counselor.received("webrtc.ice")) == len(client_sent) + 1
+                )  # + end-of-candidates
                 assert len(client.received("webrtc.ice")) == len(counselor_sent) + 1
-                assert not [f for side in (client, counselor) for f in side.frames if f["type"] == "error"]
+                assert not [
+                    f for side in (client, counselor) for f in side.frames if f["type"] == "error"
+                ]
         finally:
             await client_pc.close()
             await counselor_pc.close()
@@ -208,17 +236,28 @@ def test_webrtc_negotiation_through_the_room_opens_a_data_channel(daphne_server,
     assert not SessionMessage.objects.filter(booking=booking).exists()  # signalling is never stored
 
 
-@pytest.mark.parametrize("frame", [{"type": "webrtc.ice"}, {"type": "webrtc.ice", "payload": None}],
-                         ids=["missing", "null"])
+@pytest.mark.parametrize(
+    "frame",
+    [{"type": "webrtc.ice"}, {"type": "webrtc.ice", "payload": None}],
+    ids=["missing", "null"],
+)
 def test_ice_frame_without_payload_is_refused_and_not_relayed(daphne_server, frame):
     booking = live_booking(mode="video")
     client_h, counselor_h = headers(booking.client), headers(booking.counselor.user)
 
     async def scenario():
-        async with websockets.connect(ws_url(daphne_server, booking.pk), additional_headers=client_h,
-                                      origin="http://localhost") as client_ws, \
-                websockets.connect(ws_url(daphne_server, booking.pk), additional_headers=counselor_h,
-                                   origin="http://localhost") as counselor_ws:
+        async with (
+            websockets.connect(
+                ws_url(daphne_server, booking.pk),
+                additional_headers=client_h,
+                origin="http://localhost",
+            ) as client_ws,
+            websockets.connect(
+                ws_url(daphne_server, booking.pk),
+                additional_headers=counselor_h,
+                origin="http://localhost",
+            ) as counselor_ws,
+        ):
             client, counselor = Side("client", client_ws), Side("counselor", counselor_ws)
             await client.next_of("session.config")
             await counselor.next_of("session.config")

@@ -35,7 +35,9 @@ def check_valid(w, pairs, capacity=None):
     cap = np.ones(w.shape[1], dtype=int) if capacity is None else np.asarray(capacity)
     reqs = [r for r, _ in pairs]
     assert len(reqs) == len(set(reqs)), "a request assigned twice"
-    counts = np.bincount([c for _, c in pairs], minlength=w.shape[1]) if pairs else np.zeros(w.shape[1])
+    counts = (
+        np.bincount([c for _, c in pairs], minlength=w.shape[1]) if pairs else np.zeros(w.shape[1])
+    )
     assert (counts <= cap).all(), "capacity exceeded"
     for r, c in pairs:
         assert np.isfinite(w[r, c]), "ineligible pair assigned"
@@ -55,8 +57,7 @@ def test_matches_brute_force_on_small_cases(seed):
 def test_specialist_goes_to_the_request_that_needs_it():
     # counselor 0: generalist, counselor 1: the only specialist.
     # Request A (first) fits both almost equally, slightly better the specialist; B fits only the specialist.
-    w = np.array([[0.90, 0.95],
-                  [NEG, 1.00]])
+    w = np.array([[0.90, 0.95], [NEG, 1.00]])
     # First-come greedy: A takes the specialist (0.95), B waits.
     pairs = assign(w)
     assert pairs == [(0, 0), (1, 1)]

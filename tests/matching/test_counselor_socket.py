@@ -10,12 +10,17 @@ from tests.ethics.test_escalation_support import close_code, db, frames_until, w
 from tests.factories import ClientFactory, CounselorProfileFactory
 from tests.matching.helpers import on_duty
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio, pytest.mark.usefixtures("reference_data")]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.asyncio,
+    pytest.mark.usefixtures("reference_data"),
+]
 
 
 def _ask_and_round() -> MatchRequest:
-    request = services.match_request_create(client=ClientFactory(), topic="anxiety", mode="text", language="zh",
-                                            duration_minutes=15)
+    request = services.match_request_create(
+        client=ClientFactory(), topic="anxiety", mode="text", language="zh", duration_minutes=15
+    )
     services.matching_round()
     return request
 
@@ -45,7 +50,9 @@ async def test_offer_is_pushed_to_the_counselor_at_once(ws):
     frame = (await frames_until(comm, "offer.new"))["offer.new"]
     assert frame["offer"]["request"]["id"] == request.pk
     assert frame["offer"]["request"]["topic"] == "anxiety"
-    assert "username" not in str(frame), "the counselor does not see who the client is before accepting"
+    assert "username" not in str(frame), (
+        "the counselor does not see who the client is before accepting"
+    )
 
 
 async def test_pending_offers_are_on_the_desk_after_a_reconnect(ws):

@@ -13,7 +13,14 @@ from tests.matching.helpers import on_duty
 
 pytestmark = pytest.mark.django_db
 
-FORM = {"topic": "anxiety", "mode": "text", "language": "zh", "duration_minutes": "15", "when": "now", "note": ""}
+FORM = {
+    "topic": "anxiety",
+    "mode": "text",
+    "language": "zh",
+    "duration_minutes": "15",
+    "when": "now",
+    "note": "",
+}
 
 
 def browser(user=None) -> Client:
@@ -49,7 +56,7 @@ def test_posting_the_form_creates_a_request_and_shows_the_waiting_state(client_u
     match = MatchRequest.objects.get(client=client_user)
     assert response.status_code == 302 and response["Location"] == f"/talk-now/{match.pk}/"
     page = c.get(response["Location"])
-    assert b"hx-trigger=\"every 2s\"" in page.content
+    assert b'hx-trigger="every 2s"' in page.content
     assert "Looking for a counselor" in page.content.decode()
 
 
@@ -78,8 +85,9 @@ def test_second_open_request_gets_409(client_user):
 def test_later_request_shows_suggested_times(client_user):
     start = timezone.localtime(timezone.now() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     end = timezone.localtime(timezone.now() + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
-    response = browser(client_user).post("/talk-now/", {**FORM, "when": "scheduled", "earliest": start,
-                                                        "latest": end})
+    response = browser(client_user).post(
+        "/talk-now/", {**FORM, "when": "scheduled", "earliest": start, "latest": end}
+    )
     match = MatchRequest.objects.get(client=client_user)
     assert response.status_code == 302
     assert match.when == "scheduled" and match.earliest < match.latest
@@ -118,7 +126,9 @@ def test_counselor_goes_on_and_off_duty_from_the_dashboard():
     assert c.post("/counselor/duty/", {"online": "1"}).status_code == 302
     assert Presence.objects.get(pk=profile.pk).online is True
     page = c.get("/counselor/")
-    assert b'data-online="1"' in page.content and b"/ws/counselor/" not in page.content  # the JS builds the URL
+    assert (
+        b'data-online="1"' in page.content and b"/ws/counselor/" not in page.content
+    )  # the JS builds the URL
     c.post("/counselor/duty/", {"online": "0"})
     assert Presence.objects.get(pk=profile.pk).online is False
 
@@ -135,8 +145,9 @@ def test_client_gets_403_on_duty(client_user):
 
 def test_pending_offer_shows_on_the_dashboard_and_accepting_opens_the_room():
     counselor = on_duty()
-    match = services.match_request_create(client=ClientFactory(), topic="anxiety", mode="text", language="zh",
-                                          duration_minutes=15)
+    match = services.match_request_create(
+        client=ClientFactory(), topic="anxiety", mode="text", language="zh", duration_minutes=15
+    )
     services.matching_round()
     offer = Offer.objects.get(request=match)
     c = browser(counselor.user)
@@ -148,8 +159,9 @@ def test_pending_offer_shows_on_the_dashboard_and_accepting_opens_the_room():
 
 def test_another_counselors_offer_is_404():
     on_duty()
-    match = services.match_request_create(client=ClientFactory(), topic="anxiety", mode="text", language="zh",
-                                          duration_minutes=15)
+    match = services.match_request_create(
+        client=ClientFactory(), topic="anxiety", mode="text", language="zh", duration_minutes=15
+    )
     services.matching_round()
     offer = Offer.objects.get(request=match)
     other = CounselorProfileFactory()
@@ -164,8 +176,11 @@ def test_talk_now_page_in_chinese(client_user):
     c.cookies["django_language"] = "zh-hans"
     page = c.get("/talk-now/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     with translation.override("zh-hans"):
-        expected = [translation.gettext("What would you like to talk about?"), translation.gettext("Talk-now duty"),
-                    translation.gettext("Find a counselor")]
+        expected = [
+            translation.gettext("What would you like to talk about?"),
+            translation.gettext("Talk-now duty"),
+            translation.gettext("Find a counselor"),
+        ]
     assert expected[0] in page and expected[2] in page
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in expected)
 
@@ -174,8 +189,9 @@ def test_offer_reasons_are_shown_in_the_counselors_language():
     from matching.realtime import offer_frame
 
     counselor = on_duty()
-    match = services.match_request_create(client=ClientFactory(), topic="anxiety", mode="text", language="zh",
-                                          duration_minutes=15)
+    match = services.match_request_create(
+        client=ClientFactory(), topic="anxiety", mode="text", language="zh", duration_minutes=15
+    )
     services.matching_round()
     frame = offer_frame(Offer.objects.get(request=match), language="zh-hans")
     assert "specialty: anxiety" in frame["reasons"]  # the API's stable text

@@ -52,10 +52,17 @@ def test_client_without_intake_gets_409_intake_required(db):
     assert not MatchRequest.objects.exists()
 
 
-@pytest.mark.parametrize("field, value", [
-    ("topic", "astrology"), ("mode", "telepathy"), ("language", "xx"), ("duration_minutes", 20),
-    ("when", "later"), ("when", {"earliest": "2026-01-01T10:00:00"}),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("topic", "astrology"),
+        ("mode", "telepathy"),
+        ("language", "xx"),
+        ("duration_minutes", 20),
+        ("when", "later"),
+        ("when", {"earliest": "2026-01-01T10:00:00"}),
+    ],
+)
 def test_bad_field_gets_400_naming_it_and_nothing_is_created(as_client, field, value):
     response = as_client.post(URL, talk_now(**{field: value}), format="json")
     assert response.status_code == 400
@@ -65,15 +72,21 @@ def test_bad_field_gets_400_naming_it_and_nothing_is_created(as_client, field, v
 
 def test_window_with_latest_before_earliest_gets_400(as_client):
     now = timezone.now()
-    when = {"earliest": (now + dt.timedelta(days=2)).isoformat(), "latest": (now + dt.timedelta(days=1)).isoformat()}
+    when = {
+        "earliest": (now + dt.timedelta(days=2)).isoformat(),
+        "latest": (now + dt.timedelta(days=1)).isoformat(),
+    }
     response = as_client.post(URL, talk_now(when=when), format="json")
     assert response.status_code == 400
     assert "when" in response.data
 
 
 def test_naive_window_times_get_400(as_client):
-    response = as_client.post(URL, talk_now(when={"earliest": "2030-01-01T10:00", "latest": "2030-01-01T12:00"}),
-                              format="json")
+    response = as_client.post(
+        URL,
+        talk_now(when={"earliest": "2030-01-01T10:00", "latest": "2030-01-01T12:00"}),
+        format="json",
+    )
     assert response.status_code == 400 and "when" in response.data
 
 
@@ -104,7 +117,9 @@ def test_note_is_stored_encrypted(as_client):
 
 
 def test_high_risk_note_raises_a_crisis_alert_and_returns_hotlines(as_client, client_user):
-    created = as_client.post(URL, talk_now(note="I have been saving up pills to end my life"), format="json").data
+    created = as_client.post(
+        URL, talk_now(note="I have been saving up pills to end my life"), format="json"
+    ).data
     alert = CrisisAlert.objects.get(client=client_user)
     assert alert.source == CrisisAlert.Source.MATCH_NOTE
     assert MatchRequest.objects.get(pk=created["id"]).risk == "high"
@@ -112,7 +127,9 @@ def test_high_risk_note_raises_a_crisis_alert_and_returns_hotlines(as_client, cl
 
 
 def test_everyday_hyperbole_raises_no_alert(as_client):
-    created = as_client.post(URL, talk_now(note="this exam is killing me, 累死了"), format="json").data
+    created = as_client.post(
+        URL, talk_now(note="this exam is killing me, 累死了"), format="json"
+    ).data
     assert not CrisisAlert.objects.exists()
     assert created["hotlines"] == []
 
@@ -123,7 +140,9 @@ def test_client_lists_own_requests_only(as_client, as_other_client):
     assert as_client.get(URL).data["count"] == 1
 
 
-@pytest.mark.parametrize("given, stored", [("zh-hans", "zh"), ("en-GB", "en"), ("zh-HK", "yue"), ("ZH", "zh")])
+@pytest.mark.parametrize(
+    "given, stored", [("zh-hans", "zh"), ("en-GB", "en"), ("zh-HK", "yue"), ("ZH", "zh")]
+)
 def test_regional_language_tags_are_read_as_session_languages(as_client, given, stored):
     created = as_client.post(URL, talk_now(language=given), format="json").data
     assert MatchRequest.objects.get(pk=created["id"]).language == stored

@@ -5,22 +5,39 @@ import math
 
 import pytest
 
-from matching.scoring import (CounselorFacts, RequestFacts, Score, Weights, bayesian_rating, hours_apart,
-                              score, score_matrix)
+from matching.scoring import (
+    CounselorFacts,
+    RequestFacts,
+    Score,
+    Weights,
+    bayesian_rating,
+    hours_apart,
+    score,
+    score_matrix,
+)
 
 W = Weights()
 
 
 def req(**kw):
-    base = dict(topic="anxiety", related_topics=frozenset({"stress", "sleep"}), mode="text", language="zh")
+    base = dict(
+        topic="anxiety", related_topics=frozenset({"stress", "sleep"}), mode="text", language="zh"
+    )
     base.update(kw)
     return RequestFacts(**base)
 
 
 def coun(**kw):
-    base = dict(id=1, specialties=frozenset({"grief"}), modes=frozenset({"text", "video"}),
-                languages=frozenset({"zh", "en"}), utc_offset_hours=8, rating_sum=0, review_count=0,
-                offers_last_7_days=5)
+    base = dict(
+        id=1,
+        specialties=frozenset({"grief"}),
+        modes=frozenset({"text", "video"}),
+        languages=frozenset({"zh", "en"}),
+        utc_offset_hours=8,
+        rating_sum=0,
+        review_count=0,
+        offers_last_7_days=5,
+    )
     base.update(kw)
     return CounselorFacts(**base)
 
@@ -43,11 +60,19 @@ def test_language_mismatch_is_ineligible():
 
 
 def test_eligible_scores_are_positive_and_bounded():
-    top = coun(specialties=frozenset({"anxiety"}), rating_sum=5 * 1000, review_count=1000, offers_last_7_days=0)
+    top = coun(
+        specialties=frozenset({"anxiety"}),
+        rating_sum=5 * 1000,
+        review_count=1000,
+        offers_last_7_days=0,
+    )
     best = s(req(client_utc_offset_hours=8, past_counselor_ratings={1: 5}), top)
     ceiling = W.base + W.specialty_exact + W.time_zone + W.rating + W.continuity + W.exposure
     assert 0 < best.value <= ceiling + 1e-9
-    worst = s(req(client_utc_offset_hours=-4), coun(rating_sum=1 * 1000, review_count=1000, offers_last_7_days=99))
+    worst = s(
+        req(client_utc_offset_hours=-4),
+        coun(rating_sum=1 * 1000, review_count=1000, offers_last_7_days=99),
+    )
     assert worst.value >= W.base > 0
 
 
@@ -88,8 +113,10 @@ def test_time_zone_only_for_scheduled_sessions():
 def test_time_zone_distance_wraps_around_the_clock():
     assert hours_apart(11, -11) == 2
     assert hours_apart(8, 8) == 0
-    assert s(req(client_utc_offset_hours=11), coun(utc_offset_hours=-11)).value > \
-        s(req(client_utc_offset_hours=11), coun(utc_offset_hours=0)).value
+    assert (
+        s(req(client_utc_offset_hours=11), coun(utc_offset_hours=-11)).value
+        > s(req(client_utc_offset_hours=11), coun(utc_offset_hours=0)).value
+    )
 
 
 # --- rating -------------------------------------------------------------------------------
@@ -103,7 +130,9 @@ def test_bayesian_prior_for_new_counselors():
 
 
 def test_rating_is_monotone():
-    values = [s(req(), coun(rating_sum=r * 20, review_count=20)).value for r in (1, 2, 3, 4, 4.5, 5)]
+    values = [
+        s(req(), coun(rating_sum=r * 20, review_count=20)).value for r in (1, 2, 3, 4, 4.5, 5)
+    ]
     assert values == sorted(values) and len(set(values)) == len(values)
 
 
@@ -147,18 +176,26 @@ def test_fewer_offers_get_a_bounded_boost():
 
 
 def test_no_boost_when_nobody_had_offers():
-    assert s(req(), coun(offers_last_7_days=0), mean_offers=0).value == \
-        s(req(), coun(offers_last_7_days=0), mean_offers=5).value - W.exposure * 5 / 6
+    assert (
+        s(req(), coun(offers_last_7_days=0), mean_offers=0).value
+        == s(req(), coun(offers_last_7_days=0), mean_offers=5).value - W.exposure * 5 / 6
+    )
 
 
 # --- reasons & weights ---------------------------------------------------------------------------
 
 
 def test_reasons_are_top_contributors_in_order():
-    out = s(req(client_utc_offset_hours=8, past_counselor_ratings={1: 5}),
-            coun(specialties=frozenset({"anxiety"}), offers_last_7_days=0))
-    assert out.reasons[:W.max_reasons] == ["specialty: anxiety", "your past counselor", "rated 4.0 (Bayesian)"]
-    assert out.reasons[W.max_reasons:] == ["speaks zh", "offers text"]
+    out = s(
+        req(client_utc_offset_hours=8, past_counselor_ratings={1: 5}),
+        coun(specialties=frozenset({"anxiety"}), offers_last_7_days=0),
+    )
+    assert out.reasons[: W.max_reasons] == [
+        "specialty: anxiety",
+        "your past counselor",
+        "rated 4.0 (Bayesian)",
+    ]
+    assert out.reasons[W.max_reasons :] == ["speaks zh", "offers text"]
 
 
 def test_weights_change_the_score():
@@ -170,7 +207,9 @@ def test_weights_change_the_score():
 def test_weights_from_settings(settings):
     settings.MATCHING_WEIGHTS = {"rating": 0.0, "continuity": 2.0}
     w = Weights.from_settings()
-    assert w.rating == 0.0 and w.continuity == 2.0 and w.specialty_exact == Weights().specialty_exact
+    assert (
+        w.rating == 0.0 and w.continuity == 2.0 and w.specialty_exact == Weights().specialty_exact
+    )
     settings.MATCHING_WEIGHTS = {"age": 1.0}
     with pytest.raises(ValueError):
         Weights.from_settings()
@@ -188,9 +227,27 @@ def test_score_matrix_matches_score():
 
 # --- no protected attributes ------------------------------------------------------------------
 
-PROTECTED = {"age", "birth", "birthday", "date_of_birth", "dob", "gender", "sex", "race", "ethnicity",
-             "religion", "nationality", "orientation", "sexual_orientation", "disability", "health",
-             "pregnancy", "marital_status", "caste", "political"}
+PROTECTED = {
+    "age",
+    "birth",
+    "birthday",
+    "date_of_birth",
+    "dob",
+    "gender",
+    "sex",
+    "race",
+    "ethnicity",
+    "religion",
+    "nationality",
+    "orientation",
+    "sexual_orientation",
+    "disability",
+    "health",
+    "pregnancy",
+    "marital_status",
+    "caste",
+    "political",
+}
 
 
 @pytest.mark.parametrize("cls", [RequestFacts, CounselorFacts, Score])
@@ -203,7 +260,13 @@ def test_no_protected_attributes(cls):
 def test_note_fit_ranks_between_its_weight_and_nothing():
     from matching.semantic import CharNgramFit
 
-    fits = CharNgramFit().fit("I keep having panic attacks at night", {
-        1: "Panic, phobias and anxiety; CBT for panic attacks.", 2: "Grief and bereavement support.", 3: ""})
+    fits = CharNgramFit().fit(
+        "I keep having panic attacks at night",
+        {
+            1: "Panic, phobias and anxiety; CBT for panic attacks.",
+            2: "Grief and bereavement support.",
+            3: "",
+        },
+    )
     assert fits[1] > fits.get(2, 0.0) and 3 not in fits
     assert 0 < fits[1] <= 1

@@ -86,8 +86,10 @@ def test_counselor_about_to_start_a_session_is_not_offered():
 def test_counselor_at_daily_cap_is_not_offered():
     counselor = on_duty(daily_cap=1)
     start = timezone.now() + dt.timedelta(hours=3)
-    if start.astimezone(dt.timezone(dt.timedelta(hours=8))).date() != timezone.now().astimezone(
-            dt.timezone(dt.timedelta(hours=8))).date():
+    if (
+        start.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+        != timezone.now().astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    ):
         start = timezone.now() - dt.timedelta(hours=1)  # stay on today's local date in Shanghai
     BookingFactory(counselor=counselor, start=start, duration_minutes=15)
     ask()
@@ -125,7 +127,9 @@ def test_another_counselor_gets_404_for_an_offer():
     request = ask()
     services.matching_round()
     other = CounselorProfileFactory()
-    assert api_as(other.user).post(f"/api/v1/offers/{offer_of(request).pk}/accept/").status_code == 404
+    assert (
+        api_as(other.user).post(f"/api/v1/offers/{offer_of(request).pk}/accept/").status_code == 404
+    )
 
 
 def test_client_gets_403_on_offers(as_client):
@@ -340,8 +344,12 @@ def test_batch_gives_the_specialist_to_the_request_only_they_can_serve():
 def test_client_asking_for_someone_new_is_not_offered_a_past_counselor():
     past = on_duty()
     client = ClientFactory()
-    FeedbackFactory(booking__client=client, booking__counselor=past,
-                    booking__start=timezone.now() - dt.timedelta(days=3), rating=5)
+    FeedbackFactory(
+        booking__client=client,
+        booking__counselor=past,
+        booking__start=timezone.now() - dt.timedelta(days=3),
+        rating=5,
+    )
     ask(client=client, wants_someone_new=True)
     assert services.matching_round() == []
 
@@ -350,8 +358,12 @@ def test_past_counselor_rated_well_is_preferred():
     past = on_duty(specialties=["career"])
     on_duty(specialties=["career"])
     client = ClientFactory()
-    FeedbackFactory(booking__client=client, booking__counselor=past,
-                    booking__start=timezone.now() - dt.timedelta(days=3), rating=5)
+    FeedbackFactory(
+        booking__client=client,
+        booking__counselor=past,
+        booking__start=timezone.now() - dt.timedelta(days=3),
+        rating=5,
+    )
     request = ask(client=client)
     services.matching_round()
     offer = offer_of(request)
@@ -381,12 +393,23 @@ def test_scheduled_request_gets_ranked_counselor_and_slot_suggestions():
     other = CounselorProfileFactory(specialties=["career"])
     for profile in (fit, other):
         for weekday in range(7):
-            WeeklyWindowFactory(counselor=profile, weekday=weekday, start_time=dt.time(0, 0),
-                                end_time=dt.time(23, 45))
+            WeeklyWindowFactory(
+                counselor=profile,
+                weekday=weekday,
+                start_time=dt.time(0, 0),
+                end_time=dt.time(23, 45),
+            )
     earliest = next_quarter(days=1)
-    request = services.match_request_create(client=ClientFactory(), topic="grief", mode="video", language="en",
-                                            duration_minutes=30, when="scheduled", earliest=earliest,
-                                            latest=earliest + dt.timedelta(days=2))
+    request = services.match_request_create(
+        client=ClientFactory(),
+        topic="grief",
+        mode="video",
+        language="en",
+        duration_minutes=30,
+        when="scheduled",
+        earliest=earliest,
+        latest=earliest + dt.timedelta(days=2),
+    )
     assert services.match_request_suggest(request_id=request.pk) is True
     request.refresh_from_db()
     assert request.status == "suggested"
@@ -401,7 +424,9 @@ def test_scheduled_request_gets_ranked_counselor_and_slot_suggestions():
 
 def test_note_close_to_a_bio_tips_the_choice():
     on_duty(specialties=["stress"], bio="Career changes and workplace conflict.")
-    sleep = on_duty(specialties=["stress"], bio="我专注于失眠、睡眠问题和夜间焦虑。Insomnia and sleep.")
+    sleep = on_duty(
+        specialties=["stress"], bio="我专注于失眠、睡眠问题和夜间焦虑。Insomnia and sleep."
+    )
     request = ask(topic="stress", note="最近总是失眠，晚上睡不着")
     services.matching_round()
     offer = offer_of(request)

@@ -22,11 +22,15 @@ def test_request_is_offered_then_times_out_then_ends_as_no_match(celery_worker_o
     settings.MATCHING_OFFER_SECONDS = 1
     settings.MATCHING_NO_MATCH_SECONDS = 4
     counselor = on_duty()
-    created = api_as(ClientFactory()).post("/api/v1/match-requests/", talk_now(), format="json").data
+    created = (
+        api_as(ClientFactory()).post("/api/v1/match-requests/", talk_now(), format="json").data
+    )
     offer = wait_for(lambda: Offer.objects.filter(request_id=created["id"]).first(), timeout=10)
     assert offer.counselor_id == counselor.pk
     wait_for(lambda: Offer.objects.get(pk=offer.pk).status == "expired", timeout=10)
-    request = wait_for(lambda: MatchRequest.objects.filter(pk=created["id"], status="no_match").first(), timeout=15)
+    request = wait_for(
+        lambda: MatchRequest.objects.filter(pk=created["id"], status="no_match").first(), timeout=15
+    )
     assert request.closed_at is not None
 
 
@@ -34,7 +38,9 @@ def test_accepting_through_the_api_while_the_worker_runs(celery_worker_on_redis)
     counselor = on_duty()
     client = ClientFactory()
     created = api_as(client).post("/api/v1/match-requests/", talk_now(), format="json").data
-    offer = wait_for(lambda: Offer.objects.filter(request_id=created["id"], status="pending").first(), timeout=10)
+    offer = wait_for(
+        lambda: Offer.objects.filter(request_id=created["id"], status="pending").first(), timeout=10
+    )
     assert api_as(counselor.user).post(f"/api/v1/offers/{offer.pk}/accept/").status_code == 200
     view = api_as(client).get(f"/api/v1/match-requests/{created['id']}/").data
     assert view["status"] == "matched" and view["booking"]
@@ -43,8 +49,15 @@ def test_accepting_through_the_api_while_the_worker_runs(celery_worker_on_redis)
 def test_the_sweep_offers_a_request_whose_task_was_lost(celery_worker_on_redis):
     counselor = on_duty()
     request = MatchRequest.objects.create(  # as if its match_request task never reached the broker
-        client=ClientFactory(), topic="anxiety", mode="text", language="zh", duration_minutes=15, when="now",
-        created_at=timezone.now(), deadline_at=timezone.now() + dt.timedelta(minutes=3))
+        client=ClientFactory(),
+        topic="anxiety",
+        mode="text",
+        language="zh",
+        duration_minutes=15,
+        when="now",
+        created_at=timezone.now(),
+        deadline_at=timezone.now() + dt.timedelta(minutes=3),
+    )
     tasks.matching_sweep.delay()
     offer = wait_for(lambda: Offer.objects.filter(request=request).first(), timeout=10)
     assert offer.counselor_id == counselor.pk
@@ -52,8 +65,12 @@ def test_the_sweep_offers_a_request_whose_task_was_lost(celery_worker_on_redis):
 
 def test_concurrent_rounds_never_double_offer():
     counselors = [on_duty() for _ in range(6)]
-    requests = [services.match_request_create(client=ClientFactory(), topic="anxiety", mode="text", language="zh",
-                                              duration_minutes=15) for _ in range(10)]
+    requests = [
+        services.match_request_create(
+            client=ClientFactory(), topic="anxiety", mode="text", language="zh", duration_minutes=15
+        )
+        for _ in range(10)
+    ]
     errors = []
 
     def run():

@@ -12,7 +12,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("username")
-        parser.add_argument("--role", choices=[User.Role.STAFF, User.Role.SUPERVISOR], default=User.Role.STAFF)
+        parser.add_argument(
+            "--role", choices=[User.Role.STAFF, User.Role.SUPERVISOR], default=User.Role.STAFF
+        )
         parser.add_argument("--email", default="")
         parser.add_argument("--password", help="omit to be asked for it")
 
@@ -21,5 +23,9 @@ class Command(BaseCommand):
         try:
             user = staff_create(username=username, password=password, email=email, role=role)
         except ValidationError as exc:
-            raise CommandError("; ".join(f"{field}: {m}" for field, ms in exc.message_dict.items() for m in ms)) from exc
-        self.stdout.write(self.style.SUCCESS(f"Created {user.get_role_display()} {user.username} (id {user.id})."))
+            raise CommandError(
+                "; ".join(f"{field}: {m}" for field, ms in exc.message_dict.items() for m in ms)
+            ) from exc
+        self.stdout.write(
+            self.style.SUCCESS(f"Created {user.get_role_display()} {user.username} (id {user.id}).")
+        )

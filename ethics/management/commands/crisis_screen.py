@@ -35,15 +35,29 @@ def evaluate(rows: list[tuple[str, str]]) -> dict:
             n_high += 1
             true_pos += predicted_high
             if not predicted_high:
-                misses.append({"kind": "false_negative", "label": label, "risk": detection.risk,
-                               "text": text, "reasons": detection.reasons,
-                               "ignored": detection.ignored})
+                misses.append(
+                    {
+                        "kind": "false_negative",
+                        "label": label,
+                        "risk": detection.risk,
+                        "text": text,
+                        "reasons": detection.reasons,
+                        "ignored": detection.ignored,
+                    }
+                )
         else:
             n_none += 1
             false_pos += predicted_high
             if predicted_high:
-                misses.append({"kind": "false_positive", "label": label, "risk": detection.risk,
-                               "text": text, "reasons": detection.reasons})
+                misses.append(
+                    {
+                        "kind": "false_positive",
+                        "label": label,
+                        "risk": detection.risk,
+                        "text": text,
+                        "reasons": detection.reasons,
+                    }
+                )
     return {
         "recall_high": round(true_pos / n_high, 4) if n_high else None,
         "false_positive_rate": round(false_pos / n_none, 4) if n_none else None,
@@ -65,7 +79,8 @@ def read_eval_file(path: Path) -> list[tuple[str, str]]:
                 label = (row["label"] or "").strip().lower()
                 if label not in EVAL_LABELS:
                     raise CommandError(
-                        f"{path}:{lineno}: label must be 'high' or 'none', got {label!r}")
+                        f"{path}:{lineno}: label must be 'high' or 'none', got {label!r}"
+                    )
                 rows.append((label, row["text"] or ""))
             return rows
     except OSError as exc:
@@ -73,22 +88,34 @@ def read_eval_file(path: Path) -> list[tuple[str, str]]:
 
 
 class Command(BaseCommand):
-    help = ("Screen text for suicide / self-harm risk. Without options: one text per line on "
-            "stdin, one JSON result per line. --eval FILE.tsv: recall / false-positive rate "
-            "on a labelled set (columns label, text; labels high/none).")
+    help = (
+        "Screen text for suicide / self-harm risk. Without options: one text per line on "
+        "stdin, one JSON result per line. --eval FILE.tsv: recall / false-positive rate "
+        "on a labelled set (columns label, text; labels high/none)."
+    )
 
     # `call_command("crisis_screen", stdin=io.StringIO("..."))` passes any iterable of lines
     # (Django only knows stdout/stderr, so stdin is declared as a stealth option).
     stealth_options = ("stdin",)
 
     def add_arguments(self, parser):
-        parser.add_argument("--eval", metavar="FILE.tsv", dest="eval_file",
-                            help="labelled TSV (header: label, text) to evaluate "
-                                 "instead of screening")
-        parser.add_argument("--input", metavar="FILE", dest="input_file",
-                            help="read texts from FILE (one per line) instead of stdin")
-        parser.add_argument("--explain", action="store_true",
-                            help="screen mode: also print the matches the rules ignored")
+        parser.add_argument(
+            "--eval",
+            metavar="FILE.tsv",
+            dest="eval_file",
+            help="labelled TSV (header: label, text) to evaluate instead of screening",
+        )
+        parser.add_argument(
+            "--input",
+            metavar="FILE",
+            dest="input_file",
+            help="read texts from FILE (one per line) instead of stdin",
+        )
+        parser.add_argument(
+            "--explain",
+            action="store_true",
+            help="screen mode: also print the matches the rules ignored",
+        )
 
     def handle(self, *args, eval_file=None, input_file=None, explain=False, stdin=None, **options):
         if eval_file:
