@@ -12,10 +12,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first, so code changes do not reinstall them. The project installs no
-# packages of its own (`packages = []`): only its runtime dependencies, never the dev extras.
+# Dependencies first, so code changes do not reinstall them: the locked runtime versions
+# (requirements/base.txt, hash-checked), never the dev extras. The project installs no
+# packages of its own (`packages = []`) and, with --no-deps, resolves nothing more.
 COPY pyproject.toml README.md ./
-RUN pip install .
+COPY requirements/base.txt requirements/base.txt
+RUN pip install --require-hashes -r requirements/base.txt \
+    && pip install --no-deps .
 
 COPY . .
 

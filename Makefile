@@ -2,7 +2,9 @@
 #   make run    venv + install + (embedded PostgreSQL/Redis if DATABASE_URL/REDIS_URL unset)
 #               + migrate + demo data + serve :8000 with a Celery worker and beat. Ctrl-C stops all.
 #   make test   the whole suite, the same way.
+#   make lint   ruff (lint and format check) and import-linter's layer contracts.
 #   make bench  the benchmarks, printing JSON.
+# `make install` installs the locked versions from requirements/dev.txt (see requirements/README.md).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -10,13 +12,17 @@ PY := $(VENV)/bin/python
 WITH_SERVICES := $(PY) scripts/devservices.py --
 TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
+LOCK := requirements/dev.txt
 
-.PHONY: install messages run test test-fast bench check-deploy clean
+.PHONY: install messages run test test-fast lint bench check-deploy clean
 
-$(VENV)/.installed: pyproject.toml
+# The dependencies come from the lock (exact versions, hash-checked); the project itself is
+# installed on top without resolving anything (--no-deps).
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed messages
@@ -37,6 +43,14 @@ test: install
 # While iterating: skip the browser tests.
 test-fast: install
 	$(WITH_SERVICES) $(PY) -m pytest -n $(TEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
+
+# All three checks run; the target fails if any of them did.
+lint: install
+	@status=0; \
+	echo "ruff check ."; $(VENV)/bin/ruff check . || status=1; \
+	echo "ruff format --check ."; $(VENV)/bin/ruff format --check . || status=1; \
+	echo "lint-imports --config .importlinter"; $(VENV)/bin/lint-imports --config .importlinter || status=1; \
+	exit $$status
 
 # `make bench` runs them all; `make bench BENCH=slot_search` one of them.
 bench: install

@@ -41,7 +41,7 @@ from accounts.services import (
     user_update,
 )
 from accounts.timezone_middleware import viewer_zone_name
-from config.exceptions import Conflict
+from core.exceptions import Conflict
 
 
 def role_required(*roles: str):

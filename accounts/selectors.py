@@ -67,7 +67,7 @@ def _counselor_part(user: User) -> dict | None:
 
 
 def _message(message, *, user: User) -> dict:
-    from listening.encryption import decrypt_text
+    from core.encryption import decrypt_text
 
     out = {
         "seq": message.seq,

@@ -9,8 +9,8 @@ from rest_framework.authtoken.models import Token
 
 from accounts.consent import CURRENT_VERSION, LONGER_TERM_CARE_MESSAGE, pick_language
 from accounts.models import ConsentRecord, Intake, User
-from config.exceptions import Conflict
-from config.realtime import group_send, user_group
+from core.exceptions import Conflict
+from core.realtime import group_send, user_group
 
 
 def _set_validated_password(user: User, password: str) -> None:

@@ -56,7 +56,7 @@ def seed(rng: random.Random) -> tuple[list[int], list[str]]:
 
     from accounts.models import User
     from counselors.models import AvailabilityWindow, CounselorProfile, Specialty
-    from listening.availability import WeeklyRule, weekly_occurrences
+    from core.availability import WeeklyRule, weekly_occurrences
     from listening.models import Booking
 
     started = time.perf_counter()

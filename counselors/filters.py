@@ -5,7 +5,8 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
-from counselors.models import CounselorProfile, SessionLanguage, SessionMode
+from counselors.models import CounselorProfile
+from core.sessions import SessionLanguage, SessionMode, SESSION_LENGTHS
 from listening.selectors import counselor_ids_with_free_slots
 
 
@@ -37,7 +38,7 @@ class CounselorFilter(django_filters.FilterSet):
     )
     available_to = django_filters.IsoDateTimeFilter(method="filter_noop", label="… and before this")
     duration = django_filters.ChoiceFilter(
-        choices=[("15", "15"), ("30", "30")],
+        choices=[(str(m), str(m)) for m in SESSION_LENGTHS],
         method="filter_noop",
         label="session length the free slot must fit (default 15)",
     )

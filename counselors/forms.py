@@ -7,7 +7,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import TimezoneField
-from counselors.models import SessionLanguage, SessionMode, Specialty
+from counselors.models import Specialty
+from core.sessions import SessionLanguage, SessionMode
 
 WEEKDAYS = [
     (0, _("Monday")),

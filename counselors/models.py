@@ -6,25 +6,7 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-
-class SessionMode(models.TextChoices):
-    TEXT = "text", _("Text chat")
-    ASYNC = "async", _("Async messages")
-    VOICE = "voice", _("Voice")
-    VIDEO = "video", _("Video")
-
-
-class SessionLanguage(models.TextChoices):
-    """Languages a session can be held in (not the UI language)."""
-
-    ZH = "zh", "普通话 / Mandarin"
-    YUE = "yue", "粤语 / Cantonese"
-    EN = "en", "English"
-    JA = "ja", "日本語"
-    KO = "ko", "한국어"
-    FR = "fr", "Français"
-    DE = "de", "Deutsch"
-    ES = "es", "Español"
+from core.sessions import SessionLanguage, SessionMode
 
 
 class Specialty(models.Model):

@@ -24,7 +24,8 @@ from accounts.forms import add_service_errors
 from accounts.pages import counselor_required
 from counselors import forms
 from counselors.filters import CounselorFilter
-from counselors.models import AvailabilityWindow, CounselorProfile, SessionLanguage, SessionMode
+from counselors.models import AvailabilityWindow, CounselorProfile
+from core.sessions import SessionLanguage, SessionMode, session_length_from
 from counselors.selectors import counselor_get_listed, counselor_list_listed
 from counselors.services import (
     counselor_profile_update,
@@ -32,7 +33,7 @@ from counselors.services import (
     window_create,
     window_delete,
 )
-from listening.availability import WeeklyRule, weekly_occurrences
+from core.availability import WeeklyRule, weekly_occurrences
 from listening.models import Booking
 from listening.selectors import (
     CounselorRules,
@@ -139,7 +140,7 @@ def profile(request, counselor_id: int):
             raise Http404 from None
         counselor = CounselorProfile.objects.select_related("user").get(pk=counselor_id)
         preview = True
-    duration = 15 if request.GET.get("duration") == "15" else 30
+    duration = session_length_from(request.GET.get("duration"))
     now = timezone.now()
     slots = counselor_free_slots(
         profile=counselor,

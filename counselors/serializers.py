@@ -1,15 +1,9 @@
 from rest_framework import serializers
 
 from accounts.models import validate_timezone
-from config.fields import AwareDateTimeField
-from counselors.models import (
-    AvailabilityWindow,
-    CounselorProfile,
-    Credential,
-    SessionLanguage,
-    SessionMode,
-    Specialty,
-)
+from core.fields import AwareDateTimeField
+from counselors.models import AvailabilityWindow, CounselorProfile, Credential, Specialty
+from core.sessions import SessionLanguage, SessionMode, SESSION_LENGTHS, DEFAULT_SESSION_LENGTH
 
 
 class SpecialtySerializer(serializers.ModelSerializer):
@@ -167,7 +161,9 @@ class SlotQuerySerializer(serializers.Serializer):
 
     from_ = AwareDateTimeField(required=False)
     to = AwareDateTimeField(required=False)
-    duration = serializers.ChoiceField(choices=[15, 30], required=False, default=30)
+    duration = serializers.ChoiceField(
+        choices=SESSION_LENGTHS, required=False, default=DEFAULT_SESSION_LENGTH
+    )
 
     def get_fields(self):
         fields = super().get_fields()

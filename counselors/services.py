@@ -19,7 +19,7 @@ from counselors.models import (
     Specialty,
     VerificationRecord,
 )
-from listening.availability import MIDNIGHT, is_quarter_hour
+from core.availability import MIDNIGHT, is_quarter_hour
 
 MAX_WINDOW = dt.timedelta(hours=12)
 

@@ -24,6 +24,7 @@ from counselors.services import (
     window_update,
 )
 from listening.selectors import counselor_free_slots
+from core.sessions import SESSION_LENGTHS
 
 
 class SpecialtyListView(APIView):
@@ -169,7 +170,7 @@ class SlotListView(APIView):
         parameters=[
             OpenApiParameter("from", dt.datetime),
             OpenApiParameter("to", dt.datetime),
-            OpenApiParameter("duration", int, enum=[15, 30]),
+            OpenApiParameter("duration", int, enum=list(SESSION_LENGTHS)),
         ],
         responses=serializers.SlotSerializer(many=True),
     )

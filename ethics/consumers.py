@@ -5,7 +5,7 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from config.realtime import user_group
+from core.realtime import user_group
 from ethics.models import CrisisAlert
 from ethics.selectors import alert_queue
 from ethics.services import STAFF_GROUP, alert_frame

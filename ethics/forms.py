@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from counselors.models import SessionLanguage
+from core.sessions import SessionLanguage
 from ethics.models import CrisisAlert, EthicsFlag, Resource
 from ethics.review import ResolutionAction
 

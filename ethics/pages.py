@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
-from config.exceptions import Conflict
+from core.exceptions import Conflict
 from ethics import forms, review
 from ethics.models import CrisisAlert, EthicsFlag, OnCallShift, Referral, Resource
 from ethics.selectors import alert_queue

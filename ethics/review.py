@@ -29,7 +29,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from config.exceptions import Conflict
+from core.exceptions import Conflict
 from counselors.models import CounselorProfile
 from ethics.models import AuditLog, Complaint, CrisisAlert, EthicsFlag, FlagNote, Referral, Resource
 from ethics.services import crisis_screen_and_record

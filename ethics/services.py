@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from config.exceptions import Conflict
-from config.realtime import group_send, user_group
+from core.exceptions import Conflict
+from core.realtime import group_send, user_group
 from ethics.detector import HIGH, crisis_detect
 from ethics.models import CrisisAlert, EthicsFlag, Resource
 

@@ -16,8 +16,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 
-from config.exceptions import Conflict
-from config.realtime import user_group
+from core.exceptions import Conflict
+from core.realtime import user_group
 from listening import services
 from listening.ice import ice_servers_for
 from listening.realtime import room_event, room_group

@@ -5,7 +5,8 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from counselors.models import CounselorProfile, SessionMode
+from counselors.models import CounselorProfile
+from core.sessions import SessionMode, SESSION_LENGTH_CHOICES
 
 
 def parse_start(value: str) -> dt.datetime | None:
@@ -29,7 +30,7 @@ class BookingForm(forms.Form):
         label=_("Length"),
         coerce=int,
         widget=forms.RadioSelect,
-        choices=[(15, _("15 minutes")), (30, _("30 minutes"))],
+        choices=SESSION_LENGTH_CHOICES,
     )
     mode = forms.ChoiceField(label=_("How would you like to talk?"), widget=forms.RadioSelect)
     topic = forms.CharField(

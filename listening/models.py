@@ -4,7 +4,8 @@ from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, Ra
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from counselors.models import CounselorProfile, SessionMode
+from counselors.models import CounselorProfile
+from core.sessions import SessionMode, SESSION_LENGTHS
 
 
 class TsTzRange(models.Func):
@@ -93,7 +94,7 @@ class Booking(models.Model):
                 condition=models.Q(end__gt=models.F("start")), name="booking_end_after_start"
             ),
             models.CheckConstraint(
-                condition=models.Q(duration_minutes__in=[15, 30]), name="booking_duration_15_30"
+                condition=models.Q(duration_minutes__in=list(SESSION_LENGTHS)), name="booking_duration_15_30"
             ),
             models.CheckConstraint(
                 condition=models.Q(status__in=["confirmed", "cancelled", "completed", "no_show"]),
@@ -126,7 +127,7 @@ def voice_note_path(instance: "SessionMessage", filename: str) -> str:
 
 class SessionMessage(models.Model):
     """A chat line or voice note in a booking, live or async. Text and audio are stored
-    encrypted (see listening.encryption); `seq` orders a booking's messages for replay."""
+    encrypted (see core.encryption); `seq` orders a booking's messages for replay."""
 
     class Kind(models.TextChoices):
         TEXT = "text", _("Text")
@@ -184,7 +185,7 @@ class Feedback(models.Model):
 
 class SessionNote(models.Model):
     """The counselor's private notes on one of their sessions: one document per booking,
-    autosaved from the room. Encrypted at rest like the messages (listening.encryption), never
+    autosaved from the room. Encrypted at rest like the messages (core.encryption), never
     shown to the client, and purged with the session's content (session_content_purge).
     `revision` counts saves, so a save from a stale window is refused instead of overwriting."""
 

@@ -22,13 +22,14 @@ from accounts.forms import add_service_errors
 from accounts.models import User
 from accounts.pages import client_required, role_required
 from accounts.services import intake_current_for, intake_require
-from config.exceptions import Conflict
+from core.exceptions import Conflict
 from counselors.models import CounselorProfile
 from counselors.selectors import counselor_get_listed
 from listening import forms
 from listening.models import Booking, Feedback
 from listening.selectors import booking_get_for_participant, booking_list_for_user
 from listening.services import booking_cancel, booking_create, feedback_submit
+from core.sessions import session_length_from
 
 participant_required = role_required(User.Role.CLIENT, User.Role.COUNSELOR)
 PAST_PAGE_SIZE = 20
@@ -143,7 +144,7 @@ def booking_new(request, counselor_id: int):
                 return redirect(f"{reverse('booking-list-page')}#booking-{booking.pk}")
     else:
         current = intake_current_for(request.user)
-        duration = 15 if request.GET.get("duration") == "15" else 30
+        duration = session_length_from(request.GET.get("duration"))
         form = forms.BookingForm(
             counselor=counselor,
             initial={

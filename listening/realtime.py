@@ -1,6 +1,6 @@
 """Events for the session room `/ws/sessions/{booking_id}/`."""
 
-from config.realtime import group_send
+from core.realtime import group_send
 
 
 def room_group(booking_id: int) -> str:

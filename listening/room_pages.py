@@ -28,8 +28,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from config.exceptions import Conflict
-from counselors.models import SessionMode
+from core.exceptions import Conflict
+from core.sessions import SessionMode
 from ethics import review
 from ethics.models import CrisisAlert, Referral, Resource
 from ethics.services import crisis_hotlines_for, crisis_raise

@@ -13,8 +13,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from counselors.models import AvailabilityWindow, CounselorProfile
-from listening.availability import CounselorDay, WeeklyRule, window_intervals
-from listening.encryption import decrypt_text
+from core.availability import CounselorDay, WeeklyRule, window_intervals
+from core.encryption import decrypt_text
 from listening.models import Booking, SessionNote
 
 DAY = dt.timedelta(days=1)

@@ -1,14 +1,14 @@
 from rest_framework import serializers
 
-from config.fields import AwareDateTimeField
-from counselors.models import SessionMode
+from core.fields import AwareDateTimeField
+from core.sessions import SessionMode, SESSION_LENGTHS
 from listening.models import Booking
 
 
 class BookingInputSerializer(serializers.Serializer):
     counselor = serializers.IntegerField(min_value=1)
     start = AwareDateTimeField()
-    duration_minutes = serializers.ChoiceField(choices=[15, 30])
+    duration_minutes = serializers.ChoiceField(choices=SESSION_LENGTHS)
     mode = serializers.ChoiceField(choices=SessionMode.choices)
     topic = serializers.CharField(max_length=120)
     note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")

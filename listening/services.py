@@ -16,20 +16,20 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import intake_require
-from config.exceptions import Conflict
-from counselors.models import CounselorProfile, SessionMode
+from core.exceptions import Conflict
+from counselors.models import CounselorProfile
+from core.sessions import SESSION_LENGTHS, SessionMode
 from counselors.services import price_for
 from ethics.models import CrisisAlert, EthicsFlag
 from ethics.review import off_platform_contact_detect
 from ethics.services import crisis_screen_and_record
-from listening.availability import contains, is_quarter_hour
-from listening.encryption import decrypt, decrypt_text, encrypt, encrypt_text, rotate
+from core.availability import contains, is_quarter_hour
+from core.encryption import decrypt, decrypt_text, encrypt, encrypt_text, rotate
 from listening.models import Booking, Feedback, SessionMessage, SessionNote
 from listening.realtime import room_send
 from listening.selectors import CounselorRules, booking_get_for_participant, counselor_days
 from listening.voice import voice_note_inspect
 
-DURATIONS = (15, 30)
 NO_SHOW_GRACE = dt.timedelta(minutes=10)
 # Clock tasks may run a moment early (eta precision); a claim accepts that much.
 CLOCK_SLACK = dt.timedelta(seconds=2)
@@ -62,7 +62,7 @@ def booking_create(
     bookings per counselor (so the daily cap, which no constraint can express, holds under
     concurrency); the exclusion constraints are the last word on overlaps either way."""
     intake_require(client)  # consent + intake before the first booking: 409 intake_required
-    if duration_minutes not in DURATIONS:
+    if duration_minutes not in SESSION_LENGTHS:
         raise ValidationError({"duration_minutes": [_("Sessions are 15 or 30 minutes.")]})
     if not is_quarter_hour(start):
         raise ValidationError(
@@ -168,7 +168,7 @@ def booking_start_now(
     quarter-hour grid do not apply (the counselor is on duty now); the buffer, the daily cap
     and the no-overlap constraints do, exactly as for a booked slot."""
     intake_require(client)
-    if duration_minutes not in DURATIONS:
+    if duration_minutes not in SESSION_LENGTHS:
         raise ValidationError({"duration_minutes": [_("Sessions are 15 or 30 minutes.")]})
     profile = _lock_bookable_profile(counselor_id, mode=mode)
     now = timezone.now()

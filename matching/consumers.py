@@ -8,8 +8,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 
 from accounts.models import User
-from config.exceptions import Conflict
-from config.realtime import user_group
+from core.exceptions import Conflict
+from core.realtime import user_group
 from matching import services
 from matching.models import Offer
 from matching.realtime import duty_group, offer_frame

@@ -7,7 +7,8 @@ import re
 
 from django.utils.translation import gettext as _
 
-from counselors.models import SessionLanguage, SessionMode, Specialty
+from counselors.models import Specialty
+from core.sessions import SessionLanguage, SessionMode
 
 
 def topic_name(slug: str) -> str:

@@ -2,7 +2,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from counselors.models import SessionLanguage, SessionMode, Specialty
+from counselors.models import Specialty
+from core.sessions import SessionLanguage, SessionMode, SESSION_LENGTH_CHOICES
 
 
 class MatchRequestForm(forms.Form):
@@ -25,7 +26,7 @@ class MatchRequestForm(forms.Form):
         coerce=int,
         widget=forms.RadioSelect,
         initial=15,
-        choices=[(15, _("15 minutes")), (30, _("30 minutes"))],
+        choices=SESSION_LENGTH_CHOICES,
     )
     when = forms.ChoiceField(
         label=_("When"), choices=WHEN_CHOICES, widget=forms.RadioSelect, initial="now"

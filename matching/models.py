@@ -3,7 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from counselors.models import CounselorProfile, SessionMode
+from counselors.models import CounselorProfile
+from core.sessions import SessionMode, SESSION_LENGTHS
 
 
 class Presence(models.Model):
@@ -86,7 +87,7 @@ class MatchRequest(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(duration_minutes__in=[15, 30]), name="match_duration_15_30"
+                condition=Q(duration_minutes__in=list(SESSION_LENGTHS)), name="match_duration_15_30"
             ),
             models.CheckConstraint(
                 condition=~Q(when="scheduled")

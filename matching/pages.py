@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.forms import add_service_errors
 from accounts.pages import client_required, counselor_required
 from accounts.services import intake_current_for
-from config.exceptions import Conflict
+from core.exceptions import Conflict
 from listening.pages import _intake_redirect
 from matching import forms
 from matching.models import MatchRequest, Offer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from config.realtime import group_send
+from core.realtime import group_send
 
 logger = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.fields import AwareDateTimeField
-from counselors.models import SessionLanguage, SessionMode
+from core.fields import AwareDateTimeField
+from core.sessions import SessionLanguage, SessionMode, SESSION_LENGTHS
 from matching.models import MatchRequest
 
 
@@ -59,7 +59,7 @@ class MatchRequestInputSerializer(serializers.Serializer):
         + ", ".join(SessionLanguage.values)
         + " (a regional tag such as zh-hans or en-GB is read as zh or en).",
     )
-    duration_minutes = serializers.ChoiceField(choices=[15, 30])
+    duration_minutes = serializers.ChoiceField(choices=SESSION_LENGTHS)
     when = WhenField()
 
     def validate_language(self, value: str) -> str:

@@ -28,14 +28,15 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import intake_current_for, intake_require
-from config.exceptions import Conflict
-from counselors.models import CounselorProfile, SessionMode, Specialty
+from core.exceptions import Conflict
+from counselors.models import CounselorProfile, Specialty
+from core.sessions import SESSION_LENGTHS, SessionMode
 from ethics.detector import HIGH, LOW, crisis_detect
 from ethics.models import CrisisAlert
 from ethics.services import crisis_hotlines_for, crisis_signal_record
-from listening.encryption import decrypt_text, encrypt_text
+from core.encryption import decrypt_text, encrypt_text
 from listening.selectors import counselor_days, counselor_rules
-from listening.services import DURATIONS, booking_start_now
+from listening.services import booking_start_now
 from matching.assignment import assign
 from matching.models import MatchRequest, Offer, Presence
 from matching.realtime import duty_send, offer_frame
@@ -105,7 +106,7 @@ def match_request_create(
         errors["mode"] = [
             _("Mode must be one of %(modes)s.") % {"modes": ", ".join(SessionMode.values)}
         ]
-    if duration_minutes not in DURATIONS:
+    if duration_minutes not in SESSION_LENGTHS:
         errors["duration_minutes"] = [_("Sessions are 15 or 30 minutes.")]
     now = timezone.now()
     if when == MatchRequest.When.SCHEDULED:
@@ -451,7 +452,7 @@ def matching_round(*, now: dt.datetime | None = None) -> list[int]:
         under_cap = day.day_counts[local_day] < day.daily_cap
         free_for[c.id] = {
             m
-            for m in DURATIONS
+            for m in SESSION_LENGTHS
             if under_cap
             and not day.clashes(
                 now, now + dt.timedelta(minutes=m + settings.MATCHING_BUSY_MARGIN_MINUTES)

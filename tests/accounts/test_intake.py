@@ -8,7 +8,7 @@ import pytest
 from accounts.consent import CURRENT_VERSION, LONGER_TERM_CARE_MESSAGE
 from accounts.models import Intake
 from accounts.services import consent_agree, intake_current_for, intake_require, phq4_band
-from config.exceptions import Conflict
+from core.exceptions import Conflict
 from ethics.models import CrisisAlert, EthicsFlag, Resource
 from tests.conftest import api_as
 from tests.factories import ClientFactory

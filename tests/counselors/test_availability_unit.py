@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from listening.availability import (
+from core.availability import (
     CounselorDay,
     WeeklyRule,
     ceil_quarter,

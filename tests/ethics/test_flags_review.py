@@ -9,7 +9,7 @@ from django.core import mail
 from django.utils import timezone
 
 from ethics.models import AuditLog, EthicsFlag, FlagNote
-from listening.encryption import encrypt_text
+from core.encryption import encrypt_text
 from listening.models import Booking, SessionMessage
 from listening.services import session_content_purge
 from tests.factories import BookingFactory, ClientFactory

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from config.exceptions import Conflict
+from core.exceptions import Conflict
 from listening.models import Booking
 from listening.services import booking_complete, booking_mark_no_show
 from tests.factories import BookingFactory

@@ -36,7 +36,7 @@ from counselors.services import (
     credential_add,
     window_create,
 )
-from listening.availability import ceil_quarter
+from core.availability import ceil_quarter
 
 DEMO_PASSWORD = "pianke-demo-2026"
 # Demo usernames must stay unlike it: user_register runs the password validators, and
