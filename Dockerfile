@@ -22,11 +22,16 @@ RUN pip install --require-hashes -r requirements/base.txt \
 
 COPY . .
 
-# Static files (admin, Swagger UI from drf-spectacular-sidecar) hashed and compressed for
+# Compiled translations, the project's and each app's (as `make messages` does). Static
+# files (admin, Swagger UI from drf-spectacular-sidecar) hashed and compressed for
 # WhiteNoise. The settings need these variables to import; the values exist for this
 # step only and are not kept in the image.
-RUN for po in locale/*/LC_MESSAGES/*.po; do pybabel compile --input-file "$po" --output-file "${po%.po}.mo"; done \
+RUN for po in locale/*/LC_MESSAGES/*.po */locale/*/LC_MESSAGES/*.po; do \
+        [ -f "$po" ] || continue; \
+        pybabel compile --input-file "$po" --output-file "${po%.po}.mo" || exit 1; \
+    done \
     && SECRET_KEY=build-only-not-secret \
+    ENCRYPTION_KEYS=build-only-not-a-key \
     DATABASE_URL=postgres://build@localhost:5432/build \
     REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput

@@ -49,7 +49,7 @@ lint: install
 	@status=0; \
 	echo "ruff check ."; $(VENV)/bin/ruff check . || status=1; \
 	echo "ruff format --check ."; $(VENV)/bin/ruff format --check . || status=1; \
-	echo "lint-imports --config .importlinter"; $(VENV)/bin/lint-imports --config .importlinter || status=1; \
+	echo "lint-imports .importlinter"; $(VENV)/bin/lint-imports --no-logo .importlinter || status=1; \
 	exit $$status
 
 # `make bench` runs them all; `make bench BENCH=slot_search` one of them.

@@ -1,5 +1,5 @@
 """Forms of the account pages. They only check the shape of the input; the rules live in
-accounts.services, whose ValidationErrors `add_service_errors` puts back on the form."""
+the services, whose ValidationErrors `core.pages.add_service_errors` puts back on the form."""
 
 import zoneinfo
 from functools import lru_cache
@@ -10,22 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import User
-
-
-def add_service_errors(
-    form: forms.Form, exc: ValidationError, *, field_map: dict | None = None
-) -> None:
-    """Show a service's ValidationError on the form: each error on the field of that name
-    (renamed through `field_map`), errors about fields the form does not have on the form
-    as a whole."""
-    field_map = field_map or {}
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for name, errors in exc.error_dict.items():
-        field = field_map.get(name, name)
-        messages = [m for e in errors for m in e.messages]
-        form.add_error(field if field in form.fields else None, messages)
 
 
 @lru_cache(maxsize=1)

@@ -6,7 +6,6 @@ from django.urls import path
 from accounts import pages
 
 urlpatterns = [
-    path("help/", pages.help_page, name="help"),
     path("signup/", pages.signup, name="signup"),
     path("login/", pages.SignInView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(next_page="home"), name="logout"),

@@ -5,7 +5,6 @@ accounts.services does the work."""
 from __future__ import annotations
 
 import json
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -13,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,42 +25,22 @@ from django.views.i18n import set_language
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts import forms
-from accounts.consent import CURRENT_VERSION, WITHDRAWN_MESSAGE, consent_text, pick_language
 from accounts.models import User
-from accounts.selectors import user_data_export
-from accounts.services import (
+from accounts.services import user_update
+from accounts.timezone_middleware import viewer_zone_name
+from core.exceptions import Conflict
+from core.pages import add_service_errors, client_required, with_contact_links
+from counselors.selectors import specialty_list
+from intake.selectors import CURRENT_VERSION, WITHDRAWN_MESSAGE, consent_text, pick_language
+from intake.services import (
     consent_agree,
     consent_current_for,
     consent_withdraw,
     intake_current_for,
     intake_outcome,
     intake_submit,
-    user_delete,
-    user_register,
-    user_update,
 )
-from accounts.timezone_middleware import viewer_zone_name
-from core.exceptions import Conflict
-
-
-def role_required(*roles: str):
-    """Signed in (else the login page) and of one of `roles` (else 403)."""
-
-    def decorator(view):
-        @login_required
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if request.user.role not in roles:
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-client_required = role_required(User.Role.CLIENT)
-counselor_required = role_required(User.Role.COUNSELOR)
+from workflows.services import user_data_export, user_delete, user_sign_up
 
 
 def safe_next(request, default: str) -> str:
@@ -127,50 +106,6 @@ def _ui_language() -> str:
 # --- public ---------------------------------------------------------------------------------
 
 
-TEL_CHARS = set("0123456789+ -")
-
-
-def _with_links(hotline: dict) -> dict:
-    """Phone numbers become tap-to-call links, web addresses links; "120 / 110" stays text."""
-    contact = hotline.get("contact") or ""
-    tel = contact.replace(" ", "").replace("-", "") if contact and set(contact) <= TEL_CHARS else ""
-    url = contact if contact.startswith(("https://", "http://")) else ""
-    return {**hotline, "tel": tel, "url": url}
-
-
-def help_page(request):
-    """Crisis lines, one click from every page: the viewer's region first (from their zone),
-    then every other hotline in the directory."""
-    from ethics.models import Resource
-    from ethics.services import crisis_hotlines_for
-
-    viewer = (
-        request.user
-        if request.user.is_authenticated
-        else User(timezone=viewer_zone_name(request) or "", language=_ui_language())
-    )
-    yours = crisis_hotlines_for(user=viewer)
-    shown = {(h["name"], h["contact"]) for h in yours}
-    others = [
-        {
-            "name": h.name,
-            "contact": h.contact,
-            "hours": h.hours,
-            "region": h.region,
-            "description": h.description,
-        }
-        for h in Resource.objects.filter(kind=Resource.Kind.HOTLINE, is_active=True).order_by(
-            "region", "name"
-        )
-        if (h.name, h.contact) not in shown
-    ]
-    return render(
-        request,
-        "accounts/help.html",
-        {"yours": [_with_links(h) for h in yours], "others": [_with_links(h) for h in others]},
-    )
-
-
 def signup(request):
     if request.user.is_authenticated:
         return redirect(start_url_for(request.user))
@@ -182,9 +117,9 @@ def signup(request):
             )
         if form.is_valid():
             try:
-                user = user_register(**form.cleaned_data)
+                user = user_sign_up(**form.cleaned_data)
             except ValidationError as exc:
-                forms.add_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 messages.success(
@@ -286,7 +221,7 @@ def consent(request):
                     user=request.user, version=form.cleaned_data["version"], language=_ui_language()
                 )
             except ValidationError as exc:
-                forms.add_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 return redirect(_with_next(reverse("intake-page"), next_url))
         status = 400
@@ -311,8 +246,6 @@ def consent(request):
 @client_required
 def intake(request):
     """The short intake. Without a standing consent to the current text, the consent first."""
-    from counselors.models import Specialty
-
     next_url = safe_next(request, "")
     if consent_current_for(request.user) is None:
         return redirect(_with_next(reverse("consent-page"), next_url))
@@ -323,7 +256,7 @@ def intake(request):
             try:
                 intake_submit(user=request.user, **form.service_arguments())
             except ValidationError as exc:
-                forms.add_service_errors(form, exc)
+                add_service_errors(form, exc)
             except Conflict:  # the consent was withdrawn meanwhile
                 return redirect(_with_next(reverse("consent-page"), next_url))
             else:
@@ -338,7 +271,7 @@ def intake(request):
             "form": form,
             "next": next_url,
             "current": intake_current_for(request.user),
-            "specialties": Specialty.objects.order_by("slug"),
+            "specialties": specialty_list(),
         },
         status=status,
     )
@@ -354,11 +287,11 @@ def intake_result(request):
     outcome = intake_outcome(intake=current, language=_ui_language())
     if "crisis_resources" in outcome:
         outcome["crisis_resources"]["hotlines"] = [
-            _with_links(h) for h in outcome["crisis_resources"]["hotlines"]
+            with_contact_links(h) for h in outcome["crisis_resources"]["hotlines"]
         ]
     if "longer_term_care" in outcome:
         outcome["longer_term_care"]["resources"] = [
-            _with_links(r) for r in outcome["longer_term_care"]["resources"]
+            with_contact_links(r) for r in outcome["longer_term_care"]["resources"]
         ]
     return render(
         request,
@@ -391,7 +324,7 @@ def account(request):
             try:
                 user_update(user=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                forms.add_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Your settings are saved."))
                 response = redirect("account")

@@ -8,19 +8,17 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import serializers
-from accounts.consent import CURRENT_VERSION, WITHDRAWN_MESSAGE, consent_text, pick_language
 from accounts.permissions import IsClient
-from accounts.services import (
+from accounts.services import user_token_get, user_update
+from intake.selectors import CURRENT_VERSION, WITHDRAWN_MESSAGE, consent_text, pick_language
+from intake.services import (
     consent_agree,
     consent_current_for,
     consent_withdraw,
     intake_outcome,
     intake_submit,
-    user_register,
-    user_token_get,
-    user_update,
-    user_delete,
 )
+from workflows.services import user_delete, user_sign_up
 
 
 class RegisterView(APIView):
@@ -36,7 +34,7 @@ class RegisterView(APIView):
     def post(self, request):
         data = serializers.RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = user_register(**data.validated_data)
+        user = user_sign_up(**data.validated_data)
         return Response(
             serializers.RegisterOutputSerializer(user).data, status=status.HTTP_201_CREATED
         )

@@ -28,7 +28,6 @@ from bench.common import (
     sql,
 )
 
-
 BENCHMARKS = [
     "booking_contention",
     "slot_search",

@@ -61,9 +61,9 @@ def seed() -> tuple[list[tuple[int, dt.datetime]], list[tuple[int, str]]]:
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
-    from accounts.consent import CURRENT_VERSION
     from accounts.models import ConsentRecord, Intake, User
     from counselors.models import AvailabilityWindow, CounselorProfile
+    from intake.consent import CURRENT_VERSION
 
     password = make_password(None)  # unusable; the clients authenticate with tokens
     t0 = (timezone.now() + dt.timedelta(days=1)).replace(minute=0, second=0, microsecond=0)

@@ -389,7 +389,7 @@ async def drive(sessions: int, url_for, headers_for, expect_config: bool, seed_v
             if expect_config:
                 try:
                     await asyncio.wait_for(configured.wait(), 60)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     connect_failures["no session.config"] += 1
             sockets.append((pair, side, ws))
 
@@ -547,7 +547,7 @@ def run_daphne(env: dict, rooms: list[tuple[int, str, str]], prefix: str, label:
     """The session rooms `rooms` on a fresh daphne process; the figures plus what the database holds."""
     from listening.models import SessionMessage
 
-    headers = lambda pair, side: {"Authorization": f"Token {rooms[pair][1 + side]}"}  # noqa: E731
+    headers = lambda pair, side: {"Authorization": f"Token {rooms[pair][1 + side]}"}
     stored_before = SessionMessage.objects.count()
     try:
         with Server("daphne", env) as server:

@@ -161,7 +161,7 @@ class Server:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = LOG_DIR / f"{name}-{self.port}.log"
-        self._log = open(self.log_path, "w")
+        self._log = open(self.log_path, "w")  # noqa: SIM115 - open while the server runs
         self.proc = subprocess.Popen(
             SERVER_COMMANDS[name](self.port),
             cwd=ROOT,

@@ -54,9 +54,9 @@ def seed_people() -> tuple[list[str], list[str]]:
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
-    from accounts.consent import CURRENT_VERSION
     from accounts.models import ConsentRecord, Intake, User
     from counselors.models import CounselorProfile, Specialty
+    from intake.consent import CURRENT_VERSION
     from matching.models import Presence
 
     rng = random.Random(SEED)
@@ -194,7 +194,7 @@ class Run:
                 while not stop.is_set():
                     try:
                         frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=1.0))
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         continue
                     if frame.get("type") == "offer.new":
                         self.offers_seen += 1
@@ -252,7 +252,7 @@ def free_counselor(booking_id: int) -> None:
 
 def start_worker(env: dict) -> tuple[subprocess.Popen, object]:
     path = LOG_DIR / "match-latency-worker.log"
-    out = open(path, "w")
+    out = open(path, "w")  # noqa: SIM115 - open while the worker runs; the caller closes it
     proc = subprocess.Popen(
         [
             str(BIN / "celery"),
@@ -301,7 +301,7 @@ async def drive(base_url: str, counselor_tokens: list[str], client_tokens: list[
         )
         try:
             await asyncio.wait_for(run.done.wait(), timeout=PATIENCE)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log("match_latency: not every request matched in time")
         stop.set()
         await asyncio.gather(*desks, return_exceptions=True)

@@ -55,8 +55,8 @@ def seed(rng: random.Random) -> tuple[list[int], list[str]]:
     from django.utils import timezone
 
     from accounts.models import User
-    from counselors.models import AvailabilityWindow, CounselorProfile, Specialty
     from core.availability import WeeklyRule, weekly_occurrences
+    from counselors.models import AvailabilityWindow, CounselorProfile, Specialty
     from listening.models import Booking
 
     started = time.perf_counter()
@@ -215,10 +215,10 @@ def run(env: dict, server_name: str) -> dict:
     rng = random.Random(7)
     clear()
     counselor_ids, slugs = seed(rng)
-    iso = lambda t: t.isoformat()  # noqa: E731 -- aware UTC datetimes: "+00:00"
+    iso = lambda t: t.isoformat()
 
     def now():
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
 
     def directory_specialty_available(i, rng):
         t = now()

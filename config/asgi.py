@@ -8,12 +8,11 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 django_asgi_app = get_asgi_application()  # before importing anything that touches models
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.auth import AuthMiddlewareStack
+from channels.routing import ProtocolTypeRouter, URLRouter
 
-from accounts.middleware import TokenAuthMiddleware, TokenClientOriginValidator  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-
-from config.routing import websocket_urlpatterns  # noqa: E402
+from accounts.middleware import TokenAuthMiddleware, TokenClientOriginValidator
+from config.routing import websocket_urlpatterns
 
 application = ProtocolTypeRouter(
     {

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("listening.urls")),
     path("", include("matching.urls")),
     path("", include("ethics.urls")),
+    path("", include("oversight.urls")),
 ]
 
 
@@ -26,6 +27,7 @@ pages = [
     path("", include("listening.room_urls")),
     path("", include("matching.page_urls")),
     path("", include("ethics.page_urls")),
+    path("", include("oversight.page_urls")),
 ]
 
 urlpatterns = [

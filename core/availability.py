@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 QUARTER = dt.timedelta(minutes=15)
 MIDNIGHT = dt.time(0, 0)
 

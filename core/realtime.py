@@ -65,7 +65,7 @@ def push(group: str, event: dict) -> None:
     """Send now, best effort (see the module docstring)."""
     try:
         group_send(group, event)
-    except Exception:  # noqa: BLE001 - the committed row is the record; the socket re-syncs
+    except Exception:
         logger.exception("could not push %s to %s", event.get("type"), group)
 
 
@@ -74,9 +74,13 @@ def push_on_commit(group: str, event: dict) -> None:
     transaction.on_commit(lambda: push(group, event))
 
 
+def room_push(booking_id: int, frame: dict, *, exclude_user: int | None = None) -> None:
+    push(room_group(booking_id), room_event(frame, exclude_user=exclude_user))
+
+
 def room_push_on_commit(booking_id: int, frame: dict, *, exclude_user: int | None = None) -> None:
     push_on_commit(room_group(booking_id), room_event(frame, exclude_user=exclude_user))
 
 
-def duty_push_on_commit(counselor_id: int, frame: dict) -> None:
-    push_on_commit(duty_group(counselor_id), duty_event(frame))
+def duty_push(counselor_id: int, frame: dict) -> None:
+    push(duty_group(counselor_id), duty_event(frame))

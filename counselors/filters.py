@@ -5,8 +5,8 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from core.sessions import SESSION_LENGTHS, SessionLanguage, SessionMode
 from counselors.models import CounselorProfile
-from core.sessions import SessionLanguage, SessionMode, SESSION_LENGTHS
 from listening.selectors import counselor_ids_with_free_slots
 
 

@@ -7,8 +7,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import TimezoneField
-from counselors.models import Specialty
 from core.sessions import SessionLanguage, SessionMode
+from counselors.models import Specialty
 
 WEEKDAYS = [
     (0, _("Monday")),

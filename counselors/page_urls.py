@@ -7,7 +7,6 @@ from counselors import pages
 urlpatterns = [
     path("counselors/", pages.directory, name="counselor-directory"),
     path("counselors/<int:counselor_id>/", pages.profile, name="counselor-profile"),
-    path("counselor/", pages.dashboard, name="counselor-dashboard"),
     path("counselor/profile/", pages.profile_edit, name="counselor-profile-edit"),
     path(
         "counselor/profile/credentials/",

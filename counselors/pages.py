@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,12 +19,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.forms import add_service_errors
-from accounts.pages import counselor_required
+from core.availability import WeeklyRule, weekly_occurrences
+from core.pages import add_service_errors, counselor_required
+from core.sessions import SessionLanguage, SessionMode, session_length_from
 from counselors import forms
 from counselors.filters import CounselorFilter
 from counselors.models import AvailabilityWindow, CounselorProfile
-from core.sessions import SessionLanguage, SessionMode, session_length_from
 from counselors.selectors import counselor_get_listed, counselor_list_listed
 from counselors.services import (
     counselor_profile_update,
@@ -33,11 +32,9 @@ from counselors.services import (
     window_create,
     window_delete,
 )
-from core.availability import WeeklyRule, weekly_occurrences
-from listening.models import Booking
 from listening.selectors import (
     CounselorRules,
-    booking_list_for_user,
+    counselor_busy_between,
     counselor_days,
     counselor_free_slots,
 )
@@ -170,64 +167,6 @@ def profile(request, counselor_id: int):
 
 
 # --- the counselor's dashboard ------------------------------------------------------------------
-
-
-def _month_start(day: dt.date, tz) -> dt.datetime:
-    return _local_midnight(day.replace(day=1), tz)
-
-
-def _earnings(profile: CounselorProfile, start: dt.datetime, end: dt.datetime) -> dict:
-    """Completed sessions in [start, end) and what they earned (each at its booked price)."""
-    totals = Booking.objects.filter(
-        counselor=profile, status=Booking.Status.COMPLETED, start__gte=start, start__lt=end
-    ).aggregate(sessions=Count("pk"), minutes=Sum("duration_minutes"), total=Sum("price"))
-    return {
-        "start": start,
-        "sessions": totals["sessions"],
-        "minutes": totals["minutes"] or 0,
-        "total": totals["total"] or 0,
-    }
-
-
-@counselor_required
-def dashboard(request):
-    from listening.pages import booking_rows
-
-    user = request.user
-    profile = user.counselor_profile
-    tz = timezone.get_current_timezone()
-    now = timezone.now()
-    today = timezone.localdate(now)
-    day_start, day_end = (
-        _local_midnight(today, tz),
-        _local_midnight(today + dt.timedelta(days=1), tz),
-    )
-    mine = booking_list_for_user(user=user).filter(counselor_id=user.pk)
-    todays = (
-        mine.filter(start__gte=day_start, start__lt=day_end)
-        .exclude(status=Booking.Status.CANCELLED)
-        .order_by("start", "pk")
-    )
-    this_month = _month_start(today, tz)
-    last_month = _month_start(this_month.date() - dt.timedelta(days=1), tz)
-    next_month = _month_start(this_month.date() + dt.timedelta(days=32), tz)
-    return render(
-        request,
-        "counselors/dashboard.html",
-        {
-            "profile": profile,
-            "today": today,
-            "sessions": booking_rows(todays, user=user, now=now),
-            "upcoming_count": mine.filter(
-                status=Booking.Status.CONFIRMED, start__gte=day_end
-            ).count(),
-            "earnings": [
-                (_("This month"), _earnings(profile, this_month, next_month)),
-                (_("Last month"), _earnings(profile, last_month, this_month)),
-            ],
-            "has_windows": profile.windows.exists(),
-        },
-    )
 
 
 # --- the counselor's profile and credentials ------------------------------------------------------
@@ -366,12 +305,10 @@ def _week_blocks(profile: CounselorProfile, monday: dt.date, tz) -> list[Block]:
             )
         for s, e in intervals:
             blocks += _split_by_day(window.kind, s, e, tz, days, window_id=window.pk)
-    for booking in Booking.objects.filter(
-        counselor=profile, status__in=Booking.HOLDS_TIME, start__lt=end, end__gt=start
-    ).order_by("start"):
-        blocks += _split_by_day(
-            "booking", booking.start, booking.end, tz, days, label=booking.get_mode_display()
-        )
+    for b_start, b_end, label in counselor_busy_between(
+        counselor_id=profile.pk, start=start, end=end
+    ):
+        blocks += _split_by_day("booking", b_start, b_end, tz, days, label=label)
     return sorted(blocks, key=lambda b: (b.day, b.start_minute, b.kind))
 
 

@@ -2,8 +2,8 @@ from rest_framework import serializers
 
 from accounts.models import validate_timezone
 from core.fields import AwareDateTimeField
+from core.sessions import DEFAULT_SESSION_LENGTH, SESSION_LENGTHS, SessionLanguage, SessionMode
 from counselors.models import AvailabilityWindow, CounselorProfile, Credential, Specialty
-from core.sessions import SessionLanguage, SessionMode, SESSION_LENGTHS, DEFAULT_SESSION_LENGTH
 
 
 class SpecialtySerializer(serializers.ModelSerializer):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.availability import MIDNIGHT, is_quarter_hour
 from counselors.models import (
     AvailabilityWindow,
     CounselorProfile,
@@ -19,13 +20,21 @@ from counselors.models import (
     Specialty,
     VerificationRecord,
 )
-from core.availability import MIDNIGHT, is_quarter_hour
 
 MAX_WINDOW = dt.timedelta(hours=12)
 
 
 def counselor_profile_create(*, user: User) -> CounselorProfile:
+    """An unverified, unlisted profile for a new counselor account."""
     return CounselorProfile.objects.create(user=user, display_name=user.username)
+
+
+def counselor_profile_erase(*, counselor_id: int) -> None:
+    """Counselors' part of deleting an account: the profile is unlisted and emptied (bookings
+    still refer to it). Call inside the deletion's transaction."""
+    CounselorProfile.objects.filter(pk=counselor_id).update(
+        is_active=False, bio="", display_name=""
+    )
 
 
 @transaction.atomic

@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from core.pages import staff_member_required
 from counselors.models import CounselorProfile, Credential, VerificationRecord
 from counselors.services import counselor_verify
-from ethics.pages import staff_member_required
 
 
 class VerifyForm(forms.Form):

@@ -11,6 +11,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.permissions import IsCounselor, IsStaffMember
+from core.sessions import SESSION_LENGTHS
 from counselors import serializers
 from counselors.filters import CounselorFilter
 from counselors.models import AvailabilityWindow, CounselorProfile, Specialty
@@ -24,7 +25,6 @@ from counselors.services import (
     window_update,
 )
 from listening.selectors import counselor_free_slots
-from core.sessions import SESSION_LENGTHS
 
 
 class SpecialtyListView(APIView):

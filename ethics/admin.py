@@ -42,7 +42,7 @@ class EthicsFlagAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status", "created_at"]
 
 
-from ethics.models import AuditLog, Complaint, FlagNote, Referral  # noqa: E402
+from ethics.models import AuditLog, Complaint, FlagNote, Referral
 
 
 @admin.register(Referral)

@@ -441,9 +441,9 @@ def _on_word_boundaries(text: str, start: int, end: int, key: str) -> bool:
     starts or ends with a Chinese character needs no boundary on that side."""
     if _ASCII_WORD_CHAR.match(key[0]) and start > 0 and _ASCII_WORD_CHAR.match(text[start - 1]):
         return False
-    if _ASCII_WORD_CHAR.match(key[-1]) and end < len(text) and _ASCII_WORD_CHAR.match(text[end]):
-        return False
-    return True
+    return not (
+        _ASCII_WORD_CHAR.match(key[-1]) and end < len(text) and _ASCII_WORD_CHAR.match(text[end])
+    )
 
 
 class _Sentence:

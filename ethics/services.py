@@ -1,4 +1,11 @@
-"""Crisis alerts: stored in the same transaction as the text that carried the signal (the
+"""The safety kernel's writes: screening text, raising ethics flags, and crisis alerts.
+
+Every text a client or counselor writes (chat, async messages, feedback, complaints) goes
+through `text_screen` inside the transaction that stores it; intakes and talk-now notes record
+their signal with `crisis_signal_record` the same way. Flags for staff review are raised with
+`flag_raise`, also inside the caller's transaction.
+
+Crisis alerts: stored in the same transaction as the text that carried the signal (the
 row is the outbox), then shown to the client, told to the counselor and the on-call
 supervisors, and escalated until a person acknowledges it.
 
@@ -21,13 +28,22 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import Conflict
-from core.realtime import group_send, user_group
+from core.realtime import (
+    STAFF_GROUP,
+    push,
+    push_on_commit,
+    room_event,
+    room_push,
+    staff_event,
+    user_group,
+)
+from ethics import tasks
+from ethics.contacts import off_platform_contact_detect
 from ethics.detector import HIGH, crisis_detect
 from ethics.models import CrisisAlert, EthicsFlag, Resource
 
 logger = logging.getLogger(__name__)
 
-STAFF_GROUP = "crisis.staff"  # every connected staff member and supervisor
 LADDER = {1: dt.timedelta(minutes=2), 2: dt.timedelta(minutes=5)}
 SLACK = dt.timedelta(seconds=2)
 
@@ -44,7 +60,7 @@ def user_region(user: User) -> str:
     zone = user.timezone or ""
     if zone in REGION_BY_ZONE:
         return REGION_BY_ZONE[zone]
-    if zone.startswith("America/") or zone.startswith("US/"):
+    if zone.startswith(("America/", "US/")):
         return "US"
     return "CN"
 
@@ -73,6 +89,42 @@ def crisis_hotlines_for(*, user: User) -> list[dict]:
             "description": h.description,
         }
         for h in hotlines
+    ]
+
+
+LONGER_TERM_KINDS = ("long-term-counseling", "hospital-psychiatry", "hotline")
+
+
+def longer_term_resources_for(*, user: User) -> list[dict]:
+    """Long-term counseling, hospital psychiatry and hotlines for the user's region (and
+    worldwide), in that order, their language first."""
+    region = user_region(user)
+    language = "en" if user.language == "en" else "zh"
+    resources = list(
+        Resource.objects.filter(
+            kind__in=LONGER_TERM_KINDS, is_active=True, region__in=[region, "global"]
+        )
+    )
+    resources.sort(
+        key=lambda r: (
+            LONGER_TERM_KINDS.index(r.kind),
+            r.region == "global",
+            r.language != language,
+            r.name,
+        )
+    )
+    return [
+        {
+            "id": r.pk,
+            "kind": r.kind,
+            "name": r.name,
+            "contact": r.contact,
+            "hours": r.hours,
+            "region": r.region,
+            "language": r.language,
+            "description": r.description,
+        }
+        for r in resources
     ]
 
 
@@ -133,75 +185,99 @@ def crisis_signal_record(
         note=note,
         created_at=now,
     )
-    EthicsFlag.objects.create(
+    flag_raise(
         kind=EthicsFlag.Kind.CRISIS,
         booking=booking,
         alert=alert,
-        counselor=booking.counselor if booking is not None else None,
+        counselor_id=booking.counselor_id if booking is not None else None,
         summary=f"Crisis alert {alert.pk} ({alert.get_source_display()})",
     )
     transaction.on_commit(lambda: _alert_dispatch(alert.pk))
     return alert
 
 
-def _push(group: str, event: dict) -> None:
-    """Best effort: a channel layer outage must not stop the e-mail or the step's record."""
-    try:
-        group_send(group, event)
-    except Exception:  # noqa: BLE001
-        logger.exception("could not push to %s", group)
-
-
 def _push_resources(client: User) -> None:
-    from listening.realtime import room_event
-
-    _push(
+    push(
         user_group(client.pk),
         room_event({"type": "crisis.resources", "hotlines": crisis_hotlines_for(user=client)}),
     )
 
 
-def crisis_screen_and_record(
-    *, text: str, client: User, source: str, booking=None, reason_prefix: str = ""
+def flag_raise(
+    *,
+    kind: str,
+    summary: str,
+    booking=None,
+    counselor_id: int | None = None,
+    alert: CrisisAlert | None = None,
+) -> EthicsFlag:
+    """Open an ethics flag for staff review. Call inside the transaction that stores what the
+    flag is about, so a flag exists exactly when its cause does."""
+    return EthicsFlag.objects.create(
+        kind=kind, booking=booking, counselor_id=counselor_id, alert=alert, summary=summary
+    )
+
+
+def text_screen(
+    *,
+    text: str,
+    client: User,
+    source: str,
+    booking=None,
+    reason_prefix: str = "",
+    shared_by: str = "",
+    where: str = "",
 ) -> CrisisAlert | None:
-    """Run the detector over `text`; on a high signal, record it (see crisis_signal_record,
-    whose preconditions apply: inside the text's transaction, holding the booking row lock)."""
+    """Screen a text somebody wrote, inside the transaction that stores it (the row is the
+    outbox), holding the booking's row lock when there is a booking.
+
+    A high crisis signal records an alert (joining the booking's open one), returned for the
+    caller to show the client the crisis resources at once. With `shared_by` (the writer's
+    role in the booking) and `where` ("message 4"), off-platform contact details also raise
+    an `off-platform-contact` flag; it names the kinds and where, never the details."""
     if not text:
         return None
+    alert = None
     detection = crisis_detect(text)
-    if detection.risk != HIGH:
-        return None
-    return crisis_signal_record(
-        client=client,
-        booking=booking,
-        source=source,
-        reasons=[f"{reason_prefix}{r}" for r in detection.reasons],
-    )
+    if detection.risk == HIGH:
+        alert = crisis_signal_record(
+            client=client,
+            booking=booking,
+            source=source,
+            reasons=[f"{reason_prefix}{r}" for r in detection.reasons],
+        )
+    if shared_by and booking is not None:
+        contacts = off_platform_contact_detect(text)
+        if contacts:
+            kinds = sorted({c.split(":", 1)[0] for c in contacts})
+            flag_raise(
+                kind=EthicsFlag.Kind.OFF_PLATFORM_CONTACT,
+                booking=booking,
+                counselor_id=booking.counselor_id,
+                summary=f"{shared_by} shared {', '.join(kinds)} in {where}",
+            )
+    return alert
 
 
 def _alert_dispatch(alert_id: int) -> None:
     """After commit: the client's resources and the counselor's notice at once, then the
     Celery steps. Failures here are logged, not raised: the sweeper re-drives the alert."""
-    from ethics import tasks
-
     try:
         alert = CrisisAlert.objects.select_related("client").get(pk=alert_id)
         _push_resources(alert.client)
         if alert.booking_id:
-            from listening.realtime import room_send
-
-            room_send(
+            room_push(
                 alert.booking_id,
                 {"type": "crisis.alert", "alert": alert.pk},
                 exclude_user=alert.client_id,
             )
-    except Exception:  # noqa: BLE001 - the alert row is safe; delivery is retried by the sweeper
+    except Exception:
         logger.exception("crisis alert %s: immediate delivery failed", alert_id)
     try:
         tasks.alert_notify.delay(alert_id)
         for level, after in LADDER.items():
             tasks.alert_escalate.apply_async((alert_id, level), eta=timezone.now() + after)
-    except Exception:  # noqa: BLE001
+    except Exception:
         logger.exception("crisis alert %s: could not queue its tasks; the sweeper will", alert_id)
 
 
@@ -253,7 +329,7 @@ def alert_notify(*, alert_id: int) -> bool:
         alert.save(update_fields=["notified_at", "nobody_on_shift"])
         frame = alert_frame(alert)
         for user in recipients:
-            _push(user_group(user.pk), {"type": "staff.frame", "frame": frame})
+            push(user_group(user.pk), staff_event(frame))
         _email(recipients, "[Pianke] Crisis alert: please acknowledge", alert)
     return True
 
@@ -281,7 +357,7 @@ def alert_escalate(*, alert_id: int, level: int) -> bool:
                 alert,
             )
         alert.save(update_fields=["escalation_level", "overdue"])
-        _push(STAFF_GROUP, {"type": "staff.frame", "frame": alert_frame(alert)})
+        push(STAFF_GROUP, staff_event(alert_frame(alert)))
     return True
 
 
@@ -319,9 +395,7 @@ def alert_acknowledge(*, alert_id: int, user: User, note: str = "") -> CrisisAle
     if note:
         alert.outcome_note = note
     alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "outcome_note"])
-    transaction.on_commit(
-        lambda: group_send(STAFF_GROUP, {"type": "staff.frame", "frame": alert_frame(alert)})
-    )
+    push_on_commit(STAFF_GROUP, staff_event(alert_frame(alert)))
     return alert
 
 
@@ -348,23 +422,5 @@ def alert_resolve(*, alert_id: int, user: User, outcome: str, note: str) -> Cris
     alert.status, alert.resolved_at, alert.resolved_by = CrisisAlert.Status.RESOLVED, now, user
     alert.outcome, alert.outcome_note = outcome, note
     alert.save()
-    transaction.on_commit(
-        lambda: group_send(STAFF_GROUP, {"type": "staff.frame", "frame": alert_frame(alert)})
-    )
+    push_on_commit(STAFF_GROUP, staff_event(alert_frame(alert)))
     return alert
-
-
-@transaction.atomic
-def crisis_raise(*, counselor: User, booking_id: int, note: str) -> CrisisAlert:
-    """A counselor raises a crisis by hand on one of their own sessions."""
-    from listening.models import Booking
-
-    booking = Booking.objects.select_for_update().get(pk=booking_id, counselor_id=counselor.pk)
-    return crisis_signal_record(
-        client=booking.client,
-        booking=booking,
-        source=CrisisAlert.Source.COUNSELOR,
-        reasons=["raised by the counselor"],
-        raised_by=counselor,
-        note=note,
-    )

@@ -7,7 +7,7 @@ from icalendar import Calendar, Event
 
 from listening.models import Booking
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def booking_icalendar(*, booking: Booking, viewer) -> bytes:

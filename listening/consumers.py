@@ -17,10 +17,9 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 
 from core.exceptions import Conflict
-from core.realtime import user_group
-from listening import services
+from core.realtime import room_event, room_group, user_group
+from listening import selectors, services
 from listening.ice import ice_servers_for
-from listening.realtime import room_event, room_group
 from listening.selectors import booking_get_for_room
 
 logger = logging.getLogger(__name__)
@@ -113,7 +112,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         )
         after_seq = self._after_seq()
         if after_seq is not None:
-            for frame in await db(services.messages_after)(
+            for frame in await db(selectors.messages_after)(
                 booking_id=self.booking_id, after_seq=after_seq
             ):
                 await self.send_json(frame)
@@ -208,7 +207,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         except (ValidationError, ObjectDoesNotExist):
             await self._error("invalid_text", "This message cannot be stored.", id=str(uid))
             return
-        frame = await db(services.message_frame)(message)
+        frame = await db(selectors.message_frame)(message)
         if created:  # stored and committed: now to both sides
             await self._to_room(frame)
         else:  # a resend: the stored message goes back to the sender only

@@ -5,8 +5,8 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.sessions import SESSION_LENGTH_CHOICES, SessionMode
 from counselors.models import CounselorProfile
-from core.sessions import SessionMode, SESSION_LENGTH_CHOICES
 
 
 def parse_start(value: str) -> dt.datetime | None:

@@ -4,8 +4,8 @@ from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, Ra
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.sessions import SESSION_LENGTHS, SessionMode
 from counselors.models import CounselorProfile
-from core.sessions import SessionMode, SESSION_LENGTHS
 
 
 class TsTzRange(models.Func):
@@ -94,7 +94,8 @@ class Booking(models.Model):
                 condition=models.Q(end__gt=models.F("start")), name="booking_end_after_start"
             ),
             models.CheckConstraint(
-                condition=models.Q(duration_minutes__in=list(SESSION_LENGTHS)), name="booking_duration_15_30"
+                condition=models.Q(duration_minutes__in=list(SESSION_LENGTHS)),
+                name="booking_duration_15_30",
             ),
             models.CheckConstraint(
                 condition=models.Q(status__in=["confirmed", "cancelled", "completed", "no_show"]),

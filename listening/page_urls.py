@@ -5,6 +5,7 @@ from django.urls import path
 from listening import pages
 
 urlpatterns = [
+    path("counselor/", pages.dashboard, name="counselor-dashboard"),
     path("counselors/<int:counselor_id>/book/", pages.booking_new, name="booking-new"),
     path("bookings/", pages.booking_list, name="booking-list-page"),
     path(

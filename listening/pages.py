@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,20 +17,31 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.forms import add_service_errors
 from accounts.models import User
-from accounts.pages import client_required, role_required
-from accounts.services import intake_current_for, intake_require
 from core.exceptions import Conflict
+from core.pages import (
+    add_service_errors,
+    client_required,
+    counselor_required,
+    intake_redirect,
+    role_required,
+)
+from core.sessions import session_length_from
 from counselors.models import CounselorProfile
 from counselors.selectors import counselor_get_listed
+from intake.services import intake_current_for, intake_require
 from listening import forms
 from listening.models import Booking, Feedback
-from listening.selectors import booking_get_for_participant, booking_list_for_user
+from listening.selectors import (
+    booking_get_for_participant,
+    booking_list_for_user,
+    counselor_earnings,
+    counselor_sessions_between,
+    counselor_upcoming_count,
+)
 from listening.services import booking_cancel, booking_create, feedback_submit
-from core.sessions import session_length_from
 
-participant_required = role_required(User.Role.CLIENT, User.Role.COUNSELOR)
+participant_required = role_required(lambda user: user.is_client or user.is_counselor)
 PAST_PAGE_SIZE = 20
 
 
@@ -100,11 +110,6 @@ def booking_rows(bookings, *, user: User, now: dt.datetime) -> list[BookingRow]:
 # --- booking a slot ------------------------------------------------------------------------------
 
 
-def _intake_redirect(request):
-    messages.info(request, _("Before your first session, please answer a short intake."))
-    return redirect(f"{reverse('intake-page')}?{urlencode({'next': request.get_full_path()})}")
-
-
 @client_required
 def booking_new(request, counselor_id: int):
     """Book one of the counselor's free times: length, mode, topic, an optional note."""
@@ -115,7 +120,7 @@ def booking_new(request, counselor_id: int):
     try:
         intake_require(request.user)
     except Conflict:
-        return _intake_redirect(request)
+        return intake_redirect(request)
     status = 200
     if request.method == "POST":
         form = forms.BookingForm(request.POST, counselor=counselor)
@@ -136,7 +141,7 @@ def booking_new(request, counselor_id: int):
                 add_service_errors(form, exc, field_map={"start": None, "counselor": None})
             except Conflict as exc:
                 if exc.code == "intake_required":
-                    return _intake_redirect(request)
+                    return intake_redirect(request)
                 form.add_error(None, exc.message)
                 status = 409
             else:
@@ -265,3 +270,49 @@ def booking_feedback_page(request, booking_id: int):
             messages.success(request, _("Thank you for your feedback."))
             return redirect("booking-list-page")
     return _bookings_page(request, status=400, error_for=booking_id, bound_form=form)
+
+
+def _local_midnight(day: dt.date, tz) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=tz)
+
+
+def _month_start(day: dt.date, tz) -> dt.datetime:
+    return _local_midnight(day.replace(day=1), tz)
+
+
+# --- the counselor's dashboard: today's sessions and earnings -------------------------------------
+
+
+@counselor_required
+def dashboard(request):
+    user = request.user
+    profile = user.counselor_profile
+    tz = timezone.get_current_timezone()
+    now = timezone.now()
+    today = timezone.localdate(now)
+    day_start, day_end = (
+        _local_midnight(today, tz),
+        _local_midnight(today + dt.timedelta(days=1), tz),
+    )
+    this_month = _month_start(today, tz)
+    last_month = _month_start(this_month.date() - dt.timedelta(days=1), tz)
+    next_month = _month_start(this_month.date() + dt.timedelta(days=32), tz)
+    return render(
+        request,
+        "counselors/dashboard.html",
+        {
+            "profile": profile,
+            "today": today,
+            "sessions": booking_rows(
+                counselor_sessions_between(user=user, start=day_start, end=day_end),
+                user=user,
+                now=now,
+            ),
+            "upcoming_count": counselor_upcoming_count(user=user, after=day_end),
+            "earnings": [
+                (_("This month"), counselor_earnings(user=user, start=this_month, end=next_month)),
+                (_("Last month"), counselor_earnings(user=user, start=last_month, end=this_month)),
+            ],
+            "has_windows": profile.windows.exists(),
+        },
+    )

@@ -30,12 +30,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import Conflict
 from core.sessions import SessionMode
-from ethics import review
 from ethics.models import CrisisAlert, Referral, Resource
-from ethics.services import crisis_hotlines_for, crisis_raise
-from listening import services
+from ethics.services import crisis_hotlines_for
+from listening import selectors, services
 from listening.models import Booking, Feedback
 from listening.selectors import booking_get_for_participant, session_note_for_counselor
+from listening.services import crisis_raise
+from oversight.services import referral_create, referral_list_for_user
 
 CALL_MODES = (SessionMode.VOICE, SessionMode.VIDEO)
 # The client's crisis panel after an async message carried a crisis signal (shown once).
@@ -205,7 +206,7 @@ def _room_state(booking: Booking, now: dt.datetime) -> str:
 def _message_rows(booking: Booking, viewer) -> list[dict]:
     """The stored messages, oldest first, for the template (replay continues after the last)."""
     rows = []
-    for frame in services.messages_after(booking_id=booking.pk, after_seq=0, limit=1000):
+    for frame in selectors.messages_after(booking_id=booking.pk, after_seq=0, limit=1000):
         rows.append(
             {
                 **frame,
@@ -364,7 +365,7 @@ def _room_context(request, booking: Booking, **forms_given) -> dict:
         )
         context["crisis_form"] = forms_given.get("crisis_form") or RaiseCrisisForm()
         context["referral_form"] = forms_given.get("referral_form") or ReferralForm()
-        context["referrals"] = review.referral_list_for_user(user=user).filter(booking=booking)
+        context["referrals"] = referral_list_for_user(user=user).filter(booking=booking)
         context["open_alert"] = (
             CrisisAlert.objects.filter(booking=booking)
             .exclude(status=CrisisAlert.Status.RESOLVED)
@@ -499,7 +500,7 @@ def refer(request, booking_id: int):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            referral = review.referral_create(
+            referral = referral_create(
                 counselor=request.user,
                 booking_id=booking.pk,
                 resource_id=data["resource"].pk,

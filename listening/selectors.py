@@ -9,13 +9,15 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from counselors.models import AvailabilityWindow, CounselorProfile
+from accounts.models import User
 from core.availability import CounselorDay, WeeklyRule, window_intervals
 from core.encryption import decrypt_text
-from listening.models import Booking, SessionNote
+from core.export import iso, money
+from counselors.models import AvailabilityWindow, CounselorProfile
+from listening.models import Booking, SessionMessage, SessionNote
 
 DAY = dt.timedelta(days=1)
 
@@ -43,7 +45,7 @@ class CounselorRules(NamedTuple):
     min_notice_minutes: int
 
     @classmethod
-    def of(cls, profile: CounselorProfile) -> "CounselorRules":
+    def of(cls, profile: CounselorProfile) -> CounselorRules:
         return cls(
             profile.pk,
             profile.user.timezone,
@@ -207,3 +209,142 @@ def session_note_for_counselor(*, counselor, booking_id: int) -> NoteView:
     return NoteView(
         decrypt_text(note.ciphertext) if note.ciphertext else "", note.revision, note.updated_at
     )
+
+
+def _message_export(message, *, user: User) -> dict:
+    out = {
+        "seq": message.seq,
+        "sent_at": iso(message.sent_at),
+        "from": "me" if message.sender_id == user.pk else "other",
+        "kind": message.kind,
+        "text": decrypt_text(message.ciphertext) if message.ciphertext else "",
+    }
+    if message.kind == message.Kind.VOICE:
+        # The recording itself stays downloadable from the booking's messages while it is kept.
+        out["audio_seconds"] = message.audio_seconds
+        out["audio_url"] = f"/api/v1/bookings/{message.booking_id}/messages/{message.seq}/audio/"
+    return out
+
+
+def _booking_export(booking, *, user: User) -> dict:
+    feedback = getattr(booking, "feedback", None)
+    as_client = booking.client_id == user.pk
+    return {
+        "id": booking.pk,
+        "my_role": "client" if as_client else "counselor",
+        "counselor": booking.counselor.display_name or booking.counselor.user.username,
+        "client": booking.client.username,
+        "start": iso(booking.start),
+        "end": iso(booking.end),
+        "duration_minutes": booking.duration_minutes,
+        "mode": booking.mode,
+        "topic": booking.topic,
+        "note": booking.note,
+        "price": money(booking.price),
+        "status": booking.status,
+        "booked_at": iso(booking.created_at),
+        "cancelled_at": iso(booking.cancelled_at),
+        "cancelled_by": (
+            None
+            if booking.cancelled_by_id is None
+            else "me"
+            if booking.cancelled_by_id == user.pk
+            else "other"
+        ),
+        "cancel_reason": booking.cancel_reason,
+        "completed_at": iso(booking.completed_at),
+        "no_show_party": booking.no_show_party or None,
+        "messages": [_message_export(m, user=user) for m in booking.messages.order_by("seq")],
+        "feedback": None
+        if feedback is None
+        else {
+            "pre_distress": feedback.pre_distress,
+            "post_distress": feedback.post_distress,
+            "rating": feedback.rating,
+            "comment": feedback.comment,
+            "given_at": iso(feedback.created_at),
+        },
+    }
+
+
+def bookings_export(*, user) -> list[dict]:
+    """The user's bookings as client or counselor, with their messages decrypted and the
+    feedback, for their data export (the other side only as far as the session itself)."""
+    bookings = (
+        Booking.objects.filter(Q(client=user) | Q(counselor_id=user.pk))
+        .select_related("counselor__user", "client", "feedback")
+        .order_by("start", "pk")
+    )
+    return [_booking_export(b, user=user) for b in bookings]
+
+
+def message_frame(message: SessionMessage, *, text: str | None = None) -> dict:
+    """The `chat.message` frame for a stored message (decrypting unless `text` is given)."""
+    if text is None:
+        text = decrypt_text(message.ciphertext) if message.ciphertext else ""
+    frame = {
+        "type": "chat.message",
+        "id": str(message.uid),
+        "seq": message.seq,
+        "sender": message.sender_id,
+        "kind": message.kind,
+        "text": text,
+        "sent_at": message.sent_at.isoformat(),
+    }
+    if message.kind == SessionMessage.Kind.VOICE:
+        frame["audio_url"] = f"/api/v1/bookings/{message.booking_id}/messages/{message.seq}/audio/"
+        frame["audio_seconds"] = message.audio_seconds
+    return frame
+
+
+def messages_after(*, booking_id: int, after_seq: int, limit: int = 500) -> list[dict]:
+    """Frames of a booking's messages with seq > after_seq, in order (for replay)."""
+    messages = SessionMessage.objects.filter(booking_id=booking_id, seq__gt=after_seq).order_by(
+        "seq"
+    )[:limit]
+    return [message_frame(m) for m in messages]
+
+
+# --- The counselor's dashboard and week grid ------------------------------------------------------
+
+
+def counselor_sessions_between(*, user, start: dt.datetime, end: dt.datetime) -> QuerySet[Booking]:
+    """The counselor's own sessions starting in [start, end), cancelled ones left out."""
+    return (
+        booking_list_for_user(user=user)
+        .filter(counselor_id=user.pk, start__gte=start, start__lt=end)
+        .exclude(status=Booking.Status.CANCELLED)
+        .order_by("start", "pk")
+    )
+
+
+def counselor_upcoming_count(*, user, after: dt.datetime) -> int:
+    """How many confirmed sessions the counselor has from `after` on."""
+    return Booking.objects.filter(
+        counselor_id=user.pk, status=Booking.Status.CONFIRMED, start__gte=after
+    ).count()
+
+
+def counselor_earnings(*, user, start: dt.datetime, end: dt.datetime) -> dict:
+    """Completed sessions in [start, end) and what they earned (each at its booked price)."""
+    totals = Booking.objects.filter(
+        counselor_id=user.pk, status=Booking.Status.COMPLETED, start__gte=start, start__lt=end
+    ).aggregate(sessions=Count("pk"), minutes=Sum("duration_minutes"), total=Sum("price"))
+    return {
+        "start": start,
+        "sessions": totals["sessions"],
+        "minutes": totals["minutes"] or 0,
+        "total": totals["total"] or 0,
+    }
+
+
+def counselor_busy_between(
+    *, counselor_id: int, start: dt.datetime, end: dt.datetime
+) -> list[tuple[dt.datetime, dt.datetime, str]]:
+    """The counselor's sessions holding time in [start, end): (start, end, mode label)."""
+    return [
+        (b.start, b.end, b.get_mode_display())
+        for b in Booking.objects.filter(
+            counselor_id=counselor_id, status__in=Booking.HOLDS_TIME, start__lt=end, end__gt=start
+        ).order_by("start")
+    ]

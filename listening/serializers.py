@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from core.fields import AwareDateTimeField
-from core.sessions import SessionMode, SESSION_LENGTHS
+from core.sessions import SESSION_LENGTHS, SessionMode
 from listening.models import Booking
 
 

@@ -11,23 +11,30 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.services import intake_require
+from core.availability import contains, is_quarter_hour
+from core.encryption import decrypt, encrypt, encrypt_text, rotate
 from core.exceptions import Conflict
-from counselors.models import CounselorProfile
+from core.realtime import room_push, room_push_on_commit
 from core.sessions import SESSION_LENGTHS, SessionMode
+from counselors.models import CounselorProfile
 from counselors.services import price_for
 from ethics.models import CrisisAlert, EthicsFlag
-from ethics.review import off_platform_contact_detect
-from ethics.services import crisis_screen_and_record
-from core.availability import contains, is_quarter_hour
-from core.encryption import decrypt, decrypt_text, encrypt, encrypt_text, rotate
+from ethics.services import crisis_signal_record, flag_raise, text_screen
+from intake.services import intake_require
+from listening import tasks
 from listening.models import Booking, Feedback, SessionMessage, SessionNote
-from listening.realtime import room_send
-from listening.selectors import CounselorRules, booking_get_for_participant, counselor_days
+from listening.selectors import (
+    CounselorRules,
+    booking_get_for_participant,
+    counselor_days,
+    message_frame,
+)
+from listening.signals import session_ended
 from listening.voice import voice_note_inspect
 
 NO_SHOW_GRACE = dt.timedelta(minutes=10)
@@ -209,9 +216,7 @@ def booking_cancel(*, booking_id: int, user: User, reason: str = "") -> Booking:
     booking.cancelled_by = user
     booking.cancel_reason = reason
     booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
-    from listening.tasks import booking_cancelled_notify
-
-    booking_cancelled_notify.delay_on_commit(booking.pk)
+    tasks.booking_cancelled_notify.delay_on_commit(booking.pk)
     return booking
 
 
@@ -271,25 +276,6 @@ def room_join(*, booking_id: int, user: User) -> None:
     Booking.objects.filter(pk=booking_id, **{f"{field}__isnull": True}).update(
         **{field: timezone.now()}
     )
-
-
-def message_frame(message: SessionMessage, *, text: str | None = None) -> dict:
-    """The `chat.message` frame for a stored message (decrypting unless `text` is given)."""
-    if text is None:
-        text = decrypt_text(message.ciphertext) if message.ciphertext else ""
-    frame = {
-        "type": "chat.message",
-        "id": str(message.uid),
-        "seq": message.seq,
-        "sender": message.sender_id,
-        "kind": message.kind,
-        "text": text,
-        "sent_at": message.sent_at.isoformat(),
-    }
-    if message.kind == SessionMessage.Kind.VOICE:
-        frame["audio_url"] = f"/api/v1/bookings/{message.booking_id}/messages/{message.seq}/audio/"
-        frame["audio_seconds"] = message.audio_seconds
-    return frame
 
 
 @transaction.atomic
@@ -352,43 +338,26 @@ def message_post(
         message.audio.save("voice-note", ContentFile(encrypt(audio.read())), save=False)
     message.save()
     # Transient, for the caller: the page shows the client the crisis resources at once.
-    message.crisis_alert = crisis_screen_and_record(
+    # Platform rules forbid moving clients off-platform, in either direction: contact details
+    # in a message raise a flag too.
+    message.crisis_alert = text_screen(
         text=text,
         client=booking.client,
         booking=booking,
         source=CrisisAlert.Source.CHAT if live else CrisisAlert.Source.MESSAGE,
         reason_prefix=f"{booking.role_of(sender)}: ",
+        shared_by=booking.role_of(sender),
+        where=f"message {message.seq}",
     )
-    if text:
-        contacts = off_platform_contact_detect(text)
-        if contacts:
-            # Platform rules forbid moving clients off-platform, in either direction. The flag
-            # names the kinds and the message, not the contact details themselves.
-            kinds = sorted({c.split(":", 1)[0] for c in contacts})
-            EthicsFlag.objects.create(
-                kind=EthicsFlag.Kind.OFF_PLATFORM_CONTACT,
-                booking=booking,
-                counselor=booking.counselor,
-                summary=f"{booking.role_of(sender)} shared {', '.join(kinds)} in message "
-                f"{message.seq}",
-            )
     if notify:
         frame = message_frame(message, text=text)
-        transaction.on_commit(lambda: room_send(booking.pk, frame))
+        room_push_on_commit(booking.pk, frame)
     return message, True
 
 
 def message_audio_read(*, message: SessionMessage) -> bytes:
     with message.audio.open("rb") as f:
         return decrypt(f.read())
-
-
-def messages_after(*, booking_id: int, after_seq: int, limit: int = 500) -> list[dict]:
-    """Frames of a booking's messages with seq > after_seq, in order (for replay)."""
-    messages = SessionMessage.objects.filter(booking_id=booking_id, seq__gt=after_seq).order_by(
-        "seq"
-    )[:limit]
-    return [message_frame(m) for m in messages]
 
 
 # --- The session clock -----------------------------------------------------------------------
@@ -406,7 +375,7 @@ def session_warn(*, booking_id: int) -> bool:
     ).update(warning_sent_at=now)
     if claimed:
         remaining = max(0, round((booking.end - now).total_seconds()))
-        room_send(
+        room_push(
             booking_id,
             {
                 "type": "session.warning",
@@ -434,18 +403,13 @@ def session_end(*, booking_id: int) -> bool:
         booking.status, booking.completed_at = Booking.Status.COMPLETED, now
         fields += ["status", "completed_at"]
     booking.save(update_fields=fields)
+    room_push_on_commit(booking_id, {"type": "session.ended", "status": booking.status})
+    # Listening does not know who cares that a counselor is free again (matching does).
+    counselor_id = booking.counselor_id
     transaction.on_commit(
-        lambda: room_send(booking_id, {"type": "session.ended", "status": booking.status})
+        lambda: session_ended.send(sender=Booking, booking_id=booking_id, counselor_id=counselor_id)
     )
-    transaction.on_commit(_counselor_free_again)
     return True
-
-
-def _counselor_free_again() -> None:
-    """A counselor on talk-now duty may take the next waiting request now."""
-    from matching.tasks import matching_round  # matching builds on bookings, not the other way
-
-    matching_round.delay()
 
 
 @transaction.atomic
@@ -473,12 +437,8 @@ def session_no_show_check(*, booking_id: int) -> str:
         fields += ["status", "no_show_party"]
     booking.save(update_fields=fields)
     if party:
-        from listening.tasks import booking_no_show_notify
-
-        transaction.on_commit(
-            lambda: room_send(booking_id, {"type": "session.no_show", "party": party})
-        )
-        booking_no_show_notify.delay_on_commit(booking_id)
+        room_push_on_commit(booking_id, {"type": "session.no_show", "party": party})
+        tasks.booking_no_show_notify.delay_on_commit(booking_id)
     return party
 
 
@@ -639,7 +599,7 @@ def feedback_submit(
         rating=rating,
         comment=comment,
     )
-    crisis_screen_and_record(
+    text_screen(
         text=comment,
         client=client,
         booking=booking,  # the booking row is locked above
@@ -663,13 +623,30 @@ def feedback_submit(
         .exclude(status=EthicsFlag.Status.RESOLVED)
         .exists()
     ):
-        EthicsFlag.objects.create(
+        flag_raise(
             kind=EthicsFlag.Kind.QUALITY,
-            counselor=profile,
+            counselor_id=profile.pk,
             booking=booking,
             summary=f"{QUALITY_RUN} ratings of 1 in a row",
         )
     return feedback
+
+
+# --- A crisis raised by hand --------------------------------------------------------------------
+
+
+@transaction.atomic
+def crisis_raise(*, counselor: User, booking_id: int, note: str) -> CrisisAlert:
+    """A counselor raises a crisis by hand on one of their own sessions (404 for any other)."""
+    booking = Booking.objects.select_for_update().get(pk=booking_id, counselor_id=counselor.pk)
+    return crisis_signal_record(
+        client=booking.client,
+        booking=booking,
+        source=CrisisAlert.Source.COUNSELOR,
+        reasons=["raised by the counselor"],
+        raised_by=counselor,
+        note=note,
+    )
 
 
 # --- The counselor's private notes -------------------------------------------------------------
@@ -709,3 +686,21 @@ def session_note_save(
     note.revision += 1
     note.save()
     return note
+
+
+# --- Account deletion: this app's eraser ------------------------------------------------------
+
+
+def user_bookings_erase(*, user: User) -> None:
+    """Listening's part of deleting an account: future sessions are cancelled (the other side
+    is told) and the session content (messages, voice notes, counselors' notes) of the user's
+    bookings is erased, except bookings under an ethics hold. Call inside the deletion's
+    transaction."""
+    mine = Q(client=user) | Q(counselor_id=user.pk)
+    for booking_id in Booking.objects.filter(
+        mine, status=Booking.Status.CONFIRMED, start__gt=timezone.now()
+    ).values_list("pk", flat=True):
+        booking_cancel(booking_id=booking_id, user=user, reason="account deleted")
+    held = Q(booking__client=user) | Q(booking__counselor_id=user.pk)
+    SessionMessage.objects.filter(held, booking__ethics_hold=False).delete()
+    SessionNote.objects.filter(held, booking__ethics_hold=False).delete()

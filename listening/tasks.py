@@ -1,4 +1,7 @@
-"""Celery tasks: thin and idempotent; each takes ids and calls a service."""
+"""Celery tasks: thin and idempotent; each takes ids and calls a service.
+
+Task bodies import the services module when they run: it imports this module at module level
+(to queue the e-mails after commit), so the import goes the other way here."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -8,7 +11,6 @@ from django.core.mail import send_mail
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from listening import services
 from listening.models import Booking
 
 CLOCK_LOOKAHEAD = dt.timedelta(seconds=30)
@@ -79,16 +81,22 @@ def booking_no_show_notify(booking_id: int) -> None:
 
 @shared_task
 def session_warn(booking_id: int) -> bool:
+    from listening import services  # at run time: services imports this module
+
     return services.session_warn(booking_id=booking_id)
 
 
 @shared_task
 def session_end(booking_id: int) -> bool:
+    from listening import services  # at run time: services imports this module
+
     return services.session_end(booking_id=booking_id)
 
 
 @shared_task
 def session_no_show_check(booking_id: int) -> str:
+    from listening import services  # at run time: services imports this module
+
     return services.session_no_show_check(booking_id=booking_id)
 
 
@@ -100,6 +108,8 @@ def session_clock_tick() -> int:
     """Beat, every 15 s: schedule the clock events due within the lookahead at their exact
     time, and run overdue ones now. The tasks claim their event in the database, so the
     copies a tick after a tick dispatches are harmless."""
+    from listening import services  # at run time: services imports this module
+
     now = timezone.now()
     due = services.session_clock_due(now=now, lookahead=CLOCK_LOOKAHEAD)
     for event, booking_id, when in due:
@@ -109,4 +119,6 @@ def session_clock_tick() -> int:
 
 @shared_task
 def session_content_purge() -> int:
+    from listening import services  # at run time: services imports this module
+
     return services.session_content_purge()

@@ -14,13 +14,12 @@ from listening import serializers
 from listening.calendar import booking_icalendar
 from listening.filters import BookingFilter
 from listening.models import Booking, SessionMessage
-from listening.selectors import booking_get_for_participant, booking_list_for_user
+from listening.selectors import booking_get_for_participant, booking_list_for_user, message_frame
 from listening.services import (
     booking_cancel,
     booking_create,
     feedback_submit,
     message_audio_read,
-    message_frame,
     message_post,
 )
 

@@ -9,11 +9,10 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 
 from accounts.models import User
 from core.exceptions import Conflict
-from core.realtime import user_group
+from core.realtime import duty_group, user_group
 from matching import services
 from matching.models import Offer
-from matching.realtime import duty_group, offer_frame
-from matching.selectors import offers_for_counselor, presence_of
+from matching.selectors import offer_frame, offers_for_counselor, presence_of
 
 
 @database_sync_to_async

@@ -7,8 +7,8 @@ import re
 
 from django.utils.translation import gettext as _
 
-from counselors.models import Specialty
 from core.sessions import SessionLanguage, SessionMode
+from counselors.models import Specialty
 
 
 def topic_name(slug: str) -> str:

@@ -2,8 +2,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.sessions import SESSION_LENGTH_CHOICES, SessionLanguage, SessionMode
 from counselors.models import Specialty
-from core.sessions import SessionLanguage, SessionMode, SESSION_LENGTH_CHOICES
 
 
 class MatchRequestForm(forms.Form):

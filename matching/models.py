@@ -3,8 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.sessions import SESSION_LENGTHS, SessionMode
 from counselors.models import CounselorProfile
-from core.sessions import SessionMode, SESSION_LENGTHS
 
 
 class Presence(models.Model):

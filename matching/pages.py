@@ -13,11 +13,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.forms import add_service_errors
-from accounts.pages import client_required, counselor_required
-from accounts.services import intake_current_for
 from core.exceptions import Conflict
-from listening.pages import _intake_redirect
+from core.pages import add_service_errors, client_required, counselor_required, intake_redirect
+from intake.services import intake_current_for
 from matching import forms
 from matching.models import MatchRequest, Offer
 from matching.selectors import match_request_get_for_client
@@ -63,7 +61,7 @@ def talk_now(request):
                 add_service_errors(form, exc, field_map={"when": "latest"})
             except Conflict as exc:
                 if exc.code == "intake_required":
-                    return _intake_redirect(request)
+                    return intake_redirect(request)
                 form.add_error(None, exc.message)
                 status = 409
             else:
@@ -71,7 +69,7 @@ def talk_now(request):
     else:
         current = intake_current_for(request.user)
         if current is None:
-            return _intake_redirect(request)
+            return intake_redirect(request)
         form = forms.MatchRequestForm(
             initial={
                 "topic": current.topic,

@@ -28,8 +28,8 @@ the client asked for.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import Iterable, Sequence
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Weights:
     max_reasons: int = 3
 
     @classmethod
-    def from_settings(cls) -> "Weights":
+    def from_settings(cls) -> Weights:
         from django.conf import settings  # lazy: importing this module needs no Django set-up
 
         overrides = dict(getattr(settings, "MATCHING_WEIGHTS", {}) or {})

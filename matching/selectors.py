@@ -8,11 +8,13 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import User
+from core.encryption import decrypt_text
 from counselors.models import CounselorProfile, Specialty
 from listening.models import Feedback
+from matching.explain import reasons_display, topic_name
 from matching.models import MatchRequest, Offer, Presence
 from matching.scoring import CounselorFacts, RequestFacts
 
@@ -162,4 +164,38 @@ def counselor_documents(counselor_ids: list[int]) -> dict[int, str]:
         for cid, bio in CounselorProfile.objects.filter(pk__in=counselor_ids).values_list(
             "pk", "bio"
         )
+    }
+
+
+def match_request_note(request: MatchRequest) -> str:
+    """The client's note on a request, decrypted (empty if none)."""
+    return decrypt_text(bytes(request.note_ciphertext)) if request.note_ciphertext else ""
+
+
+def offer_frame(offer, *, language: str | None = None) -> dict:
+    """What the counselor sees of an offer: what the client asked for, never who they are.
+    `*_name` and `reasons_display` are in `language` (default: the active one)."""
+    r = offer.request
+    with translation.override(language or translation.get_language()):
+        names = {"topic_name": topic_name(r.topic), "mode_name": str(r.get_mode_display())}
+        shown = reasons_display(offer.reasons)
+    return {
+        "id": offer.pk,
+        "status": offer.status,
+        "request": {
+            "id": r.pk,
+            "topic": r.topic,
+            "mode": r.mode,
+            "language": r.language,
+            "duration_minutes": r.duration_minutes,
+            "note": match_request_note(r),
+            "high_risk": r.risk == "high",
+            **names,
+        },
+        "reasons": offer.reasons,
+        "reasons_display": shown,
+        "score": round(offer.score, 3),
+        "created_at": offer.created_at.isoformat(),
+        "expires_at": offer.expires_at.isoformat(),
+        "booking": r.booking_id if offer.status == "accepted" else None,
     }

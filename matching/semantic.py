@@ -26,9 +26,56 @@ _CJK = re.compile(r"[\u3400-\u9fff]+")
 _WORD = re.compile(r"[a-z]{3,}")
 # Words that say nothing about fit (English); Chinese bigrams are weighted down by IDF instead.
 _STOP = frozenset(
-    """the and for with that this have has had was were are you your about from they them
-their what when where which would could should into just feel feeling really very been being some
-more most much also than then there here want need like talk talking""".split()
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "that",
+        "this",
+        "have",
+        "has",
+        "had",
+        "was",
+        "were",
+        "are",
+        "you",
+        "your",
+        "about",
+        "from",
+        "they",
+        "them",
+        "their",
+        "what",
+        "when",
+        "where",
+        "which",
+        "would",
+        "could",
+        "should",
+        "into",
+        "just",
+        "feel",
+        "feeling",
+        "really",
+        "very",
+        "been",
+        "being",
+        "some",
+        "more",
+        "most",
+        "much",
+        "also",
+        "than",
+        "then",
+        "there",
+        "here",
+        "want",
+        "need",
+        "like",
+        "talk",
+        "talking",
+    ]
 )
 
 

@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.fields import AwareDateTimeField
-from core.sessions import SessionLanguage, SessionMode, SESSION_LENGTHS
+from core.sessions import SESSION_LENGTHS, SessionLanguage, SessionMode
 from matching.models import MatchRequest
 
 

@@ -27,21 +27,29 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.services import intake_current_for, intake_require
+from core.encryption import encrypt_text
 from core.exceptions import Conflict
-from counselors.models import CounselorProfile, Specialty
+from core.realtime import duty_push
 from core.sessions import SESSION_LENGTHS, SessionMode
+from counselors.models import CounselorProfile, Specialty
 from ethics.detector import HIGH, LOW, crisis_detect
 from ethics.models import CrisisAlert
 from ethics.services import crisis_hotlines_for, crisis_signal_record
-from core.encryption import decrypt_text, encrypt_text
+from intake.services import intake_current_for, intake_require
 from listening.selectors import counselor_days, counselor_rules
 from listening.services import booking_start_now
+from matching import tasks
 from matching.assignment import assign
 from matching.models import MatchRequest, Offer, Presence
-from matching.realtime import duty_send, offer_frame
 from matching.scoring import INELIGIBLE, Weights, mean_offers_of, score
-from matching.selectors import counselor_documents, counselor_facts, on_duty_q, request_facts
+from matching.selectors import (
+    counselor_documents,
+    counselor_facts,
+    match_request_note,
+    offer_frame,
+    on_duty_q,
+    request_facts,
+)
 from matching.semantic import note_fit
 
 logger = logging.getLogger(__name__)
@@ -52,16 +60,12 @@ HIGH_RISK_PRIORITY = 10.0
 WAITING_PRIORITY = 0.5  # at the no-match deadline; linear in the time waited
 
 
-def match_request_note(request: MatchRequest) -> str:
-    return decrypt_text(bytes(request.note_ciphertext)) if request.note_ciphertext else ""
-
-
 def _enqueue(task, *args, eta: dt.datetime | None = None) -> None:
     """Send a task after commit, best effort: the rows are the outbox, and the beat sweep
     re-drives whatever a broker outage kept from being sent, so the answer to the client stands."""
     try:
         task.apply_async(args, eta=eta)
-    except Exception:  # noqa: BLE001
+    except Exception:
         logger.exception(
             "could not enqueue %s%s; the matching sweep will pick it up", task.name, args
         )
@@ -160,8 +164,6 @@ def match_request_create(
             client=client, source=CrisisAlert.Source.MATCH_NOTE, reasons=list(detection.reasons)
         )
 
-    from matching import tasks  # the tasks module imports this one
-
     if when == MatchRequest.When.NOW:
         transaction.on_commit(lambda: _enqueue(tasks.match_request, request.pk))
         transaction.on_commit(
@@ -186,7 +188,7 @@ def match_request_cancel(*, client: User, request_id: int) -> MatchRequest:
         offer.status, offer.responded_at = Offer.Status.WITHDRAWN, now
         offer.save(update_fields=["status", "responded_at"])
         transaction.on_commit(
-            lambda o=offer: duty_send(o.counselor_id, {"type": "offer.withdrawn", "id": o.pk})
+            lambda o=offer: duty_push(o.counselor_id, {"type": "offer.withdrawn", "id": o.pk})
         )
     request.status, request.closed_at = MatchRequest.Status.CANCELLED, now
     request.save(update_fields=["status", "closed_at"])
@@ -332,7 +334,7 @@ def presence_set(*, counselor: User, online: bool) -> Presence:
     if not online:
         _withdraw_pending_offers(counselor_id=profile.pk, now=now)
     else:
-        _round_soon()
+        matching_round_schedule()
     return presence
 
 
@@ -343,7 +345,7 @@ def presence_end(*, counselor_id: int) -> None:
     Presence.objects.filter(pk=counselor_id).update(online=False)
     _withdraw_pending_offers(counselor_id=counselor_id, now=now)
     transaction.on_commit(
-        lambda: duty_send(
+        lambda: duty_push(
             counselor_id, {"type": "presence", "online": False, "reason": "suspended"}
         )
     )
@@ -366,13 +368,12 @@ def _withdraw_pending_offers(*, counselor_id: int, now: dt.datetime) -> None:
         offer.save(update_fields=["status", "responded_at"])
         _back_to_waiting(offer.request_id, now)
         transaction.on_commit(
-            lambda o=offer: duty_send(o.counselor_id, {"type": "offer.withdrawn", "id": o.pk})
+            lambda o=offer: duty_push(o.counselor_id, {"type": "offer.withdrawn", "id": o.pk})
         )
 
 
-def _round_soon() -> None:
-    from matching import tasks
-
+def matching_round_schedule() -> None:
+    """A round soon: after commit (at once outside a transaction), best effort."""
     transaction.on_commit(lambda: _enqueue(tasks.matching_round))
 
 
@@ -387,7 +388,7 @@ def _back_to_waiting(request_id: int, now: dt.datetime) -> None:
         return
     request.status = MatchRequest.Status.PENDING
     request.save(update_fields=["status"])
-    _round_soon()
+    matching_round_schedule()
 
 
 # --- Rounds -------------------------------------------------------------------------------
@@ -503,8 +504,6 @@ def matching_round(*, now: dt.datetime | None = None) -> list[int]:
     Offer.objects.bulk_create(made)
     MatchRequest.objects.bulk_update([o.request for o in made], ["status"])
 
-    from matching import tasks
-
     languages = dict(
         User.objects.filter(pk__in=[o.counselor_id for o in made]).values_list("pk", "language")
     )
@@ -512,7 +511,7 @@ def matching_round(*, now: dt.datetime | None = None) -> list[int]:
     def announce():
         for offer in made:
             frame = offer_frame(offer, language=languages.get(offer.counselor_id))
-            duty_send(offer.counselor_id, {"type": "offer.new", "offer": frame})
+            duty_push(offer.counselor_id, {"type": "offer.new", "offer": frame})
             _enqueue(tasks.expire_offer, offer.pk, eta=offer.expires_at)
 
     transaction.on_commit(announce)
@@ -571,7 +570,7 @@ def _offer_accept(*, counselor: User, offer_id: int) -> tuple[Offer, Conflict | 
         offer.save(update_fields=["status", "responded_at"])
         _back_to_waiting(request.pk, now)
         transaction.on_commit(
-            lambda: duty_send(offer.counselor_id, {"type": "offer.withdrawn", "id": offer.pk})
+            lambda: duty_push(offer.counselor_id, {"type": "offer.withdrawn", "id": offer.pk})
         )
         message = exc.message if isinstance(exc, Conflict) else "; ".join(exc.messages)
         return offer, Conflict(message, code=getattr(exc, "code", None) or "cannot_book")
@@ -587,7 +586,7 @@ def _offer_accept(*, counselor: User, offer_id: int) -> tuple[Offer, Conflict | 
     offer.request = request
     Presence.objects.filter(pk=offer.counselor_id).update(missed_in_a_row=0, last_seen_at=now)
     transaction.on_commit(
-        lambda: duty_send(
+        lambda: duty_push(
             offer.counselor_id, {"type": "offer.accepted", "id": offer.pk, "booking": booking.pk}
         )
     )
@@ -628,9 +627,9 @@ def offer_expire(*, offer_id: int) -> bool:
     _back_to_waiting(offer.request_id, now)
 
     def announce():
-        duty_send(offer.counselor_id, {"type": "offer.expired", "id": offer.pk})
+        duty_push(offer.counselor_id, {"type": "offer.expired", "id": offer.pk})
         if off:
-            duty_send(
+            duty_push(
                 offer.counselor_id, {"type": "presence", "online": False, "reason": "missed_offers"}
             )
 
@@ -664,3 +663,18 @@ def matching_sweep(*, now: dt.datetime | None = None) -> dict:
     )
     offered = len(matching_round(now=now))
     return {"expired": expired, "closed": closed, "suggested": suggested, "offered": offered}
+
+
+# --- Account deletion: this app's eraser ------------------------------------------------------
+
+
+def user_match_requests_erase(*, user: User) -> None:
+    """Matching's part of deleting an account: open requests are cancelled and every request's
+    note (health information) is erased; a counselor goes off duty, their offers withdrawn.
+    Call inside the deletion's transaction."""
+    open_requests = MatchRequest.objects.filter(client=user, status__in=MatchRequest.OPEN)
+    for request_id in open_requests.values_list("pk", flat=True):
+        match_request_cancel(client=user, request_id=request_id)
+    MatchRequest.objects.filter(client=user).update(note_ciphertext=b"")
+    if user.role == User.Role.COUNSELOR:
+        presence_end(counselor_id=user.pk)

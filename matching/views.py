@@ -7,8 +7,12 @@ from rest_framework.views import APIView
 from accounts.permissions import IsClient, IsCounselor
 from matching import serializers
 from matching.models import MatchRequest, Offer
-from matching.realtime import offer_frame
-from matching.selectors import match_request_get_for_client, offers_for_counselor, presence_of
+from matching.selectors import (
+    match_request_get_for_client,
+    offer_frame,
+    offers_for_counselor,
+    presence_of,
+)
 from matching.services import (
     match_request_cancel,
     match_request_create,

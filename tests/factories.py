@@ -4,9 +4,9 @@ from zoneinfo import ZoneInfo
 import factory
 from django.utils import timezone
 
-from accounts.consent import CURRENT_VERSION
 from accounts.models import ConsentRecord, Intake, User
 from counselors.models import AvailabilityWindow, CounselorProfile, Specialty
+from intake.consent import CURRENT_VERSION
 from listening.models import Booking, Feedback
 
 PASSWORD = "listen-carefully-42"
@@ -146,9 +146,7 @@ class WeeklyWindowFactory(factory.django.DjangoModelFactory):
 
 def at_local(tz: str, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     """The UTC instant of wall-clock `hour:minute` on `day` in zone `tz`."""
-    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo(tz)).astimezone(
-        dt.timezone.utc
-    )
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo(tz)).astimezone(dt.UTC)
 
 
 def local_today(tz: str) -> dt.date:

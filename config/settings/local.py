@@ -8,4 +8,4 @@ os.environ.setdefault(
 )  # development only
 os.environ.setdefault("DEBUG", "true")
 
-from .base import *  # noqa: E402,F403
+from .base import *

@@ -1,6 +1,6 @@
 """Production: everything from the environment; passes `manage.py check --deploy`."""
 
-from .base import *  # noqa: F403
+from .base import *
 from .base import env
 
 DEBUG = False
@@ -21,8 +21,8 @@ vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
 
 # Voice notes and other uploads: S3 (or any S3-compatible store) when a bucket is configured.
 if env("AWS_STORAGE_BUCKET_NAME", default=""):
-    STORAGES = {  # noqa: F405
-        **STORAGES,  # noqa: F405
+    STORAGES = {
+        **STORAGES,
         "default": {
             "BACKEND": "storages.backends.s3.S3Storage",
             "OPTIONS": {

@@ -8,17 +8,17 @@ os.environ.setdefault(
 )  # tests only
 os.environ.setdefault("DEBUG", "false")
 
-from .base import *  # noqa: E402,F403
-from .base import REST_FRAMEWORK, env  # noqa: E402
+from .base import *
+from .base import REST_FRAMEWORK, env
 
 # Each pytest-xdist worker gets its own cache/channel namespace on the shared Redis.
 CACHE_KEY_PREFIX = f"pianke-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-CACHES["default"]["KEY_PREFIX"] = CACHE_KEY_PREFIX  # noqa: F405
-CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{CACHE_KEY_PREFIX}:asgi"  # noqa: F405
+CACHES["default"]["KEY_PREFIX"] = CACHE_KEY_PREFIX
+CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{CACHE_KEY_PREFIX}:asgi"
 MEDIA_ROOT = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"{CACHE_KEY_PREFIX}-media")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-STORAGES = {  # noqa: F405
+STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }

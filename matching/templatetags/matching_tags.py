@@ -2,8 +2,7 @@ from django import template
 
 from matching import explain
 from matching.models import Offer
-from matching.selectors import offers_for_counselor, presence_of
-from matching.services import match_request_note
+from matching.selectors import match_request_note, offers_for_counselor, presence_of
 
 register = template.Library()
 

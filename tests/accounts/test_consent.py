@@ -4,9 +4,9 @@ import datetime as dt
 
 import pytest
 
-from accounts.consent import CURRENT_VERSION, TEXTS
 from accounts.models import ConsentRecord
-from accounts.services import consent_agree, intake_current_for
+from intake.consent import CURRENT_VERSION, TEXTS
+from intake.services import consent_agree, intake_current_for
 from tests.conftest import api_as
 from tests.factories import ClientFactory
 
@@ -105,7 +105,7 @@ def test_an_older_version_is_not_enough(newcomer):
         user=newcomer,
         version="2025-01",
         language="en",
-        agreed_at=dt.datetime(2025, 1, 2, tzinfo=dt.timezone.utc),
+        agreed_at=dt.datetime(2025, 1, 2, tzinfo=dt.UTC),
     )
     api = api_as(newcomer)
     assert api.get(CONSENT).json()["agreed"] is False

@@ -64,7 +64,7 @@ def test_deleting_my_account_cancels_future_sessions_and_erases_content(
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
 async def test_deleting_an_account_closes_its_open_sockets():
-    from accounts.services import user_delete
+    from workflows.services import user_delete
 
     start = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(minutes=1)
     booking = await database_sync_to_async(BookingFactory)(

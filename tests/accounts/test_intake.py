@@ -5,11 +5,11 @@ import datetime as dt
 
 import pytest
 
-from accounts.consent import CURRENT_VERSION, LONGER_TERM_CARE_MESSAGE
 from accounts.models import Intake
-from accounts.services import consent_agree, intake_current_for, intake_require, phq4_band
 from core.exceptions import Conflict
 from ethics.models import CrisisAlert, EthicsFlag, Resource
+from intake.consent import CURRENT_VERSION, LONGER_TERM_CARE_MESSAGE
+from intake.services import consent_agree, intake_current_for, intake_require, phq4_band
 from tests.conftest import api_as
 from tests.factories import ClientFactory
 
@@ -139,7 +139,7 @@ def test_bad_answers_are_400_naming_the_field(api, newcomer, overrides, field):
 def test_service_validates_too(newcomer):
     from django.core.exceptions import ValidationError
 
-    from accounts.services import intake_submit
+    from intake.services import intake_submit
 
     with pytest.raises(ValidationError) as exc:
         intake_submit(
@@ -298,21 +298,21 @@ def test_database_refuses_out_of_range_answers(newcomer):
     from django.db import IntegrityError, transaction
 
     consent = newcomer.consents.get()
-    base = dict(
-        user=newcomer,
-        consent=consent,
-        topic="t",
-        distress=1,
-        phq4_nervous=0,
-        phq4_worry=0,
-        phq4_interest=0,
-        phq4_down=0,
-        phq4_score=0,
-        band="normal",
-        item9=0,
-        risk="none",
-        created_at=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
-    )
+    base = {
+        "user": newcomer,
+        "consent": consent,
+        "topic": "t",
+        "distress": 1,
+        "phq4_nervous": 0,
+        "phq4_worry": 0,
+        "phq4_interest": 0,
+        "phq4_down": 0,
+        "phq4_score": 0,
+        "band": "normal",
+        "item9": 0,
+        "risk": "none",
+        "created_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    }
     for bad in (
         {"distress": 11},
         {"phq4_worry": 4, "phq4_score": 4},

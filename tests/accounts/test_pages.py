@@ -10,9 +10,9 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from accounts.consent import CURRENT_VERSION
 from accounts.models import ConsentRecord, Intake, User
 from ethics.models import CrisisAlert
+from intake.consent import CURRENT_VERSION
 from listening.models import Booking
 from listening.services import message_post
 from tests.factories import (

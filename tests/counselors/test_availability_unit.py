@@ -1,4 +1,4 @@
-"""Pure tests of listening/availability.py: plain values in, plain values out, no database."""
+"""Pure tests of core/availability.py: plain values in, plain values out, no database."""
 
 import datetime as dt
 from collections import Counter
@@ -17,7 +17,7 @@ from core.availability import (
     window_intervals,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 M15 = dt.timedelta(minutes=15)
 M30 = dt.timedelta(minutes=30)
 H = dt.timedelta(hours=1)

@@ -198,10 +198,10 @@ def test_dashboard_earnings_count_completed_sessions_at_their_price():
     )
     last_month = (this_month - dt.timedelta(days=3)).replace(day=2)
     for start, price, status in (
-        (this_month, Decimal("100"), Booking.Status.COMPLETED),
-        (this_month + dt.timedelta(hours=1), Decimal("60"), Booking.Status.COMPLETED),
-        (this_month + dt.timedelta(hours=2), Decimal("60"), Booking.Status.CANCELLED),
-        (last_month, Decimal("100"), Booking.Status.COMPLETED),
+        (this_month, Decimal(100), Booking.Status.COMPLETED),
+        (this_month + dt.timedelta(hours=1), Decimal(60), Booking.Status.COMPLETED),
+        (this_month + dt.timedelta(hours=2), Decimal(60), Booking.Status.CANCELLED),
+        (last_month, Decimal(100), Booking.Status.COMPLETED),
     ):
         BookingFactory(
             counselor=counselor,
@@ -213,11 +213,11 @@ def test_dashboard_earnings_count_completed_sessions_at_their_price():
     earnings = dict(signed_in(counselor.user).get("/counselor/").context["earnings"])
     assert (earnings["This month"]["sessions"], earnings["This month"]["total"]) == (
         2,
-        Decimal("160"),
+        Decimal(160),
     )
     assert (earnings["Last month"]["sessions"], earnings["Last month"]["total"]) == (
         1,
-        Decimal("100"),
+        Decimal(100),
     )
 
 
@@ -249,7 +249,7 @@ def test_profile_editor_saves_through_the_service():
     counselor.refresh_from_db()
     counselor.user.refresh_from_db()
     assert counselor.display_name == "Lin" and counselor.modes == ["text", "voice"]
-    assert counselor.price_30 == Decimal("90") and counselor.daily_cap == 6
+    assert counselor.price_30 == Decimal(90) and counselor.daily_cap == 6
     assert sorted(counselor.specialties.values_list("slug", flat=True)) == ["anxiety", "sleep"]
     assert counselor.user.timezone == "Europe/Berlin"
 

@@ -138,7 +138,7 @@ def test_patch_prices(as_counselor, counselor):
     assert response.status_code == 200, response.json()
     assert (response.json()["price_15"], response.json()["price_30"]) == (45.5, 80)
     counselor.refresh_from_db()
-    assert (counselor.price_15, counselor.price_30) == (Decimal("45.50"), Decimal("80"))
+    assert (counselor.price_15, counselor.price_30) == (Decimal("45.50"), Decimal(80))
 
 
 def test_patch_zero_price_is_allowed(as_counselor):

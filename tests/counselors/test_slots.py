@@ -17,7 +17,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 M15 = dt.timedelta(minutes=15)
 M30 = dt.timedelta(minutes=30)
 M45 = dt.timedelta(minutes=45)

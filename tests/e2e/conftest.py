@@ -11,7 +11,6 @@ import pytest
 
 from tests.conftest import database_url_for_tests, start_server, stop_server
 
-
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,9 +8,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from counselors.models import CounselorProfile, Credential
-from ethics import review
 from ethics.models import AuditLog, EthicsFlag
 from listening.services import message_post
+from oversight import services as review
 from tests.e2e.conftest import screenshot
 from tests.factories import BookingFactory, ClientFactory, CounselorProfileFactory, StaffFactory
 

@@ -9,12 +9,12 @@ from django.utils import timezone
 from accounts.models import User
 from ethics.models import CrisisAlert, EthicsFlag
 from tests.conftest import api_as
-from tests.ethics.test_escalation_support import directory  # noqa: F401  (the fixture)
 from tests.ethics.test_escalation_support import (
     HIGH_EN,
     HIGH_ZH,
     SupervisorFactory,
     bare_alert,
+    directory,  # the fixture
     soon_booking,
 )
 from tests.factories import BookingFactory, ClientFactory, CounselorProfileFactory, StaffFactory
@@ -53,7 +53,7 @@ def _post_message(booking, sender, text):
     )
 
 
-def test_client_sees_chinese_hotlines_in_the_page(directory):  # noqa: F811
+def test_client_sees_chinese_hotlines_in_the_page(directory):
     booking = soon_booking(
         client=ClientFactory(timezone="Asia/Shanghai", language=User.Language.ZH_HANS)
     )
@@ -65,7 +65,7 @@ def test_client_sees_chinese_hotlines_in_the_page(directory):  # noqa: F811
     assert CrisisAlert.objects.filter(booking=booking, source="message").count() == 1
 
 
-def test_london_client_sees_samaritans_first(directory):  # noqa: F811
+def test_london_client_sees_samaritans_first(directory):
     booking = soon_booking(
         client=ClientFactory(timezone="Europe/London", language=User.Language.EN)
     )
@@ -75,7 +75,7 @@ def test_london_client_sees_samaritans_first(directory):  # noqa: F811
     assert (first["name"], first["contact"], first["region"]) == ("Samaritans", "116 123", "GB")
 
 
-def test_no_resources_in_the_page_without_a_signal_or_for_the_counselor(directory):  # noqa: F811
+def test_no_resources_in_the_page_without_a_signal_or_for_the_counselor(directory):
     booking = soon_booking()
     calm = _post_message(booking, booking.client, "see you tomorrow")
     assert calm.status_code == 201 and "crisis_resources" not in calm.json()
@@ -84,7 +84,7 @@ def test_no_resources_in_the_page_without_a_signal_or_for_the_counselor(director
     assert CrisisAlert.objects.filter(booking=booking).count() == 1  # still recorded for the client
 
 
-def test_resending_the_same_message_does_not_count_twice(directory):  # noqa: F811
+def test_resending_the_same_message_does_not_count_twice(directory):
     booking = soon_booking()
     body = {"id": "6f1d5a52-3c1e-4b9f-9e7a-0d7e2c3b4a11", "text": HIGH_EN}
     first = api_as(booking.client).post(

@@ -14,16 +14,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from core import realtime
 from ethics import services, tasks
 from ethics.models import CrisisAlert, EthicsFlag
 from listening.models import Booking, SessionMessage
 from listening.services import message_post
-from tests.ethics.test_escalation_support import directory  # noqa: F401  (the fixture)
 from tests.ethics.test_escalation_support import (
     HIGH_EN,
     HIGH_ZH,
     SupervisorFactory,
     bare_alert,
+    directory,  # the fixture
     on_shift,
     soon_booking,
 )
@@ -40,10 +41,7 @@ def sent(monkeypatch):
     def record(group, event):
         events.append((group, event))
 
-    import listening.realtime
-
-    monkeypatch.setattr(services, "group_send", record)
-    monkeypatch.setattr(listening.realtime, "group_send", record)
+    monkeypatch.setattr(realtime, "group_send", record)
     return events
 
 
@@ -115,11 +113,14 @@ def test_low_or_no_risk_text_records_nothing(rota, sent, django_capture_on_commi
 
 def test_alert_rolls_back_with_the_message(rota, sent, django_capture_on_commit_callbacks):
     booking = soon_booking()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            post(booking, booking.client, HIGH_EN)
-            assert CrisisAlert.objects.count() == 1  # written in the message's transaction ...
-            raise RuntimeError("the message's transaction fails after the insert")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        post(booking, booking.client, HIGH_EN)
+        assert CrisisAlert.objects.count() == 1  # written in the message's transaction ...
+        raise RuntimeError("the message's transaction fails after the insert")
     # ... and gone with it: no message, no alert, no flag, and nobody was told.
     assert not SessionMessage.objects.exists()
     assert not CrisisAlert.objects.exists() and not EthicsFlag.objects.exists()
@@ -268,9 +269,8 @@ def test_ladder_two_minutes_everyone_five_minutes_overdue(
 ):
     t0 = timezone.now().replace(microsecond=0)
     booking = soon_booking()
-    with time_machine.travel(t0, tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            alert = post(booking, booking.client, HIGH_EN).crisis_alert
+    with time_machine.travel(t0, tick=False), django_capture_on_commit_callbacks(execute=True):
+        alert = post(booking, booking.client, HIGH_EN).crisis_alert
     assert [m.to for m in mail.outbox] == [[rota["on"].email]]
     sent.clear()
 
@@ -394,13 +394,10 @@ def test_broker_down_at_dispatch_the_client_still_gets_help_and_the_sweeper_deli
 def test_channel_layer_down_at_dispatch_still_emails_the_supervisor(
     rota, monkeypatch, django_capture_on_commit_callbacks
 ):
-    import listening.realtime
-
     def down(group, event):
         raise ConnectionError("redis is down")
 
-    monkeypatch.setattr(services, "group_send", down)
-    monkeypatch.setattr(listening.realtime, "group_send", lambda group, event: None)
+    monkeypatch.setattr(realtime, "group_send", down)
     booking = soon_booking()
     with django_capture_on_commit_callbacks(execute=True):
         alert = post(booking, booking.client, HIGH_EN).crisis_alert

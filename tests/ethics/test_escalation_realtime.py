@@ -24,8 +24,8 @@ from tests.ethics.test_escalation_support import (
     live_booking,
     on_shift,
     seed_directory,
-    ws,
-)  # noqa: F401  (the fixture)
+    ws,  # the fixture
+)
 from tests.factories import ClientFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]

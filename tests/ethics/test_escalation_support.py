@@ -2,6 +2,7 @@
 test_staff_socket.py, test_resources_api.py). No tests here: helpers and fixtures only."""
 
 import asyncio
+import contextlib
 import datetime as dt
 import importlib
 
@@ -119,10 +120,8 @@ async def ws():
     )  # let the consumers' first channel-layer receives start (see test_room_consumer)
 
     async def hang_up(comm):
-        try:
+        with contextlib.suppress(BaseException):  # already closed, or the test failed
             await comm.disconnect(timeout=2)
-        except BaseException:  # noqa: BLE001 - already closed, or the test failed
-            pass
 
     await asyncio.gather(*(hang_up(comm) for comm in sockets.opened))
 

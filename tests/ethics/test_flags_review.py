@@ -8,8 +8,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from ethics.models import AuditLog, EthicsFlag, FlagNote
 from core.encryption import encrypt_text
+from ethics.models import AuditLog, EthicsFlag, FlagNote
 from listening.models import Booking, SessionMessage
 from listening.services import session_content_purge
 from tests.factories import BookingFactory, ClientFactory

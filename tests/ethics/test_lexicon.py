@@ -3,7 +3,7 @@
 import pytest
 
 from ethics import detector
-from ethics.detector import LOW, NONE, HIGH, LexiconError, _read_tsv, crisis_detect, expand, lexicon
+from ethics.detector import HIGH, LOW, NONE, LexiconError, _read_tsv, crisis_detect, expand, lexicon
 
 RANK = {NONE: 0, LOW: 1, HIGH: 2}
 FILES = ["patterns.tsv", "proximity.tsv", "vetoes.tsv", "context.tsv", "traditional.tsv"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ethics.review import off_platform_contact_detect
+from ethics.contacts import off_platform_contact_detect
 
 
 @pytest.mark.parametrize(

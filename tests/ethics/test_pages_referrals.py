@@ -7,8 +7,8 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from ethics import review
 from ethics.models import Referral, Resource
+from oversight import services as review
 from tests.factories import BookingFactory, ClientFactory, CounselorProfileFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db

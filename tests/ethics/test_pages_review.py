@@ -10,10 +10,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from ethics import review
 from ethics.models import AuditLog, EthicsFlag, FlagNote, Resource
 from listening.models import Booking
 from listening.services import message_post
+from oversight import services as review
 from tests.ethics.test_escalation_support import SupervisorFactory
 from tests.factories import BookingFactory, ClientFactory, CounselorProfileFactory, StaffFactory
 

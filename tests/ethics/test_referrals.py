@@ -9,8 +9,8 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
-from ethics import review
 from ethics.models import Referral, Resource
+from oversight import services as review
 from tests.factories import BookingFactory, ClientFactory
 
 pytestmark = pytest.mark.django_db
@@ -95,9 +95,11 @@ def test_client_accepts_once(
     as_counselor, as_client, booking, resource, django_capture_on_commit_callbacks
 ):
     referral_id = refer(as_counselor, booking, resource).data["id"]
-    with mock.patch("ethics.tasks.referral_follow_up.apply_async") as schedule:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = as_client.post(f"/api/v1/referrals/{referral_id}/accept/")
+    with (
+        mock.patch("oversight.tasks.referral_follow_up.apply_async") as schedule,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = as_client.post(f"/api/v1/referrals/{referral_id}/accept/")
     assert response.status_code == 200 and response.data["status"] == "accepted"
     referral = Referral.objects.get(pk=referral_id)
     assert referral.follow_up_due_at == referral.responded_at + dt.timedelta(days=7)

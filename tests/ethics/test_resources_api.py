@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from ethics.models import Resource
-from tests.ethics.test_escalation_support import directory  # noqa: F401  (the fixture)
+from tests.ethics.test_escalation_support import directory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("directory")]
 

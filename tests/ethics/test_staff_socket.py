@@ -13,8 +13,8 @@ from tests.ethics.test_escalation_support import (
     close_code,
     db,
     token_for,
-    ws,
-)  # noqa: F401  (the fixture)
+    ws,  # the fixture
+)
 from tests.factories import BookingFactory, ClientFactory, CounselorProfileFactory, StaffFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from listening import encryption
+from core import encryption
 from listening.models import Booking, SessionMessage
 from listening.services import message_post, session_content_purge
 from tests.factories import BookingFactory

@@ -4,6 +4,7 @@ Each test sets a scene in the database (committed: `transaction=True`, because t
 reads it from other threads), opens one or two in-process sockets and checks the frames."""
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -104,10 +105,8 @@ async def sockets():
     await asyncio.sleep(0.05)
 
     async def hang_up(comm):
-        try:
+        with contextlib.suppress(BaseException):  # already gone, or it failed in the test
             await comm.disconnect(timeout=2)
-        except BaseException:  # already gone, or it failed in the test
-            pass
 
     await asyncio.gather(*(hang_up(comm) for comm in s.opened))
 
@@ -495,7 +494,7 @@ async def test_more_than_ten_messages_a_second_are_slowed_not_lost(sockets):
 
 async def test_ten_messages_a_second_are_not_slowed(sockets):
     booking = await db(live_booking)()
-    client, counselor = await sockets.pair(booking)
+    client, _counselor = await sockets.pair(booking)
     await asyncio.sleep(1 - time.time() % 1 + 0.01)
     for i in range(10):
         await client.send_json_to(chat(f"message {i}"))
@@ -659,7 +658,7 @@ async def test_session_end_tells_both_sides_then_closes_their_sockets(sockets):
 
 async def test_chat_arriving_after_session_ended_is_refused_as_session_closed(sockets):
     booking = await db(live_booking)()
-    client, counselor = await sockets.pair(booking)
+    client, _counselor = await sockets.pair(booking)
     assert await db(_end_now)(booking.pk)
     assert (await client.receive_json_from(timeout=5))["type"] == "session.ended"
     assert await close_code(client) == 1000

@@ -67,7 +67,7 @@ async def frames_of(ws, kind: str, count: int, timeout: float = 5.0) -> tuple[li
 async def silent(ws, seconds: float = 0.5) -> bool:
     try:
         frame = await asyncio.wait_for(ws.recv(), seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return True
     raise AssertionError(f"unexpected frame {frame}")
 

@@ -53,7 +53,7 @@ def page_json(response, element_id: str) -> dict:
     match = re.search(
         rf'<script id="{element_id}" type="application/json">(.*?)</script>',
         response.content.decode(),
-        re.S,
+        re.DOTALL,
     )
     assert match, f"no {element_id} on the page"
     return json.loads(match.group(1))

@@ -76,7 +76,7 @@ async def next_of(ws, kind: str, timeout: float = 5.0) -> dict:
 async def silent(ws, seconds: float = 0.4) -> bool:
     try:
         frame = await recv(ws, seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return True
     raise AssertionError(f"unexpected frame {frame}")
 
@@ -218,7 +218,7 @@ async def drain(ws, seconds: float = 0.4) -> list:
     while True:
         try:
             frames.append(await recv(ws, seconds))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return frames
 
 

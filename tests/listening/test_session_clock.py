@@ -12,13 +12,14 @@ from channels.db import database_sync_to_async
 from django.core import mail
 from django.utils import timezone
 
+from core import realtime
 from listening import services
 from listening.models import Booking
 from listening.tasks import CLOCK_LOOKAHEAD, session_clock_tick
 from tests.factories import BookingFactory
-from tests.listening.test_room_consumer import sockets  # noqa: F401  (the fixture)
+from tests.listening.test_room_consumer import sockets
 
-T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc)  # a Monday, 17:00 in Shanghai
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a Monday, 17:00 in Shanghai
 
 
 def booking_from(start: dt.datetime, minutes: int = 30, **kwargs) -> Booking:
@@ -31,9 +32,12 @@ def booking_from(start: dt.datetime, minutes: int = 30, **kwargs) -> Booking:
 def frames(monkeypatch):
     """Every frame the services send to a room, as (booking_id, frame)."""
     sent = []
-    monkeypatch.setattr(
-        services, "room_send", lambda booking_id, frame, **kw: sent.append((booking_id, frame))
-    )
+
+    def record(group, event):
+        if group.startswith("session."):
+            sent.append((int(group.split(".")[1]), event["frame"]))
+
+    monkeypatch.setattr(realtime, "group_send", record)
     return sent
 
 
@@ -361,7 +365,7 @@ def _ending_in(seconds: float) -> Booking:
 
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
-async def test_worker_sends_the_warning_two_minutes_before_the_end(celery_worker_on_redis, sockets):  # noqa: F811
+async def test_worker_sends_the_warning_two_minutes_before_the_end(celery_worker_on_redis, sockets):
     booking = await db(_ending_in)(123)
     client = await sockets.join(booking.client, booking.pk)
     assert await db(session_clock_tick)() >= 1  # dispatches the warning as an eta task (about 3 s)
@@ -373,7 +377,7 @@ async def test_worker_sends_the_warning_two_minutes_before_the_end(celery_worker
 
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
-async def test_worker_ends_the_session_and_completes_the_booking(celery_worker_on_redis, sockets):  # noqa: F811
+async def test_worker_ends_the_session_and_completes_the_booking(celery_worker_on_redis, sockets):
     booking = await db(_ending_in)(4)
     client = await sockets.join(booking.client, booking.pk)
     counselor = await sockets.join(booking.counselor.user, booking.pk)
@@ -398,7 +402,7 @@ async def test_worker_ends_the_session_and_completes_the_booking(celery_worker_o
 
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
-async def test_two_ticks_produce_one_warning(celery_worker_on_redis, sockets):  # noqa: F811
+async def test_two_ticks_produce_one_warning(celery_worker_on_redis, sockets):
     booking = await db(_ending_in)(122)
     client = await sockets.join(booking.client, booking.pk)
     assert await db(session_clock_tick)() >= 1
@@ -410,7 +414,7 @@ async def test_two_ticks_produce_one_warning(celery_worker_on_redis, sockets):  
 
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
-async def test_worker_records_a_client_no_show_and_tells_the_room(celery_worker_on_redis, sockets):  # noqa: F811
+async def test_worker_records_a_client_no_show_and_tells_the_room(celery_worker_on_redis, sockets):
     start = timezone.now() - dt.timedelta(minutes=10) + dt.timedelta(seconds=2)
     booking = await db(booking_from)(start)
     counselor = await sockets.join(booking.counselor.user, booking.pk)

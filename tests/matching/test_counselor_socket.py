@@ -6,7 +6,7 @@ from channels.db import database_sync_to_async
 
 from matching import services
 from matching.models import MatchRequest, Presence
-from tests.ethics.test_escalation_support import close_code, db, frames_until, ws  # noqa: F401  (the fixture)
+from tests.ethics.test_escalation_support import close_code, db, frames_until, ws
 from tests.factories import ClientFactory, CounselorProfileFactory
 from tests.matching.helpers import on_duty
 

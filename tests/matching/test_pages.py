@@ -186,7 +186,7 @@ def test_talk_now_page_in_chinese(client_user):
 
 
 def test_offer_reasons_are_shown_in_the_counselors_language():
-    from matching.realtime import offer_frame
+    from matching.selectors import offer_frame
 
     counselor = on_duty()
     match = services.match_request_create(

@@ -20,24 +20,27 @@ W = Weights()
 
 
 def req(**kw):
-    base = dict(
-        topic="anxiety", related_topics=frozenset({"stress", "sleep"}), mode="text", language="zh"
-    )
+    base = {
+        "topic": "anxiety",
+        "related_topics": frozenset({"stress", "sleep"}),
+        "mode": "text",
+        "language": "zh",
+    }
     base.update(kw)
     return RequestFacts(**base)
 
 
 def coun(**kw):
-    base = dict(
-        id=1,
-        specialties=frozenset({"grief"}),
-        modes=frozenset({"text", "video"}),
-        languages=frozenset({"zh", "en"}),
-        utc_offset_hours=8,
-        rating_sum=0,
-        review_count=0,
-        offers_last_7_days=5,
-    )
+    base = {
+        "id": 1,
+        "specialties": frozenset({"grief"}),
+        "modes": frozenset({"text", "video"}),
+        "languages": frozenset({"zh", "en"}),
+        "utc_offset_hours": 8,
+        "rating_sum": 0,
+        "review_count": 0,
+        "offers_last_7_days": 5,
+    }
     base.update(kw)
     return CounselorFacts(**base)
 

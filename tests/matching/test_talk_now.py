@@ -372,7 +372,7 @@ def test_past_counselor_rated_well_is_preferred():
 
 
 def test_suspending_a_counselor_withdraws_their_offer_and_ends_duty():
-    from ethics.review import _counselor_suspend
+    from oversight.services import counselor_suspend as _counselor_suspend
 
     counselor = on_duty()
     request = ask()
@@ -443,7 +443,7 @@ def test_without_the_note_fit_the_engine_still_matches(settings):
 
 
 def test_deleting_the_account_cancels_open_requests_and_erases_notes():
-    from accounts.services import user_delete
+    from workflows.services import user_delete
 
     counselor = on_duty()
     request = ask(note="something private")
@@ -456,7 +456,7 @@ def test_deleting_the_account_cancels_open_requests_and_erases_notes():
 
 
 def test_deleting_a_counselor_account_ends_their_duty():
-    from accounts.services import user_delete
+    from workflows.services import user_delete
 
     counselor = on_duty()
     user_delete(user_id=counselor.pk)

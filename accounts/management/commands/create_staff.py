@@ -1,7 +1,7 @@
 import getpass
 
-from django.core.management.base import BaseCommand, CommandError
 from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
 from accounts.services import staff_create

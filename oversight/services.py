@@ -12,14 +12,18 @@ Review: staff take flags (assign), annotate them, read the flagged session's con
 read is written to the audit log) and resolve them with an action. Counselors see only the
 outcome of resolved flags about them; clients never see flags.
 
-Also `off_platform_contact_detect`, a pure text check for phone numbers, WeChat / QQ ids,
-e-mail addresses and social-media handles."""
+Suspension: a `suspend-counselor` resolution unlists the counselor, ends their talk-now duty
+and cancels their future sessions through `booking_cancel`, like any cancellation.
+
+Concern reports: either participant reports a dual relationship or a boundary problem.
+
+The models live in `ethics` (no migration moved them); this module sits above the domains it
+acts on (bookings, matching), so it calls their services instead of writing their rows."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -32,8 +36,12 @@ from accounts.models import User
 from core.exceptions import Conflict
 from counselors.models import CounselorProfile
 from ethics.models import AuditLog, Complaint, CrisisAlert, EthicsFlag, FlagNote, Referral, Resource
-from ethics.services import crisis_screen_and_record
+from ethics.services import flag_raise, text_screen
 from listening.models import Booking, SessionMessage
+from listening.selectors import message_frame
+from listening.services import booking_cancel
+from matching.services import presence_end
+from oversight import tasks
 
 logger = logging.getLogger(__name__)
 
@@ -124,11 +132,9 @@ def _referral_for_client(*, client: User, referral_id: int) -> Referral:
 
 
 def _schedule_follow_up(referral_id: int, eta: dt.datetime) -> None:
-    from ethics import tasks
-
     try:
         tasks.referral_follow_up.apply_async((referral_id,), eta=eta)
-    except Exception:  # noqa: BLE001 - the beat sweep (referrals_follow_up_due) sends it anyway
+    except Exception:
         logger.exception("referral %s: could not queue its follow-up; the sweep will", referral_id)
 
 
@@ -220,13 +226,13 @@ def complaint_create(*, client: User, booking_id: int, text: str) -> Complaint:
     booking = Booking.objects.select_for_update().get(
         pk=booking_id, client=client
     )  # 404 unless theirs
-    flag = EthicsFlag.objects.create(
+    flag = flag_raise(
         kind=EthicsFlag.Kind.COMPLAINT,
         booking=booking,
         counselor_id=booking.counselor_id,
         summary=f"Complaint from the client about booking {booking.pk}",
     )
-    alert = crisis_screen_and_record(
+    alert = text_screen(
         text=text, client=client, booking=booking, source=CrisisAlert.Source.COMPLAINT
     )
     return Complaint.objects.create(
@@ -302,8 +308,6 @@ def flag_note_add(*, user: User, flag_id: int, text: str) -> FlagNote:
 @transaction.atomic
 def flag_content_read(*, user: User, flag_id: int) -> tuple[EthicsFlag, Booking, list[dict]]:
     """The flagged session's messages, oldest first, for the reviewer; every read is audited."""
-    from listening.services import message_frame
-
     _require_staff(user)
     flag = EthicsFlag.objects.get(pk=flag_id)
     if flag.booking_id is None:
@@ -322,26 +326,19 @@ def flag_content_read(*, user: User, flag_id: int) -> tuple[EthicsFlag, Booking,
     return flag, booking, messages
 
 
-def _counselor_suspend(*, profile: CounselorProfile, now: dt.datetime, reason: str) -> list[int]:
-    """Unlist the counselor and cancel their future confirmed sessions; each client is told
-    (cancelled_by is the counselor, so the notice goes to the client)."""
-    from listening.tasks import booking_cancelled_notify
-
-    from matching.services import presence_end
-
+def counselor_suspend(*, profile: CounselorProfile, now: dt.datetime, reason: str) -> list[int]:
+    """Unlist the counselor, end their talk-now duty (pending offers go back) and cancel their
+    future confirmed sessions; each client is told (the counselor cancels, so the notice goes
+    to the client). Returns the cancelled bookings' ids. Call inside the resolving transaction."""
     CounselorProfile.objects.filter(pk=profile.pk).update(is_active=False)
     presence_end(counselor_id=profile.pk)  # talk-now offers stop at once
-    bookings = list(
-        Booking.objects.select_for_update()
-        .filter(counselor=profile, status=Booking.Status.CONFIRMED, start__gt=now)
-        .order_by("start")
-    )
-    for booking in bookings:
-        booking.status, booking.cancelled_at = Booking.Status.CANCELLED, now
-        booking.cancelled_by_id, booking.cancel_reason = profile.pk, reason
-        booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
-        booking_cancelled_notify.delay_on_commit(booking.pk)
-    return [b.pk for b in bookings]
+    future = Booking.objects.filter(
+        counselor=profile, status=Booking.Status.CONFIRMED, start__gt=now
+    ).order_by("start")
+    cancelled = list(future.values_list("pk", flat=True))
+    for booking_id in cancelled:
+        booking_cancel(booking_id=booking_id, user=profile.user, reason=reason)
+    return cancelled
 
 
 @transaction.atomic
@@ -377,7 +374,7 @@ def flag_resolve(
         detail += f": content of booking {flag.booking_id} held"
     elif action == ResolutionAction.SUSPEND_COUNSELOR:
         profile = CounselorProfile.objects.select_for_update().get(pk=flag.counselor_id)
-        cancelled = _counselor_suspend(profile=profile, now=now, reason="counselor suspended")
+        cancelled = counselor_suspend(profile=profile, now=now, reason="counselor suspended")
         detail += (
             f": counselor {profile.pk} suspended, {len(cancelled)} future session(s) cancelled"
         )
@@ -403,105 +400,6 @@ def flag_resolve(
     return flag
 
 
-# --- off-platform contact --------------------------------------------------------------------
-
-_CN_DIGITS = str.maketrans(
-    "零〇一二三四五六七八九壹贰叁肆伍陆柒捌玖幺", "00123456789123456789" + "1"
-)
-# Digits written apart ("1 3 8-0013 8000", "138.0013.8000") are joined before phone matching.
-_SPACED_DIGITS = re.compile(r"(?<!\d)(?:\d[\s\-.·_/]{0,3}){7,15}\d(?!\d)")
-_WECHAT = re.compile(
-    r"(?:微信号?|威信|薇信|维信|徽信|V信|vx|wx|weixin|wechat|we\s?chat)\s*(?:id|号)?\s*(?:是|:|：|-)?\s*"
-    r"([A-Za-z][-_A-Za-z0-9]{5,19})",
-    re.IGNORECASE,
-)
-_WECHAT_MENTION = re.compile(
-    r"加(?:我|个)?(?:微信|微|V|vx|wx|威信|薇信)|add me on we\s?chat|my we\s?chat", re.IGNORECASE
-)
-_QQ = re.compile(
-    r"(?:qq|扣扣|企鹅)\s*(?:号|群)?\s*(?:是|:|：|-)?\s*([1-9]\d{4,11})(?!\d)", re.IGNORECASE
-)
-_EMAIL = re.compile(
-    r"[A-Za-z0-9._%+\-]+\s*[@＠]\s*[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
-)
-# "jane at gmail dot com", "jane(at)qq(dot)com"
-_EMAIL_SPELLED = re.compile(
-    r"([A-Za-z0-9._%+\-]+)\s*(?:\(at\)|\[at\]|\sat\s)\s*([A-Za-z0-9\-]+)\s*"
-    r"(?:\(dot\)|\[dot\]|\sdot\s)\s*(com|net|org|cn|edu|hk|tw|io|me|co)\b",
-    re.IGNORECASE,
-)
-_SOCIAL = re.compile(
-    r"(?<![A-Za-z])(telegram|tg|whatsapp|line|instagram|ins|facebook|fb|twitter|discord|snapchat|skype|"
-    r"weibo|微博|抖音|douyin|小红书|xhs|钉钉|dingtalk|kakao)\s*(?:id|号)?\s*(?:是|:|：)\s*@?([A-Za-z0-9_.\-]{3,30})",
-    re.IGNORECASE,
-)
-_SOCIAL_LINK = re.compile(
-    r"(?:https?://)?(?:www\.)?(?:t\.me|wa\.me|instagram\.com|facebook\.com|fb\.me|"
-    r"twitter\.com|x\.com|weibo\.com|xiaohongshu\.com|douyin\.com|u\.wechat\.com)/[\w.\-/]+",
-    re.IGNORECASE,
-)
-_AT_HANDLE = re.compile(r"(?:(?<=\s)|^)@([A-Za-z][A-Za-z0-9_.]{2,29})\b")
-# Personal numbers only: service lines (toll-free, shared-cost, premium, UAN) are how hotlines publish.
-_PHONE_REGIONS = ("CN", "HK", "TW", "MO", "US", "GB")
-
-
-def _phones(text: str) -> list[str]:
-    try:
-        import phonenumbers
-    except ImportError:  # pragma: no cover - the fallback: long digit runs
-        return [m.group(0) for m in re.finditer(r"(?<!\d)(?:\+?\d[\s\-]?){8,14}\d(?!\d)", text)]
-    personal = {
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-        phonenumbers.PhoneNumberType.VOIP,
-        phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
-    }
-    candidates = [text, _SPACED_DIGITS.sub(lambda m: re.sub(r"\D", "", m.group(0)), text)]
-    found: dict[str, str] = {}
-    for candidate in candidates:
-        for region in _PHONE_REGIONS:
-            for match in phonenumbers.PhoneNumberMatcher(
-                candidate, region, leniency=phonenumbers.Leniency.VALID
-            ):
-                if phonenumbers.number_type(match.number) not in personal:
-                    continue
-                # One number, one reason: the first region (CN first) that reads it validly wins.
-                digits = re.sub(r"\D", "", match.raw_string)
-                found.setdefault(
-                    digits,
-                    phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164),
-                )
-    return list(dict.fromkeys(found.values()))
-
-
-def off_platform_contact_detect(text: str) -> list[str]:
-    """Contact details that would take a session off the platform, as `kind: value` strings
-    (`phone: +8613800138000`, `wechat: abc_123`, `qq: 12345678`, `email: a@b.cn`,
-    `social: telegram alice`, `social: @alice`). Empty when there are none. Pure: no database."""
-    if not text:
-        return []
-    norm = text.translate(_CN_DIGITS)
-    # Full-width letters and digits to ASCII.
-    norm = "".join(chr(ord(c) - 0xFEE0) if "！" <= c <= "～" else c for c in norm)
-    reasons: list[str] = []
-    reasons += ["email: " + re.sub(r"\s+", "", m.group(0)) for m in _EMAIL.finditer(norm)]
-    reasons += [
-        f"email: {m.group(1)}@{m.group(2)}.{m.group(3)}" for m in _EMAIL_SPELLED.finditer(norm)
-    ]
-    rest = _EMAIL_SPELLED.sub(" ", _EMAIL.sub(" ", norm))
-    reasons += [f"wechat: {m.group(1)}" for m in _WECHAT.finditer(rest)]
-    if not any(r.startswith("wechat:") for r in reasons) and _WECHAT_MENTION.search(rest):
-        reasons.append("wechat: (asked to add)")
-    reasons += [f"qq: {m.group(1)}" for m in _QQ.finditer(rest)]
-    reasons += [f"social: {m.group(0)}" for m in _SOCIAL_LINK.finditer(rest)]
-    rest = _SOCIAL_LINK.sub(" ", rest)
-    reasons += [f"social: {m.group(1).lower()} {m.group(2)}" for m in _SOCIAL.finditer(rest)]
-    reasons += [f"social: @{m.group(1)}" for m in _AT_HANDLE.finditer(_SOCIAL.sub(" ", rest))]
-    reasons += [f"phone: {p}" for p in _phones(_QQ.sub(" ", rest))]
-    return list(dict.fromkeys(reasons))
-
-
 REPORTABLE = {EthicsFlag.Kind.DUAL_RELATIONSHIP, EthicsFlag.Kind.BOUNDARY}
 
 
@@ -517,9 +415,9 @@ def concern_report(*, user: User, booking_id: int, kind: str, text: str) -> Ethi
         Q(client=user) | Q(counselor_id=user.pk), pk=booking_id
     )
     role = booking.role_of(user)
-    return EthicsFlag.objects.create(
+    return flag_raise(
         kind=kind,
         booking=booking,
-        counselor=booking.counselor,
+        counselor_id=booking.counselor_id,
         summary=f"Reported by the {role}: {text.strip()}",
     )

@@ -21,14 +21,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.consent import CURRENT_VERSION
-from accounts.services import (
-    consent_agree,
-    intake_current_for,
-    intake_submit,
-    staff_create,
-    user_register,
-)
+from accounts.services import staff_create
+from core.availability import ceil_quarter
 from counselors.models import AvailabilityWindow, CounselorProfile
 from counselors.services import (
     counselor_profile_update,
@@ -36,10 +30,12 @@ from counselors.services import (
     credential_add,
     window_create,
 )
-from core.availability import ceil_quarter
+from intake.consent import CURRENT_VERSION
+from intake.services import consent_agree, intake_current_for, intake_submit
+from workflows.services import user_sign_up
 
 DEMO_PASSWORD = "pianke-demo-2026"
-# Demo usernames must stay unlike it: user_register runs the password validators, and
+# Demo usernames must stay unlike it: user_sign_up runs the password validators, and
 # UserAttributeSimilarityValidator rejects e.g. "demo-park-ji-yeon" (too similar).
 EMAIL_DOMAIN = "demo.pianke.example"  # .example is reserved: nothing is ever delivered there
 
@@ -465,7 +461,7 @@ class Command(BaseCommand):
         user = self._existing(CLIENT, User.Role.CLIENT)
         created = user is None
         if created:
-            user = user_register(
+            user = user_sign_up(
                 username=CLIENT,
                 password=DEMO_PASSWORD,
                 role=User.Role.CLIENT,
@@ -490,7 +486,7 @@ class Command(BaseCommand):
         user = self._existing(spec.username, User.Role.COUNSELOR)
         created = user is None
         if created:
-            user = user_register(
+            user = user_sign_up(
                 username=spec.username,
                 password=DEMO_PASSWORD,
                 role=User.Role.COUNSELOR,

@@ -1,0 +1,101 @@
+"""Off-platform contact detection: a pure text check for phone numbers, WeChat / QQ ids,
+e-mail addresses and social-media handles (platform rules forbid moving a client off the
+platform, in either direction). No database; `ethics.services.text_screen` calls it."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+_CN_DIGITS = str.maketrans(
+    "零〇一二三四五六七八九壹贰叁肆伍陆柒捌玖幺", "00123456789123456789" + "1"
+)
+# Digits written apart ("1 3 8-0013 8000", "138.0013.8000") are joined before phone matching.
+_SPACED_DIGITS = re.compile(r"(?<!\d)(?:\d[\s\-.·_/]{0,3}){7,15}\d(?!\d)")
+_WECHAT = re.compile(
+    r"(?:微信号?|威信|薇信|维信|徽信|V信|vx|wx|weixin|wechat|we\s?chat)\s*(?:id|号)?\s*(?:是|:|：|-)?\s*"
+    r"([A-Za-z][-_A-Za-z0-9]{5,19})",
+    re.IGNORECASE,
+)
+_WECHAT_MENTION = re.compile(
+    r"加(?:我|个)?(?:微信|微|V|vx|wx|威信|薇信)|add me on we\s?chat|my we\s?chat", re.IGNORECASE
+)
+_QQ = re.compile(
+    r"(?:qq|扣扣|企鹅)\s*(?:号|群)?\s*(?:是|:|：|-)?\s*([1-9]\d{4,11})(?!\d)", re.IGNORECASE
+)
+_EMAIL = re.compile(
+    r"[A-Za-z0-9._%+\-]+\s*[@＠]\s*[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+)
+# "jane at gmail dot com", "jane(at)qq(dot)com"
+_EMAIL_SPELLED = re.compile(
+    r"([A-Za-z0-9._%+\-]+)\s*(?:\(at\)|\[at\]|\sat\s)\s*([A-Za-z0-9\-]+)\s*"
+    r"(?:\(dot\)|\[dot\]|\sdot\s)\s*(com|net|org|cn|edu|hk|tw|io|me|co)\b",
+    re.IGNORECASE,
+)
+_SOCIAL = re.compile(
+    r"(?<![A-Za-z])(telegram|tg|whatsapp|line|instagram|ins|facebook|fb|twitter|discord|snapchat|skype|"
+    r"weibo|微博|抖音|douyin|小红书|xhs|钉钉|dingtalk|kakao)\s*(?:id|号)?\s*(?:是|:|：)\s*@?([A-Za-z0-9_.\-]{3,30})",
+    re.IGNORECASE,
+)
+_SOCIAL_LINK = re.compile(
+    r"(?:https?://)?(?:www\.)?(?:t\.me|wa\.me|instagram\.com|facebook\.com|fb\.me|"
+    r"twitter\.com|x\.com|weibo\.com|xiaohongshu\.com|douyin\.com|u\.wechat\.com)/[\w.\-/]+",
+    re.IGNORECASE,
+)
+_AT_HANDLE = re.compile(r"(?:(?<=\s)|^)@([A-Za-z][A-Za-z0-9_.]{2,29})\b")
+# Personal numbers only: service lines (toll-free, shared-cost, premium, UAN) are how hotlines publish.
+_PHONE_REGIONS = ("CN", "HK", "TW", "MO", "US", "GB")
+
+
+def _phones(text: str) -> list[str]:
+    personal = {
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        phonenumbers.PhoneNumberType.VOIP,
+        phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
+    }
+    candidates = [text, _SPACED_DIGITS.sub(lambda m: re.sub(r"\D", "", m.group(0)), text)]
+    found: dict[str, str] = {}
+    for candidate in candidates:
+        for region in _PHONE_REGIONS:
+            for match in phonenumbers.PhoneNumberMatcher(
+                candidate, region, leniency=phonenumbers.Leniency.VALID
+            ):
+                if phonenumbers.number_type(match.number) not in personal:
+                    continue
+                # One number, one reason: the first region (CN first) that reads it validly wins.
+                digits = re.sub(r"\D", "", match.raw_string)
+                found.setdefault(
+                    digits,
+                    phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164),
+                )
+    return list(dict.fromkeys(found.values()))
+
+
+def off_platform_contact_detect(text: str) -> list[str]:
+    """Contact details that would take a session off the platform, as `kind: value` strings
+    (`phone: +8613800138000`, `wechat: abc_123`, `qq: 12345678`, `email: a@b.cn`,
+    `social: telegram alice`, `social: @alice`). Empty when there are none. Pure: no database."""
+    if not text:
+        return []
+    norm = text.translate(_CN_DIGITS)
+    # Full-width letters and digits to ASCII.
+    norm = "".join(chr(ord(c) - 0xFEE0) if "！" <= c <= "～" else c for c in norm)
+    reasons: list[str] = []
+    reasons += ["email: " + re.sub(r"\s+", "", m.group(0)) for m in _EMAIL.finditer(norm)]
+    reasons += [
+        f"email: {m.group(1)}@{m.group(2)}.{m.group(3)}" for m in _EMAIL_SPELLED.finditer(norm)
+    ]
+    rest = _EMAIL_SPELLED.sub(" ", _EMAIL.sub(" ", norm))
+    reasons += [f"wechat: {m.group(1)}" for m in _WECHAT.finditer(rest)]
+    if not any(r.startswith("wechat:") for r in reasons) and _WECHAT_MENTION.search(rest):
+        reasons.append("wechat: (asked to add)")
+    reasons += [f"qq: {m.group(1)}" for m in _QQ.finditer(rest)]
+    reasons += [f"social: {m.group(0)}" for m in _SOCIAL_LINK.finditer(rest)]
+    rest = _SOCIAL_LINK.sub(" ", rest)
+    reasons += [f"social: {m.group(1).lower()} {m.group(2)}" for m in _SOCIAL.finditer(rest)]
+    reasons += [f"social: @{m.group(1)}" for m in _AT_HANDLE.finditer(_SOCIAL.sub(" ", rest))]
+    reasons += [f"phone: {p}" for p in _phones(_QQ.sub(" ", rest))]
+    return list(dict.fromkeys(reasons))
