@@ -62,7 +62,7 @@ class User(AbstractUser):
 
 class ConsentRecord(models.Model):
     """A client's separate consent to the processing of their health information (PIPL art. 29):
-    which version of the text (accounts/consent.py) they agreed to, when, and when they withdrew it."""
+    which version of the text (intake/consent.py) they agreed to, when, and when they withdrew it."""
 
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="consents")
     version = models.CharField(max_length=16)

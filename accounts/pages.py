@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,8 +27,7 @@ from accounts import forms
 from accounts.models import User
 from accounts.services import user_update
 from accounts.timezone_middleware import viewer_zone_name
-from core.exceptions import Conflict
-from core.pages import add_service_errors, client_required, with_contact_links
+from core.pages import client_required, form_submit, with_contact_links
 from counselors.selectors import specialty_list
 from intake.selectors import CURRENT_VERSION, WITHDRAWN_MESSAGE, consent_text, pick_language
 from intake.services import (
@@ -116,11 +114,9 @@ def signup(request):
                 request, "registration/signup.html", form, {"next": safe_next(request, "")}
             )
         if form.is_valid():
-            try:
-                user = user_sign_up(**form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
+            done = form_submit(form, user_sign_up, **form.cleaned_data)
+            if done.ok:
+                user = done.result
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 messages.success(
                     request, _("Welcome to Pianke, %(name)s.") % {"name": user.username}
@@ -216,13 +212,14 @@ def consent(request):
     if request.method == "POST":
         form = forms.ConsentForm(request.POST)
         if form.is_valid():
-            try:
-                consent_agree(
-                    user=request.user, version=form.cleaned_data["version"], language=_ui_language()
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
+            done = form_submit(
+                form,
+                consent_agree,
+                user=request.user,
+                version=form.cleaned_data["version"],
+                language=_ui_language(),
+            )
+            if done.ok:
                 return redirect(_with_next(reverse("intake-page"), next_url))
         status = 400
     else:
@@ -252,16 +249,13 @@ def intake(request):
     status = 200
     if request.method == "POST":
         form = forms.IntakeForm(request.POST)
-        if form.is_valid():
-            try:
-                intake_submit(user=request.user, **form.service_arguments())
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            except Conflict:  # the consent was withdrawn meanwhile
-                return redirect(_with_next(reverse("consent-page"), next_url))
-            else:
-                return redirect(_with_next(reverse("intake-result"), next_url))
         status = 400
+        if form.is_valid():
+            # A consent withdrawn meanwhile is Conflict `consent_required`: back to the consent.
+            done = form_submit(form, intake_submit, user=request.user, **form.service_arguments())
+            if done.ok:
+                return redirect(_with_next(reverse("intake-result"), next_url))
+            status = done.status
     else:
         form = forms.IntakeForm(initial={"consent_version": CURRENT_VERSION})
     return render(
@@ -321,11 +315,8 @@ def account(request):
     if request.method == "POST":
         form = forms.AccountSettingsForm(request.POST)
         if form.is_valid():
-            try:
-                user_update(user=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
+            done = form_submit(form, user_update, user=request.user, **form.cleaned_data)
+            if done.ok:
                 messages.success(request, _("Your settings are saved."))
                 response = redirect("account")
                 _set_language_cookie(response, request.user.language)

@@ -1,4 +1,5 @@
-"""The page layer's shared helpers: who may open a page, and a service's errors on a form.
+"""The page layer's shared helpers: who may open a page, a service's errors on a form, and
+the 409 page for a Conflict no form can show.
 
 Page views stay thin, as API views do: a form checks the shape of the input, a service does
 the work, and its domain errors are shown through these helpers, the same way on every page."""
@@ -6,16 +7,21 @@ the work, and its domain errors are shown through these helpers, the same way on
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
+from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+
+from core.exceptions import Conflict
 
 
 def role_required(test: Callable) -> Callable:
@@ -62,6 +68,11 @@ def intake_redirect(request):
     return redirect(f"{reverse('intake-page')}?{urlencode({'next': request.get_full_path()})}")
 
 
+def consent_redirect(request):
+    """To the consent, and back here afterwards (Conflict `consent_required`)."""
+    return redirect(f"{reverse('consent-page')}?{urlencode({'next': request.get_full_path()})}")
+
+
 TEL_CHARS = set("0123456789+ -")
 
 
@@ -71,3 +82,60 @@ def with_contact_links(hotline: dict) -> dict:
     tel = contact.replace(" ", "").replace("-", "") if contact and set(contact) <= TEL_CHARS else ""
     url = contact if contact.startswith(("https://", "http://")) else ""
     return {**hotline, "tel": tel, "url": url}
+
+
+@dataclass
+class Submission:
+    """What became of a form's service call: `ok` with the service's `result`, or refused,
+    with the errors on the form and the `status` to render it with (400 or 409)."""
+
+    ok: bool
+    result: Any = None
+    status: int = 200
+
+
+def form_submit(form: forms.Form, service: Callable, /, *, field_map=None, **kwargs) -> Submission:
+    """Call `service(**kwargs)` for a bound, valid form. A ValidationError goes onto the form
+    (fields onto their fields, see add_service_errors): 400. A Conflict goes onto the form as a
+    whole: 409. An `intake_required` Conflict is raised on, so the conflict page sends the
+    client to the intake. Other errors (DoesNotExist, PermissionDenied) propagate as usual."""
+    try:
+        return Submission(ok=True, result=service(**kwargs))
+    except ValidationError as exc:
+        add_service_errors(form, exc, field_map=field_map)
+        return Submission(ok=False, status=400)
+    except Conflict as exc:
+        if exc.code in INTAKE_CODES:
+            raise
+        form.add_error(None, exc.message)
+        return Submission(ok=False, status=409)
+
+
+# A client without a current consent and intake is sent there, then back.
+INTAKE_CODES = {"intake_required", "consent_required"}
+
+
+class ConflictPageMiddleware:
+    """A Conflict a page view did not handle (an action button with no form to show it on)
+    becomes the 409 page: what happened, and a way back. Conflict `intake_required` sends the
+    client to the intake instead. The API never gets here: DRF's handler answers it first."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, Conflict):
+            return None
+        if exception.code == "consent_required":
+            return consent_redirect(request)
+        if exception.code == "intake_required":
+            return intake_redirect(request)
+        back = request.META.get("HTTP_REFERER", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = ""
+        return render(
+            request, "conflict.html", {"message": exception.message, "back": back}, status=409
+        )

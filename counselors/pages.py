@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -20,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.availability import WeeklyRule, weekly_occurrences
-from core.pages import add_service_errors, counselor_required
+from core.pages import counselor_required, form_submit
 from core.sessions import SessionLanguage, SessionMode, session_length_from
 from counselors import forms
 from counselors.filters import CounselorFilter
@@ -210,11 +209,8 @@ def profile_edit(request):
         return _profile_page(request, profile)
     form = forms.CounselorProfileForm(request.POST)
     if form.is_valid():
-        try:
-            counselor_profile_update(profile=profile, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        done = form_submit(form, counselor_profile_update, profile=profile, **form.cleaned_data)
+        if done.ok:
             messages.success(request, _("Your profile is saved."))
             return redirect("counselor-profile-edit")
     profile.refresh_from_db()
@@ -227,11 +223,8 @@ def credential_create(request):
     profile = CounselorProfile.objects.select_related("user").get(pk=request.user.pk)
     form = forms.CredentialForm(request.POST)
     if form.is_valid():
-        try:
-            credential_add(profile=profile, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        done = form_submit(form, credential_add, profile=profile, **form.cleaned_data)
+        if done.ok:
             messages.success(request, _("Credential added. Staff will review it."))
             return redirect(reverse("counselor-profile-edit") + "#credentials")
     return _profile_page(request, profile, credential_form=form, status=400)
@@ -404,15 +397,14 @@ def availability(request):
 def window_weekly_create(request):
     form = forms.WeeklyWindowForm(request.POST, prefix="weekly")
     if form.is_valid():
-        try:
-            window_create(
-                profile=request.user.counselor_profile,
-                timezone_name=request.user.timezone,
-                **form.cleaned_data,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        done = form_submit(
+            form,
+            window_create,
+            profile=request.user.counselor_profile,
+            timezone_name=request.user.timezone,
+            **form.cleaned_data,
+        )
+        if done.ok:
             messages.success(request, _("Weekly window published."))
             return redirect(_back_to_week(_week_monday(request, ZoneInfo(request.user.timezone))))
     return _availability_page(request, weekly_form=form, status=400)
@@ -424,11 +416,15 @@ def window_one_off_create(request):
     form = forms.OneOffWindowForm(request.POST, prefix="oneoff")
     if form.is_valid():
         start, end = form.interval(ZoneInfo(request.user.timezone))
-        try:
-            window_create(profile=request.user.counselor_profile, start=start, end=end)
-        except ValidationError as exc:
-            add_service_errors(form, exc, field_map={"start": "start_time", "end": "end_time"})
-        else:
+        done = form_submit(
+            form,
+            window_create,
+            field_map={"start": "start_time", "end": "end_time"},
+            profile=request.user.counselor_profile,
+            start=start,
+            end=end,
+        )
+        if done.ok:
             messages.success(request, _("One-off window published."))
             return redirect(_back_to_week(form.cleaned_data["date"]))
     return _availability_page(request, one_off_form=form, status=400)

@@ -1,5 +1,5 @@
-"""Forms of the on-call, staff review and referral pages. They check the shape of the input;
-the rules stay in ethics.services and ethics.review."""
+"""Forms of the on-call and resource directory pages. They check the shape of the input;
+the rules stay in ethics.services."""
 
 from __future__ import annotations
 

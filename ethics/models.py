@@ -8,6 +8,20 @@ class Resource(models.Model):
     Seeded by a data migration with widely published entries (each with its source);
     staff keep it current in the admin."""
 
+    # What anyone may see of an entry (the `resources/` API and the resource on a referral).
+    PUBLIC_FIELDS = (
+        "id",
+        "kind",
+        "name",
+        "region",
+        "language",
+        "contact",
+        "hours",
+        "description",
+        "source",
+        "last_verified",
+    )
+
     class Kind(models.TextChoices):
         HOTLINE = "hotline", _("Hotline")
         LONG_TERM_COUNSELING = "long-term-counseling", _("Long-term counseling")
@@ -194,7 +208,7 @@ class EthicsFlag(models.Model):
     )
     resolution = models.TextField(max_length=4000, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    # Set by the review (ethics.review.flag_resolve): who resolved it and what was done.
+    # Set by the review (oversight.services.flag_resolve): who resolved it and what was done.
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -214,7 +228,7 @@ class EthicsFlag(models.Model):
         return f"{self.get_kind_display()} flag {self.pk}"
 
 
-# --- Referrals, complaints and the ethics review (ethics.review) -------------------------
+# --- Referrals, complaints and the ethics review (oversight.services) -------------------------
 
 
 class Referral(models.Model):

@@ -1,14 +1,12 @@
-"""Pages of the safety side: the on-call crisis queue (/oncall/), the staff review of ethics
-flags (/staff/flags/), the resource directory for staff (/staff/resources/) and a client's
-referrals and toolkits (/referrals/). Thin: forms check the input, ethics.services and
-ethics.review do the work (and write the audit log)."""
+"""Pages of the safety kernel: crisis lines for anyone (/help/), the on-call crisis queue
+(/oncall/) and the resource directory for staff (/staff/resources/). Thin: forms check the
+input, ethics.services does the work."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,9 +18,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from accounts.timezone_middleware import viewer_zone_name
-from core.exceptions import Conflict
 from core.pages import (
-    add_service_errors,
+    form_submit,
     responder_required,
     staff_member_required,
     with_contact_links,
@@ -120,20 +117,27 @@ def oncall_queue(request):
 @require_POST
 def alert_acknowledge_view(request, alert_id: int):
     form = forms.AcknowledgeForm(request.POST, id_prefix=f"ack{alert_id}")
+    status = 400
     if form.is_valid():
         try:
-            alert_acknowledge(alert_id=alert_id, user=request.user, note=form.cleaned_data["note"])
+            done = form_submit(
+                form,
+                alert_acknowledge,
+                alert_id=alert_id,
+                user=request.user,
+                note=form.cleaned_data["note"],
+            )
         except CrisisAlert.DoesNotExist:
             raise Http404 from None
-        except Conflict as exc:
-            form.add_error(None, exc.message)
-            return _render_oncall(request, bound={("ack", alert_id): form}, status=409)
-        messages.success(
-            request,
-            _("Alert %(id)s acknowledged. The other responders see it at once.") % {"id": alert_id},
-        )
-        return redirect(reverse("oncall") + f"#alert-{alert_id}")
-    return _render_oncall(request, bound={("ack", alert_id): form}, status=400)
+        if done.ok:
+            messages.success(
+                request,
+                _("Alert %(id)s acknowledged. The other responders see it at once.")
+                % {"id": alert_id},
+            )
+            return redirect(reverse("oncall") + f"#alert-{alert_id}")
+        status = done.status
+    return _render_oncall(request, bound={("ack", alert_id): form}, status=status)
 
 
 @responder_required
@@ -143,7 +147,9 @@ def alert_resolve_view(request, alert_id: int):
     status = 400
     if form.is_valid():
         try:
-            alert_resolve(
+            done = form_submit(
+                form,
+                alert_resolve,
                 alert_id=alert_id,
                 user=request.user,
                 outcome=form.cleaned_data["outcome"],
@@ -151,14 +157,10 @@ def alert_resolve_view(request, alert_id: int):
             )
         except CrisisAlert.DoesNotExist:
             raise Http404 from None
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except Conflict as exc:
-            form.add_error(None, exc.message)
-            status = 409
-        else:
+        if done.ok:
             messages.success(request, _("Alert %(id)s resolved.") % {"id": alert_id})
             return redirect("oncall")
+        status = done.status
     return _render_oncall(request, bound={("resolve", alert_id): form}, status=status)
 
 

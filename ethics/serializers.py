@@ -48,15 +48,4 @@ class RaiseInputSerializer(serializers.Serializer):
 class ResourceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Resource
-        fields = [
-            "id",
-            "kind",
-            "name",
-            "region",
-            "language",
-            "contact",
-            "hours",
-            "description",
-            "source",
-            "last_verified",
-        ]
+        fields = Resource.PUBLIC_FIELDS

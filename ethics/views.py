@@ -1,3 +1,6 @@
+"""API of the safety kernel: crisis alerts for the on-call responders, a crisis raised by a
+counselor on their session, and the resource directory."""
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, BasePermission
@@ -86,6 +89,3 @@ class ResourceListView(generics.ListAPIView):
     serializer_class = serializers.ResourceSerializer
     filterset_class = ResourceFilter
     queryset = Resource.objects.filter(is_active=True)
-
-
-# --- referrals, complaints and the flag review (ethics.review) ----------------------------

@@ -6,15 +6,18 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.exceptions import Conflict
-from core.pages import add_service_errors, client_required, counselor_required, intake_redirect
+from core.pages import (
+    client_required,
+    counselor_required,
+    form_submit,
+    intake_redirect,
+)
 from intake.services import intake_current_for
 from matching import forms
 from matching.models import MatchRequest, Offer
@@ -44,28 +47,24 @@ def talk_now(request):
         status = 400
         if form.is_valid():
             data = form.cleaned_data
-            try:
-                match = match_request_create(
-                    client=request.user,
-                    topic=data["topic"],
-                    mode=data["mode"],
-                    language=data["language"],
-                    duration_minutes=data["duration_minutes"],
-                    when=data["when"],
-                    earliest=data["earliest"],
-                    latest=data["latest"],
-                    note=data["note"],
-                    wants_someone_new=data["wants_someone_new"],
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc, field_map={"when": "latest"})
-            except Conflict as exc:
-                if exc.code == "intake_required":
-                    return intake_redirect(request)
-                form.add_error(None, exc.message)
-                status = 409
-            else:
-                return redirect("talk-now-status", request_id=match.pk)
+            done = form_submit(
+                form,
+                match_request_create,
+                field_map={"when": "latest"},
+                client=request.user,
+                topic=data["topic"],
+                mode=data["mode"],
+                language=data["language"],
+                duration_minutes=data["duration_minutes"],
+                when=data["when"],
+                earliest=data["earliest"],
+                latest=data["latest"],
+                note=data["note"],
+                wants_someone_new=data["wants_someone_new"],
+            )
+            if done.ok:
+                return redirect("talk-now-status", request_id=done.result.pk)
+            status = done.status
     else:
         current = intake_current_for(request.user)
         if current is None:
@@ -116,11 +115,7 @@ def talk_now_status(request, request_id: int):
 @require_POST
 def talk_now_cancel(request, request_id: int):
     match = _own_request(request, request_id)
-    try:
-        match_request_cancel(client=request.user, request_id=match.pk)
-    except Conflict as exc:
-        messages.warning(request, exc.message)
-        return redirect("talk-now-status", request_id=match.pk)
+    match_request_cancel(client=request.user, request_id=match.pk)  # a Conflict: the 409 page
     messages.info(request, _("Your request is cancelled."))
     return redirect("talk-now")
 
@@ -129,11 +124,7 @@ def talk_now_cancel(request, request_id: int):
 @require_POST
 def duty_toggle(request):
     online = request.POST.get("online") == "1"
-    try:
-        presence_set(counselor=request.user, online=online)
-    except Conflict as exc:
-        messages.error(request, exc.message)
-        return redirect(f"{reverse('counselor-dashboard')}#duty-panel")
+    presence_set(counselor=request.user, online=online)  # a Conflict (not listed): the 409 page
     if online:
         messages.success(
             request, _("You are on talk-now duty. Keep this page open to receive requests.")
@@ -155,6 +146,5 @@ def offer_respond(request, offer_id: int, action: str):
         offer_decline(counselor=request.user, offer_id=offer_id)
     except Offer.DoesNotExist:
         raise Http404 from None
-    except Conflict as exc:
-        messages.warning(request, exc.message)
+    # A Conflict (the offer timed out or was taken back) is the 409 page.
     return redirect(f"{reverse('counselor-dashboard')}#duty-panel")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
@@ -17,8 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from core.exceptions import Conflict
-from core.pages import add_service_errors, client_required, staff_member_required
+from core.pages import client_required, form_submit, staff_member_required
 from ethics.models import EthicsFlag, Referral, Resource
 from listening.models import Booking
 from oversight import forms, services
@@ -98,12 +97,8 @@ def flag_detail(request, flag_id: int):
 @require_POST
 def flag_assign(request, flag_id: int):
     flag = _flag_or_404(request, flag_id)
-    try:
-        services.flag_assign(user=request.user, flag_id=flag.pk)
-    except Conflict as exc:
-        messages.error(request, exc.message)
-        return _render_flag(request, _flag_or_404(request, flag_id), status=409)
-    messages.success(request, _("The flag is yours and in services."))
+    services.flag_assign(user=request.user, flag_id=flag.pk)  # a Conflict is the 409 page
+    messages.success(request, _("The flag is yours and in review."))
     return redirect("staff-flag", flag.pk)
 
 
@@ -112,17 +107,20 @@ def flag_assign(request, flag_id: int):
 def flag_note(request, flag_id: int):
     flag = _flag_or_404(request, flag_id)
     form = forms.FlagNoteForm(request.POST)
+    status = 400
     if form.is_valid():
-        try:
-            services.flag_note_add(
-                user=request.user, flag_id=flag.pk, text=form.cleaned_data["text"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        done = form_submit(
+            form,
+            services.flag_note_add,
+            user=request.user,
+            flag_id=flag.pk,
+            text=form.cleaned_data["text"],
+        )
+        if done.ok:
             messages.success(request, _("Note added."))
             return redirect(reverse("staff-flag", args=[flag.pk]) + "#notes")
-    return _render_flag(request, flag, note_form=form, status=400)
+        status = done.status
+    return _render_flag(request, flag, note_form=form, status=status)
 
 
 @staff_member_required
@@ -132,21 +130,18 @@ def flag_resolve(request, flag_id: int):
     form = forms.FlagResolveForm(request.POST, flag=flag)
     status = 400
     if form.is_valid():
-        try:
-            services.flag_resolve(
-                user=request.user,
-                flag_id=flag.pk,
-                resolution=form.cleaned_data["resolution"],
-                action=form.cleaned_data["action"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except Conflict as exc:
-            form.add_error(None, exc.message)
-            status = 409
-        else:
+        done = form_submit(
+            form,
+            services.flag_resolve,
+            user=request.user,
+            flag_id=flag.pk,
+            resolution=form.cleaned_data["resolution"],
+            action=form.cleaned_data["action"],
+        )
+        if done.ok:
             messages.success(request, _("Flag %(id)s resolved.") % {"id": flag.pk})
             return redirect("staff-flag", flag.pk)
+        status = done.status
     return _render_flag(request, _flag_or_404(request, flag_id), resolve_form=form, status=status)
 
 
@@ -154,7 +149,7 @@ def flag_resolve(request, flag_id: int):
 @staff_member_required
 def flag_content(request, flag_id: int):
     """The flagged session's messages. GET asks to confirm; each POST is one audited read
-    (services.flag_content_read writes the audit log), shown at once and never cached."""
+    (oversight.services.flag_content_read writes the audit log), shown at once and never cached."""
     flag = _flag_or_404(request, flag_id)
     if flag.booking_id is None:
         raise Http404
@@ -212,12 +207,9 @@ def referrals(request):
 def referral_answer(request, referral_id: int, answer: str):
     respond = services.referral_accept if answer == "accept" else services.referral_decline
     try:
-        referral = respond(client=request.user, referral_id=referral_id)
+        referral = respond(client=request.user, referral_id=referral_id)  # Conflict: the 409 page
     except Referral.DoesNotExist:
         raise Http404 from None
-    except Conflict as exc:
-        messages.error(request, exc.message)
-        return _render_referrals(request, status=409)
     if referral.status == Referral.Status.ACCEPTED:
         messages.success(
             request, _("Accepted. We will check in with you in a week to see how it is going.")

@@ -11,18 +11,7 @@ class ReferralResourceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Resource
-        fields = [
-            "id",
-            "kind",
-            "name",
-            "region",
-            "language",
-            "contact",
-            "hours",
-            "description",
-            "source",
-            "last_verified",
-        ]
+        fields = Resource.PUBLIC_FIELDS
 
 
 class ReferralInputSerializer(serializers.Serializer):

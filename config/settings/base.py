@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "accounts.timezone_middleware.TimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A page's unhandled Conflict becomes the 409 page (the API answers its own).
+    "core.pages.ConflictPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -5,11 +5,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from accounts.demo import DEMO_PASSWORD
 from accounts.models import User
 from counselors.models import AvailabilityWindow, Credential, VerificationRecord
 from counselors.selectors import counselor_list_listed
 from listening.selectors import counselor_ids_with_free_slots
-from workflows.management.commands.load_demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
