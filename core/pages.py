@@ -87,11 +87,13 @@ def with_contact_links(hotline: dict) -> dict:
 @dataclass
 class Submission:
     """What became of a form's service call: `ok` with the service's `result`, or refused,
-    with the errors on the form and the `status` to render it with (400 or 409)."""
+    with the errors on the form and the `status` to render it with (400 or 409); a Conflict's
+    `code` too, for answers that carry it (a script's JSON)."""
 
     ok: bool
     result: Any = None
     status: int = 200
+    code: str = ""
 
 
 def form_submit(form: forms.Form, service: Callable, /, *, field_map=None, **kwargs) -> Submission:
@@ -108,7 +110,7 @@ def form_submit(form: forms.Form, service: Callable, /, *, field_map=None, **kwa
         if exc.code in INTAKE_CODES:
             raise
         form.add_error(None, exc.message)
-        return Submission(ok=False, status=409)
+        return Submission(ok=False, status=409, code=exc.code)
 
 
 # A client without a current consent and intake is sent there, then back.

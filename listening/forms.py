@@ -1,12 +1,15 @@
-"""Forms of the booking pages (shapes only; listening.services decides)."""
+"""Forms of the booking pages and the session room (shapes only; listening.services decides)."""
 
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from core.sessions import SESSION_LENGTH_CHOICES, SessionMode
 from counselors.models import CounselorProfile
+from ethics.models import Referral, Resource
+from listening.services import NOTE_MAX_CHARS
 
 
 def parse_start(value: str) -> dt.datetime | None:
@@ -71,6 +74,9 @@ class CancelForm(forms.Form):
 
 
 class FeedbackForm(forms.Form):
+    """The client's feedback on a session: inline on "my bookings" (prefixed per booking) and
+    on the session's own feedback page (unprefixed)."""
+
     pre_distress = forms.TypedChoiceField(
         label=_("How distressed did you feel before the session?"),
         coerce=int,
@@ -97,3 +103,92 @@ class FeedbackForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+# --- the session room's forms ----------------------------------------------------------------
+
+
+class RoomForm(forms.Form):
+    """The room shows several forms at once: each gets its own prefix for element ids."""
+
+    id_prefix = "room"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class NoteForm(RoomForm):
+    id_prefix = "note"
+    text = forms.CharField(
+        required=False,
+        strip=False,
+        max_length=NOTE_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        label=_("Private notes"),
+    )
+    revision = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+
+class RaiseCrisisForm(RoomForm):
+    id_prefix = "crisis"
+    note = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("What did you observe?"),
+    )
+
+
+class ReferralForm(RoomForm):
+    id_prefix = "refer"
+    resource = forms.ModelChoiceField(
+        queryset=Resource.objects.none(),
+        label=_("Resource"),
+        empty_label=_("Choose a resource"),
+    )
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Why this resource (the client sees this)"),
+    )
+    urgency = forms.ChoiceField(
+        choices=Referral.Urgency.choices,
+        initial=Referral.Urgency.ROUTINE,
+        label=_("Urgency"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["resource"].queryset = Resource.objects.filter(is_active=True).order_by(
+            "kind", "region", "name"
+        )
+
+    def grouped_resources(self) -> list[tuple[str, list[Resource]]]:
+        """The directory by kind, for <optgroup>s."""
+        groups: dict[str, list[Resource]] = {}
+        for resource in self.fields["resource"].queryset:
+            groups.setdefault(resource.get_kind_display(), []).append(resource)
+        return list(groups.items())
+
+
+class AsyncMessageForm(RoomForm):
+    id_prefix = "msg"
+    # Made when the form is drawn: submitting the same form twice stores the message once.
+    id = forms.UUIDField(widget=forms.HiddenInput)
+    text = forms.CharField(
+        required=False,
+        max_length=settings.CHAT_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("Your message"),
+    )
+    audio = forms.FileField(
+        required=False,
+        label=_("Or a voice note (at most 3 minutes)"),
+        widget=forms.ClearableFileInput(attrs={"accept": "audio/*"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("text") or "").strip() and not data.get("audio"):
+            self.add_error("text", _("Write a message or add a voice note."))
+        return data

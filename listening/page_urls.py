@@ -1,7 +1,9 @@
 """Browser pages (server-rendered)."""
 
 from django.urls import path
+from django.views.decorators.http import require_POST
 
+from core.pages import client_required
 from listening import pages
 
 urlpatterns = [
@@ -11,9 +13,12 @@ urlpatterns = [
     path(
         "bookings/<int:booking_id>/cancel/", pages.booking_cancel_page, name="booking-cancel-page"
     ),
+    # The feedback form inline on my bookings: a client's POST, like the page's other actions
+    # (the same view as the session's feedback page, session-feedback in room_urls).
     path(
         "bookings/<int:booking_id>/feedback/",
-        pages.booking_feedback_page,
+        client_required(require_POST(pages.feedback)),
+        {"inline": True},
         name="booking-feedback-page",
     ),
 ]

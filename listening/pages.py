@@ -1,5 +1,7 @@
-"""Booking pages: book a slot, my bookings (join, cancel, add to calendar, feedback).
-Thin: forms check the input; listening.services decides, as for the API."""
+"""Booking pages: book a slot, my bookings (join, cancel, add to calendar), the client's
+feedback (inline on my bookings, or on the session's own page) and the counselor's dashboard.
+Thin: forms check the input; listening.services decides, as for the API, and its refusals are
+shown on the form (core.pages.form_submit)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -18,14 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from core.exceptions import Conflict
-from core.pages import (
-    add_service_errors,
-    client_required,
-    counselor_required,
-    intake_redirect,
-    role_required,
-)
+from core.pages import client_required, counselor_required, form_submit, role_required
 from core.sessions import session_length_from
 from counselors.models import CounselorProfile
 from counselors.selectors import counselor_get_listed
@@ -117,36 +113,31 @@ def booking_new(request, counselor_id: int):
         counselor = counselor_get_listed(counselor_id=counselor_id)
     except CounselorProfile.DoesNotExist:
         raise Http404 from None
-    try:
-        intake_require(request.user)
-    except Conflict:
-        return intake_redirect(request)
+    # No current intake: Conflict `intake_required`, which sends the client to the intake and
+    # back here (core.pages.ConflictPageMiddleware).
+    intake_require(request.user)
     status = 200
     if request.method == "POST":
         form = forms.BookingForm(request.POST, counselor=counselor)
         status = 400
         if form.is_valid():
             data = form.cleaned_data
-            try:
-                booking = booking_create(
-                    client=request.user,
-                    counselor_id=counselor.pk,
-                    start=data["start"],
-                    duration_minutes=data["duration_minutes"],
-                    mode=data["mode"],
-                    topic=data["topic"],
-                    note=data["note"],
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc, field_map={"start": None, "counselor": None})
-            except Conflict as exc:
-                if exc.code == "intake_required":
-                    return intake_redirect(request)
-                form.add_error(None, exc.message)
-                status = 409
-            else:
+            done = form_submit(
+                form,
+                booking_create,
+                field_map={"start": None, "counselor": None},
+                client=request.user,
+                counselor_id=counselor.pk,
+                start=data["start"],
+                duration_minutes=data["duration_minutes"],
+                mode=data["mode"],
+                topic=data["topic"],
+                note=data["note"],
+            )
+            if done.ok:
                 messages.success(request, _("Booked. You can join five minutes before the start."))
-                return redirect(f"{reverse('booking-list-page')}#booking-{booking.pk}")
+                return redirect(f"{reverse('booking-list-page')}#booking-{done.result.pk}")
+            status = done.status
     else:
         current = intake_current_for(request.user)
         duration = session_length_from(request.GET.get("duration"))
@@ -188,9 +179,15 @@ def feedback_prefix(booking_id: int) -> str:
     return f"feedback-{booking_id}"
 
 
-def _bookings_page(request, *, status=200, error_for=None, error=None, bound_form=None):
+def _bookings_page(request, *, status=200, error_for=None, bound_form=None):
     """My bookings: upcoming soonest first, then past ones latest first. After a failed
-    cancel or feedback, the same page with the error at that booking (`bound_form`)."""
+    cancel or feedback (`bound_form`), the same page at that booking: the form with its
+    errors (400) or, when the service refused (409: the booking no longer takes it), the
+    refusal at the booking instead of the form."""
+    error = None
+    if bound_form is not None and status == 409:
+        error = " ".join(bound_form.non_field_errors())
+        bound_form = None
     user, now = request.user, timezone.now()
     mine = booking_list_for_user(user=user)
     upcoming = mine.filter(
@@ -231,45 +228,90 @@ def booking_list(request):
     return _bookings_page(request)
 
 
+def _my_booking(request, booking_id: int) -> Booking:
+    """One of the viewer's own bookings (as its client or its counselor), else 404."""
+    try:
+        return booking_get_for_participant(user=request.user, booking_id=booking_id)
+    except Booking.DoesNotExist:
+        raise Http404 from None
+
+
 @participant_required
 @require_POST
 def booking_cancel_page(request, booking_id: int):
-    try:
-        booking_get_for_participant(user=request.user, booking_id=booking_id)
-    except Booking.DoesNotExist:
-        raise Http404 from None
+    _my_booking(request, booking_id)
     form = forms.CancelForm(request.POST, prefix=cancel_prefix(booking_id))
-    if not form.is_valid():
-        return _bookings_page(request, status=400, error_for=booking_id, bound_form=form)
-    try:
-        booking_cancel(booking_id=booking_id, user=request.user, reason=form.cleaned_data["reason"])
-    except Conflict as exc:
-        return _bookings_page(request, status=409, error_for=booking_id, error=exc.message)
-    messages.success(request, _("The session is cancelled; the other person is told."))
-    return redirect("booking-list-page")
-
-
-@client_required
-@require_POST
-def booking_feedback_page(request, booking_id: int):
-    try:
-        booking_get_for_participant(user=request.user, booking_id=booking_id)
-    except Booking.DoesNotExist:
-        raise Http404 from None
-    form = forms.FeedbackForm(request.POST, prefix=feedback_prefix(booking_id))
+    status = 400
     if form.is_valid():
-        try:
-            feedback_submit(client=request.user, booking_id=booking_id, **form.cleaned_data)
-        except Booking.DoesNotExist:  # the counselor's own booking cannot be rated by them
-            raise Http404 from None
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except Conflict as exc:
-            return _bookings_page(request, status=409, error_for=booking_id, error=exc.message)
-        else:
-            messages.success(request, _("Thank you for your feedback."))
+        done = form_submit(
+            form,
+            booking_cancel,
+            booking_id=booking_id,
+            user=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+        if done.ok:
+            messages.success(request, _("The session is cancelled; the other person is told."))
             return redirect("booking-list-page")
-    return _bookings_page(request, status=400, error_for=booking_id, bound_form=form)
+        status = done.status
+    return _bookings_page(request, status=status, error_for=booking_id, bound_form=form)
+
+
+# --- feedback -----------------------------------------------------------------------------------
+
+
+@login_required
+def feedback(request, booking_id: int, *, inline: bool = False):
+    """The client's feedback on a session that took place (once): one form, two doors, each
+    with its own extras in its URL conf.
+
+    `inline` (POST /bookings/<id>/feedback/, page_urls: a client's POST only): the form on
+    "my bookings", prefixed per booking; errors re-render my bookings at that booking.
+    Otherwise the session's own page (/sessions/<id>/feedback/, room_urls: never cached),
+    offered by the room when the session ends, where feedback already given sends the client
+    back to the room."""
+    booking = _my_booking(request, booking_id)
+    if booking.client_id != request.user.pk:
+        raise PermissionDenied  # the counselor does not rate the session
+    if not inline and Feedback.objects.filter(booking=booking).exists():
+        messages.info(request, _("You already gave feedback on this session. Thank you."))
+        return redirect("session-room", booking.pk)
+    form = forms.FeedbackForm(
+        request.POST if request.method == "POST" else None,
+        prefix=feedback_prefix(booking.pk) if inline else None,
+    )
+    status = 200
+    if form.is_bound:
+        status = 400
+        if form.is_valid():
+            done = form_submit(
+                form,
+                feedback_submit,
+                client=request.user,
+                booking_id=booking.pk,
+                **form.cleaned_data,
+            )
+            if done.ok:
+                messages.success(request, _("Thank you for your feedback."))
+                if inline:
+                    return redirect("booking-list-page")
+                return redirect("session-room", booking.pk)
+            status = done.status
+    if inline:
+        return _bookings_page(request, status=status, error_for=booking.pk, bound_form=form)
+    now = timezone.now()
+    return render(
+        request,
+        "listening/room_feedback.html",
+        {
+            "booking": booking,
+            "form": form,
+            "other_name": booking_row(booking, user=request.user, now=now).other_name,
+            "took_place": booking.status in (Booking.Status.CONFIRMED, Booking.Status.COMPLETED)
+            and now >= booking.end,
+        },
+        status=status,
+    )
 
 
 def _local_midnight(day: dt.date, tz) -> dt.datetime:

@@ -1,8 +1,9 @@
 """The session room's pages (server-rendered; the live part is the socket /ws/sessions/<id>/)."""
 
 from django.urls import path
+from django.views.decorators.cache import never_cache
 
-from listening import room_pages
+from listening import pages, room_pages
 
 urlpatterns = [
     path("sessions/<int:booking_id>/", room_pages.room, name="session-room"),
@@ -17,5 +18,11 @@ urlpatterns = [
         name="session-crisis-raise",
     ),
     path("sessions/<int:booking_id>/refer/", room_pages.refer, name="session-refer"),
-    path("sessions/<int:booking_id>/feedback/", room_pages.feedback, name="session-feedback"),
+    # The client's feedback page after the session: the one feedback view (listening.pages),
+    # also posted inline from my bookings. Never cached, as the room.
+    path(
+        "sessions/<int:booking_id>/feedback/",
+        never_cache(pages.feedback),
+        name="session-feedback",
+    ),
 ]
