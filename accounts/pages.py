@@ -77,12 +77,12 @@ def start_url_for(user: User) -> str:
     """Where each role starts: clients at the directory, counselors at their dashboard,
     supervisors at the crisis queue, staff at the review queue."""
     if user.role == User.Role.COUNSELOR:
-        return reverse("counselor-dashboard")
+        return reverse("listening:counselor-dashboard")
     if user.role == User.Role.SUPERVISOR:
         return "/oncall/"
     if user.is_staff_member:
         return "/staff/flags/"
-    return reverse("counselor-directory")
+    return reverse("counselors:counselor-directory")
 
 
 def _set_language_cookie(response, language: str) -> None:
@@ -129,9 +129,9 @@ def signup(request):
                             "clients can find you."
                         ),
                     )
-                    target = reverse("counselor-profile-edit")
+                    target = reverse("counselors:counselor-profile-edit")
                 else:
-                    target = safe_next(request, reverse("intake-page"))
+                    target = safe_next(request, reverse("accounts:intake"))
                 response = redirect(target)
                 _set_language_cookie(response, user.language)
                 return response
@@ -220,7 +220,7 @@ def consent(request):
                 language=_ui_language(),
             )
             if done.ok:
-                return redirect(_with_next(reverse("intake-page"), next_url))
+                return redirect(_with_next(reverse("accounts:intake"), next_url))
         status = 400
     else:
         form = forms.ConsentForm(initial={"version": CURRENT_VERSION})
@@ -245,7 +245,7 @@ def intake(request):
     """The short intake. Without a standing consent to the current text, the consent first."""
     next_url = safe_next(request, "")
     if consent_current_for(request.user) is None:
-        return redirect(_with_next(reverse("consent-page"), next_url))
+        return redirect(_with_next(reverse("accounts:consent"), next_url))
     status = 200
     if request.method == "POST":
         form = forms.IntakeForm(request.POST)
@@ -254,7 +254,7 @@ def intake(request):
             # A consent withdrawn meanwhile is Conflict `consent_required`: back to the consent.
             done = form_submit(form, intake_submit, user=request.user, **form.service_arguments())
             if done.ok:
-                return redirect(_with_next(reverse("intake-result"), next_url))
+                return redirect(_with_next(reverse("accounts:intake-result"), next_url))
             status = done.status
     else:
         form = forms.IntakeForm(initial={"consent_version": CURRENT_VERSION})
@@ -277,7 +277,7 @@ def intake_result(request):
     for a severe band (never a block), crisis lines when there is a risk."""
     current = intake_current_for(request.user)
     if current is None:
-        return redirect("intake-page")
+        return redirect("accounts:intake")
     outcome = intake_outcome(intake=current, language=_ui_language())
     if "crisis_resources" in outcome:
         outcome["crisis_resources"]["hotlines"] = [
@@ -318,7 +318,7 @@ def account(request):
             done = form_submit(form, user_update, user=request.user, **form.cleaned_data)
             if done.ok:
                 messages.success(request, _("Your settings are saved."))
-                response = redirect("account")
+                response = redirect("accounts:account")
                 _set_language_cookie(response, request.user.language)
                 return response
         return render(
@@ -366,4 +366,4 @@ def account_delete(request):
 def account_consent_withdraw(request):
     consent_withdraw(user=request.user)
     messages.info(request, WITHDRAWN_MESSAGE[pick_language(_ui_language())])
-    return redirect("account")
+    return redirect("accounts:account")

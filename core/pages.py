@@ -65,12 +65,12 @@ def add_service_errors(
 def intake_redirect(request):
     """To the intake, and back here afterwards (a service answered Conflict `intake_required`)."""
     messages.info(request, _("Before your first session, please answer a short intake."))
-    return redirect(f"{reverse('intake-page')}?{urlencode({'next': request.get_full_path()})}")
+    return redirect(f"{reverse('accounts:intake')}?{urlencode({'next': request.get_full_path()})}")
 
 
 def consent_redirect(request):
     """To the consent, and back here afterwards (Conflict `consent_required`)."""
-    return redirect(f"{reverse('consent-page')}?{urlencode({'next': request.get_full_path()})}")
+    return redirect(f"{reverse('accounts:consent')}?{urlencode({'next': request.get_full_path()})}")
 
 
 TEL_CHARS = set("0123456789+ -")

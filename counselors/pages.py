@@ -212,7 +212,7 @@ def profile_edit(request):
         done = form_submit(form, counselor_profile_update, profile=profile, **form.cleaned_data)
         if done.ok:
             messages.success(request, _("Your profile is saved."))
-            return redirect("counselor-profile-edit")
+            return redirect("counselors:counselor-profile-edit")
     profile.refresh_from_db()
     return _profile_page(request, profile, form=form, status=400)
 
@@ -226,7 +226,7 @@ def credential_create(request):
         done = form_submit(form, credential_add, profile=profile, **form.cleaned_data)
         if done.ok:
             messages.success(request, _("Credential added. Staff will review it."))
-            return redirect(reverse("counselor-profile-edit") + "#credentials")
+            return redirect(reverse("counselors:counselor-profile-edit") + "#credentials")
     return _profile_page(request, profile, credential_form=form, status=400)
 
 
@@ -384,7 +384,7 @@ def _availability_page(request, *, weekly_form=None, one_off_form=None, status=2
 
 
 def _back_to_week(monday: dt.date | str) -> str:
-    return f"{reverse('counselor-availability')}?{urlencode({'week': str(monday)})}"
+    return f"{reverse('counselors:counselor-availability')}?{urlencode({'week': str(monday)})}"
 
 
 @counselor_required

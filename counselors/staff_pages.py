@@ -114,4 +114,4 @@ def verify(request, counselor_id: int):
         messages.success(request, _("%(name)s is verified and now listed.") % {"name": name})
     else:
         messages.success(request, _("%(name)s was rejected and stays unlisted.") % {"name": name})
-    return redirect("staff-verification")
+    return redirect("counselors:staff-verification")

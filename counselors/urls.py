@@ -1,8 +1,13 @@
-from django.urls import path
+"""URLs of `counselors`, in one namespace: the browser pages as `counselors:<name>`, the API (under
+/api/v1/) as `counselors:api:<name>`."""
 
-from counselors import views
+from django.urls import include, path
 
-urlpatterns = [
+from counselors import pages, staff_pages, views
+
+app_name = "counselors"
+
+api_urlpatterns = [
     path("specialties/", views.SpecialtyListView.as_view(), name="specialty-list"),
     path("counselors/", views.CounselorListView.as_view(), name="counselor-list"),
     path("counselors/me/", views.CounselorMeView.as_view(), name="counselor-me"),
@@ -14,4 +19,36 @@ urlpatterns = [
         "counselors/<int:pk>/verify/", views.CounselorVerifyView.as_view(), name="counselor-verify"
     ),
     path("counselors/<int:pk>/slots/", views.SlotListView.as_view(), name="counselor-slots"),
+]
+
+page_urlpatterns = [
+    path("counselors/", pages.directory, name="counselor-directory"),
+    path("counselors/<int:counselor_id>/", pages.profile, name="counselor-profile"),
+    path("counselor/profile/", pages.profile_edit, name="counselor-profile-edit"),
+    path(
+        "counselor/profile/credentials/",
+        pages.credential_create,
+        name="counselor-credential-create",
+    ),
+    path("counselor/availability/", pages.availability, name="counselor-availability"),
+    path(
+        "counselor/availability/weekly/", pages.window_weekly_create, name="counselor-window-weekly"
+    ),
+    path(
+        "counselor/availability/one-off/",
+        pages.window_one_off_create,
+        name="counselor-window-one-off",
+    ),
+    path(
+        "counselor/availability/windows/<int:window_id>/delete/",
+        pages.window_remove,
+        name="counselor-window-delete",
+    ),
+    path("staff/verification/", staff_pages.verification, name="staff-verification"),
+    path("staff/verification/<int:counselor_id>/", staff_pages.verify, name="staff-verify"),
+]
+
+urlpatterns = [
+    path("api/v1/", include((api_urlpatterns, "api"))),
+    *page_urlpatterns,
 ]

@@ -135,7 +135,7 @@ def alert_acknowledge_view(request, alert_id: int):
                 _("Alert %(id)s acknowledged. The other responders see it at once.")
                 % {"id": alert_id},
             )
-            return redirect(reverse("oncall") + f"#alert-{alert_id}")
+            return redirect(reverse("ethics:oncall") + f"#alert-{alert_id}")
         status = done.status
     return _render_oncall(request, bound={("ack", alert_id): form}, status=status)
 
@@ -159,7 +159,7 @@ def alert_resolve_view(request, alert_id: int):
             raise Http404 from None
         if done.ok:
             messages.success(request, _("Alert %(id)s resolved.") % {"id": alert_id})
-            return redirect("oncall")
+            return redirect("ethics:oncall")
         status = done.status
     return _render_oncall(request, bound={("resolve", alert_id): form}, status=status)
 

@@ -1,8 +1,13 @@
-from django.urls import path
+"""URLs of `ethics`, in one namespace: the browser pages as `ethics:<name>`, the API (under
+/api/v1/) as `ethics:api:<name>`."""
 
-from ethics import views
+from django.urls import include, path
 
-urlpatterns = [
+from ethics import pages, views
+
+app_name = "ethics"
+
+api_urlpatterns = [
     path("crisis/alerts/", views.CrisisAlertListView.as_view(), name="crisis-alert-list"),
     path(
         "crisis/alerts/<int:pk>/acknowledge/",
@@ -16,4 +21,22 @@ urlpatterns = [
     ),
     path("crisis/raise/", views.CrisisRaiseView.as_view(), name="crisis-raise"),
     path("resources/", views.ResourceListView.as_view(), name="resource-list"),
+]
+
+page_urlpatterns = [
+    path("help/", pages.help_page, name="help"),
+    path("oncall/", pages.oncall, name="oncall"),
+    path("oncall/queue/", pages.oncall_queue, name="oncall-queue"),
+    path(
+        "oncall/alerts/<int:alert_id>/acknowledge/",
+        pages.alert_acknowledge_view,
+        name="oncall-acknowledge",
+    ),
+    path("oncall/alerts/<int:alert_id>/resolve/", pages.alert_resolve_view, name="oncall-resolve"),
+    path("staff/resources/", pages.resource_list, name="staff-resources"),
+]
+
+urlpatterns = [
+    path("api/v1/", include((api_urlpatterns, "api"))),
+    *page_urlpatterns,
 ]

@@ -59,11 +59,11 @@ class BookingRow:
 
     @property
     def room_url(self) -> str:
-        return reverse("session-room", args=[self.booking.pk])
+        return reverse("listening:session-room", args=[self.booking.pk])
 
     @property
     def calendar_url(self) -> str:
-        return reverse("booking-calendar", args=[self.booking.pk])
+        return reverse("listening:api:booking-calendar", args=[self.booking.pk])
 
 
 def booking_row(
@@ -136,7 +136,7 @@ def booking_new(request, counselor_id: int):
             )
             if done.ok:
                 messages.success(request, _("Booked. You can join five minutes before the start."))
-                return redirect(f"{reverse('booking-list-page')}#booking-{done.result.pk}")
+                return redirect(f"{reverse('listening:booking-list')}#booking-{done.result.pk}")
             status = done.status
     else:
         current = intake_current_for(request.user)
@@ -162,7 +162,7 @@ def booking_new(request, counselor_id: int):
             "form": form,
             "start": start,
             "start_error": start_error if start is None and not form.is_bound else None,
-            "profile_url": reverse("counselor-profile", args=[counselor.pk]),
+            "profile_url": reverse("counselors:counselor-profile", args=[counselor.pk]),
         },
         status=status,
     )
@@ -252,7 +252,7 @@ def booking_cancel_page(request, booking_id: int):
         )
         if done.ok:
             messages.success(request, _("The session is cancelled; the other person is told."))
-            return redirect("booking-list-page")
+            return redirect("listening:booking-list")
         status = done.status
     return _bookings_page(request, status=status, error_for=booking_id, bound_form=form)
 
@@ -275,7 +275,7 @@ def feedback(request, booking_id: int, *, inline: bool = False):
         raise PermissionDenied  # the counselor does not rate the session
     if not inline and Feedback.objects.filter(booking=booking).exists():
         messages.info(request, _("You already gave feedback on this session. Thank you."))
-        return redirect("session-room", booking.pk)
+        return redirect("listening:session-room", booking.pk)
     form = forms.FeedbackForm(
         request.POST if request.method == "POST" else None,
         prefix=feedback_prefix(booking.pk) if inline else None,
@@ -294,8 +294,8 @@ def feedback(request, booking_id: int, *, inline: bool = False):
             if done.ok:
                 messages.success(request, _("Thank you for your feedback."))
                 if inline:
-                    return redirect("booking-list-page")
-                return redirect("session-room", booking.pk)
+                    return redirect("listening:booking-list")
+                return redirect("listening:session-room", booking.pk)
             status = done.status
     if inline:
         return _bookings_page(request, status=status, error_for=booking.pk, bound_form=form)

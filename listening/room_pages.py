@@ -233,7 +233,7 @@ def note_save(request, booking_id: int):
         )
         if done.ok:
             messages.success(request, _("Your notes were saved."))
-            return redirect(reverse("session-room", args=[booking.pk]) + "#notes")
+            return redirect(reverse("listening:session-room", args=[booking.pk]) + "#notes")
         status = done.status
     return _render_room(request, booking, status=status, note_form=form)
 
@@ -283,7 +283,7 @@ def crisis_raise_view(request, booking_id: int):
     if as_json:
         return JsonResponse({"message": done}, status=201)
     messages.success(request, done)
-    return redirect(reverse("session-room", args=[booking.pk]) + "#tools")
+    return redirect(reverse("listening:session-room", args=[booking.pk]) + "#tools")
 
 
 @login_required
@@ -323,7 +323,7 @@ def refer(request, booking_id: int):
                     status=201,
                 )
             messages.success(request, message)
-            return redirect(reverse("session-room", args=[booking.pk]) + "#tools")
+            return redirect(reverse("listening:session-room", args=[booking.pk]) + "#tools")
         status = done.status
     if _wants_json(request):
         return JsonResponse({"errors": _form_errors(form)}, status=status)
@@ -362,6 +362,6 @@ def message_post(request, booking_id: int):
                 and request.user.pk == booking.client_id
             ):
                 request.session[CRISIS_PANEL_KEY] = booking.pk
-            return redirect(reverse("session-room", args=[booking.pk]) + "#thread-end")
+            return redirect(reverse("listening:session-room", args=[booking.pk]) + "#thread-end")
         status = done.status
     return _render_room(request, booking, status=status, message_form=form)

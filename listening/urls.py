@@ -1,8 +1,16 @@
-from django.urls import path
+"""URLs of `listening`, in one namespace: the browser pages as `listening:<name>`, the API (under
+/api/v1/) as `listening:api:<name>`."""
 
-from listening import views
+from django.urls import include, path
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
-urlpatterns = [
+from core.pages import client_required
+from listening import pages, room_pages, views
+
+app_name = "listening"
+
+api_urlpatterns = [
     path("bookings/", views.BookingListView.as_view(), name="booking-list"),
     path("bookings/<int:pk>/", views.BookingDetailView.as_view(), name="booking-detail"),
     path("bookings/<int:pk>/cancel/", views.BookingCancelView.as_view(), name="booking-cancel"),
@@ -18,4 +26,43 @@ urlpatterns = [
         name="message-audio",
     ),
     path("bookings/<int:pk>/feedback/", views.FeedbackView.as_view(), name="booking-feedback"),
+]
+
+page_urlpatterns = [
+    path("counselor/", pages.dashboard, name="counselor-dashboard"),
+    path("counselors/<int:counselor_id>/book/", pages.booking_new, name="booking-new"),
+    path("bookings/", pages.booking_list, name="booking-list"),
+    path("bookings/<int:booking_id>/cancel/", pages.booking_cancel_page, name="booking-cancel"),
+    # The feedback form inline on my bookings: a client's POST, like the page's other actions
+    # (the same view as the session's feedback page, session-feedback below).
+    path(
+        "bookings/<int:booking_id>/feedback/",
+        client_required(require_POST(pages.feedback)),
+        {"inline": True},
+        name="booking-feedback",
+    ),
+    path("sessions/<int:booking_id>/", room_pages.room, name="session-room"),
+    path("sessions/<int:booking_id>/thread/", room_pages.thread, name="session-thread"),
+    path(
+        "sessions/<int:booking_id>/messages/", room_pages.message_post, name="session-message-post"
+    ),
+    path("sessions/<int:booking_id>/notes/", room_pages.note_save, name="session-note"),
+    path(
+        "sessions/<int:booking_id>/crisis/",
+        room_pages.crisis_raise_view,
+        name="session-crisis-raise",
+    ),
+    path("sessions/<int:booking_id>/refer/", room_pages.refer, name="session-refer"),
+    # The client's feedback page after the session: the one feedback view (listening.pages),
+    # also posted inline from my bookings. Never cached, as the room.
+    path(
+        "sessions/<int:booking_id>/feedback/",
+        never_cache(pages.feedback),
+        name="session-feedback",
+    ),
+]
+
+urlpatterns = [
+    path("api/v1/", include((api_urlpatterns, "api"))),
+    *page_urlpatterns,
 ]

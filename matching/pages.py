@@ -32,7 +32,7 @@ from matching.services import (
 
 
 def _room_url(booking_id: int) -> str:
-    return reverse("session-room", args=[booking_id])
+    return reverse("listening:session-room", args=[booking_id])
 
 
 @client_required
@@ -63,7 +63,7 @@ def talk_now(request):
                 wants_someone_new=data["wants_someone_new"],
             )
             if done.ok:
-                return redirect("talk-now-status", request_id=done.result.pk)
+                return redirect("matching:talk-now-status", request_id=done.result.pk)
             status = done.status
     else:
         current = intake_current_for(request.user)
@@ -117,7 +117,7 @@ def talk_now_cancel(request, request_id: int):
     match = _own_request(request, request_id)
     match_request_cancel(client=request.user, request_id=match.pk)  # a Conflict: the 409 page
     messages.info(request, _("Your request is cancelled."))
-    return redirect("talk-now")
+    return redirect("matching:talk-now")
 
 
 @counselor_required
@@ -131,7 +131,7 @@ def duty_toggle(request):
         )
     else:
         messages.info(request, _("You are off talk-now duty."))
-    return redirect(f"{reverse('counselor-dashboard')}#duty-panel")
+    return redirect(f"{reverse('listening:counselor-dashboard')}#duty-panel")
 
 
 @counselor_required
@@ -147,4 +147,4 @@ def offer_respond(request, offer_id: int, action: str):
     except Offer.DoesNotExist:
         raise Http404 from None
     # A Conflict (the offer timed out or was taken back) is the 409 page.
-    return redirect(f"{reverse('counselor-dashboard')}#duty-panel")
+    return redirect(f"{reverse('listening:counselor-dashboard')}#duty-panel")

@@ -1,8 +1,13 @@
-from django.urls import path
+"""URLs of `matching`, in one namespace: the browser pages as `matching:<name>`, the API (under
+/api/v1/) as `matching:api:<name>`."""
 
-from matching import views
+from django.urls import include, path
 
-urlpatterns = [
+from matching import pages, views
+
+app_name = "matching"
+
+api_urlpatterns = [
     path("match-requests/", views.MatchRequestListView.as_view(), name="match-request-list"),
     path(
         "match-requests/<int:pk>/",
@@ -18,4 +23,21 @@ urlpatterns = [
     path("offers/", views.OfferListView.as_view(), name="offer-list"),
     path("offers/<int:pk>/accept/", views.OfferAcceptView.as_view(), name="offer-accept"),
     path("offers/<int:pk>/decline/", views.OfferDeclineView.as_view(), name="offer-decline"),
+]
+
+page_urlpatterns = [
+    path("talk-now/", pages.talk_now, name="talk-now"),
+    path("talk-now/<int:request_id>/", pages.talk_now_status, name="talk-now-status"),
+    path("talk-now/<int:request_id>/cancel/", pages.talk_now_cancel, name="talk-now-cancel"),
+    path("counselor/duty/", pages.duty_toggle, name="counselor-duty"),
+    path(
+        "counselor/offers/<int:offer_id>/<str:action>/",
+        pages.offer_respond,
+        name="counselor-offer-respond",
+    ),
+]
+
+urlpatterns = [
+    path("api/v1/", include((api_urlpatterns, "api"))),
+    *page_urlpatterns,
 ]

@@ -99,7 +99,7 @@ def flag_assign(request, flag_id: int):
     flag = _flag_or_404(request, flag_id)
     services.flag_assign(user=request.user, flag_id=flag.pk)  # a Conflict is the 409 page
     messages.success(request, _("The flag is yours and in review."))
-    return redirect("staff-flag", flag.pk)
+    return redirect("oversight:staff-flag", flag.pk)
 
 
 @staff_member_required
@@ -118,7 +118,7 @@ def flag_note(request, flag_id: int):
         )
         if done.ok:
             messages.success(request, _("Note added."))
-            return redirect(reverse("staff-flag", args=[flag.pk]) + "#notes")
+            return redirect(reverse("oversight:staff-flag", args=[flag.pk]) + "#notes")
         status = done.status
     return _render_flag(request, flag, note_form=form, status=status)
 
@@ -140,7 +140,7 @@ def flag_resolve(request, flag_id: int):
         )
         if done.ok:
             messages.success(request, _("Flag %(id)s resolved.") % {"id": flag.pk})
-            return redirect("staff-flag", flag.pk)
+            return redirect("oversight:staff-flag", flag.pk)
         status = done.status
     return _render_flag(request, _flag_or_404(request, flag_id), resolve_form=form, status=status)
 
@@ -216,4 +216,4 @@ def referral_answer(request, referral_id: int, answer: str):
         )
     else:
         messages.success(request, _("You declined the referral."))
-    return redirect("referrals")
+    return redirect("oversight:referrals")

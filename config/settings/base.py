@@ -155,9 +155,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "login"
+LOGIN_URL = "accounts:login"
 # A page that sends each role to its own start page (accounts.pages.start).
-LOGIN_REDIRECT_URL = "start"
+LOGIN_REDIRECT_URL = "accounts:start"
 
 # --- I18n: stored in UTC, shown in the viewer's zone ----------------------------
 LANGUAGE_CODE = "en"

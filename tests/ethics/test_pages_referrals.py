@@ -48,7 +48,7 @@ def referral(db):
 
 
 def test_anonymous_visitor_is_sent_to_log_in():
-    response = browser().get(reverse("referrals"))
+    response = browser().get(reverse("oversight:referrals"))
     assert response.status_code == 302 and response["Location"].startswith(
         reverse(settings.LOGIN_URL)
     )
@@ -56,7 +56,7 @@ def test_anonymous_visitor_is_sent_to_log_in():
 
 @pytest.mark.parametrize("make", [StaffFactory, lambda: CounselorProfileFactory().user])
 def test_only_clients_have_this_page(make):
-    assert browser(make()).get(reverse("referrals")).status_code == 403
+    assert browser(make()).get(reverse("oversight:referrals")).status_code == 403
 
 
 def test_client_sees_their_referrals_only(referral):
@@ -67,35 +67,39 @@ def test_client_sees_their_referrals_only(referral):
         resource_id=resource(name="Someone else's clinic").pk,
         reason="r",
     )
-    body = browser(referral.client).get(reverse("referrals")).content.decode()
+    body = browser(referral.client).get(reverse("oversight:referrals")).content.decode()
     assert "City counselling centre" in body and "weekly work on grief" in body
     assert "Someone else&#x27;s clinic" not in body and "Someone else's clinic" not in body
 
 
 def test_client_accepts_a_referral(referral):
-    response = browser(referral.client).post(reverse("referral-accept-page", args=[referral.pk]))
+    response = browser(referral.client).post(
+        reverse("oversight:referral-accept", args=[referral.pk])
+    )
     assert response.status_code == 302
     referral.refresh_from_db()
     assert referral.status == "accepted" and referral.follow_up_due_at is not None
 
 
 def test_client_declines_a_referral(referral):
-    browser(referral.client).post(reverse("referral-decline-page", args=[referral.pk]))
+    browser(referral.client).post(reverse("oversight:referral-decline", args=[referral.pk]))
     referral.refresh_from_db()
     assert referral.status == "declined"
 
 
 def test_answering_twice_is_409_and_keeps_the_first_answer(referral):
     c = browser(referral.client)
-    c.post(reverse("referral-accept-page", args=[referral.pk]))
-    response = c.post(reverse("referral-decline-page", args=[referral.pk]))
+    c.post(reverse("oversight:referral-accept", args=[referral.pk]))
+    response = c.post(reverse("oversight:referral-decline", args=[referral.pk]))
     assert response.status_code == 409
     referral.refresh_from_db()
     assert referral.status == "accepted"
 
 
 def test_someone_elses_referral_is_404(referral):
-    response = browser(ClientFactory()).post(reverse("referral-accept-page", args=[referral.pk]))
+    response = browser(ClientFactory()).post(
+        reverse("oversight:referral-accept", args=[referral.pk])
+    )
     assert response.status_code == 404
     referral.refresh_from_db()
     assert referral.status == Referral.Status.PENDING
@@ -112,15 +116,21 @@ def test_toolkits_are_books_and_courses_in_the_clients_language():
     resource(kind="book", name="一本中文书", language="zh", contact="")
     resource(kind="hotline", name="Some hotline", language="en")
     resource(kind="book", name="Withdrawn book", language="en", is_active=False)
-    body = browser(ClientFactory(language="en")).get(reverse("referrals")).content.decode()
+    body = (
+        browser(ClientFactory(language="en")).get(reverse("oversight:referrals")).content.decode()
+    )
     assert "Feeling Good" in body and "Mindfulness course" in body
     assert "一本中文书" not in body and "Some hotline" not in body and "Withdrawn book" not in body
-    body = browser(ClientFactory(language="zh-hans")).get(reverse("referrals")).content.decode()
+    body = (
+        browser(ClientFactory(language="zh-hans"))
+        .get(reverse("oversight:referrals"))
+        .content.decode()
+    )
     assert "一本中文书" in body and "Feeling Good" not in body
 
 
 def test_referrals_render_in_chinese(referral):
     c = browser(referral.client)
     c.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
-    body = c.get(reverse("referrals")).content.decode()
+    body = c.get(reverse("oversight:referrals")).content.decode()
     assert "我的转介" in body and "接受" in body and "Accept" not in body

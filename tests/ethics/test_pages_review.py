@@ -48,7 +48,7 @@ def complaint_flag(db):
     ).flag
 
 
-def flag_url(flag, name="staff-flag"):
+def flag_url(flag, name="oversight:staff-flag"):
     return reverse(name, args=[flag.pk])
 
 
@@ -56,7 +56,11 @@ def flag_url(flag, name="staff-flag"):
 
 
 def test_anonymous_visitor_is_sent_to_log_in(complaint_flag):
-    for url in (reverse("staff-flags"), flag_url(complaint_flag), reverse("staff-resources")):
+    for url in (
+        reverse("oversight:staff-flags"),
+        flag_url(complaint_flag),
+        reverse("ethics:staff-resources"),
+    ):
         response = browser().get(url)
         assert response.status_code == 302 and response["Location"].startswith(
             reverse(settings.LOGIN_URL)
@@ -68,15 +72,15 @@ def test_anonymous_visitor_is_sent_to_log_in(complaint_flag):
 )
 def test_everyone_but_staff_gets_403(make, complaint_flag):
     c = browser(make())
-    assert c.get(reverse("staff-flags")).status_code == 403
+    assert c.get(reverse("oversight:staff-flags")).status_code == 403
     assert c.get(flag_url(complaint_flag)).status_code == 403
-    assert c.post(flag_url(complaint_flag, "staff-flag-content")).status_code == 403
-    assert c.get(reverse("staff-resources")).status_code == 403
+    assert c.post(flag_url(complaint_flag, "oversight:staff-flag-content")).status_code == 403
+    assert c.get(reverse("ethics:staff-resources")).status_code == 403
     assert not AuditLog.objects.exists()
 
 
 def test_unknown_flag_is_404(staff):
-    assert browser(staff).get(reverse("staff-flag", args=[999999])).status_code == 404
+    assert browser(staff).get(reverse("oversight:staff-flag", args=[999999])).status_code == 404
 
 
 # --- the queue ---------------------------------------------------------------------------------
@@ -88,7 +92,7 @@ def test_queue_shows_unresolved_flags_newest_first(staff, complaint_flag):
     done = EthicsFlag.objects.create(
         kind=EthicsFlag.Kind.BOUNDARY, status=EthicsFlag.Status.RESOLVED
     )
-    body = browser(staff).get(reverse("staff-flags")).content.decode()
+    body = browser(staff).get(reverse("oversight:staff-flags")).content.decode()
     assert body.index(f"#{complaint_flag.pk}<") < body.index(f"#{older.pk}<")
     assert f"#{done.pk}<" not in body
 
@@ -98,18 +102,22 @@ def test_queue_filters_by_kind_status_and_age(staff, complaint_flag):
     EthicsFlag.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=10))
     other = EthicsFlag.objects.create(kind=EthicsFlag.Kind.QUALITY)
     c = browser(staff)
-    body = c.get(reverse("staff-flags"), {"kind": "complaint"}).content.decode()
+    body = c.get(reverse("oversight:staff-flags"), {"kind": "complaint"}).content.decode()
     assert (
         f"#{complaint_flag.pk}<" in body and f"#{old.pk}<" in body and f"#{other.pk}<" not in body
     )
-    body = c.get(reverse("staff-flags"), {"kind": "complaint", "age": "older"}).content.decode()
+    body = c.get(
+        reverse("oversight:staff-flags"), {"kind": "complaint", "age": "older"}
+    ).content.decode()
     assert f"#{old.pk}<" in body and f"#{complaint_flag.pk}<" not in body
-    body = c.get(reverse("staff-flags"), {"status": "resolved"}).content.decode()
+    body = c.get(reverse("oversight:staff-flags"), {"status": "resolved"}).content.decode()
     assert f"#{complaint_flag.pk}<" not in body
 
 
 def test_a_bad_filter_is_400_naming_it(staff):
-    response = browser(staff).get(reverse("staff-flags"), {"kind": "gossip", "age": "ancient"})
+    response = browser(staff).get(
+        reverse("oversight:staff-flags"), {"kind": "gossip", "age": "ancient"}
+    )
     assert response.status_code == 400
     body = response.content.decode()
     assert 'id="id_kind_error"' in body and 'id="id_age_error"' in body
@@ -126,14 +134,14 @@ def test_detail_shows_the_complaint_but_not_the_session_content(staff, complaint
 
 
 def test_content_view_asks_first_and_writes_nothing_until_confirmed(staff, complaint_flag):
-    response = browser(staff).get(flag_url(complaint_flag, "staff-flag-content"))
+    response = browser(staff).get(flag_url(complaint_flag, "oversight:staff-flag-content"))
     assert response.status_code == 200
     assert "the counselor was rude" not in response.content.decode()
     assert not AuditLog.objects.filter(action=AuditLog.Action.READ_CONTENT).exists()
 
 
 def test_reading_the_content_is_written_to_the_audit_log(staff, complaint_flag):
-    response = browser(staff).post(flag_url(complaint_flag, "staff-flag-content"))
+    response = browser(staff).post(flag_url(complaint_flag, "oversight:staff-flag-content"))
     assert response.status_code == 200
     assert "the counselor was rude" in response.content.decode()
     assert "no-store" in response["Cache-Control"]
@@ -150,12 +158,12 @@ def test_reading_the_content_is_written_to_the_audit_log(staff, complaint_flag):
 
 def test_content_of_a_flag_without_a_session_is_404(staff):
     flag = EthicsFlag.objects.create(kind=EthicsFlag.Kind.QUALITY)
-    assert browser(staff).post(flag_url(flag, "staff-flag-content")).status_code == 404
+    assert browser(staff).post(flag_url(flag, "oversight:staff-flag-content")).status_code == 404
     assert not AuditLog.objects.exists()
 
 
 def test_staff_assign_a_flag_to_themselves(staff, complaint_flag):
-    response = browser(staff).post(flag_url(complaint_flag, "staff-flag-assign"))
+    response = browser(staff).post(flag_url(complaint_flag, "oversight:staff-flag-assign"))
     assert response.status_code == 302
     complaint_flag.refresh_from_db()
     assert (complaint_flag.status, complaint_flag.assigned_to) == ("in-review", staff)
@@ -163,21 +171,26 @@ def test_staff_assign_a_flag_to_themselves(staff, complaint_flag):
 
 def test_assigning_a_flag_already_in_review_is_409(staff, complaint_flag):
     review.flag_assign(user=StaffFactory(), flag_id=complaint_flag.pk)
-    assert browser(staff).post(flag_url(complaint_flag, "staff-flag-assign")).status_code == 409
+    assert (
+        browser(staff).post(flag_url(complaint_flag, "oversight:staff-flag-assign")).status_code
+        == 409
+    )
     complaint_flag.refresh_from_db()
     assert complaint_flag.assigned_to != staff
 
 
 def test_staff_add_a_note(staff, complaint_flag):
     response = browser(staff).post(
-        flag_url(complaint_flag, "staff-flag-note"), {"text": "called the client"}
+        flag_url(complaint_flag, "oversight:staff-flag-note"), {"text": "called the client"}
     )
     assert response.status_code == 302
     assert FlagNote.objects.get(flag=complaint_flag).text == "called the client"
 
 
 def test_an_empty_note_is_400_naming_it(staff, complaint_flag):
-    response = browser(staff).post(flag_url(complaint_flag, "staff-flag-note"), {"text": ""})
+    response = browser(staff).post(
+        flag_url(complaint_flag, "oversight:staff-flag-note"), {"text": ""}
+    )
     assert response.status_code == 400
     assert 'id="id_text_error"' in response.content.decode()
     assert not FlagNote.objects.exists()
@@ -185,7 +198,8 @@ def test_an_empty_note_is_400_naming_it(staff, complaint_flag):
 
 def test_resolving_without_a_resolution_is_400_naming_it(staff, complaint_flag):
     response = browser(staff).post(
-        flag_url(complaint_flag, "staff-flag-resolve"), {"action": "warn", "resolution": ""}
+        flag_url(complaint_flag, "oversight:staff-flag-resolve"),
+        {"action": "warn", "resolution": ""},
     )
     assert response.status_code == 400
     assert 'id="id_resolution_error"' in response.content.decode()
@@ -195,7 +209,7 @@ def test_resolving_without_a_resolution_is_400_naming_it(staff, complaint_flag):
 
 def test_suspension_needs_a_confirmation(staff, complaint_flag):
     response = browser(staff).post(
-        flag_url(complaint_flag, "staff-flag-resolve"),
+        flag_url(complaint_flag, "oversight:staff-flag-resolve"),
         {"action": "suspend-counselor", "resolution": "repeated rudeness"},
     )
     assert response.status_code == 400
@@ -206,7 +220,7 @@ def test_suspension_needs_a_confirmation(staff, complaint_flag):
 
 def test_staff_resolve_with_a_warning(staff, complaint_flag):
     response = browser(staff).post(
-        flag_url(complaint_flag, "staff-flag-resolve"),
+        flag_url(complaint_flag, "oversight:staff-flag-resolve"),
         {"action": "warn", "resolution": "spoke with the counselor"},
     )
     assert response.status_code == 302
@@ -221,7 +235,7 @@ def test_staff_resolve_with_a_warning(staff, complaint_flag):
 
 def test_staff_hold_the_content(staff, complaint_flag):
     browser(staff).post(
-        flag_url(complaint_flag, "staff-flag-resolve"),
+        flag_url(complaint_flag, "oversight:staff-flag-resolve"),
         {"action": "hold-content", "resolution": "keep for the investigation"},
     )
     assert Booking.objects.get(pk=complaint_flag.booking_id).ethics_hold
@@ -230,7 +244,7 @@ def test_staff_hold_the_content(staff, complaint_flag):
 def test_staff_suspend_the_counselor_when_confirmed(staff, complaint_flag):
     future = BookingFactory(counselor=complaint_flag.counselor)
     response = browser(staff).post(
-        flag_url(complaint_flag, "staff-flag-resolve"),
+        flag_url(complaint_flag, "oversight:staff-flag-resolve"),
         {"action": "suspend-counselor", "resolution": "serious breach", "confirm_suspend": "on"},
     )
     assert response.status_code == 302
@@ -244,7 +258,8 @@ def test_hold_content_is_not_offered_for_a_flag_without_a_session(staff):
         kind=EthicsFlag.Kind.QUALITY, counselor=CounselorProfileFactory()
     )
     response = browser(staff).post(
-        flag_url(flag, "staff-flag-resolve"), {"action": "hold-content", "resolution": "r"}
+        flag_url(flag, "oversight:staff-flag-resolve"),
+        {"action": "hold-content", "resolution": "r"},
     )
     assert response.status_code == 400
     assert 'value="hold-content"' not in response.content.decode()
@@ -255,7 +270,8 @@ def test_hold_content_is_not_offered_for_a_flag_without_a_session(staff):
 def test_resolving_a_resolved_flag_is_409(staff, complaint_flag):
     review.flag_resolve(user=staff, flag_id=complaint_flag.pk, resolution="done")
     response = browser(staff).post(
-        flag_url(complaint_flag, "staff-flag-resolve"), {"action": "warn", "resolution": "again"}
+        flag_url(complaint_flag, "oversight:staff-flag-resolve"),
+        {"action": "warn", "resolution": "again"},
     )
     assert response.status_code == 409
     complaint_flag.refresh_from_db()
@@ -288,7 +304,7 @@ def directory(db):
 
 
 def test_staff_see_the_whole_directory_with_admin_links(staff, directory):
-    body = browser(staff).get(reverse("staff-resources")).content.decode()
+    body = browser(staff).get(reverse("ethics:staff-resources")).content.decode()
     for resource in directory:
         assert resource.name in body
         assert reverse("admin:ethics_resource_change", args=[resource.pk]) in body
@@ -297,14 +313,16 @@ def test_staff_see_the_whole_directory_with_admin_links(staff, directory):
 
 def test_directory_filters_by_kind_region_and_language(staff, directory):
     c = browser(staff)
-    body = c.get(reverse("staff-resources"), {"kind": "hotline", "language": "en"}).content.decode()
+    body = c.get(
+        reverse("ethics:staff-resources"), {"kind": "hotline", "language": "en"}
+    ).content.decode()
     assert "Old line" in body and "Line A" not in body and "Book B" not in body
-    body = c.get(reverse("staff-resources"), {"region": "CN"}).content.decode()
+    body = c.get(reverse("ethics:staff-resources"), {"region": "CN"}).content.decode()
     assert "Line A" in body and "Old line" not in body
 
 
 def test_a_bad_directory_filter_is_400_naming_it(staff, directory):
-    response = browser(staff).get(reverse("staff-resources"), {"region": "ATLANTIS"})
+    response = browser(staff).get(reverse("ethics:staff-resources"), {"region": "ATLANTIS"})
     assert response.status_code == 400
     assert 'id="id_region_error"' in response.content.decode()
 
@@ -312,6 +330,6 @@ def test_a_bad_directory_filter_is_400_naming_it(staff, directory):
 def test_review_pages_render_in_chinese(staff, complaint_flag):
     c = browser(staff)
     c.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
-    assert "筛选" in c.get(reverse("staff-flags")).content.decode()
+    assert "筛选" in c.get(reverse("oversight:staff-flags")).content.decode()
     body = c.get(flag_url(complaint_flag)).content.decode()
     assert "查阅会谈内容" in body and "审计日志" in body and "Audit log" not in body

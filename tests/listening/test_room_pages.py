@@ -45,7 +45,7 @@ def past_booking(**kwargs) -> Booking:
     )
 
 
-def room_url(booking, name="session-room") -> str:
+def room_url(booking, name="listening:session-room") -> str:
     return reverse(name, args=[booking.pk])
 
 
@@ -107,7 +107,7 @@ def test_client_gets_the_socket_config_and_crisis_lines_but_no_counselor_tools(b
     assert 'id="crisis-panel"' in body and 'role="alert"' in body
     assert (
         'id="note-form"' not in body
-        and reverse("session-crisis-raise", args=[booking.pk]) not in body
+        and reverse("listening:session-crisis-raise", args=[booking.pk]) not in body
     )
 
 
@@ -116,7 +116,7 @@ def test_counselor_gets_notes_raise_crisis_and_refer(booking, resource):
     body = response.content.decode()
     assert page_json(response, "room-config")["role"] == "counselor"
     assert 'id="note-form"' in body
-    assert reverse("session-crisis-raise", args=[booking.pk]) in body
+    assert reverse("listening:session-crisis-raise", args=[booking.pk]) in body
     assert "City counselling centre" in body  # the directory in the refer form
 
 
@@ -153,7 +153,7 @@ def test_every_script_string_is_translated_for_a_chinese_viewer(booking):
 def test_a_session_that_is_over_offers_the_client_feedback():
     booking = past_booking()
     body = browser(booking.client).get(room_url(booking)).content.decode()
-    assert reverse("session-feedback", args=[booking.pk]) in body
+    assert reverse("listening:session-feedback", args=[booking.pk]) in body
     assert 'id="chat-form"' not in body
 
 
@@ -162,7 +162,7 @@ def test_a_session_that_is_over_offers_the_client_feedback():
 
 def test_counselor_saves_notes_encrypted_and_gets_the_new_revision(booking):
     response = browser(booking.counselor.user).post(
-        room_url(booking, "session-note"),
+        room_url(booking, "listening:session-note"),
         {"text": "client mentions sleep", "revision": "0"},
         **JSON,
     )
@@ -188,7 +188,7 @@ def test_a_save_from_a_stale_window_is_409_and_overwrites_nothing(booking):
         booking_id=booking.pk, counselor=booking.counselor.user, text="second", revision=1
     )
     response = browser(booking.counselor.user).post(
-        room_url(booking, "session-note"), {"text": "stale", "revision": "1"}, **JSON
+        room_url(booking, "listening:session-note"), {"text": "stale", "revision": "1"}, **JSON
     )
     assert response.status_code == 409
     assert response.json()["code"] == "note_changed"
@@ -198,7 +198,7 @@ def test_a_save_from_a_stale_window_is_409_and_overwrites_nothing(booking):
 
 def test_notes_over_the_limit_are_400_naming_the_field(booking):
     response = browser(booking.counselor.user).post(
-        room_url(booking, "session-note"), {"text": "x" * 20001, "revision": "0"}, **JSON
+        room_url(booking, "listening:session-note"), {"text": "x" * 20001, "revision": "0"}, **JSON
     )
     assert response.status_code == 400
     assert "text" in response.json()["errors"]
@@ -207,7 +207,7 @@ def test_notes_over_the_limit_are_400_naming_the_field(booking):
 
 def test_notes_without_scripts_redirect_back_to_the_room(booking):
     response = browser(booking.counselor.user).post(
-        room_url(booking, "session-note"), {"text": "plain post"}
+        room_url(booking, "listening:session-note"), {"text": "plain post"}
     )
     assert response.status_code == 302
     assert response["Location"].startswith(room_url(booking))
@@ -215,12 +215,17 @@ def test_notes_without_scripts_redirect_back_to_the_room(booking):
 
 def test_client_may_not_write_notes_and_a_stranger_gets_404(booking):
     assert (
-        browser(booking.client).post(room_url(booking, "session-note"), {"text": "x"}).status_code
+        browser(booking.client)
+        .post(room_url(booking, "listening:session-note"), {"text": "x"})
+        .status_code
         == 403
     )
     stranger = CounselorProfileFactory().user
     assert (
-        browser(stranger).post(room_url(booking, "session-note"), {"text": "x"}).status_code == 404
+        browser(stranger)
+        .post(room_url(booking, "listening:session-note"), {"text": "x"})
+        .status_code
+        == 404
     )
     assert not SessionNote.objects.exists()
 
@@ -242,7 +247,9 @@ def test_retention_purge_deletes_the_notes_too():
 
 def test_counselor_raises_a_crisis_from_the_room(booking):
     response = browser(booking.counselor.user).post(
-        room_url(booking, "session-crisis-raise"), {"note": "client talks about a plan"}, **JSON
+        room_url(booking, "listening:session-crisis-raise"),
+        {"note": "client talks about a plan"},
+        **JSON,
     )
     assert response.status_code == 201
     alert = CrisisAlert.objects.get(booking=booking)
@@ -254,7 +261,7 @@ def test_counselor_raises_a_crisis_from_the_room(booking):
 
 def test_raising_a_crisis_without_a_note_is_400_naming_it(booking):
     response = browser(booking.counselor.user).post(
-        room_url(booking, "session-crisis-raise"), {"note": ""}
+        room_url(booking, "listening:session-crisis-raise"), {"note": ""}
     )
     assert response.status_code == 400
     assert 'id="crisis_note_error"' in response.content.decode()
@@ -263,7 +270,7 @@ def test_raising_a_crisis_without_a_note_is_400_naming_it(booking):
 
 def test_client_may_not_raise_a_crisis_from_the_room(booking):
     response = browser(booking.client).post(
-        room_url(booking, "session-crisis-raise"), {"note": "x"}
+        room_url(booking, "listening:session-crisis-raise"), {"note": "x"}
     )
     assert response.status_code == 403
     assert not CrisisAlert.objects.exists()
@@ -274,7 +281,7 @@ def test_client_may_not_raise_a_crisis_from_the_room(booking):
 
 def test_counselor_refers_the_client_from_the_room(booking, resource):
     response = browser(booking.counselor.user).post(
-        room_url(booking, "session-refer"),
+        room_url(booking, "listening:session-refer"),
         {"resource": resource.pk, "reason": "weekly work on grief", "urgency": "soon"},
         **JSON,
     )
@@ -289,7 +296,7 @@ def test_counselor_refers_the_client_from_the_room(booking, resource):
 
 def test_referral_without_reason_or_with_a_bad_urgency_is_400_naming_both(booking, resource):
     response = browser(booking.counselor.user).post(
-        room_url(booking, "session-refer"),
+        room_url(booking, "listening:session-refer"),
         {"resource": resource.pk, "reason": "", "urgency": "whenever"},
         **JSON,
     )
@@ -300,7 +307,7 @@ def test_referral_without_reason_or_with_a_bad_urgency_is_400_naming_both(bookin
 
 def test_referral_to_an_unknown_resource_is_400_naming_it(booking):
     response = browser(booking.counselor.user).post(
-        room_url(booking, "session-refer"),
+        room_url(booking, "listening:session-refer"),
         {"resource": "999999", "reason": "r", "urgency": "routine"},
     )
     assert response.status_code == 400
@@ -310,8 +317,8 @@ def test_referral_to_an_unknown_resource_is_400_naming_it(booking):
 def test_the_same_referral_twice_is_409(booking, resource):
     data = {"resource": resource.pk, "reason": "r", "urgency": "routine"}
     c = browser(booking.counselor.user)
-    assert c.post(room_url(booking, "session-refer"), data, **JSON).status_code == 201
-    response = c.post(room_url(booking, "session-refer"), data, **JSON)
+    assert c.post(room_url(booking, "listening:session-refer"), data, **JSON).status_code == 201
+    response = c.post(room_url(booking, "listening:session-refer"), data, **JSON)
     assert response.status_code == 409
     assert Referral.objects.count() == 1
 
@@ -331,7 +338,8 @@ def test_async_booking_shows_the_thread_and_posting_adds_to_it():
     assert 'class="message-form"' in page and 'id="chat-form"' not in page
     uid = str(uuid.uuid4())
     response = c.post(
-        room_url(booking, "session-message-post"), {"id": uid, "text": "a question for later"}
+        room_url(booking, "listening:session-message-post"),
+        {"id": uid, "text": "a question for later"},
     )
     assert response.status_code == 302
     assert SessionMessage.objects.filter(booking=booking, uid=uid).count() == 1
@@ -345,15 +353,15 @@ def test_submitting_the_same_async_form_twice_stores_one_message():
     booking = async_booking()
     c = browser(booking.client)
     data = {"id": str(uuid.uuid4()), "text": "only once"}
-    c.post(room_url(booking, "session-message-post"), data)
-    c.post(room_url(booking, "session-message-post"), data)
+    c.post(room_url(booking, "listening:session-message-post"), data)
+    c.post(room_url(booking, "listening:session-message-post"), data)
     assert SessionMessage.objects.filter(booking=booking).count() == 1
 
 
 def test_empty_async_message_is_400_naming_the_text():
     booking = async_booking()
     response = browser(booking.client).post(
-        room_url(booking, "session-message-post"), {"id": str(uuid.uuid4()), "text": "  "}
+        room_url(booking, "listening:session-message-post"), {"id": str(uuid.uuid4()), "text": "  "}
     )
     assert response.status_code == 400
     assert 'id="msg_text_error"' in response.content.decode()
@@ -365,7 +373,7 @@ def test_async_crisis_message_shows_the_client_the_crisis_panel(django_capture_o
     c = browser(booking.client)
     with django_capture_on_commit_callbacks():
         c.post(
-            room_url(booking, "session-message-post"),
+            room_url(booking, "listening:session-message-post"),
             {"id": str(uuid.uuid4()), "text": "I want to kill myself"},
         )
     body = c.get(room_url(booking)).content.decode()
@@ -375,8 +383,14 @@ def test_async_crisis_message_shows_the_client_the_crisis_panel(django_capture_o
 
 def test_thread_fragment_is_for_participants_only():
     booking = async_booking()
-    assert browser(booking.client).get(room_url(booking, "session-thread")).status_code == 200
-    assert browser(ClientFactory()).get(room_url(booking, "session-thread")).status_code == 404
+    assert (
+        browser(booking.client).get(room_url(booking, "listening:session-thread")).status_code
+        == 200
+    )
+    assert (
+        browser(ClientFactory()).get(room_url(booking, "listening:session-thread")).status_code
+        == 404
+    )
 
 
 # --- feedback ----------------------------------------------------------------------------------------
@@ -385,7 +399,7 @@ def test_thread_fragment_is_for_participants_only():
 def test_client_gives_feedback_after_the_session():
     booking = past_booking()
     response = browser(booking.client).post(
-        room_url(booking, "session-feedback"),
+        room_url(booking, "listening:session-feedback"),
         {"pre_distress": 7, "post_distress": 4, "rating": 5, "comment": "helped"},
     )
     assert response.status_code == 302
@@ -396,7 +410,8 @@ def test_client_gives_feedback_after_the_session():
 def test_feedback_with_a_rating_out_of_range_is_400_naming_it():
     booking = past_booking()
     response = browser(booking.client).post(
-        room_url(booking, "session-feedback"), {"pre_distress": 7, "post_distress": 11, "rating": 9}
+        room_url(booking, "listening:session-feedback"),
+        {"pre_distress": 7, "post_distress": 11, "rating": 9},
     )
     assert response.status_code == 400
     body = response.content.decode()
@@ -406,7 +421,8 @@ def test_feedback_with_a_rating_out_of_range_is_400_naming_it():
 
 def test_feedback_before_the_session_is_409(booking):
     response = browser(booking.client).post(
-        room_url(booking, "session-feedback"), {"pre_distress": 5, "post_distress": 5, "rating": 3}
+        room_url(booking, "listening:session-feedback"),
+        {"pre_distress": 5, "post_distress": 5, "rating": 3},
     )
     assert response.status_code == 409
     assert not Feedback.objects.exists()
@@ -415,6 +431,8 @@ def test_feedback_before_the_session_is_409(booking):
 def test_counselor_may_not_give_feedback():
     booking = past_booking()
     assert (
-        browser(booking.counselor.user).get(room_url(booking, "session-feedback")).status_code
+        browser(booking.counselor.user)
+        .get(room_url(booking, "listening:session-feedback"))
+        .status_code
         == 403
     )
