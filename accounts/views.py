@@ -8,8 +8,8 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import serializers
-from accounts.permissions import IsClient
 from accounts.services import user_token_get, user_update
+from core.permissions import IsClient
 from intake.selectors import CURRENT_VERSION, WITHDRAWN_MESSAGE, consent_text, pick_language
 from intake.services import (
     consent_agree,

@@ -126,6 +126,10 @@ class CounselorProfile(models.Model):
             and self.user.is_active
         )
 
+    def price_for(self, duration_minutes: int):
+        """The price of a session of this length (15 or 30 minutes)."""
+        return self.price_15 if duration_minutes == 15 else self.price_30
+
 
 class Credential(models.Model):
     counselor = models.ForeignKey(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -336,7 +335,3 @@ def window_delete(*, profile: CounselorProfile, window_id: int) -> None:
     """Remove one of the counselor's own windows; bookings already made stay."""
     window = AvailabilityWindow.objects.get(pk=window_id, counselor=profile)
     window.delete()
-
-
-def price_for(profile: CounselorProfile, duration_minutes: int) -> Decimal:
-    return profile.price_15 if duration_minutes == 15 else profile.price_30

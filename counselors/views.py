@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from accounts.permissions import IsCounselor, IsStaffMember
+from core.permissions import IsCounselor, IsStaffMember
 from core.sessions import SESSION_LENGTHS
 from counselors import serializers
 from counselors.filters import CounselorFilter

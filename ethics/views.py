@@ -3,25 +3,17 @@ counselor on their session, and the resource directory."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsCounselor
+from core.permissions import IsCounselor, IsResponder
 from ethics import serializers
 from ethics.filters import CrisisAlertFilter, ResourceFilter
 from ethics.models import Resource
 from ethics.selectors import alert_queue
 from ethics.services import alert_acknowledge, alert_resolve
 from listening.services import crisis_raise
-
-
-class IsResponder(BasePermission):
-    message = "Only on-call supervisors and staff may do this."
-
-    def has_permission(self, request, view):
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_crisis_responder)
 
 
 class CrisisAlertListView(generics.ListAPIView):

@@ -22,7 +22,6 @@ from core.exceptions import Conflict
 from core.realtime import room_push, room_push_on_commit
 from core.sessions import SESSION_LENGTHS, SessionMode
 from counselors.models import CounselorProfile
-from counselors.services import price_for
 from ethics.models import CrisisAlert, EthicsFlag
 from ethics.services import crisis_signal_record, flag_raise, text_screen
 from intake.services import intake_require
@@ -154,7 +153,7 @@ def _booking_insert(
         mode=mode,
         topic=topic,
         note=note,
-        price=price_for(profile, duration_minutes),
+        price=profile.price_for(duration_minutes),
     )
     try:
         with transaction.atomic():

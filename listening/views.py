@@ -8,7 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsClient
+from core.permissions import IsClient
 from ethics.services import crisis_hotlines_for
 from listening import serializers
 from listening.calendar import booking_icalendar

@@ -4,7 +4,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsClient, IsCounselor
+from core.permissions import IsClient, IsCounselor
 from matching import serializers
 from matching.models import MatchRequest, Offer
 from matching.selectors import (

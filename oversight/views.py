@@ -7,7 +7,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsClient, IsCounselor, IsStaffMember
+from core.permissions import IsClient, IsCounselor, IsStaffMember
 from ethics.models import EthicsFlag, Referral
 from oversight import serializers, services
 
