@@ -84,3 +84,7 @@ def room_push_on_commit(booking_id: int, frame: dict, *, exclude_user: int | Non
 
 def duty_push(counselor_id: int, frame: dict) -> None:
     push(duty_group(counselor_id), duty_event(frame))
+
+
+def duty_push_on_commit(counselor_id: int, frame: dict) -> None:
+    push_on_commit(duty_group(counselor_id), duty_event(frame))

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from core.encryption import encrypt_text
 from core.exceptions import Conflict
-from core.realtime import duty_push
+from core.realtime import duty_push, duty_push_on_commit
 from core.sessions import SESSION_LENGTHS, SessionMode
 from counselors.models import CounselorProfile, Specialty
 from ethics.detector import HIGH, LOW, crisis_detect
@@ -187,9 +187,7 @@ def match_request_cancel(*, client: User, request_id: int) -> MatchRequest:
     for offer in withdrawn:
         offer.status, offer.responded_at = Offer.Status.WITHDRAWN, now
         offer.save(update_fields=["status", "responded_at"])
-        transaction.on_commit(
-            lambda o=offer: duty_push(o.counselor_id, {"type": "offer.withdrawn", "id": o.pk})
-        )
+        duty_push_on_commit(offer.counselor_id, {"type": "offer.withdrawn", "id": offer.pk})
     request.status, request.closed_at = MatchRequest.Status.CANCELLED, now
     request.save(update_fields=["status", "closed_at"])
     return request
@@ -344,11 +342,7 @@ def presence_end(*, counselor_id: int) -> None:
     now = timezone.now()
     Presence.objects.filter(pk=counselor_id).update(online=False)
     _withdraw_pending_offers(counselor_id=counselor_id, now=now)
-    transaction.on_commit(
-        lambda: duty_push(
-            counselor_id, {"type": "presence", "online": False, "reason": "suspended"}
-        )
-    )
+    duty_push_on_commit(counselor_id, {"type": "presence", "online": False, "reason": "suspended"})
 
 
 def presence_heartbeat(*, counselor_id: int) -> bool:
@@ -367,9 +361,7 @@ def _withdraw_pending_offers(*, counselor_id: int, now: dt.datetime) -> None:
         offer.status, offer.responded_at = Offer.Status.WITHDRAWN, now
         offer.save(update_fields=["status", "responded_at"])
         _back_to_waiting(offer.request_id, now)
-        transaction.on_commit(
-            lambda o=offer: duty_push(o.counselor_id, {"type": "offer.withdrawn", "id": o.pk})
-        )
+        duty_push_on_commit(offer.counselor_id, {"type": "offer.withdrawn", "id": offer.pk})
 
 
 def matching_round_schedule() -> None:
@@ -569,9 +561,7 @@ def _offer_accept(*, counselor: User, offer_id: int) -> tuple[Offer, Conflict | 
         offer.status, offer.responded_at = Offer.Status.WITHDRAWN, now
         offer.save(update_fields=["status", "responded_at"])
         _back_to_waiting(request.pk, now)
-        transaction.on_commit(
-            lambda: duty_push(offer.counselor_id, {"type": "offer.withdrawn", "id": offer.pk})
-        )
+        duty_push_on_commit(offer.counselor_id, {"type": "offer.withdrawn", "id": offer.pk})
         message = exc.message if isinstance(exc, Conflict) else "; ".join(exc.messages)
         return offer, Conflict(message, code=getattr(exc, "code", None) or "cannot_book")
     offer.status, offer.responded_at = Offer.Status.ACCEPTED, now
@@ -585,10 +575,8 @@ def _offer_accept(*, counselor: User, offer_id: int) -> tuple[Offer, Conflict | 
     request.save(update_fields=["status", "booking", "matched_at", "closed_at"])
     offer.request = request
     Presence.objects.filter(pk=offer.counselor_id).update(missed_in_a_row=0, last_seen_at=now)
-    transaction.on_commit(
-        lambda: duty_push(
-            offer.counselor_id, {"type": "offer.accepted", "id": offer.pk, "booking": booking.pk}
-        )
+    duty_push_on_commit(
+        offer.counselor_id, {"type": "offer.accepted", "id": offer.pk, "booking": booking.pk}
     )
     return offer, None
 
