@@ -105,10 +105,23 @@ class CounselorProfileForm(forms.Form):
     buffer_minutes = forms.IntegerField(
         label=_("Break between sessions (minutes)"), min_value=0, max_value=60
     )
+    reschedule_cutoff_minutes = forms.IntegerField(
+        label=_("Moving a session (minutes before it)"),
+        min_value=0,
+        max_value=7 * 24 * 60,
+        required=False,
+        help_text=_("Until how long before a session it can still be moved."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["specialties"].choices = specialty_choices()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("reschedule_cutoff_minutes") is None:
+            data.pop("reschedule_cutoff_minutes", None)  # left empty: unchanged
+        return data
 
 
 class CredentialForm(forms.Form):

@@ -72,6 +72,11 @@ class CounselorProfile(models.Model):
         validators=[MaxValueValidator(60)],
         help_text=_("Free time kept between sessions."),
     )
+    reschedule_cutoff_minutes = models.PositiveSmallIntegerField(
+        default=120,
+        validators=[MaxValueValidator(7 * 24 * 60)],
+        help_text=_("Until how long before a session it can still be moved."),
+    )
     verification = models.CharField(
         max_length=16, choices=Verification.choices, default=Verification.PENDING
     )

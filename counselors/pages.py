@@ -184,6 +184,7 @@ def _profile_initial(profile: CounselorProfile) -> dict:
         "daily_cap": profile.daily_cap,
         "min_notice_minutes": profile.min_notice_minutes,
         "buffer_minutes": profile.buffer_minutes,
+        "reschedule_cutoff_minutes": profile.reschedule_cutoff_minutes,
     }
 
 

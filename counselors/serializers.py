@@ -55,6 +55,7 @@ class CounselorOwnSerializer(CounselorSerializer):
             "daily_cap",
             "min_notice_minutes",
             "buffer_minutes",
+            "reschedule_cutoff_minutes",
             "verification",
             "is_active",
         ]
@@ -84,6 +85,9 @@ class CounselorUpdateSerializer(serializers.Serializer):
         min_value=0, max_value=7 * 24 * 60, required=False
     )
     buffer_minutes = serializers.IntegerField(min_value=0, max_value=60, required=False)
+    reschedule_cutoff_minutes = serializers.IntegerField(
+        min_value=0, max_value=7 * 24 * 60, required=False
+    )
 
 
 class VerifyInputSerializer(serializers.Serializer):

@@ -55,6 +55,7 @@ def counselor_profile_update(
         "daily_cap",
         "min_notice_minutes",
         "buffer_minutes",
+        "reschedule_cutoff_minutes",
     }
     unknown = set(fields) - editable
     if unknown:

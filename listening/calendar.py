@@ -16,6 +16,8 @@ def booking_icalendar(*, booking: Booking, viewer) -> bytes:
     calendar.add("version", "2.0")
     event = Event()
     event.add("uid", f"booking-{booking.pk}@pianke")
+    # Raised on every reschedule: a calendar that imported this UID takes the new time.
+    event.add("sequence", booking.ics_sequence)
     event.add("dtstamp", timezone.now().astimezone(UTC))
     event.add("dtstart", booking.start.astimezone(UTC))
     event.add("dtend", booking.end.astimezone(UTC))

@@ -64,6 +64,27 @@ class BookingForm(forms.Form):
         return start
 
 
+class RescheduleForm(forms.Form):
+    """A new time for a booking: one of the counselor's free slots (radio buttons carrying the
+    ISO instant), and a reason (the counselor must give one; the client may)."""
+
+    start = forms.CharField(
+        error_messages={"required": _("Pick a time from the counselor's free times.")},
+    )
+    reason = forms.CharField(
+        label=_("Why the session moves (the other person sees this)"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean_start(self):
+        start = parse_start(self.cleaned_data["start"])
+        if start is None:
+            raise forms.ValidationError(_("Pick a time from the counselor's free times."))
+        return start
+
+
 class CancelForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason (optional, shared with the other person)"),

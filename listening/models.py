@@ -70,6 +70,9 @@ class Booking(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     no_show_checked_at = models.DateTimeField(null=True, blank=True)
     content_purged_at = models.DateTimeField(null=True, blank=True)
+    # The calendar export's SEQUENCE: raised on every reschedule, so calendars that imported
+    # the session (same UID) take the new time.
+    ics_sequence = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["start"]

@@ -32,10 +32,11 @@ from listening.selectors import (
     booking_get_for_participant,
     booking_list_for_user,
     counselor_earnings,
+    counselor_free_slots,
     counselor_sessions_between,
     counselor_upcoming_count,
 )
-from listening.services import booking_cancel, booking_create, feedback_submit
+from listening.services import booking_cancel, booking_create, booking_reschedule, feedback_submit
 
 participant_required = role_required(lambda user: user.is_client or user.is_counselor)
 PAST_PAGE_SIZE = 20
@@ -255,6 +256,61 @@ def booking_cancel_page(request, booking_id: int):
             return redirect("listening:booking-list")
         status = done.status
     return _bookings_page(request, status=status, error_for=booking_id, bound_form=form)
+
+
+# --- moving a booking --------------------------------------------------------------------------
+
+RESCHEDULE_DAYS = 14
+
+
+@participant_required
+def booking_reschedule_page(request, booking_id: int):
+    """Move a session to another free time of the same counselor, picked in the viewer's own
+    zone (the counselor gives the client a reason). The rules are booking_reschedule's."""
+    booking = _my_booking(request, booking_id)
+    status = 200
+    if request.method == "POST":
+        form = forms.RescheduleForm(request.POST)
+        status = 400
+        if form.is_valid():
+            done = form_submit(
+                form,
+                booking_reschedule,
+                booking_id=booking.pk,
+                user=request.user,
+                start=form.cleaned_data["start"],
+                reason=form.cleaned_data["reason"],
+            )
+            if done.ok:
+                messages.success(request, _("The session is moved; the other person is told."))
+                return redirect(f"{reverse('listening:booking-list')}#booking-{booking.pk}")
+            status = done.status
+    else:
+        form = forms.RescheduleForm()
+    now = timezone.now()
+    days: dict[dt.date, list] = {}
+    if booking.status == Booking.Status.CONFIRMED and now < booking.start:
+        for start, end in counselor_free_slots(
+            profile=booking.counselor,
+            start=now,
+            end=now + dt.timedelta(days=RESCHEDULE_DAYS),
+            duration_minutes=booking.duration_minutes,
+        ):
+            days.setdefault(timezone.localtime(start).date(), []).append((start, end))
+    cutoff = booking.start - dt.timedelta(minutes=booking.counselor.reschedule_cutoff_minutes)
+    return render(
+        request,
+        "listening/booking_reschedule.html",
+        {
+            "booking": booking,
+            "form": form,
+            "days": sorted(days.items()),
+            "cutoff": cutoff,
+            "too_late": now >= cutoff,
+            "as_counselor": booking.counselor_id == request.user.pk,
+        },
+        status=status,
+    )
 
 
 # --- feedback -----------------------------------------------------------------------------------

@@ -76,10 +76,12 @@ def counselor_days(
     start: dt.datetime,
     end: dt.datetime,
     now: dt.datetime | None = None,
+    exclude_booking_id: int | None = None,
 ) -> dict[int, CounselorDay]:
     """Everything needed to compute free slots in [start, end) for several counselors,
     loaded in two queries as plain values. Bookings are read for the whole local days the
-    range touches, so the daily cap counts every session of those days."""
+    range touches, so the daily cap counts every session of those days. `exclude_booking_id`
+    leaves one booking out (a booking being moved does not stand in its own way)."""
     now = now or timezone.now()
     ids = [p.pk for p in profiles]
     # Two days either side cover every local day the range touches in any zone (a local day can
@@ -125,6 +127,7 @@ def counselor_days(
         Booking.objects.filter(
             counselor_id__in=ids, status__in=Booking.HOLDS_TIME, start__lt=hi, end__gt=lo
         )
+        .exclude(pk=exclude_booking_id)
         .order_by("start")
         .values_list("counselor_id", "start", "end")
     ):

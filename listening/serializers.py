@@ -50,6 +50,13 @@ class CancelInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
+class RescheduleInputSerializer(serializers.Serializer):
+    start = AwareDateTimeField()
+    duration_minutes = serializers.ChoiceField(choices=SESSION_LENGTHS, required=False)
+    # Required of the counselor (the service says so); the client may leave it out.
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
 class MessageInputSerializer(serializers.Serializer):
     """JSON `{text}` or multipart with `audio` (a voice note); `id` is the sender's own UUID
     for the message, so a retried upload is not stored twice (made up here if absent)."""

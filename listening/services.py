@@ -79,24 +79,7 @@ def booking_create(
         raise ValidationError({"start": [_("That time is in the past.")]})
     profile = _lock_bookable_profile(counselor_id, mode=mode)
     end = start + dt.timedelta(minutes=duration_minutes)
-    if start < now + dt.timedelta(minutes=profile.min_notice_minutes):
-        raise ValidationError(
-            {
-                "start": [
-                    _("This counselor needs %(minutes)s minutes' notice.")
-                    % {"minutes": profile.min_notice_minutes}
-                ]
-            }
-        )
-    day = counselor_days(profiles=[CounselorRules.of(profile)], start=start, end=end, now=now)[
-        profile.pk
-    ]
-    if not contains(day.windows, start, end):
-        raise ValidationError({"start": [_("That time is outside the counselor's availability.")]})
-    if day.clashes(start, end):
-        raise Conflict(_("That time is no longer free."), code="slot_taken")
-    if day.day_counts[start.astimezone(ZoneInfo(day.timezone)).date()] >= profile.daily_cap:
-        raise ValidationError({"start": [_("The counselor's sessions for that day are full.")]})
+    _slot_check(profile=profile, start=start, end=end, now=now)
     return _booking_insert(
         profile=profile,
         client=client,
@@ -107,6 +90,41 @@ def booking_create(
         topic=topic,
         note=note,
     )
+
+
+def _slot_check(
+    *,
+    profile: CounselorProfile,
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    exclude_booking_id: int | None = None,
+) -> None:
+    """[start, end) is a bookable slot of the counselor: on the quarter-hour grid (checked by
+    the caller), with the notice, inside a window, clear of other sessions and the buffer, and
+    under the daily cap. Call while holding the profile row lock."""
+    if start < now + dt.timedelta(minutes=profile.min_notice_minutes):
+        raise ValidationError(
+            {
+                "start": [
+                    _("This counselor needs %(minutes)s minutes' notice.")
+                    % {"minutes": profile.min_notice_minutes}
+                ]
+            }
+        )
+    day = counselor_days(
+        profiles=[CounselorRules.of(profile)],
+        start=start,
+        end=end,
+        now=now,
+        exclude_booking_id=exclude_booking_id,
+    )[profile.pk]
+    if not contains(day.windows, start, end):
+        raise ValidationError({"start": [_("That time is outside the counselor's availability.")]})
+    if day.clashes(start, end):
+        raise Conflict(_("That time is no longer free."), code="slot_taken")
+    if day.day_counts[start.astimezone(ZoneInfo(day.timezone)).date()] >= profile.daily_cap:
+        raise ValidationError({"start": [_("The counselor's sessions for that day are full.")]})
 
 
 def _lock_bookable_profile(counselor_id: int, *, mode: str) -> CounselorProfile:
@@ -216,6 +234,89 @@ def booking_cancel(*, booking_id: int, user: User, reason: str = "") -> Booking:
     booking.cancel_reason = reason
     booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
     tasks.booking_cancelled_notify.delay_on_commit(booking.pk)
+    return booking
+
+
+@transaction.atomic
+def booking_reschedule(
+    *,
+    booking_id: int,
+    user: User,
+    start: dt.datetime,
+    duration_minutes: int | None = None,
+    reason: str = "",
+) -> Booking:
+    """Move a confirmed booking to another free slot of the same counselor, in one
+    transaction: the new time passes the same checks as a new booking (windows, notice, buffer,
+    daily cap, both exclusion constraints) and the old time is free at once. The client may
+    move it, or the counselor with a reason, until the counselor's cut-off before the old
+    start (409 `cutoff_passed`). The other side is told; the calendar export keeps its UID and
+    raises its SEQUENCE."""
+    booking = booking_get_for_participant(user=user, booking_id=booking_id)  # 404 unless theirs
+    by_counselor = booking.role_of(user) == Booking.Party.COUNSELOR
+    duration_minutes = duration_minutes or booking.duration_minutes
+    reason = (reason or "").strip()
+    errors: dict[str, list[str]] = {}
+    if duration_minutes not in SESSION_LENGTHS:
+        errors["duration_minutes"] = [_("Sessions are 15 or 30 minutes.")]
+    if not is_quarter_hour(start):
+        errors["start"] = [_("Sessions start on a quarter hour (:00, :15, :30, :45).")]
+    if by_counselor and not reason:
+        errors["reason"] = [_("Tell the client why the session moves.")]
+    if len(reason) > 500:
+        errors["reason"] = [_("Keep the reason to 500 characters.")]
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    if start <= now:
+        raise ValidationError({"start": [_("That time is in the past.")]})
+    # The profile lock first, as every booking does (one order, no deadlock), then the booking.
+    profile = _lock_bookable_profile(booking.counselor_id, mode=booking.mode)
+    booking = Booking.objects.select_for_update().get(pk=booking_id)
+    if booking.status != Booking.Status.CONFIRMED:
+        raise Conflict(_("Only a confirmed booking can be moved."), code="not_reschedulable")
+    cutoff = booking.start - dt.timedelta(minutes=profile.reschedule_cutoff_minutes)
+    if now >= cutoff:
+        raise Conflict(
+            _(
+                "This session can no longer be moved: the counselor's cut-off is %(minutes)s "
+                "minutes before it starts."
+            )
+            % {"minutes": profile.reschedule_cutoff_minutes},
+            code="cutoff_passed",
+        )
+    end = start + dt.timedelta(minutes=duration_minutes)
+    if (start, end) == (booking.start, booking.end):
+        raise ValidationError({"start": [_("That is the time the session already has.")]})
+    _slot_check(profile=profile, start=start, end=end, now=now, exclude_booking_id=booking.pk)
+    old_start = booking.start
+    booking.start, booking.end, booking.duration_minutes = start, end, duration_minutes
+    booking.price = profile.price_for(duration_minutes)
+    booking.ics_sequence += 1
+    # Joining and the clock count from the new time.
+    booking.client_joined_at = booking.counselor_joined_at = booking.warning_sent_at = None
+    try:
+        with transaction.atomic():
+            booking.save(
+                update_fields=[
+                    "start",
+                    "end",
+                    "duration_minutes",
+                    "price",
+                    "ics_sequence",
+                    "client_joined_at",
+                    "counselor_joined_at",
+                    "warning_sent_at",
+                ]
+            )
+    except IntegrityError as exc:
+        conflict = _overlap_conflict(exc)
+        if conflict is None:
+            raise
+        raise conflict from exc
+    tasks.booking_rescheduled_notify.delay_on_commit(
+        booking.pk, user.pk, old_start.isoformat(), reason
+    )
     return booking
 
 

@@ -53,6 +53,39 @@ def booking_cancelled_notify(booking_id: int) -> None:
 
 
 @shared_task
+def booking_rescheduled_notify(
+    booking_id: int, moved_by_id: int, old_start: str, reason: str
+) -> None:
+    """Tell the other participant that a session moved (by e-mail when they gave one), in
+    their language and zone, never naming the topic. One e-mail per reschedule: the task is
+    queued once, after the commit that moved it."""
+    booking = Booking.objects.select_related("client", "counselor__user").get(pk=booking_id)
+    if booking.status != Booking.Status.CONFIRMED:
+        return
+    recipient = booking.client if moved_by_id == booking.counselor_id else booking.counselor.user
+    if not recipient.email:
+        return
+    zone = ZoneInfo(recipient.timezone)
+    before = dt.datetime.fromisoformat(old_start).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    with translation.override(recipient.language):
+        send_mail(
+            subject=_("Your Pianke session was moved"),
+            message=_(
+                "Your session on %(before)s was moved to %(when)s (%(minutes)s minutes). "
+                "Reason: %(reason)s"
+            )
+            % {
+                "before": before,
+                "when": _local(booking, recipient),
+                "minutes": booking.duration_minutes,
+                "reason": reason or "-",
+            },
+            from_email=None,
+            recipient_list=[recipient.email],
+        )
+
+
+@shared_task
 def booking_no_show_notify(booking_id: int) -> None:
     """Tell both participants that a session was recorded as a no-show (by e-mail)."""
     booking = Booking.objects.select_related("client", "counselor__user").get(pk=booking_id)

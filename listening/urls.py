@@ -15,6 +15,11 @@ api_urlpatterns = [
     path("bookings/<int:pk>/", views.BookingDetailView.as_view(), name="booking-detail"),
     path("bookings/<int:pk>/cancel/", views.BookingCancelView.as_view(), name="booking-cancel"),
     path(
+        "bookings/<int:pk>/reschedule/",
+        views.BookingRescheduleView.as_view(),
+        name="booking-reschedule",
+    ),
+    path(
         "bookings/<int:pk>/calendar.ics",
         views.BookingCalendarView.as_view(),
         name="booking-calendar",
@@ -33,6 +38,11 @@ page_urlpatterns = [
     path("counselors/<int:counselor_id>/book/", pages.booking_new, name="booking-new"),
     path("bookings/", pages.booking_list, name="booking-list"),
     path("bookings/<int:booking_id>/cancel/", pages.booking_cancel_page, name="booking-cancel"),
+    path(
+        "bookings/<int:booking_id>/reschedule/",
+        pages.booking_reschedule_page,
+        name="booking-reschedule",
+    ),
     # The feedback form inline on my bookings: a client's POST, like the page's other actions
     # (the same view as the session's feedback page, session-feedback below).
     path(

@@ -18,6 +18,7 @@ from listening.selectors import booking_get_for_participant, booking_list_for_us
 from listening.services import (
     booking_cancel,
     booking_create,
+    booking_reschedule,
     feedback_submit,
     message_audio_read,
     message_post,
@@ -70,6 +71,21 @@ class BookingCancelView(APIView):
         data = serializers.CancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         booking_cancel(booking_id=pk, user=request.user, **data.validated_data)
+        booking = booking_get_for_participant(user=request.user, booking_id=pk)
+        return Response(serializers.BookingSerializer(booking).data)
+
+
+class BookingRescheduleView(APIView):
+    """Move a booking to another free slot of the same counselor (the client, or the
+    counselor with a reason), until the counselor's cut-off."""
+
+    @extend_schema(
+        request=serializers.RescheduleInputSerializer, responses=serializers.BookingSerializer
+    )
+    def post(self, request, pk: int):
+        data = serializers.RescheduleInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        booking_reschedule(booking_id=pk, user=request.user, **data.validated_data)
         booking = booking_get_for_participant(user=request.user, booking_id=pk)
         return Response(serializers.BookingSerializer(booking).data)
 
