@@ -5,15 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('counselors', '0003_counselorprofile_crisis_trained'),
+        ("counselors", "0003_counselorprofile_crisis_trained"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='counselorprofile',
-            name='reschedule_cutoff_minutes',
-            field=models.PositiveSmallIntegerField(default=120, help_text='Until how long before a session it can still be moved.', validators=[django.core.validators.MaxValueValidator(10080)]),
+            model_name="counselorprofile",
+            name="reschedule_cutoff_minutes",
+            field=models.PositiveSmallIntegerField(
+                default=120,
+                help_text="Until how long before a session it can still be moved.",
+                validators=[django.core.validators.MaxValueValidator(10080)],
+            ),
         ),
     ]
