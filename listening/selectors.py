@@ -123,14 +123,12 @@ def counselor_days(
                 WeeklyRule(weekday, start_time, end_time, tz, valid_from, valid_until)
             )
     busy: dict[int, list] = defaultdict(list)
-    for cid, bs, be in (
-        Booking.objects.filter(
-            counselor_id__in=ids, status__in=Booking.HOLDS_TIME, start__lt=hi, end__gt=lo
-        )
-        .exclude(pk=exclude_booking_id)
-        .order_by("start")
-        .values_list("counselor_id", "start", "end")
-    ):
+    held = Booking.objects.filter(
+        counselor_id__in=ids, status__in=Booking.HOLDS_TIME, start__lt=hi, end__gt=lo
+    )
+    if exclude_booking_id is not None:
+        held = held.exclude(pk=exclude_booking_id)
+    for cid, bs, be in held.order_by("start").values_list("counselor_id", "start", "end"):
         busy[cid].append((bs, be))
     days = {}
     for p in profiles:

@@ -173,15 +173,21 @@ def _booking_insert(
         note=note,
         price=profile.price_for(duration_minutes),
     )
+    _save_or_conflict(booking)
+    return booking
+
+
+def _save_or_conflict(booking: Booking, **save_kwargs) -> None:
+    """Save the booking in a savepoint; the exclusion constraints turn an overlap into its 409
+    (`slot_taken`, `client_overlap`)."""
     try:
         with transaction.atomic():
-            booking.save()
+            booking.save(**save_kwargs)
     except IntegrityError as exc:
         conflict = _overlap_conflict(exc)
         if conflict is None:
             raise
         raise conflict from exc
-    return booking
 
 
 @transaction.atomic
@@ -295,25 +301,19 @@ def booking_reschedule(
     booking.ics_sequence += 1
     # Joining and the clock count from the new time.
     booking.client_joined_at = booking.counselor_joined_at = booking.warning_sent_at = None
-    try:
-        with transaction.atomic():
-            booking.save(
-                update_fields=[
-                    "start",
-                    "end",
-                    "duration_minutes",
-                    "price",
-                    "ics_sequence",
-                    "client_joined_at",
-                    "counselor_joined_at",
-                    "warning_sent_at",
-                ]
-            )
-    except IntegrityError as exc:
-        conflict = _overlap_conflict(exc)
-        if conflict is None:
-            raise
-        raise conflict from exc
+    _save_or_conflict(
+        booking,
+        update_fields=[
+            "start",
+            "end",
+            "duration_minutes",
+            "price",
+            "ics_sequence",
+            "client_joined_at",
+            "counselor_joined_at",
+            "warning_sent_at",
+        ],
+    )
     tasks.booking_rescheduled_notify.delay_on_commit(
         booking.pk, user.pk, old_start.isoformat(), reason
     )
