@@ -473,7 +473,12 @@ async def test_ping_gets_pong(sockets):
 # --- Rate limiting --------------------------------------------------------------------------------
 
 
-async def test_more_than_ten_messages_a_second_are_slowed_not_lost(sockets):
+async def test_more_than_ten_messages_a_second_are_slowed_not_lost(sockets, settings):
+    # The limit is counted when the room handles a message, one at a time: on a loaded machine
+    # the room may handle fewer than ten a second and so never reach a limit of ten (seen in
+    # CI). A limit of three is reached well within the pace of any machine the suite runs on,
+    # and the rule under test (slowed, never lost) is the same.
+    settings.CHAT_RATE_PER_SECOND = 3
     booking = await db(live_booking)()
     client, counselor = await sockets.pair(booking)
     uids = [str(uuid.uuid4()) for _ in range(15)]
