@@ -5,7 +5,6 @@ accounts.services does the work."""
 from __future__ import annotations
 
 import json
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,7 +26,7 @@ from accounts import forms
 from accounts.models import User
 from accounts.services import user_update
 from accounts.timezone_middleware import viewer_zone_name
-from core.pages import client_required, form_submit, with_contact_links
+from core.pages import client_required, form_submit, with_contact_links, with_next
 from counselors.selectors import specialty_list
 from intake.selectors import CURRENT_VERSION, WITHDRAWN_MESSAGE, consent_text, pick_language
 from intake.services import (
@@ -202,10 +201,6 @@ def language_switch(request):
 # --- consent and intake -----------------------------------------------------------------------
 
 
-def _with_next(url: str, next_url: str) -> str:
-    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
-
-
 @client_required
 def consent(request):
     next_url = safe_next(request, "")
@@ -220,7 +215,7 @@ def consent(request):
                 language=_ui_language(),
             )
             if done.ok:
-                return redirect(_with_next(reverse("accounts:intake"), next_url))
+                return redirect(with_next(reverse("accounts:intake"), next_url))
         status = 400
     else:
         form = forms.ConsentForm(initial={"version": CURRENT_VERSION})
@@ -245,7 +240,7 @@ def intake(request):
     """The short intake. Without a standing consent to the current text, the consent first."""
     next_url = safe_next(request, "")
     if consent_current_for(request.user) is None:
-        return redirect(_with_next(reverse("accounts:consent"), next_url))
+        return redirect(with_next(reverse("accounts:consent"), next_url))
     status = 200
     if request.method == "POST":
         form = forms.IntakeForm(request.POST)
@@ -254,7 +249,7 @@ def intake(request):
             # A consent withdrawn meanwhile is Conflict `consent_required`: back to the consent.
             done = form_submit(form, intake_submit, user=request.user, **form.service_arguments())
             if done.ok:
-                return redirect(_with_next(reverse("accounts:intake-result"), next_url))
+                return redirect(with_next(reverse("accounts:intake-result"), next_url))
             status = done.status
     else:
         form = forms.IntakeForm(initial={"consent_version": CURRENT_VERSION})

@@ -215,7 +215,7 @@ def run(env: dict, server_name: str) -> dict:
     rng = random.Random(7)
     clear()
     counselor_ids, slugs = seed(rng)
-    iso = lambda t: t.isoformat()
+    iso = lambda t: t.isoformat()  # aware UTC datetimes: "+00:00"
 
     def now():
         return dt.datetime.now(dt.UTC)

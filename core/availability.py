@@ -82,6 +82,11 @@ def contains(intervals: list[Interval], start: dt.datetime, end: dt.datetime) ->
     return i >= 0 and intervals[i][0] <= start and end <= intervals[i][1]
 
 
+def local_midnight(day: dt.date, tz) -> dt.datetime:
+    """The instant a local day begins in zone `tz` (a ZoneInfo)."""
+    return dt.datetime.combine(day, MIDNIGHT, tzinfo=tz)
+
+
 def ceil_quarter(t: dt.datetime) -> dt.datetime:
     floored = t.replace(minute=t.minute - t.minute % 15, second=0, microsecond=0)
     return floored if floored == t else floored + QUARTER

@@ -18,6 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
@@ -62,15 +63,32 @@ def add_service_errors(
         form.add_error(field if field in form.fields else None, messages)
 
 
+def with_next(url: str, next_url: str) -> str:
+    """`url` with `?next=` the page to come back to (none when `next_url` is empty)."""
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
 def intake_redirect(request):
     """To the intake, and back here afterwards (a service answered Conflict `intake_required`)."""
     messages.info(request, _("Before your first session, please answer a short intake."))
-    return redirect(f"{reverse('accounts:intake')}?{urlencode({'next': request.get_full_path()})}")
+    return redirect(with_next(reverse("accounts:intake"), request.get_full_path()))
 
 
 def consent_redirect(request):
     """To the consent, and back here afterwards (Conflict `consent_required`)."""
-    return redirect(f"{reverse('accounts:consent')}?{urlencode({'next': request.get_full_path()})}")
+    return redirect(with_next(reverse("accounts:consent"), request.get_full_path()))
+
+
+# A client without a standing consent or a current intake is sent there, then back here.
+GATE_REDIRECTS = {"consent_required": consent_redirect, "intake_required": intake_redirect}
+
+
+def slots_by_local_day(slots) -> list[tuple]:
+    """Free (start, end) slots grouped by their day in the viewer's zone, days in order."""
+    days: dict = {}
+    for start, end in slots:
+        days.setdefault(timezone.localtime(start).date(), []).append((start, end))
+    return sorted(days.items())
 
 
 TEL_CHARS = set("0123456789+ -")
@@ -99,28 +117,24 @@ class Submission:
 def form_submit(form: forms.Form, service: Callable, /, *, field_map=None, **kwargs) -> Submission:
     """Call `service(**kwargs)` for a bound, valid form. A ValidationError goes onto the form
     (fields onto their fields, see add_service_errors): 400. A Conflict goes onto the form as a
-    whole: 409. An `intake_required` Conflict is raised on, so the conflict page sends the
-    client to the intake. Other errors (DoesNotExist, PermissionDenied) propagate as usual."""
+    whole: 409. A consent or intake Conflict (GATE_REDIRECTS) is raised on, so the conflict
+    page sends the client there. Other errors (DoesNotExist, PermissionDenied) propagate as usual."""
     try:
         return Submission(ok=True, result=service(**kwargs))
     except ValidationError as exc:
         add_service_errors(form, exc, field_map=field_map)
         return Submission(ok=False, status=400)
     except Conflict as exc:
-        if exc.code in INTAKE_CODES:
+        if exc.code in GATE_REDIRECTS:
             raise
         form.add_error(None, exc.message)
         return Submission(ok=False, status=409, code=exc.code)
 
 
-# A client without a current consent and intake is sent there, then back.
-INTAKE_CODES = {"intake_required", "consent_required"}
-
-
 class ConflictPageMiddleware:
     """A Conflict a page view did not handle (an action button with no form to show it on)
-    becomes the 409 page: what happened, and a way back. Conflict `intake_required` sends the
-    client to the intake instead. The API never gets here: DRF's handler answers it first."""
+    becomes the 409 page: what happened, and a way back. A consent or intake Conflict sends
+    the client there instead (GATE_REDIRECTS). The API never gets here: DRF's handler answers it first."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -131,10 +145,9 @@ class ConflictPageMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, Conflict):
             return None
-        if exception.code == "consent_required":
-            return consent_redirect(request)
-        if exception.code == "intake_required":
-            return intake_redirect(request)
+        gate = GATE_REDIRECTS.get(exception.code)
+        if gate is not None:
+            return gate(request)
         back = request.META.get("HTTP_REFERER", "")
         if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
             back = ""

@@ -65,7 +65,7 @@ def push(group: str, event: dict) -> None:
     """Send now, best effort (see the module docstring)."""
     try:
         group_send(group, event)
-    except Exception:
+    except Exception:  # the committed row is the record; the socket re-syncs
         logger.exception("could not push %s to %s", event.get("type"), group)
 
 

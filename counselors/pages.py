@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.availability import WeeklyRule, weekly_occurrences
-from core.pages import counselor_required, form_submit
+from core.availability import WeeklyRule, local_midnight, weekly_occurrences
+from core.pages import counselor_required, form_submit, slots_by_local_day
 from core.sessions import SessionLanguage, SessionMode, session_length_from
 from counselors import forms
 from counselors.filters import CounselorFilter
@@ -40,10 +40,6 @@ from listening.selectors import (
 
 DIRECTORY_PAGE_SIZE = 20
 SLOT_DAYS = 7
-
-
-def _local_midnight(day: dt.date, tz) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=tz)
 
 
 # --- the public directory and profiles -------------------------------------------------------
@@ -95,7 +91,7 @@ def directory(request):
     if data.get("available_today"):
         tomorrow = timezone.localdate(now) + dt.timedelta(days=1)
         query["available_from"] = now.isoformat()
-        query["available_to"] = _local_midnight(
+        query["available_to"] = local_midnight(
             tomorrow, timezone.get_current_timezone()
         ).isoformat()
     found = CounselorFilter(query, queryset=counselor_list_listed())
@@ -144,9 +140,6 @@ def profile(request, counselor_id: int):
         end=now + dt.timedelta(days=SLOT_DAYS),
         duration_minutes=duration,
     )
-    days: dict[dt.date, list] = {}
-    for start, end in slots:
-        days.setdefault(timezone.localtime(start).date(), []).append((start, end))
     can_book = not request.user.is_authenticated or request.user.is_client
     return render(
         request,
@@ -154,7 +147,7 @@ def profile(request, counselor_id: int):
         {
             "counselor": counselor,
             "card": card(counselor),
-            "days": sorted(days.items()),
+            "days": slots_by_local_day(slots),
             "duration": duration,
             "preview": preview,
             "can_book": can_book,
@@ -270,7 +263,7 @@ def _split_by_day(
 ) -> list[Block]:
     blocks = []
     for day in days:
-        lo, hi = _local_midnight(day, tz), _local_midnight(day + dt.timedelta(days=1), tz)
+        lo, hi = local_midnight(day, tz), local_midnight(day + dt.timedelta(days=1), tz)
         s, e = max(start, lo), min(end, hi)
         if s < e:
             blocks.append(Block(kind, day, s.astimezone(tz), e.astimezone(tz), **extra))
@@ -280,7 +273,7 @@ def _split_by_day(
 def _week_blocks(profile: CounselorProfile, monday: dt.date, tz) -> list[Block]:
     """The counselor's windows and sessions in the week starting `monday`, in their own zone."""
     days = [monday + dt.timedelta(days=i) for i in range(7)]
-    start, end = _local_midnight(days[0], tz), _local_midnight(monday + dt.timedelta(days=7), tz)
+    start, end = local_midnight(days[0], tz), local_midnight(monday + dt.timedelta(days=7), tz)
     blocks: list[Block] = []
     for window in AvailabilityWindow.objects.filter(counselor=profile):
         if window.kind == AvailabilityWindow.Kind.WEEKLY:

@@ -27,7 +27,7 @@ from core.pages import (
 from ethics import forms
 from ethics.models import CrisisAlert, OnCallShift, Resource
 from ethics.selectors import alert_queue
-from ethics.services import alert_acknowledge, alert_resolve, crisis_hotlines_for
+from ethics.services import alert_acknowledge, alert_resolve, crisis_hotlines_for, hotlines_all
 
 RESOLVED_SHOWN = 50
 STALE_AFTER_DAYS = 365  # a directory entry not checked for a year is marked for re-checking
@@ -190,7 +190,7 @@ def resource_list(request):
     )
 
 
-# --- a client's referrals and toolkits ------------------------------------------------------------------
+# --- crisis lines, for anyone ----------------------------------------------------------------------
 
 
 def help_page(request):
@@ -206,19 +206,7 @@ def help_page(request):
     )
     yours = crisis_hotlines_for(user=viewer)
     shown = {(h["name"], h["contact"]) for h in yours}
-    others = [
-        {
-            "name": h.name,
-            "contact": h.contact,
-            "hours": h.hours,
-            "region": h.region,
-            "description": h.description,
-        }
-        for h in Resource.objects.filter(kind=Resource.Kind.HOTLINE, is_active=True).order_by(
-            "region", "name"
-        )
-        if (h.name, h.contact) not in shown
-    ]
+    others = [h for h in hotlines_all() if (h["name"], h["contact"]) not in shown]
     return render(
         request,
         "accounts/help.html",

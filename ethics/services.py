@@ -65,6 +65,28 @@ def user_region(user: User) -> str:
     return "CN"
 
 
+def resource_row(resource: Resource) -> dict:
+    """What a client is shown of a directory entry (a hotline, a place for longer-term care)."""
+    return {
+        "name": resource.name,
+        "contact": resource.contact,
+        "hours": resource.hours,
+        "region": resource.region,
+        "language": resource.language,
+        "description": resource.description,
+    }
+
+
+def hotlines_all() -> list[dict]:
+    """Every active hotline in the directory, by region and name (the help page's full list)."""
+    return [
+        resource_row(h)
+        for h in Resource.objects.filter(kind=Resource.Kind.HOTLINE, is_active=True).order_by(
+            "region", "name"
+        )
+    ]
+
+
 def crisis_hotlines_for(*, user: User) -> list[dict]:
     """Hotlines for the user's region (and the worldwide directory), their language first."""
     region = user_region(user)
@@ -79,17 +101,7 @@ def crisis_hotlines_for(*, user: User) -> list[dict]:
             Resource.objects.filter(kind=Resource.Kind.HOTLINE, is_active=True, region="CN")
         )
     hotlines.sort(key=lambda h: (h.region == "global", h.language != language, h.name))
-    return [
-        {
-            "name": h.name,
-            "contact": h.contact,
-            "hours": h.hours,
-            "region": h.region,
-            "language": h.language,
-            "description": h.description,
-        }
-        for h in hotlines
-    ]
+    return [resource_row(h) for h in hotlines]
 
 
 LONGER_TERM_KINDS = ("long-term-counseling", "hospital-psychiatry", "hotline")
@@ -113,19 +125,7 @@ def longer_term_resources_for(*, user: User) -> list[dict]:
             r.name,
         )
     )
-    return [
-        {
-            "id": r.pk,
-            "kind": r.kind,
-            "name": r.name,
-            "contact": r.contact,
-            "hours": r.hours,
-            "region": r.region,
-            "language": r.language,
-            "description": r.description,
-        }
-        for r in resources
-    ]
+    return [{"id": r.pk, "kind": r.kind, **resource_row(r)} for r in resources]
 
 
 def alert_frame(alert: CrisisAlert) -> dict:
@@ -271,7 +271,7 @@ def _alert_dispatch(alert_id: int) -> None:
                 {"type": "crisis.alert", "alert": alert.pk},
                 exclude_user=alert.client_id,
             )
-    except Exception:
+    except Exception:  # the alert row is safe; delivery is retried by the sweeper
         logger.exception("crisis alert %s: immediate delivery failed", alert_id)
     try:
         tasks.alert_notify.delay(alert_id)

@@ -21,7 +21,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from core.pages import client_required, counselor_required, form_submit, role_required
+from core.availability import local_midnight
+from core.pages import (
+    client_required,
+    counselor_required,
+    form_submit,
+    role_required,
+    slots_by_local_day,
+)
 from core.sessions import session_length_from
 from counselors.models import CounselorProfile
 from counselors.selectors import counselor_get_listed
@@ -288,15 +295,14 @@ def booking_reschedule_page(request, booking_id: int):
     else:
         form = forms.RescheduleForm()
     now = timezone.now()
-    days: dict[dt.date, list] = {}
+    slots = []
     if booking.status == Booking.Status.CONFIRMED and now < booking.start:
-        for start, end in counselor_free_slots(
+        slots = counselor_free_slots(
             profile=booking.counselor,
             start=now,
             end=now + dt.timedelta(days=RESCHEDULE_DAYS),
             duration_minutes=booking.duration_minutes,
-        ):
-            days.setdefault(timezone.localtime(start).date(), []).append((start, end))
+        )
     cutoff = booking.start - dt.timedelta(minutes=booking.counselor.reschedule_cutoff_minutes)
     return render(
         request,
@@ -304,7 +310,7 @@ def booking_reschedule_page(request, booking_id: int):
         {
             "booking": booking,
             "form": form,
-            "days": sorted(days.items()),
+            "days": slots_by_local_day(slots),
             "cutoff": cutoff,
             "too_late": now >= cutoff,
             "as_counselor": booking.counselor_id == request.user.pk,
@@ -321,9 +327,9 @@ def feedback(request, booking_id: int, *, inline: bool = False):
     """The client's feedback on a session that took place (once): one form, two doors, each
     with its own extras in its URL conf.
 
-    `inline` (POST /bookings/<id>/feedback/, page_urls: a client's POST only): the form on
+    `inline` (POST /bookings/<id>/feedback/, listening/urls.py: a client's POST only): the form on
     "my bookings", prefixed per booking; errors re-render my bookings at that booking.
-    Otherwise the session's own page (/sessions/<id>/feedback/, room_urls: never cached),
+    Otherwise the session's own page (/sessions/<id>/feedback/, never cached),
     offered by the room when the session ends, where feedback already given sends the client
     back to the room."""
     booking = _my_booking(request, booking_id)
@@ -370,12 +376,8 @@ def feedback(request, booking_id: int, *, inline: bool = False):
     )
 
 
-def _local_midnight(day: dt.date, tz) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=tz)
-
-
 def _month_start(day: dt.date, tz) -> dt.datetime:
-    return _local_midnight(day.replace(day=1), tz)
+    return local_midnight(day.replace(day=1), tz)
 
 
 # --- the counselor's dashboard: today's sessions and earnings -------------------------------------
@@ -389,8 +391,8 @@ def dashboard(request):
     now = timezone.now()
     today = timezone.localdate(now)
     day_start, day_end = (
-        _local_midnight(today, tz),
-        _local_midnight(today + dt.timedelta(days=1), tz),
+        local_midnight(today, tz),
+        local_midnight(today + dt.timedelta(days=1), tz),
     )
     this_month = _month_start(today, tz)
     last_month = _month_start(this_month.date() - dt.timedelta(days=1), tz)

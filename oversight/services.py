@@ -134,7 +134,7 @@ def _referral_for_client(*, client: User, referral_id: int) -> Referral:
 def _schedule_follow_up(referral_id: int, eta: dt.datetime) -> None:
     try:
         tasks.referral_follow_up.apply_async((referral_id,), eta=eta)
-    except Exception:
+    except Exception:  # the beat sweep (referrals_follow_up_due) sends it anyway
         logger.exception("referral %s: could not queue its follow-up; the sweep will", referral_id)
 
 

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from ethics.models import Resource
-from tests.ethics.test_escalation_support import directory
+from tests.ethics.test_escalation_support import directory  # the fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("directory")]
 

@@ -17,7 +17,7 @@ from listening import services
 from listening.models import Booking
 from listening.tasks import CLOCK_LOOKAHEAD, session_clock_tick
 from tests.factories import BookingFactory
-from tests.listening.test_room_consumer import sockets
+from tests.listening.test_room_consumer import sockets  # the fixture
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a Monday, 17:00 in Shanghai
 
