@@ -178,3 +178,66 @@ class Intake(models.Model):
 
     def __str__(self):
         return f"Intake {self.pk} by {self.user_id} ({self.band}, risk {self.risk})"
+
+
+class NotificationPreference(models.Model):
+    """How a user wants to hear from Pianke. A user without a row has the defaults
+    (`accounts.selectors.notification_preference_for`). Quiet hours are wall-clock times in
+    the user's own zone; a window that wraps midnight (22:00–07:00) is allowed."""
+
+    user = models.OneToOneField(
+        "accounts.User",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="notification_preference",
+    )
+    email_reminders = models.BooleanField(
+        default=True, help_text=_("Session reminders by e-mail (when an address is given).")
+    )
+    in_page_reminders = models.BooleanField(
+        default=True, help_text=_("Session reminders as a notice on Pianke's pages.")
+    )
+    remind_24h = models.BooleanField(default=True, help_text=_("A reminder a day before."))
+    remind_1h = models.BooleanField(default=True, help_text=_("A reminder an hour before."))
+    quiet_start = models.TimeField(null=True, blank=True)
+    quiet_end = models.TimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quiet_start__isnull=True, quiet_end__isnull=True)
+                | models.Q(quiet_start__isnull=False, quiet_end__isnull=False),
+                name="preference_quiet_hours_both_or_neither",
+            ),
+        ]
+
+    def __str__(self):
+        return f"notification preferences of {self.user_id}"
+
+
+class Notice(models.Model):
+    """A notice shown on Pianke's pages to a signed-in user (a reminder, a moved session, a
+    preferred counselor's new time, a surge call). The text is rendered when shown, from
+    `kind` and `params`, in the reader's language and zone; it never names a topic."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=32)
+    params = models.JSONField(default=dict, blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The page header: a user's unread notices, newest first.
+            models.Index(
+                fields=["user", "-created_at"],
+                condition=models.Q(read_at__isnull=True),
+                name="notice_unread_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"notice {self.kind} for {self.user_id}"

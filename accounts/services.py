@@ -2,10 +2,11 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.timezone import now as tz_now
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
-from accounts.models import User
+from accounts.models import Notice, User
 from core.realtime import ACCOUNT_CLOSED, push_on_commit, user_group
 
 
@@ -121,3 +122,13 @@ def user_anonymise(*, user_id: int) -> User:
 def user_lock(*, user_id: int) -> User:
     """The user's row, locked for the rest of the transaction (serialises changes to an account)."""
     return User.objects.select_for_update().get(pk=user_id)
+
+
+def notice_send(*, user: User, kind: str, params: dict | None = None, url: str = "") -> Notice:
+    """Leave a notice on the user's pages (shown from `accounts.selectors`, rendered in the
+    reader's language from `kind` and `params`; never put a topic or content in `params`).
+    Call inside the transaction whose change it announces: it is a row, so it commits or
+    rolls back with that change."""
+    return Notice.objects.create(
+        user=user, kind=kind, params=params or {}, url=url, created_at=tz_now()
+    )

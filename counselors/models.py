@@ -90,6 +90,13 @@ class CounselorProfile(models.Model):
             "requests are offered to these counselors first."
         ),
     )
+    reserve_pool = models.BooleanField(
+        default=False,
+        help_text=_(
+            "In the reserve pool: called up (e-mail and dashboard) when staff declare a surge "
+            "that matches the counselor's languages and specialties."
+        ),
+    )
     rating = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
     review_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -234,3 +241,99 @@ class AvailabilityWindow(models.Model):
         if self.kind == self.Kind.WEEKLY:
             return f"weekly {self.weekday} {self.start_time}-{self.end_time} {self.timezone}"
         return f"{self.start:%Y-%m-%d %H:%M}-{self.end:%H:%M} UTC"
+
+
+class TimeOff(models.Model):
+    """Days a counselor is away: whole local dates in the counselor's zone, both inclusive.
+    Time off hides slots and keeps the windows; sessions already booked inside it stay
+    booked until the counselor keeps or cancels each one (never silently)."""
+
+    counselor = models.ForeignKey(
+        CounselorProfile, on_delete=models.CASCADE, related_name="time_off"
+    )
+    start_date = models.DateField()
+    end_date = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date")),
+                name="time_off_end_not_before_start",
+            ),
+        ]
+        indexes = [
+            # Slot search: a counselor's time off that has not ended before a range.
+            models.Index(fields=["counselor", "end_date"], name="time_off_counselor_end_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.counselor_id} away {self.start_date}–{self.end_date}"
+
+
+class PreferredCounselor(models.Model):
+    """A client's mark on a counselor they met ("my counselors"): listed first, weighed by
+    matching, and, if the client opted in, their new windows notify the client."""
+
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferred_counselors"
+    )
+    counselor = models.ForeignKey(
+        CounselorProfile, on_delete=models.CASCADE, related_name="preferred_by"
+    )
+    notify_new_windows = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "counselor"], name="preferred_counselor_unique"
+            ),
+        ]
+        indexes = [
+            # A new window: the clients who asked to hear of this counselor's new times.
+            models.Index(
+                fields=["counselor"],
+                condition=models.Q(notify_new_windows=True),
+                name="preferred_notify_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.client_id} prefers {self.counselor_id}"
+
+
+class HistoryShare(models.Model):
+    """A client's consent that one counselor sees their own earlier sessions with this client
+    (dates, topics, that counselor's private notes). Never sessions with anyone else. A
+    withdrawal ends it at once; agreeing again makes a new row, so the record stays."""
+
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="history_shares"
+    )
+    counselor = models.ForeignKey(
+        CounselorProfile, on_delete=models.CASCADE, related_name="history_shares"
+    )
+    granted_at = models.DateTimeField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at"]
+        constraints = [
+            # One standing consent per client and counselor (checked on every history read).
+            models.UniqueConstraint(
+                fields=["client", "counselor"],
+                condition=models.Q(withdrawn_at__isnull=True),
+                name="history_share_one_standing",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(withdrawn_at__isnull=True)
+                | models.Q(withdrawn_at__gte=models.F("granted_at")),
+                name="history_share_withdrawn_after_granted",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.client_id} shares history with {self.counselor_id}"

@@ -202,3 +202,87 @@ class SessionNote(models.Model):
 
     def __str__(self):
         return f"counselor's note on booking {self.booking_id}"
+
+
+class Reminder(models.Model):
+    """The outbox row of one reminder: one participant, one booking, one kind (24 h or 1 h
+    before), for one version of the booking's time (`sequence` = the booking's
+    `ics_sequence` when it was scheduled). A worker claims a due row once, so a restart
+    neither loses nor repeats it; cancelling withdraws pending rows, rescheduling withdraws
+    them and schedules new ones under the new sequence."""
+
+    class Kind(models.TextChoices):
+        DAY_BEFORE = "24h", _("A day before")
+        HOUR_BEFORE = "1h", _("An hour before")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Being sent")
+        SENT = "sent", _("Sent")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        SKIPPED = "skipped", _("Skipped (preferences or too late)")
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="reminders")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    sequence = models.PositiveIntegerField(default=0)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    channels = models.JSONField(
+        default=list, blank=True, help_text=_("Where it went: e-mail, in-page.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking", "recipient", "kind", "sequence"], name="reminder_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    status__in=["pending", "sending", "sent", "withdrawn", "skipped"]
+                ),
+                name="reminder_status_valid",
+            ),
+        ]
+        indexes = [
+            # The beat: due reminders, claimed with skip_locked.
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(status__in=["pending", "sending"]),
+                name="reminder_due_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} reminder of booking {self.booking_id} for {self.recipient_id}"
+
+
+class CalendarFeed(models.Model):
+    """A private calendar subscription (`/calendar/<token>.ics`) of a user's sessions, for
+    Google, Apple or Outlook. Only a hash of the secret token is stored; revoking ends the
+    URL at once (404), and a user has at most one live feed."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(revoked_at__isnull=True), name="feed_one_live"
+            ),
+        ]
+
+    def __str__(self):
+        return f"calendar feed of {self.user_id}"

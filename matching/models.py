@@ -1,10 +1,11 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.sessions import SESSION_LENGTHS, SessionMode
-from counselors.models import CounselorProfile
+from core.sessions import SESSION_LENGTHS, SessionLanguage, SessionMode
+from counselors.models import CounselorProfile, Specialty
 
 
 class Presence(models.Model):
@@ -66,6 +67,9 @@ class MatchRequest(models.Model):
     note_ciphertext = models.BinaryField(blank=True, default=b"")
     wants_someone_new = models.BooleanField(default=False)
     risk = models.CharField(max_length=8, choices=Risk.choices, default=Risk.NONE)
+    # The client's region when they asked (from their zone, as for hotlines): a surge in that
+    # region puts the request ahead in the queue.
+    region = models.CharField(max_length=8, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     booking = models.OneToOneField(
         "listening.Booking",
@@ -170,3 +174,76 @@ class Offer(models.Model):
         return (
             f"Offer {self.pk} of request {self.request_id} to {self.counselor_id} ({self.status})"
         )
+
+
+class Surge(models.Model):
+    """A public crisis declared by staff (an earthquake, a campus tragedy): for a region and
+    languages, from `starts_at` to `ends_at`, it calls up the reserve pool, puts the region's
+    talk-now requests first and shows a banner with crisis lines. Ending it (or its end
+    passing) restores the normal rules; every change is audited."""
+
+    region = models.CharField(max_length=8, help_text=_("A region code such as CN or HK."))
+    languages = ArrayField(models.CharField(max_length=8, choices=SessionLanguage.choices))
+    specialty = models.ForeignKey(
+        Specialty, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    banner_en = models.CharField(max_length=300)
+    banner_zh = models.CharField(max_length=300)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="surge_ends_after_start"
+            ),
+        ]
+        indexes = [
+            # Active surges (banner, queue order): not ended, ending after now.
+            models.Index(
+                fields=["ends_at"], condition=Q(ended_at__isnull=True), name="surge_live_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Surge {self.pk} {self.region} {self.starts_at:%Y-%m-%d}"
+
+
+class SurgeCall(models.Model):
+    """The outbox row of one reserve counselor's call-up for a surge: created with the surge
+    in one transaction, sent (e-mail and a dashboard push) by a worker that claims it once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+
+    surge = models.ForeignKey(Surge, on_delete=models.CASCADE, related_name="calls")
+    counselor = models.ForeignKey(
+        CounselorProfile, on_delete=models.CASCADE, related_name="surge_calls"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["surge", "counselor"], name="surge_call_once"),
+        ]
+        indexes = [
+            # The sender: pending calls, claimed with skip_locked.
+            models.Index(
+                fields=["created_at"], condition=Q(status="pending"), name="surge_call_pending_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"call of {self.counselor_id} for surge {self.surge_id} ({self.status})"
