@@ -60,6 +60,7 @@ check-deploy: install
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$$(openssl rand -hex 32) \
 	ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
 	DATABASE_URL=postgres://localhost/pianke REDIS_URL=redis://localhost:6379/0 ALLOWED_HOSTS=pianke.example \
+	PIANKE_SITE_URL=https://pianke.example \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
 clean:

@@ -170,3 +170,31 @@ class IntakeForm(forms.Form):
             "phq4": [data[name] for name, _label in PHQ4_QUESTIONS],
             "item9": data["item9"],
         }
+
+
+class NotificationPreferenceForm(forms.Form):
+    """Reminder channels, which reminders, and quiet hours (in the user's own zone)."""
+
+    email_reminders = forms.BooleanField(
+        label=_("Reminders by e-mail"),
+        required=False,
+        help_text=_("Sent only when your account has an e-mail address."),
+    )
+    in_page_reminders = forms.BooleanField(label=_("Reminders on Pianke's pages"), required=False)
+    remind_24h = forms.BooleanField(label=_("A day before a session"), required=False)
+    remind_1h = forms.BooleanField(label=_("An hour before a session"), required=False)
+    quiet_start = forms.TimeField(
+        label=_("Quiet hours from"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    quiet_end = forms.TimeField(
+        label=_("Quiet hours until"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=_(
+            "No reminder e-mails in this time, in your time zone (it may run past midnight). "
+            "An e-mail due then comes when the quiet hours end, if that is still before the "
+            "session; notices on the site still appear."
+        ),
+    )

@@ -1,30 +1,41 @@
-"""Account pages: help (crisis lines), sign-up and sign-in, the consent and intake, and the
-account page (time zone, language, data export, deletion). Thin: forms check the input,
+"""Account pages: help (crisis lines), sign-up and sign-in, the consent and intake, the
+account page (time zone, language, reminders and notices, data export, deletion), the notices
+and the one-click unsubscribe of reminder e-mails. Thin: forms check the input,
 accounts.services does the work."""
 
 from __future__ import annotations
 
 import json
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts import forms
-from accounts.models import User
-from accounts.services import user_update
+from accounts.models import Notice, User
+from accounts.selectors import notice_rendered, notices_of, notification_preference_for
+from accounts.services import (
+    notice_mark_read,
+    notices_mark_all_read,
+    notification_preference_update,
+    reminder_emails_unsubscribe,
+    unsubscribe_token_user,
+    user_update,
+)
 from accounts.timezone_middleware import viewer_zone_name
 from core.pages import client_required, form_submit, with_contact_links, with_next
 from counselors.selectors import specialty_list
@@ -292,9 +303,18 @@ def intake_result(request):
 # --- the account page ----------------------------------------------------------------------------
 
 
-def _account_context(request, *, settings_form=None, delete_form=None) -> dict:
+def _preference_initial(user: User) -> dict:
+    pref = notification_preference_for(user=user)
+    return {name: getattr(pref, name) for name in forms.NotificationPreferenceForm.base_fields}
+
+
+def _account_context(
+    request, *, settings_form=None, delete_form=None, notifications_form=None
+) -> dict:
     user = request.user
     return {
+        "notifications_form": notifications_form
+        or forms.NotificationPreferenceForm(initial=_preference_initial(user)),
         "settings_form": settings_form
         or forms.AccountSettingsForm(
             initial={"timezone": user.timezone, "language": user.language}
@@ -362,3 +382,69 @@ def account_consent_withdraw(request):
     consent_withdraw(user=request.user)
     messages.info(request, WITHDRAWN_MESSAGE[pick_language(_ui_language())])
     return redirect("accounts:account")
+
+
+@login_required
+@require_POST
+def account_notifications(request):
+    form = forms.NotificationPreferenceForm(request.POST)
+    if form.is_valid():
+        done = form_submit(
+            form, notification_preference_update, user=request.user, **form.cleaned_data
+        )
+        if done.ok:
+            messages.success(request, _("Your notification settings are saved."))
+            return redirect(reverse("accounts:account") + "#notifications-heading")
+    return render(
+        request,
+        "accounts/account.html",
+        _account_context(request, notifications_form=form),
+        status=400,
+    )
+
+
+# --- in-page notices -------------------------------------------------------------------------
+
+NOTICES_SHOWN = 100
+
+
+@login_required
+def notices(request):
+    """All my notices, newest first (the latest hundred), unread ones marked."""
+    zone = ZoneInfo(request.user.timezone)
+    rows = [notice_rendered(n, zone=zone) for n in notices_of(user=request.user)[:NOTICES_SHOWN]]
+    return render(request, "accounts/notices.html", {"notice_rows": rows})
+
+
+@login_required
+@require_POST
+def notice_read(request, notice_id: int):
+    """Dismiss one of my notices (anyone else's: 404), then back where I was."""
+    try:
+        notice_mark_read(user=request.user, notice_id=notice_id)
+    except Notice.DoesNotExist:
+        raise Http404 from None
+    return redirect(safe_next(request, reverse("accounts:notices")))
+
+
+@login_required
+@require_POST
+def notices_read_all(request):
+    notices_mark_all_read(user=request.user)
+    return redirect(safe_next(request, reverse("accounts:notices")))
+
+
+@csrf_exempt  # RFC 8058: the mail client POSTs without a session or CSRF token; the token is the key
+def unsubscribe(request, token: str):
+    """The one-click unsubscribe of reminder e-mails: GET asks, POST turns them off. No sign-in;
+    a token that is not ours is a 404."""
+    try:
+        user = unsubscribe_token_user(token=token)
+    except User.DoesNotExist:
+        raise Http404 from None
+    if request.method == "POST":
+        reminder_emails_unsubscribe(user=user)
+        return render(request, "accounts/unsubscribe.html", {"done": True})
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    return render(request, "accounts/unsubscribe.html", {"done": False})

@@ -105,3 +105,51 @@ class IntakeOutputSerializer(serializers.Serializer):
     crisis_resources = _CrisisResourcesSerializer(
         required=False, help_text="only when the risk is high"
     )
+
+
+class NotificationPreferenceSerializer(serializers.Serializer):
+    """The user's notification preferences (the defaults when they never changed them)."""
+
+    email_reminders = serializers.BooleanField(
+        help_text="Reminders by e-mail (only sent when the account has an address)."
+    )
+    in_page_reminders = serializers.BooleanField(help_text="Reminders as a notice on Pianke.")
+    remind_24h = serializers.BooleanField(help_text="A reminder a day before a session.")
+    remind_1h = serializers.BooleanField(help_text="A reminder an hour before a session.")
+    quiet_start = serializers.TimeField(
+        allow_null=True, format="%H:%M", help_text="Quiet hours start (HH:MM, your time zone)."
+    )
+    quiet_end = serializers.TimeField(
+        allow_null=True, format="%H:%M", help_text="Quiet hours end (HH:MM, may wrap midnight)."
+    )
+    timezone = serializers.CharField(
+        source="user.timezone", read_only=True, help_text="The zone quiet hours are read in."
+    )
+
+
+class NotificationPreferenceUpdateSerializer(serializers.Serializer):
+    email_reminders = serializers.BooleanField(required=False)
+    in_page_reminders = serializers.BooleanField(required=False)
+    remind_24h = serializers.BooleanField(required=False)
+    remind_1h = serializers.BooleanField(required=False)
+    quiet_start = serializers.TimeField(required=False, allow_null=True)
+    quiet_end = serializers.TimeField(required=False, allow_null=True)
+
+
+class NoticeSerializer(serializers.Serializer):
+    """A notice as rendered for the reader (accounts.selectors.notice_rendered)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    text = serializers.CharField(help_text="In the request's language, times in your zone.")
+    url = serializers.CharField(help_text="A path on this site, or empty.")
+    created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
+
+
+class NoticeListQuerySerializer(serializers.Serializer):
+    unread = serializers.BooleanField(required=False, default=False)
+
+
+class NoticesReadAllSerializer(serializers.Serializer):
+    marked = serializers.IntegerField()

@@ -1,12 +1,13 @@
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.timezone import now as tz_now
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
-from accounts.models import Notice, User
+from accounts.models import Notice, NotificationPreference, User
 from core.realtime import ACCOUNT_CLOSED, push_on_commit, user_group
 
 
@@ -132,3 +133,96 @@ def notice_send(*, user: User, kind: str, params: dict | None = None, url: str =
     return Notice.objects.create(
         user=user, kind=kind, params=params or {}, url=url, created_at=tz_now()
     )
+
+
+# --- Notification preferences, notices, the one-click unsubscribe -----------------------------
+
+PREFERENCE_FIELDS = (
+    "email_reminders",
+    "in_page_reminders",
+    "remind_24h",
+    "remind_1h",
+    "quiet_start",
+    "quiet_end",
+)
+
+
+@transaction.atomic
+def notification_preference_update(*, user: User, **changes) -> NotificationPreference:
+    """Change some of the user's preferences (the others keep their values). Quiet hours are
+    both given or both empty, on the minute, and not the same time twice; anything wrong is a
+    ValidationError naming the field, and nothing is saved."""
+    unknown = set(changes) - set(PREFERENCE_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("Unknown setting.")] for name in sorted(unknown)})
+    # The row is made, or locked, first: two saves at once cannot lose each other's fields.
+    pref, _created = NotificationPreference.objects.select_for_update().get_or_create(user=user)
+    for name, value in changes.items():
+        setattr(pref, name, value)
+    errors: dict[str, list[str]] = {}
+    for name in ("quiet_start", "quiet_end"):
+        value = getattr(pref, name)
+        if value is not None and (value.second or value.microsecond):
+            errors[name] = [_("Give the time in whole minutes.")]
+    if (pref.quiet_start is None) != (pref.quiet_end is None):
+        missing = "quiet_end" if pref.quiet_end is None else "quiet_start"
+        errors.setdefault(missing, []).append(
+            _("Give both the start and the end of the quiet hours, or neither.")
+        )
+    elif pref.quiet_start is not None and pref.quiet_start == pref.quiet_end:
+        errors.setdefault("quiet_end", []).append(
+            _("The quiet hours must end at another time than they start.")
+        )
+    if errors:
+        raise ValidationError(errors)
+    pref.save()
+    return pref
+
+
+@transaction.atomic
+def notice_mark_read(*, user: User, notice_id: int) -> Notice:
+    """Mark one of the user's own notices read (again is a no-op); anyone else's: DoesNotExist."""
+    notice = Notice.objects.select_for_update().get(pk=notice_id, user=user)
+    if notice.read_at is None:
+        notice.read_at = tz_now()
+        notice.save(update_fields=["read_at"])
+    return notice
+
+
+@transaction.atomic
+def notices_mark_all_read(*, user: User) -> int:
+    """Mark all of the user's unread notices read; returns how many there were."""
+    return Notice.objects.filter(user=user, read_at__isnull=True).update(read_at=tz_now())
+
+
+UNSUBSCRIBE_SALT = "accounts.reminder-emails.unsubscribe"
+
+
+def unsubscribe_token_make(*, user: User) -> str:
+    """The signed token of a reminder e-mail's one-click unsubscribe link. It does not expire:
+    a link in an old e-mail must still work (RFC 8058), and all it can do is turn e-mails off."""
+    return signing.dumps(user.pk, salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_token_user(*, token: str) -> User:
+    """The user a token was made for; a bad signature or unknown user is User.DoesNotExist."""
+    try:
+        user_id = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        raise User.DoesNotExist from None
+    if not isinstance(user_id, int):
+        raise User.DoesNotExist
+    return User.objects.get(pk=user_id)
+
+
+@transaction.atomic
+def reminder_emails_unsubscribe(*, user: User) -> NotificationPreference:
+    """Turn off reminder e-mails (the one-click link); in-page notices stay as they were."""
+    return notification_preference_update(user=user, email_reminders=False)
+
+
+def user_notifications_erase(*, user: User) -> None:
+    """Accounts' part of deleting an account: the notification preferences and every notice go.
+    Call inside the deletion's transaction."""
+    NotificationPreference.objects.filter(user=user).delete()
+    Notice.objects.filter(user=user).delete()

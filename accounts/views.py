@@ -1,6 +1,8 @@
+from zoneinfo import ZoneInfo
+
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -8,7 +10,15 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import serializers
-from accounts.services import user_token_get, user_update
+from accounts.models import Notice
+from accounts.selectors import notice_rendered, notices_of, notification_preference_for
+from accounts.services import (
+    notice_mark_read,
+    notices_mark_all_read,
+    notification_preference_update,
+    user_token_get,
+    user_update,
+)
 from core.permissions import IsClient
 from intake.selectors import CURRENT_VERSION, WITHDRAWN_MESSAGE, consent_text, pick_language
 from intake.services import (
@@ -153,3 +163,79 @@ class IntakeView(APIView):
             intake_outcome(intake=intake, language=_language(request)),
             status=status.HTTP_201_CREATED,
         )
+
+
+# --- Notification preferences and notices ---------------------------------------------------
+
+
+class NotificationPreferenceView(APIView):
+    """My notification preferences: reminder channels, which reminders, quiet hours."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=serializers.NotificationPreferenceSerializer)
+    def get(self, request):
+        pref = notification_preference_for(user=request.user)
+        return Response(serializers.NotificationPreferenceSerializer(pref).data)
+
+    @extend_schema(
+        request=serializers.NotificationPreferenceUpdateSerializer,
+        responses=serializers.NotificationPreferenceSerializer,
+    )
+    def patch(self, request):
+        data = serializers.NotificationPreferenceUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        pref = notification_preference_update(user=request.user, **data.validated_data)
+        return Response(serializers.NotificationPreferenceSerializer(pref).data)
+
+
+def _reader_zone(request) -> ZoneInfo:
+    # Token-authenticated requests pass the timezone middleware as anonymous: the user's own.
+    return ZoneInfo(request.user.timezone)
+
+
+class NoticeListView(generics.GenericAPIView):
+    """My notices, newest first (`?unread=true`: only the unread ones), each in the request's
+    language with times in my zone."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = serializers.NoticeSerializer
+    queryset = Notice.objects.none()  # for the schema; get() reads the user's own
+    filterset_class = None
+
+    @extend_schema(
+        parameters=[serializers.NoticeListQuerySerializer],
+        responses=serializers.NoticeSerializer(many=True),
+    )
+    def get(self, request):
+        query = serializers.NoticeListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        notices = notices_of(user=request.user, unread_only=query.validated_data["unread"])
+        page = self.paginate_queryset(notices)
+        zone = _reader_zone(request)
+        return self.get_paginated_response(
+            serializers.NoticeSerializer(
+                [notice_rendered(n, zone=zone) for n in page], many=True
+            ).data
+        )
+
+
+class NoticeReadView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=serializers.NoticeSerializer)
+    def post(self, request, pk: int):
+        """Mark one of my notices read (anyone else's: 404)."""
+        notice = notice_mark_read(user=request.user, notice_id=pk)
+        return Response(
+            serializers.NoticeSerializer(notice_rendered(notice, zone=_reader_zone(request))).data
+        )
+
+
+class NoticesReadAllView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=serializers.NoticesReadAllSerializer)
+    def post(self, request):
+        """Mark all my unread notices read."""
+        return Response({"marked": notices_mark_all_read(user=request.user)})

@@ -12,7 +12,7 @@ import bisect
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 UTC = dt.UTC
@@ -76,6 +76,47 @@ def window_intervals(
     return merge(intervals)
 
 
+def days_off_intervals(
+    days_off: Iterable[tuple[dt.date, dt.date]], timezone: str, start: dt.datetime, end: dt.datetime
+) -> list[Interval]:
+    """Time off given as inclusive local dates in `timezone`, as merged UTC intervals that
+    overlap [start, end). Each range runs from local midnight of its first day to local
+    midnight after its last, so a day of 23 or 25 hours (DST) is still exactly one day off."""
+    tz = ZoneInfo(timezone)
+    intervals = []
+    for first, last in days_off:
+        s = local_midnight(first, tz).astimezone(UTC)
+        e = local_midnight(last + dt.timedelta(days=1), tz).astimezone(UTC)
+        if s < end and e > start:
+            intervals.append((s, e))
+    return merge(intervals)
+
+
+def subtract(intervals: list[Interval], holes: list[Interval]) -> list[Interval]:
+    """The parts of the (merged, sorted) `intervals` outside every one of the (merged, sorted)
+    `holes`."""
+    if not holes:
+        return intervals
+    out: list[Interval] = []
+    for s, e in intervals:
+        for hs, he in holes:
+            if he <= s or hs >= e:
+                continue
+            if hs > s:
+                out.append((s, hs))
+            s = max(s, he)
+            if s >= e:
+                break
+        if s < e:
+            out.append((s, e))
+    return out
+
+
+def overlaps(intervals: list[Interval], start: dt.datetime, end: dt.datetime) -> bool:
+    """Whether [start, end) overlaps any of the intervals."""
+    return any(s < end and e > start for s, e in intervals)
+
+
 def contains(intervals: list[Interval], start: dt.datetime, end: dt.datetime) -> bool:
     """Whether [start, end) lies wholly inside one of the (merged, sorted) intervals."""
     i = bisect.bisect_right(intervals, (start, dt.datetime.max.replace(tzinfo=UTC))) - 1
@@ -107,9 +148,15 @@ class CounselorDay:
     windows: list[Interval]  # merged
     busy: list[Interval]  # active bookings, sorted by start
     day_counts: Counter  # local date -> active bookings that day
+    # Time off (whole local days), already cut out of `windows`; kept to say why a time is not free.
+    away: list[Interval] = field(default_factory=list)
 
     def local_date(self, t: dt.datetime) -> dt.date:
         return t.astimezone(ZoneInfo(self.timezone)).date()
+
+    def is_away(self, start: dt.datetime, end: dt.datetime) -> bool:
+        """Whether [start, end) touches the counselor's time off."""
+        return overlaps(self.away, start, end)
 
     def clashes(self, start: dt.datetime, end: dt.datetime) -> bool:
         """Whether [start, end) overlaps an active booking widened by the buffer."""

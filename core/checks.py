@@ -46,3 +46,19 @@ def encryption_keys_deploy_check(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def site_url_deploy_check(app_configs, **kwargs):
+    """E-mails link back to PIANKE_SITE_URL (a reminder's session, the one-click unsubscribe):
+    a deployment left on the development default would send links that lead nowhere."""
+    if not getattr(settings, "PIANKE_SITE_URL", "").startswith("https://"):
+        return [
+            checks.Warning(
+                "PIANKE_SITE_URL is not an https:// address: links in e-mails would not reach "
+                "the site.",
+                hint="Set PIANKE_SITE_URL to the public address, e.g. https://pianke.example.org",
+                id="core.W001",
+            )
+        ]
+    return []

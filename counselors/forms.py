@@ -162,3 +162,9 @@ class OneOffWindowForm(forms.Form):
             else data["date"]
         )
         return start, dt.datetime.combine(end_day, data["end_time"], tzinfo=tz)
+
+
+class TimeOffForm(forms.Form):
+    start_date = forms.DateField(label=_("First day away"), widget=DateInput())
+    end_date = forms.DateField(label=_("Last day away"), widget=DateInput())
+    note = forms.CharField(label=_("Note (only for you)"), max_length=200, required=False)

@@ -23,11 +23,17 @@ from core.pages import counselor_required, form_submit, slots_by_local_day
 from core.sessions import SessionLanguage, SessionMode, session_length_from
 from counselors import forms
 from counselors.filters import CounselorFilter
-from counselors.models import AvailabilityWindow, CounselorProfile
-from counselors.selectors import counselor_get_listed, counselor_list_listed
+from counselors.models import AvailabilityWindow, CounselorProfile, TimeOff
+from counselors.selectors import (
+    counselor_get_listed,
+    counselor_list_listed,
+    time_off_for_counselor,
+)
 from counselors.services import (
     counselor_profile_update,
     credential_add,
+    time_off_add,
+    time_off_remove,
     window_create,
     window_delete,
 )
@@ -36,6 +42,7 @@ from listening.selectors import (
     counselor_busy_between,
     counselor_days,
     counselor_free_slots,
+    time_off_sessions,
 )
 
 DIRECTORY_PAGE_SIZE = 20
@@ -327,7 +334,23 @@ def _grid(blocks: list[Block], monday: dt.date) -> dict:
     }
 
 
-def _availability_page(request, *, weekly_form=None, one_off_form=None, status=200):
+def _time_off_rows(profile: CounselorProfile, today: dt.date) -> list[dict]:
+    """The counselor's time off not yet over, each with the sessions still booked inside it.
+    Each session's cancel form posts to the bookings' own cancel page (listening), which
+    comes back here: a cancellation always goes through the one cancel flow."""
+    ranges = [t for t in time_off_for_counselor(user=profile.user) if t.end_date >= today]
+    sessions = time_off_sessions(counselor=profile, ranges=ranges)
+    return [{"range": t, "sessions": sessions[t.pk]} for t in ranges]
+
+
+def _availability_page(
+    request,
+    *,
+    weekly_form=None,
+    one_off_form=None,
+    time_off_form=None,
+    status=200,
+):
     user = request.user
     profile = CounselorProfile.objects.select_related("user").get(pk=user.pk)
     tz = ZoneInfo(user.timezone)
@@ -372,6 +395,8 @@ def _availability_page(request, *, weekly_form=None, one_off_form=None, status=2
             ),
             "one_off_form": one_off_form
             or forms.OneOffWindowForm(prefix="oneoff", initial={"date": max(monday, today)}),
+            "time_off_form": time_off_form or forms.TimeOffForm(prefix="timeoff"),
+            "time_off": _time_off_rows(profile, today),
         },
         status=status,
     )
@@ -433,3 +458,37 @@ def window_remove(request, window_id: int):
         raise Http404 from None
     messages.success(request, _("Window removed. Sessions already booked in it stay booked."))
     return redirect(_back_to_week(_week_monday(request, ZoneInfo(request.user.timezone))))
+
+
+# --- time off -------------------------------------------------------------------------------------
+
+
+@counselor_required
+@require_POST
+def time_off_create(request):
+    form = forms.TimeOffForm(request.POST, prefix="timeoff")
+    if form.is_valid():
+        done = form_submit(
+            form, time_off_add, profile=request.user.counselor_profile, **form.cleaned_data
+        )
+        if done.ok:
+            messages.success(
+                request,
+                _(
+                    "Time off added: no new sessions can be booked on those days. Sessions "
+                    "already booked are listed below; they stay booked unless you cancel them."
+                ),
+            )
+            return redirect(f"{reverse('counselors:counselor-availability')}#time-off")
+    return _availability_page(request, time_off_form=form, status=400)
+
+
+@counselor_required
+@require_POST
+def time_off_delete(request, time_off_id: int):
+    try:
+        time_off_remove(profile=request.user.counselor_profile, time_off_id=time_off_id)
+    except TimeOff.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("Time off removed: those days are bookable again."))
+    return redirect(f"{reverse('counselors:counselor-availability')}#time-off")

@@ -1,7 +1,13 @@
 from django.db.models import QuerySet
 
 from core.export import iso, money
-from counselors.models import CounselorProfile, Specialty
+from counselors.models import (
+    CounselorProfile,
+    HistoryShare,
+    PreferredCounselor,
+    Specialty,
+    TimeOff,
+)
 
 
 def counselor_list_listed() -> QuerySet[CounselorProfile]:
@@ -72,3 +78,46 @@ def counselor_profile_export(*, user) -> dict | None:
 def specialty_list() -> QuerySet[Specialty]:
     """The topic taxonomy, by slug."""
     return Specialty.objects.order_by("slug")
+
+
+def time_off_for_counselor(*, user) -> QuerySet[TimeOff]:
+    """The counselor's own time-off ranges, earliest first."""
+    return TimeOff.objects.filter(counselor_id=user.pk).order_by("start_date", "pk")
+
+
+def counselor_links_export(*, user) -> dict:
+    """A counselor's time off, and a client's preferred counselors and history consents
+    (granted and withdrawn), for their data export."""
+    return {
+        "time_off": [
+            {
+                "start_date": iso(t.start_date),
+                "end_date": iso(t.end_date),
+                "note": t.note,
+                "added_at": iso(t.created_at),
+            }
+            for t in time_off_for_counselor(user=user)
+        ],
+        "preferred_counselors": [
+            {
+                "counselor": p.counselor.display_name or p.counselor.user.username,
+                "counselor_id": p.counselor_id,
+                "notify_new_windows": p.notify_new_windows,
+                "since": iso(p.created_at),
+            }
+            for p in PreferredCounselor.objects.filter(client=user)
+            .select_related("counselor__user")
+            .order_by("created_at", "pk")
+        ],
+        "history_shares": [
+            {
+                "counselor": s.counselor.display_name or s.counselor.user.username,
+                "counselor_id": s.counselor_id,
+                "granted_at": iso(s.granted_at),
+                "withdrawn_at": iso(s.withdrawn_at),
+            }
+            for s in HistoryShare.objects.filter(client=user)
+            .select_related("counselor__user")
+            .order_by("granted_at", "pk")
+        ],
+    }

@@ -58,6 +58,7 @@ class CounselorOwnSerializer(CounselorSerializer):
             "reschedule_cutoff_minutes",
             "verification",
             "is_active",
+            "reserve_pool",  # also PUT counselors/me/reserve-pool/ (the dashboard's switch)
         ]
 
 
@@ -87,6 +88,9 @@ class CounselorUpdateSerializer(serializers.Serializer):
     buffer_minutes = serializers.IntegerField(min_value=0, max_value=60, required=False)
     reschedule_cutoff_minutes = serializers.IntegerField(
         min_value=0, max_value=7 * 24 * 60, required=False
+    )
+    reserve_pool = serializers.BooleanField(
+        required=False, help_text="Join the reserve pool that surges call up."
     )
 
 
@@ -178,3 +182,36 @@ class SlotQuerySerializer(serializers.Serializer):
 class SlotSerializer(serializers.Serializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
+
+
+class TimeOffInputSerializer(serializers.Serializer):
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class TimeOffSessionSerializer(serializers.Serializer):
+    """A session booked inside time off, as its counselor sees it in the list (no topic)."""
+
+    id = serializers.IntegerField(source="pk")
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    duration_minutes = serializers.IntegerField()
+    mode = serializers.CharField()
+    status = serializers.CharField()
+
+
+class TimeOffSerializer(serializers.Serializer):
+    """A time-off range (inclusive local dates in the counselor's zone) and the confirmed
+    sessions still booked inside it, which the counselor keeps or cancels."""
+
+    id = serializers.IntegerField(source="pk")
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    note = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    sessions = serializers.SerializerMethodField()
+
+    def get_sessions(self, obj) -> list[dict]:
+        sessions = self.context.get("sessions", {}).get(obj.pk, [])
+        return TimeOffSessionSerializer(sessions, many=True).data

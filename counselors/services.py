@@ -5,22 +5,32 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, models, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import Notice, User
+from accounts.services import notice_send
 from core.availability import MIDNIGHT, is_quarter_hour
+from counselors import tasks
 from counselors.models import (
     AvailabilityWindow,
     CounselorProfile,
     Credential,
+    HistoryShare,
+    PreferredCounselor,
     Specialty,
+    TimeOff,
     VerificationRecord,
 )
 
 MAX_WINDOW = dt.timedelta(hours=12)
+MAX_TIME_OFF_DAYS = 366
+# A preferred counselor's new windows notify each opted-in client at most once in this long.
+NEW_WINDOW_NOTICE_EVERY = dt.timedelta(hours=24)
+NEW_WINDOW_NOTICE = "preferred_new_window"
 
 
 def counselor_profile_create(*, user: User) -> CounselorProfile:
@@ -56,6 +66,7 @@ def counselor_profile_update(
         "min_notice_minutes",
         "buffer_minutes",
         "reschedule_cutoff_minutes",
+        "reserve_pool",
     }
     unknown = set(fields) - editable
     if unknown:
@@ -295,7 +306,51 @@ def window_create(*, profile: CounselorProfile, **fields) -> AvailabilityWindow:
     CounselorProfile.objects.select_for_update().get(
         pk=profile.pk
     )  # one window edit at a time per counselor
-    return _window_save(AvailabilityWindow(counselor=profile), profile=profile, **fields)
+    window = _window_save(AvailabilityWindow(counselor=profile), profile=profile, **fields)
+    _new_window_notify(profile=profile)
+    return window
+
+
+def _new_window_notify(*, profile: CounselorProfile) -> int:
+    """Tell the clients who marked this counselor preferred and opted in that there are new
+    times: an in-page notice, and an e-mail after commit if they gave an address. At most one
+    per client and counselor every NEW_WINDOW_NOTICE_EVERY (a counselor publishing a week of
+    windows sends one), counted from the notices themselves; the caller holds the profile row
+    lock, so two window edits cannot both send. Never a topic. Returns how many were told."""
+    if not profile.is_listed:  # nothing bookable to announce
+        return 0
+    prefs = list(
+        PreferredCounselor.objects.filter(
+            counselor=profile, notify_new_windows=True, client__is_active=True
+        ).select_related("client")
+    )
+    if not prefs:
+        return 0
+    now = timezone.now()
+    recent = set(
+        Notice.objects.filter(
+            user_id__in=[p.client_id for p in prefs],
+            kind=NEW_WINDOW_NOTICE,
+            params__counselor_id=profile.pk,
+            created_at__gt=now - NEW_WINDOW_NOTICE_EVERY,
+        ).values_list("user_id", flat=True)
+    )
+    url = reverse("counselors:counselor-profile", args=[profile.pk])
+    name = profile.display_name or profile.user.username
+    told = 0
+    for pref in prefs:
+        if pref.client_id in recent:
+            continue
+        notice = notice_send(
+            user=pref.client,
+            kind=NEW_WINDOW_NOTICE,
+            params={"counselor": name, "counselor_id": profile.pk},
+            url=url,
+        )
+        if pref.client.email:
+            tasks.preferred_new_window_email.delay_on_commit(notice.pk)
+        told += 1
+    return told
 
 
 @transaction.atomic
@@ -336,3 +391,125 @@ def window_delete(*, profile: CounselorProfile, window_id: int) -> None:
     """Remove one of the counselor's own windows; bookings already made stay."""
     window = AvailabilityWindow.objects.get(pk=window_id, counselor=profile)
     window.delete()
+
+
+# --- Time off ------------------------------------------------------------------------------
+
+
+def _time_off_errors(*, start_date: dt.date, end_date: dt.date, today: dt.date, note: str) -> dict:
+    errors: dict[str, list[str]] = {}
+    if end_date < start_date:
+        errors["end_date"] = [_("The last day must not be before the first day.")]
+    elif (end_date - start_date).days + 1 > MAX_TIME_OFF_DAYS:
+        errors["end_date"] = [_("Time off is at most 366 days at a time.")]
+    elif end_date < today:
+        errors["end_date"] = [_("That time off is already over.")]
+    if len(note) > 200:
+        errors["note"] = [_("Keep the note to 200 characters.")]
+    return errors
+
+
+@transaction.atomic
+def time_off_add(
+    *, profile: CounselorProfile, start_date: dt.date, end_date: dt.date, note: str = ""
+) -> TimeOff:
+    """Mark whole days off, both dates inclusive, as local dates in the counselor's own zone.
+    Their windows stay; no slot inside is offered or bookable. Sessions already booked inside
+    stay booked: the counselor keeps or cancels each (listening.selectors.time_off_sessions),
+    they are never cancelled here. Ranges may overlap (each keeps its note; a day is off if any
+    range covers it). The profile row lock orders this against bookings being made, so a
+    session is either refused or listed inside the range, never lost between the two."""
+    profile = CounselorProfile.objects.select_for_update().select_related("user").get(pk=profile.pk)
+    note = (note or "").strip()
+    today = timezone.now().astimezone(zoneinfo.ZoneInfo(profile.user.timezone)).date()
+    errors = _time_off_errors(start_date=start_date, end_date=end_date, today=today, note=note)
+    if errors:
+        raise ValidationError(errors)
+    return TimeOff.objects.create(
+        counselor=profile, start_date=start_date, end_date=end_date, note=note
+    )
+
+
+@transaction.atomic
+def time_off_remove(*, profile: CounselorProfile, time_off_id: int) -> None:
+    """Remove one of the counselor's own time-off ranges (TimeOff.DoesNotExist if not theirs):
+    its days are bookable again where windows and other ranges allow."""
+    TimeOff.objects.get(pk=time_off_id, counselor=profile).delete()
+
+
+# --- A client's counselors: preference, new-window notices, history sharing -----------------------
+
+
+def _client_only(client: User) -> None:
+    if not client.is_client:
+        raise PermissionDenied("only clients mark counselors or share their history")
+
+
+@transaction.atomic
+def preferred_counselor_set(
+    *, client: User, counselor: CounselorProfile, notify_new_windows: bool = False
+) -> PreferredCounselor:
+    """Mark `counselor` preferred for `client` (again: only the notice opt-in changes).
+    Precondition: the client has met the counselor (listening.selectors.met_counselor_get);
+    the caller checks it, since bookings are a layer above."""
+    _client_only(client)
+    pref, _created = PreferredCounselor.objects.update_or_create(
+        client=client, counselor=counselor, defaults={"notify_new_windows": notify_new_windows}
+    )
+    return pref
+
+
+@transaction.atomic
+def preferred_counselor_remove(*, client: User, counselor_id: int) -> bool:
+    """Unmark a preferred counselor (and so stop their new-window notices). Idempotent."""
+    deleted, _ = PreferredCounselor.objects.filter(
+        client=client, counselor_id=counselor_id
+    ).delete()
+    return bool(deleted)
+
+
+@transaction.atomic
+def history_share_grant(*, client: User, counselor: CounselorProfile) -> HistoryShare:
+    """The client agrees that this one counselor sees their own earlier sessions with the
+    client (dates, topics, that counselor's private notes), never anyone else's. Granting
+    while a consent stands returns it. Precondition: the client has met the counselor (see
+    preferred_counselor_set)."""
+    _client_only(client)
+    standing = HistoryShare.objects.filter(
+        client=client, counselor=counselor, withdrawn_at__isnull=True
+    ).first()
+    if standing is not None:
+        return standing
+    try:
+        with transaction.atomic():
+            return HistoryShare.objects.create(
+                client=client, counselor=counselor, granted_at=timezone.now()
+            )
+    except IntegrityError:  # a concurrent grant won (history_share_one_standing)
+        return HistoryShare.objects.get(
+            client=client, counselor=counselor, withdrawn_at__isnull=True
+        )
+
+
+@transaction.atomic
+def history_share_withdraw(*, client: User, counselor_id: int) -> bool:
+    """End the client's consent at once: the counselor's next read sees nothing. The row stays
+    as the record. Idempotent; True if a consent was standing."""
+    return bool(
+        HistoryShare.objects.filter(
+            client=client, counselor_id=counselor_id, withdrawn_at__isnull=True
+        ).update(withdrawn_at=timezone.now())
+    )
+
+
+def counselor_links_erase(*, user: User) -> None:
+    """Counselors' part of deleting an account: standing history consents withdrawn and
+    preferences deleted, on both sides (the user as client, and as counselor). Call inside
+    the deletion's transaction."""
+    now = timezone.now()
+    HistoryShare.objects.filter(withdrawn_at__isnull=True).filter(
+        models.Q(client=user) | models.Q(counselor_id=user.pk)
+    ).update(withdrawn_at=now)
+    PreferredCounselor.objects.filter(
+        models.Q(client=user) | models.Q(counselor_id=user.pk)
+    ).delete()

@@ -14,6 +14,12 @@ api_urlpatterns = [
     path("counselors/me/credentials/", views.CredentialListView.as_view(), name="credential-list"),
     path("counselors/me/windows/", views.WindowListView.as_view(), name="window-list"),
     path("counselors/me/windows/<int:pk>/", views.WindowDetailView.as_view(), name="window-detail"),
+    path("counselors/me/time-off/", views.TimeOffListView.as_view(), name="time-off-list"),
+    path(
+        "counselors/me/time-off/<int:pk>/",
+        views.TimeOffDetailView.as_view(),
+        name="time-off-detail",
+    ),
     path("counselors/<int:pk>/", views.CounselorDetailView.as_view(), name="counselor-detail"),
     path(
         "counselors/<int:pk>/verify/", views.CounselorVerifyView.as_view(), name="counselor-verify"
@@ -43,6 +49,12 @@ page_urlpatterns = [
         "counselor/availability/windows/<int:window_id>/delete/",
         pages.window_remove,
         name="counselor-window-delete",
+    ),
+    path("counselor/availability/time-off/", pages.time_off_create, name="counselor-time-off-add"),
+    path(
+        "counselor/availability/time-off/<int:time_off_id>/delete/",
+        pages.time_off_delete,
+        name="counselor-time-off-delete",
     ),
     path("staff/verification/", staff_pages.verification, name="staff-verification"),
     path("staff/verification/<int:counselor_id>/", staff_pages.verify, name="staff-verify"),

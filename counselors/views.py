@@ -14,17 +14,23 @@ from core.permissions import IsCounselor, IsStaffMember
 from core.sessions import SESSION_LENGTHS
 from counselors import serializers
 from counselors.filters import CounselorFilter
-from counselors.models import AvailabilityWindow, CounselorProfile, Specialty
-from counselors.selectors import counselor_get_listed, counselor_list_listed
+from counselors.models import AvailabilityWindow, CounselorProfile, Specialty, TimeOff
+from counselors.selectors import (
+    counselor_get_listed,
+    counselor_list_listed,
+    time_off_for_counselor,
+)
 from counselors.services import (
     counselor_profile_update,
     counselor_verify,
     credential_add,
+    time_off_add,
+    time_off_remove,
     window_create,
     window_delete,
     window_update,
 )
-from listening.selectors import counselor_free_slots
+from listening.selectors import counselor_free_slots, time_off_sessions
 
 
 class SpecialtyListView(APIView):
@@ -195,3 +201,46 @@ class SlotListView(APIView):
         return Response(
             serializers.SlotSerializer([{"start": s, "end": e} for s, e in slots], many=True).data
         )
+
+
+class TimeOffListView(generics.GenericAPIView):
+    """The counselor's own time off (whole local days in their zone), each with the confirmed
+    sessions still booked inside it; POST adds a range and answers with those sessions, which
+    stay booked until the counselor cancels them (POST bookings/{id}/cancel/)."""
+
+    permission_classes = [IsCounselor]
+    serializer_class = serializers.TimeOffSerializer
+    filterset_class = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return TimeOff.objects.none()
+        return time_off_for_counselor(user=self.request.user)
+
+    def _data(self, ranges, **kwargs):
+        profile = CounselorProfile.objects.select_related("user").get(pk=self.request.user.pk)
+        sessions = time_off_sessions(counselor=profile, ranges=list(ranges))
+        return serializers.TimeOffSerializer(ranges, context={"sessions": sessions}, **kwargs).data
+
+    @extend_schema(responses=serializers.TimeOffSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self._data(page, many=True))
+
+    @extend_schema(
+        request=serializers.TimeOffInputSerializer, responses={201: serializers.TimeOffSerializer}
+    )
+    def post(self, request):
+        data = serializers.TimeOffInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        time_off = time_off_add(profile=request.user.counselor_profile, **data.validated_data)
+        return Response(self._data([time_off], many=True)[0], status=status.HTTP_201_CREATED)
+
+
+class TimeOffDetailView(APIView):
+    permission_classes = [IsCounselor]
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk: int):
+        time_off_remove(profile=request.user.counselor_profile, time_off_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)

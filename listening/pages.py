@@ -8,15 +8,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django import forms as django_forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -32,8 +34,20 @@ from core.pages import (
 from core.sessions import session_length_from
 from counselors.models import CounselorProfile
 from counselors.selectors import counselor_get_listed
+from counselors.services import (
+    history_share_grant,
+    history_share_withdraw,
+    preferred_counselor_remove,
+    preferred_counselor_set,
+)
 from intake.services import intake_current_for, intake_require
 from listening import forms
+from listening.feeds import (
+    calendar_feed_create,
+    calendar_feed_live,
+    calendar_feed_revoke,
+    feed_urls,
+)
 from listening.models import Booking, Feedback
 from listening.selectors import (
     booking_get_for_participant,
@@ -42,6 +56,8 @@ from listening.selectors import (
     counselor_free_slots,
     counselor_sessions_between,
     counselor_upcoming_count,
+    met_counselor_get,
+    my_counselors_for_client,
 )
 from listening.services import booking_cancel, booking_create, booking_reschedule, feedback_submit
 
@@ -260,6 +276,10 @@ def booking_cancel_page(request, booking_id: int):
         )
         if done.ok:
             messages.success(request, _("The session is cancelled; the other person is told."))
+            # Back where the cancel was asked from (the time-off list), if that is one of ours.
+            back = request.POST.get("next", "")
+            if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+                return redirect(back)
             return redirect("listening:booking-list")
         status = done.status
     return _bookings_page(request, status=status, error_for=booking_id, bound_form=form)
@@ -416,3 +436,99 @@ def dashboard(request):
             "has_windows": profile.windows.exists(),
         },
     )
+
+
+# --- the private calendar feed --------------------------------------------------------------------
+
+
+@participant_required
+def calendar_feed_page(request):
+    """Subscribe to one's sessions in Google, Apple or Outlook: make a private URL (shown
+    once), replace it, or revoke it."""
+    context = {"feed": calendar_feed_live(user=request.user), "urls": None}
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "create":
+            feed, token = calendar_feed_create(user=request.user)
+            context = {"feed": feed, "urls": feed_urls(request, token)}
+            response = render(request, "listening/calendar_feed.html", context)
+            response["Cache-Control"] = "private, no-store"  # the secret is on the page
+            return response
+        if action == "revoke":
+            calendar_feed_revoke(user=request.user)
+            messages.success(request, _("Your calendar link is revoked: it no longer works."))
+            return redirect("listening:calendar-feed")
+        return HttpResponseBadRequest()
+    return render(request, "listening/calendar_feed.html", context)
+
+
+# --- my counselors ----------------------------------------------------------------------------------
+
+
+class _ActionForm(django_forms.Form):
+    action = django_forms.ChoiceField(choices=[])
+    notify_new_windows = django_forms.BooleanField(required=False)
+
+    def __init__(self, *args, actions: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [(a, a) for a in actions]
+
+
+@client_required
+def my_counselors(request):
+    """The counselors the client has met: book again, prefer, hear of new times, share history."""
+    return render(
+        request,
+        "listening/my_counselors.html",
+        {"rows": my_counselors_for_client(client=request.user)},
+    )
+
+
+def _met(request, counselor_id: int) -> CounselorProfile:
+    try:
+        return met_counselor_get(client=request.user, counselor_id=counselor_id)
+    except CounselorProfile.DoesNotExist:
+        raise Http404 from None
+
+
+@client_required
+@require_POST
+def my_counselor_preferred(request, counselor_id: int):
+    counselor = _met(request, counselor_id)
+    form = _ActionForm(request.POST, actions=["prefer", "unprefer"])
+    if not form.is_valid():
+        return HttpResponseBadRequest()
+    if form.cleaned_data["action"] == "prefer":
+        pref = preferred_counselor_set(
+            client=request.user,
+            counselor=counselor,
+            notify_new_windows=form.cleaned_data["notify_new_windows"],
+        )
+        messages.success(
+            request,
+            _("Saved. You will hear of their new times.")
+            if pref.notify_new_windows
+            else _("Saved as a preferred counselor."),
+        )
+    else:
+        preferred_counselor_remove(client=request.user, counselor_id=counselor.pk)
+        messages.success(request, _("No longer a preferred counselor."))
+    return redirect(f"{reverse('listening:my-counselors')}#counselor-{counselor.pk}")
+
+
+@client_required
+@require_POST
+def my_counselor_history_share(request, counselor_id: int):
+    counselor = _met(request, counselor_id)
+    form = _ActionForm(request.POST, actions=["grant", "withdraw"])
+    if not form.is_valid():
+        return HttpResponseBadRequest()
+    if form.cleaned_data["action"] == "grant":
+        history_share_grant(client=request.user, counselor=counselor)
+        messages.success(request, _("This counselor can now see your earlier sessions with them."))
+    else:
+        history_share_withdraw(client=request.user, counselor_id=counselor.pk)
+        messages.success(
+            request, _("Sharing withdrawn: the counselor no longer sees your history.")
+        )
+    return redirect(f"{reverse('listening:my-counselors')}#counselor-{counselor.pk}")

@@ -36,7 +36,11 @@ from listening import selectors, services
 from listening.forms import AsyncMessageForm, NoteForm, RaiseCrisisForm, ReferralForm
 from listening.models import Booking, Feedback
 from listening.room_strings import room_strings
-from listening.selectors import booking_get_for_participant, session_note_for_counselor
+from listening.selectors import (
+    booking_get_for_participant,
+    client_history_for_counselor,
+    session_note_for_counselor,
+)
 from listening.services import crisis_raise
 from oversight.services import referral_create, referral_list_for_user
 
@@ -148,6 +152,10 @@ def _room_context(request, booking: Booking, **forms_given) -> dict:
         context["note"] = note
         context["note_form"] = forms_given.get("note_form") or NoteForm(
             initial={"text": note.text, "revision": note.revision}
+        )
+        # Earlier sessions with this client (theirs only), if the client shares their history.
+        context["client_history"] = client_history_for_counselor(
+            counselor=user, client_id=booking.client_id, before=booking.start
         )
         context["crisis_form"] = forms_given.get("crisis_form") or RaiseCrisisForm()
         context["referral_form"] = forms_given.get("referral_form") or ReferralForm()

@@ -9,14 +9,28 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db import models
+from django.db.models import Count, F, Q, QuerySet, Sum, Value
 from django.utils import timezone
 
 from accounts.models import User
-from core.availability import CounselorDay, WeeklyRule, window_intervals
+from core.availability import (
+    CounselorDay,
+    WeeklyRule,
+    days_off_intervals,
+    subtract,
+    window_intervals,
+)
 from core.encryption import decrypt_text
 from core.export import iso, money
-from counselors.models import AvailabilityWindow, CounselorProfile
+from core.sessions import SessionMode
+from counselors.models import (
+    AvailabilityWindow,
+    CounselorProfile,
+    HistoryShare,
+    PreferredCounselor,
+    TimeOff,
+)
 from listening.models import Booking, SessionMessage, SessionNote
 
 DAY = dt.timedelta(days=1)
@@ -68,6 +82,37 @@ WINDOW_FIELDS = [
     "valid_from",
     "valid_until",
 ]
+TIME_OFF_KIND = "time_off"
+
+
+def _time_off_rows(*, ids: list[int], lo: dt.datetime, hi: dt.datetime) -> QuerySet:
+    """The counselors' time off touching [lo, hi), shaped as rows of the windows query
+    (WINDOW_FIELDS: kind "time_off", the dates in valid_from/valid_until), so that both come
+    back in one round trip (UNION ALL). Local dates: a day either side covers every zone."""
+    none = {
+        "start": models.DateTimeField(),
+        "end": models.DateTimeField(),
+        "weekday": models.PositiveSmallIntegerField(),
+        "start_time": models.TimeField(),
+        "end_time": models.TimeField(),
+    }
+    return (
+        TimeOff.objects.filter(
+            counselor_id__in=ids,
+            end_date__gte=(lo - DAY).date(),
+            start_date__lte=(hi + DAY).date(),
+        )
+        .order_by()
+        .annotate(
+            w_counselor=F("counselor_id"),
+            w_kind=Value(TIME_OFF_KIND, output_field=models.CharField()),
+            **{f"w_{name}": Value(None, output_field=f) for name, f in none.items()},
+            w_timezone=Value("", output_field=models.CharField()),
+            w_valid_from=F("start_date"),
+            w_valid_until=F("end_date"),
+        )
+        .values_list(*(f"w_{name}" for name in ["counselor", *WINDOW_FIELDS[1:]]))
+    )
 
 
 def counselor_days(
@@ -79,7 +124,9 @@ def counselor_days(
     exclude_booking_id: int | None = None,
 ) -> dict[int, CounselorDay]:
     """Everything needed to compute free slots in [start, end) for several counselors,
-    loaded in two queries as plain values. Bookings are read for the whole local days the
+    loaded in two queries as plain values (windows and time off in one, bookings in the
+    other). Time off (whole local days in the counselor's zone) is cut out of the windows, so
+    slot lists, the directory's filter and booking checks all leave it free. Bookings are read for the whole local days the
     range touches, so the daily cap counts every session of those days. `exclude_booking_id`
     leaves one booking out (a booking being moved does not stand in its own way)."""
     now = now or timezone.now()
@@ -101,9 +148,11 @@ def counselor_days(
         .filter(Q(kind=AvailabilityWindow.Kind.ONE_OFF, start__lt=end, end__gt=start) | weekly)
         .order_by()
         .values_list(*WINDOW_FIELDS)
+        .union(_time_off_rows(ids=ids, lo=lo, hi=hi), all=True)
     )
     one_offs: dict[int, list] = defaultdict(list)
     rules: dict[int, list] = defaultdict(list)
+    days_off: dict[int, list] = defaultdict(list)
     for (
         cid,
         kind,
@@ -118,6 +167,8 @@ def counselor_days(
     ) in windows:
         if kind == AvailabilityWindow.Kind.ONE_OFF:
             one_offs[cid].append((w_start, w_end))
+        elif kind == TIME_OFF_KIND:
+            days_off[cid].append((valid_from, valid_until))
         else:
             rules[cid].append(
                 WeeklyRule(weekday, start_time, end_time, tz, valid_from, valid_until)
@@ -133,14 +184,18 @@ def counselor_days(
     days = {}
     for p in profiles:
         tz = ZoneInfo(p.timezone)
+        away = (
+            days_off_intervals(days_off[p.pk], p.timezone, start, end) if p.pk in days_off else []
+        )
         days[p.pk] = CounselorDay(
             timezone=p.timezone,
             daily_cap=p.daily_cap,
             buffer=dt.timedelta(minutes=p.buffer_minutes),
             earliest=now + dt.timedelta(minutes=p.min_notice_minutes),
-            windows=window_intervals(one_offs[p.pk], rules[p.pk], start, end),
+            windows=subtract(window_intervals(one_offs[p.pk], rules[p.pk], start, end), away),
             busy=busy[p.pk],
             day_counts=Counter(bs.astimezone(tz).date() for bs, _be in busy[p.pk]),
+            away=away,
         )
     return days
 
@@ -349,3 +404,203 @@ def counselor_busy_between(
             counselor_id=counselor_id, status__in=Booking.HOLDS_TIME, start__lt=end, end__gt=start
         ).order_by("start")
     ]
+
+
+# --- Time off: the sessions already booked inside it -----------------------------------------------
+
+
+def time_off_bounds(time_off: TimeOff, tz: str) -> tuple[dt.datetime, dt.datetime]:
+    """The UTC instants a time-off range begins and ends (local midnights in zone `tz`)."""
+    (interval,) = days_off_intervals(
+        [(time_off.start_date, time_off.end_date)],
+        tz,
+        dt.datetime.min.replace(tzinfo=dt.UTC),
+        dt.datetime.max.replace(tzinfo=dt.UTC),
+    )
+    return interval
+
+
+def time_off_sessions(
+    *, counselor: CounselorProfile, ranges: list[TimeOff], now: dt.datetime | None = None
+) -> dict[int, list[Booking]]:
+    """For each of the counselor's time-off ranges (by id), the confirmed sessions not yet
+    over that overlap it, soonest first: the counselor keeps or cancels each (they are never
+    cancelled for them). One query for all the ranges."""
+    now = now or timezone.now()
+    tz = counselor.user.timezone
+    bounds = {r.pk: time_off_bounds(r, tz) for r in ranges}
+    out: dict[int, list[Booking]] = {pk: [] for pk in bounds}
+    if not bounds:
+        return out
+    lo = min(s for s, _e in bounds.values())
+    hi = max(e for _s, e in bounds.values())
+    sessions = (
+        Booking.objects.filter(
+            counselor_id=counselor.pk,
+            status=Booking.Status.CONFIRMED,
+            start__lt=hi,
+            end__gt=max(lo, now),
+        )
+        .select_related("client")
+        .order_by("start", "pk")
+    )
+    for booking in sessions:
+        for pk, (s, e) in bounds.items():
+            if booking.start < e and booking.end > s:
+                out[pk].append(booking)
+    return out
+
+
+# --- "My counselors": the counselors a client has met ---------------------------------------------
+
+MY_COUNSELOR_SLOTS = 3
+MY_COUNSELOR_SLOT_DAYS = 14
+MY_COUNSELOR_SLOT_MINUTES = 30
+
+
+class MetCounselor(NamedTuple):
+    profile: CounselorProfile
+    last_session: dt.datetime
+    next_slots: list[tuple[dt.datetime, dt.datetime]]
+    bookable: bool
+    preferred: bool
+    notify_new_windows: bool
+    history_shared: bool
+    history_shared_since: dt.datetime | None
+
+
+def _met_bookings(*, client, now: dt.datetime) -> QuerySet[Booking]:
+    """The client's bookings that count as having met the counselor: completed, or started
+    and not cancelled (a no-show still counts: they had a session booked and held)."""
+    return Booking.objects.filter(client=client).filter(
+        Q(status=Booking.Status.COMPLETED)
+        | (Q(start__lt=now) & ~Q(status=Booking.Status.CANCELLED))
+    )
+
+
+def met_counselor_get(
+    *, client, counselor_id: int, now: dt.datetime | None = None
+) -> CounselorProfile:
+    """The counselor if `client` has met them (see _met_bookings); otherwise
+    CounselorProfile.DoesNotExist (a 404: whether the counselor exists is not the point)."""
+    now = now or timezone.now()
+    if not _met_bookings(client=client, now=now).filter(counselor_id=counselor_id).exists():
+        raise CounselorProfile.DoesNotExist
+    return CounselorProfile.objects.select_related("user").get(pk=counselor_id)
+
+
+def my_counselors_for_client(*, client, now: dt.datetime | None = None) -> list[MetCounselor]:
+    """The counselors `client` has met, preferred ones first, then the most recently seen:
+    the last session, the next free 30-minute slots (listed counselors only), the preference,
+    the notice opt-in and whether the client shares their history with them. Five queries."""
+    now = now or timezone.now()
+    last = dict(
+        _met_bookings(client=client, now=now)
+        .order_by()
+        .values("counselor_id")
+        .annotate(last=models.Max("start"))
+        .values_list("counselor_id", "last")
+    )
+    if not last:
+        return []
+    profiles = list(CounselorProfile.objects.filter(pk__in=last).select_related("user"))
+    prefs = {
+        p.counselor_id: p
+        for p in PreferredCounselor.objects.filter(client=client, counselor_id__in=last)
+    }
+    shares = dict(
+        HistoryShare.objects.filter(
+            client=client, counselor_id__in=last, withdrawn_at__isnull=True
+        ).values_list("counselor_id", "granted_at")
+    )
+    listed = [p for p in profiles if p.is_listed]
+    end = now + dt.timedelta(days=MY_COUNSELOR_SLOT_DAYS)
+    days = (
+        counselor_days(profiles=[CounselorRules.of(p) for p in listed], start=now, end=end, now=now)
+        if listed
+        else {}
+    )
+    duration = dt.timedelta(minutes=MY_COUNSELOR_SLOT_MINUTES)
+    rows = []
+    for p in profiles:
+        pref = prefs.get(p.pk)
+        day = days.get(p.pk)
+        rows.append(
+            MetCounselor(
+                profile=p,
+                last_session=last[p.pk],
+                next_slots=day.free_slots(now, end, duration, limit=MY_COUNSELOR_SLOTS)
+                if day
+                else [],
+                bookable=p.is_listed,
+                preferred=pref is not None,
+                notify_new_windows=bool(pref and pref.notify_new_windows),
+                history_shared=p.pk in shares,
+                history_shared_since=shares.get(p.pk),
+            )
+        )
+    rows.sort(key=lambda r: (not r.preferred, -r.last_session.timestamp()))
+    return rows
+
+
+# --- A counselor's view of a client's earlier sessions with them (with the client's consent) ------
+
+
+class HistoryItem(NamedTuple):
+    booking_id: int
+    start: dt.datetime
+    duration_minutes: int
+    mode: str
+    topic: str
+    status: str
+    note: str
+
+    @property
+    def mode_label(self) -> str:
+        return SessionMode(self.mode).label
+
+    @property
+    def status_label(self) -> str:
+        return Booking.Status(self.status).label
+
+
+class ClientHistory(NamedTuple):
+    shared: bool
+    shared_since: dt.datetime | None
+    sessions: list[HistoryItem]
+
+
+def client_history_for_counselor(
+    *, counselor, client_id: int, before: dt.datetime | None = None
+) -> ClientHistory:
+    """The counselor's OWN earlier sessions with the client (started before `before`, default
+    now; cancelled ones left out), newest first, each with the counselor's own private notes
+    decrypted: only while the client's consent (a standing HistoryShare for this pair) exists.
+    Sessions with any other counselor are never read. No consent: `shared` False, nothing else.
+    The caller has checked that `counselor` has a session with this client."""
+    before = before or timezone.now()
+    share = (
+        HistoryShare.objects.filter(
+            client_id=client_id, counselor_id=counselor.pk, withdrawn_at__isnull=True
+        )
+        .only("granted_at")
+        .first()
+    )
+    if share is None:
+        return ClientHistory(False, None, [])
+    bookings = (
+        Booking.objects.filter(client_id=client_id, counselor_id=counselor.pk, start__lt=before)
+        .exclude(status=Booking.Status.CANCELLED)
+        .select_related("counselor_note")
+        .order_by("-start", "-pk")
+    )
+    items = []
+    for b in bookings:
+        note = getattr(b, "counselor_note", None)
+        text = ""
+        if note is not None and note.author_id == counselor.pk and note.ciphertext:
+            text = decrypt_text(note.ciphertext)
+        items.append(
+            HistoryItem(b.pk, b.start, b.duration_minutes, b.mode, b.topic, b.status, text)
+        )
+    return ClientHistory(True, share.granted_at, items)

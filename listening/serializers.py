@@ -90,3 +90,59 @@ class FeedbackSerializer(serializers.Serializer):
     rating = serializers.IntegerField(min_value=1, max_value=5)
     comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     created_at = serializers.DateTimeField(read_only=True)
+
+
+class CalendarFeedSerializer(serializers.Serializer):
+    """The caller's feed: whether one is live, and when it was made and last fetched. The URL
+    is only in the answer to the POST that made it (`url`, `webcal_url`)."""
+
+    active = serializers.BooleanField()
+    created_at = serializers.DateTimeField(allow_null=True)
+    last_fetched_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.CharField(required=False)
+    webcal_url = serializers.CharField(required=False)
+
+
+class SlotSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class MyCounselorSerializer(serializers.Serializer):
+    counselor = serializers.IntegerField(source="profile.pk")
+    display_name = serializers.CharField(source="profile.display_name")
+    last_session = serializers.DateTimeField()
+    bookable = serializers.BooleanField()
+    next_slots = serializers.SerializerMethodField()
+    preferred = serializers.BooleanField()
+    notify_new_windows = serializers.BooleanField()
+    history_shared = serializers.BooleanField()
+    history_shared_since = serializers.DateTimeField(allow_null=True)
+
+    def get_next_slots(self, row) -> list[dict]:
+        return SlotSerializer([{"start": s, "end": e} for s, e in row.next_slots], many=True).data
+
+
+class PreferredInputSerializer(serializers.Serializer):
+    notify_new_windows = serializers.BooleanField(required=False, default=False)
+
+
+class HistoryShareSerializer(serializers.Serializer):
+    shared = serializers.BooleanField()
+    granted_at = serializers.DateTimeField(allow_null=True)
+
+
+class HistoryItemSerializer(serializers.Serializer):
+    booking = serializers.IntegerField(source="booking_id")
+    start = serializers.DateTimeField()
+    duration_minutes = serializers.IntegerField()
+    mode = serializers.CharField()
+    topic = serializers.CharField()
+    status = serializers.CharField()
+    note = serializers.CharField(allow_blank=True)
+
+
+class ClientHistorySerializer(serializers.Serializer):
+    shared = serializers.BooleanField()
+    shared_since = serializers.DateTimeField(allow_null=True)
+    sessions = HistoryItemSerializer(many=True)

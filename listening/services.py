@@ -3,19 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 import uuid
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.notices import (
+    BOOKING_CANCELLED,
+    BOOKING_MOVED,
+    REMINDER_1H,
+    REMINDER_24H,
+    local_time,
+)
+from accounts.selectors import (
+    notification_preference_for,
+    quiet_hours_contain,
+    quiet_hours_end_after,
+)
+from accounts.services import notice_send, unsubscribe_token_make
 from core.availability import contains, is_quarter_hour
 from core.encryption import decrypt, encrypt, encrypt_text, rotate
 from core.exceptions import Conflict
@@ -26,7 +44,7 @@ from ethics.models import CrisisAlert, EthicsFlag
 from ethics.services import crisis_signal_record, flag_raise, text_screen
 from intake.services import intake_require
 from listening import tasks
-from listening.models import Booking, Feedback, SessionMessage, SessionNote
+from listening.models import Booking, Feedback, Reminder, SessionMessage, SessionNote
 from listening.selectors import (
     CounselorRules,
     booking_get_for_participant,
@@ -35,6 +53,8 @@ from listening.selectors import (
 )
 from listening.signals import session_ended
 from listening.voice import voice_note_inspect
+
+logger = logging.getLogger(__name__)
 
 NO_SHOW_GRACE = dt.timedelta(minutes=10)
 # Clock tasks may run a moment early (eta precision); a claim accepts that much.
@@ -119,6 +139,8 @@ def _slot_check(
         now=now,
         exclude_booking_id=exclude_booking_id,
     )[profile.pk]
+    if day.is_away(start, end):
+        raise ValidationError({"start": [_("The counselor is away (time off) on that day.")]})
     if not contains(day.windows, start, end):
         raise ValidationError({"start": [_("That time is outside the counselor's availability.")]})
     if day.clashes(start, end):
@@ -174,6 +196,7 @@ def _booking_insert(
         price=profile.price_for(duration_minutes),
     )
     _save_or_conflict(booking)
+    _reminders_schedule(booking, now=timezone.now())
     return booking
 
 
@@ -239,6 +262,13 @@ def booking_cancel(*, booking_id: int, user: User, reason: str = "") -> Booking:
     booking.cancelled_by = user
     booking.cancel_reason = reason
     booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
+    _reminders_withdraw(booking)
+    notice_send(
+        user=_other_participant(booking, user),
+        kind=BOOKING_CANCELLED,
+        params={"booking_id": booking.pk, "start": booking.start.isoformat()},
+        url=reverse("listening:booking-list"),
+    )
     tasks.booking_cancelled_notify.delay_on_commit(booking.pk)
     return booking
 
@@ -314,6 +344,19 @@ def booking_reschedule(
             "warning_sent_at",
         ],
     )
+    # The reminders of the old time go, those of the new time come, in this transaction.
+    _reminders_withdraw(booking)
+    _reminders_schedule(booking, now=now)
+    notice_send(
+        user=_other_participant(booking, user),
+        kind=BOOKING_MOVED,
+        params={
+            "booking_id": booking.pk,
+            "start": booking.start.isoformat(),
+            "old_start": old_start.isoformat(),
+        },
+        url=reverse("listening:session-room", args=[booking.pk]),
+    )
     tasks.booking_rescheduled_notify.delay_on_commit(
         booking.pk, user.pk, old_start.isoformat(), reason
     )
@@ -348,6 +391,253 @@ def booking_mark_no_show(*, booking_id: int, party: str) -> Booking:
     booking.no_show_party = party
     booking.save(update_fields=["status", "no_show_party"])
     return booking
+
+
+def _other_participant(booking: Booking, user: User) -> User:
+    return booking.client if user.pk == booking.counselor_id else booking.counselor.user
+
+
+# --- Reminders ----------------------------------------------------------------------------------
+#
+# Each reminder is an outbox row (listening.models.Reminder) written in the transaction of the
+# booking change it follows, so it exists exactly when the booking's time does. Delivery is in
+# two short transactions per row:
+#
+# 1. the claim: the oldest due row (pending and due, or `sending` with its lease run out) is
+#    locked with SKIP LOCKED, set to `sending` with claimed_at and attempts + 1, and committed;
+# 2. the delivery: the row is locked again (while it is locked no one can take it back), the
+#    booking and the recipient's preferences are read, the in-page notice is written and the
+#    e-mail handed to the mail server, and the row is marked `sent` (or `skipped`, or back to
+#    `pending` for the end of the quiet hours) in that same transaction.
+#
+# A worker killed before the commit of step 2 leaves the row `sending`: its transaction (and
+# the notice in it) is rolled back by PostgreSQL when the connection drops, and the row is
+# claimed again once its lease (REMINDER_LEASE_SECONDS) is over, so nothing is lost. Nothing
+# is repeated either, except in one window no outbox can close: the mail server has accepted
+# the e-mail and the worker dies before the commit. Such a second copy carries the same
+# Message-ID (one per row), which mail clients use to fold duplicates.
+
+REMINDER_OFFSETS = {
+    Reminder.Kind.DAY_BEFORE: dt.timedelta(hours=24),
+    Reminder.Kind.HOUR_BEFORE: dt.timedelta(hours=1),
+}
+REMINDER_NOTICES = {Reminder.Kind.DAY_BEFORE: REMINDER_24H, Reminder.Kind.HOUR_BEFORE: REMINDER_1H}
+REMINDER_LIVE = [Reminder.Status.PENDING, Reminder.Status.SENDING]
+EMAIL, IN_PAGE = "email", "in_page"
+
+
+def _reminders_schedule(booking: Booking, *, now: dt.datetime) -> list[Reminder]:
+    """The 24 h and 1 h reminders of the booking's current time for both participants, under
+    its current `ics_sequence`; a kind whose time has already passed (talk now, a booking made
+    three hours ahead has no day-before one) is not scheduled. Call in the booking's transaction."""
+    rows = [
+        Reminder(
+            booking=booking,
+            recipient_id=recipient_id,
+            kind=kind,
+            sequence=booking.ics_sequence,
+            due_at=booking.start - offset,
+        )
+        for kind, offset in REMINDER_OFFSETS.items()
+        if booking.start - offset > now
+        # The counselor profile's primary key is its user's.
+        for recipient_id in (booking.client_id, booking.counselor_id)
+    ]
+    return Reminder.objects.bulk_create(rows)
+
+
+def _reminders_withdraw(booking: Booking) -> int:
+    """Withdraw the booking's reminders not yet sent. One being delivered right now holds its
+    row lock, so this waits for that delivery to finish. Call in the booking's transaction."""
+    return Reminder.objects.filter(booking=booking, status__in=REMINDER_LIVE).update(
+        status=Reminder.Status.WITHDRAWN
+    )
+
+
+def reminders_send_due(
+    *, now: dt.datetime | None = None, limit: int = 500, budget_seconds: float = 25.0
+) -> int:
+    """The beat task's work: deliver due reminders one by one until none is left, `limit` were
+    handled or `budget_seconds` passed (the next tick goes on; ticks overlapping are harmless,
+    SKIP LOCKED gives each row to one of them). `now` is for tests; it defaults to the clock.
+    Returns how many rows were handled."""
+    handled = 0
+    deadline = time.monotonic() + budget_seconds
+    while handled < limit and time.monotonic() < deadline:
+        moment = now or timezone.now()
+        claimed = _reminder_claim(now=moment)
+        if claimed is None:
+            break
+        handled += 1
+        if claimed is False:
+            continue
+        try:
+            reminder_deliver(reminder_id=claimed, now=moment)
+        except Exception:
+            # The delivery rolled back; the row stays `sending` and is tried again after its lease.
+            logger.exception("reminder %s: delivery failed, retried after the lease", claimed)
+    return handled
+
+
+@transaction.atomic
+def _reminder_claim(*, now: dt.datetime) -> int | bool | None:
+    """Claim the oldest due reminder: its id, False if it was given up (too many attempts), or
+    None when nothing is due."""
+    lease = dt.timedelta(seconds=settings.REMINDER_LEASE_SECONDS)
+    reminder = (
+        Reminder.objects.select_for_update(skip_locked=True)
+        .filter(
+            Q(status=Reminder.Status.PENDING, due_at__lte=now)
+            | Q(status=Reminder.Status.SENDING, claimed_at__lt=now - lease)
+        )
+        .order_by("due_at", "pk")
+        .first()
+    )
+    if reminder is None:
+        return None
+    if reminder.attempts >= settings.REMINDER_MAX_ATTEMPTS:
+        reminder.status = Reminder.Status.SKIPPED
+        reminder.save(update_fields=["status"])
+        logger.error("reminder %s: given up after %s attempts", reminder.pk, reminder.attempts)
+        return False
+    reminder.status = Reminder.Status.SENDING
+    reminder.claimed_at = now
+    reminder.attempts += 1
+    reminder.save(update_fields=["status", "claimed_at", "attempts"])
+    return reminder.pk
+
+
+@transaction.atomic
+def reminder_deliver(*, reminder_id: int, now: dt.datetime | None = None) -> str:
+    """Deliver one claimed (`sending`) reminder under its row lock and record the outcome in
+    the same transaction: "sent" (at least one channel), "skipped" (the booking is no longer
+    confirmed or has started, the user turned this reminder or every channel off, or it is
+    too late), "deferred" (back to pending until the recipient's quiet hours end), or "" when
+    the row is no longer `sending` (delivered or withdrawn meanwhile).
+
+    The in-page notice appears at the reminder's time even in quiet hours (it makes no sound);
+    the e-mail waits for the end of the quiet hours if that is still before the session (for
+    the day-before reminder: before the hour-before one), else it is left out. `channels`
+    records what went, so a deferred reminder never leaves its notice twice."""
+    now = now or timezone.now()
+    recipient_id = (
+        Reminder.objects.filter(pk=reminder_id).values_list("recipient_id", flat=True).first()
+    )
+    if recipient_id is None:
+        return ""
+    # The recipient's row first, as deleting or suspending an account locks it first and then
+    # withdraws its reminders: the same order, so the two never deadlock. KEY SHARE (which
+    # Django's ORM cannot ask for) waits only for such a lock, never for a profile change or
+    # a sign-in, and is what the notice's foreign key takes anyway.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {User._meta.db_table} WHERE id = %s FOR KEY SHARE", [recipient_id]
+        )
+    reminder = (
+        Reminder.objects.select_for_update(of=("self",))
+        .select_related("booking", "recipient")
+        .filter(pk=reminder_id, status=Reminder.Status.SENDING)
+        .first()
+    )
+    if reminder is None:
+        return ""
+    booking, recipient = reminder.booking, reminder.recipient
+    done = list(reminder.channels)
+    pref = notification_preference_for(user=recipient)
+    wanted = pref.remind_24h if reminder.kind == Reminder.Kind.DAY_BEFORE else pref.remind_1h
+    # The day-before reminder is stale once the hour-before one is due.
+    latest = booking.start - (
+        REMINDER_OFFSETS[Reminder.Kind.HOUR_BEFORE]
+        if reminder.kind == Reminder.Kind.DAY_BEFORE
+        else dt.timedelta(0)
+    )
+    if (
+        booking.status != Booking.Status.CONFIRMED
+        or booking.ics_sequence != reminder.sequence
+        or now >= latest
+        or not recipient.is_active
+        or not wanted
+    ):
+        return _reminder_finish(reminder, done, now=now)
+    if pref.in_page_reminders and IN_PAGE not in done:
+        notice_send(
+            user=recipient,
+            kind=REMINDER_NOTICES[reminder.kind],
+            params={
+                "booking_id": booking.pk,
+                "start": booking.start.isoformat(),
+                "minutes": booking.duration_minutes,
+            },
+            url=reverse("listening:session-room", args=[booking.pk]),
+        )
+        done.append(IN_PAGE)
+    if pref.email_reminders and recipient.email and EMAIL not in done:
+        zone = ZoneInfo(recipient.timezone)
+        if not quiet_hours_contain(pref, now, zone):
+            _reminder_email(reminder, booking, recipient).send()
+            done.append(EMAIL)
+        elif (quiet_end := quiet_hours_end_after(pref, now, zone)) < latest:
+            reminder.status = Reminder.Status.PENDING
+            reminder.due_at, reminder.channels = quiet_end, done
+            reminder.save(update_fields=["status", "due_at", "channels"])
+            return "deferred"
+    return _reminder_finish(reminder, done, now=now)
+
+
+def _reminder_finish(reminder: Reminder, done: list[str], *, now: dt.datetime) -> str:
+    reminder.channels = done
+    if done:
+        reminder.status, reminder.sent_at = Reminder.Status.SENT, now
+    else:
+        reminder.status = Reminder.Status.SKIPPED
+    reminder.save(update_fields=["status", "sent_at", "channels"])
+    return reminder.status
+
+
+def reminder_message_id(reminder: Reminder) -> str:
+    """One Message-ID per reminder row: a copy sent twice (see above) is the same message."""
+    domain = urlsplit(settings.PIANKE_SITE_URL).hostname or "pianke.local"
+    return f"<reminder-{reminder.pk}-{reminder.booking_id}-{reminder.sequence}@{domain}>"
+
+
+def _reminder_email(reminder: Reminder, booking: Booking, recipient: User) -> EmailMessage:
+    """The reminder e-mail in the recipient's language, the time in their zone; it names the
+    length and mode, never the topic or the note. A link opens the session; List-Unsubscribe
+    (RFC 2369) with List-Unsubscribe-Post (RFC 8058) turns reminder e-mails off in one click."""
+    site = settings.PIANKE_SITE_URL
+    link = site + reverse("listening:session-room", args=[booking.pk])
+    unsubscribe = site + reverse(
+        "accounts:unsubscribe", args=[unsubscribe_token_make(user=recipient)]
+    )
+    with translation.override(recipient.language):
+        if reminder.kind == Reminder.Kind.DAY_BEFORE:
+            subject = _("Reminder: your Pianke session is tomorrow")
+        else:
+            subject = _("Reminder: your Pianke session starts in an hour")
+        body = _(
+            "Your %(minutes)s-minute session (%(mode)s) starts on %(when)s.\n\n"
+            "Open it: %(link)s\n\n"
+            "If you cannot come, please cancel or move it on Pianke so the time is free "
+            "for someone else.\n\n"
+            "To stop reminder e-mails: %(unsubscribe)s"
+        ) % {
+            "minutes": booking.duration_minutes,
+            "mode": SessionMode(booking.mode).label,
+            "when": local_time(booking.start, ZoneInfo(recipient.timezone)),
+            "link": link,
+            "unsubscribe": unsubscribe,
+        }
+    return EmailMessage(
+        subject=subject,
+        body=body,
+        to=[recipient.email],
+        headers={
+            "Message-ID": reminder_message_id(reminder),
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Auto-Submitted": "auto-generated",
+        },
+    )
 
 
 # --- The live session and async messages ---------------------------------------------------

@@ -155,3 +155,12 @@ def session_content_purge() -> int:
     from listening import services  # at run time: services imports this module
 
     return services.session_content_purge()
+
+
+@shared_task
+def reminders_send_due() -> int:
+    """Beat, every 30 s: deliver the due session reminders (listening.services explains the
+    claim protocol). Safe to run twice at once and to repeat after a crash."""
+    from listening import services  # at run time: services imports this module
+
+    return services.reminders_send_due()

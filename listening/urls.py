@@ -31,9 +31,42 @@ api_urlpatterns = [
         name="message-audio",
     ),
     path("bookings/<int:pk>/feedback/", views.FeedbackView.as_view(), name="booking-feedback"),
+    path(
+        "bookings/<int:pk>/client-history/",
+        views.ClientHistoryView.as_view(),
+        name="booking-client-history",
+    ),
+    path("calendar-feed/", views.CalendarFeedView.as_view(), name="calendar-feed"),
+    path("my-counselors/", views.MyCounselorListView.as_view(), name="my-counselors"),
+    path(
+        "my-counselors/<int:counselor_id>/preferred/",
+        views.MyCounselorPreferredView.as_view(),
+        name="my-counselor-preferred",
+    ),
+    path(
+        "my-counselors/<int:counselor_id>/history-share/",
+        views.MyCounselorHistoryShareView.as_view(),
+        name="my-counselor-history-share",
+    ),
 ]
 
 page_urlpatterns = [
+    # The private subscription URL: no sign-in, the token is the credential (listening.feeds).
+    path(
+        "calendar/<slug:token>.ics", views.CalendarFeedIcsView.as_view(), name="calendar-feed-ics"
+    ),
+    path("calendar-feed/", pages.calendar_feed_page, name="calendar-feed"),
+    path("my-counselors/", pages.my_counselors, name="my-counselors"),
+    path(
+        "my-counselors/<int:counselor_id>/preferred/",
+        pages.my_counselor_preferred,
+        name="my-counselor-preferred",
+    ),
+    path(
+        "my-counselors/<int:counselor_id>/history-share/",
+        pages.my_counselor_history_share,
+        name="my-counselor-history-share",
+    ),
     path("counselor/", pages.dashboard, name="counselor-dashboard"),
     path("counselors/<int:counselor_id>/book/", pages.booking_new, name="booking-new"),
     path("bookings/", pages.booking_list, name="booking-list"),

@@ -1,20 +1,44 @@
 import uuid
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from core.permissions import IsClient
+from counselors.models import CounselorProfile
+from counselors.services import (
+    history_share_grant,
+    history_share_withdraw,
+    preferred_counselor_remove,
+    preferred_counselor_set,
+)
 from ethics.services import crisis_hotlines_for
 from listening import serializers
-from listening.calendar import booking_icalendar
+from listening.calendar import booking_icalendar, feed_icalendar
+from listening.feeds import (
+    calendar_feed_bookings,
+    calendar_feed_create,
+    calendar_feed_live,
+    calendar_feed_open,
+    calendar_feed_revoke,
+    feed_urls,
+    token_hash,
+)
 from listening.filters import BookingFilter
-from listening.models import Booking, SessionMessage
-from listening.selectors import booking_get_for_participant, booking_list_for_user, message_frame
+from listening.models import Booking, CalendarFeed, SessionMessage
+from listening.selectors import (
+    booking_get_for_participant,
+    booking_list_for_user,
+    client_history_for_counselor,
+    message_frame,
+    met_counselor_get,
+    my_counselors_for_client,
+)
 from listening.services import (
     booking_cancel,
     booking_create,
@@ -179,3 +203,179 @@ class FeedbackView(APIView):
         return Response(
             serializers.FeedbackSerializer(feedback).data, status=status.HTTP_201_CREATED
         )
+
+
+# --- calendar feeds -----------------------------------------------------------------------------
+
+
+class IsParticipantRole(BasePermission):
+    """Clients and counselors: the people who have sessions."""
+
+    message = "Only clients and counselors have sessions."
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and (user.is_client or user.is_counselor))
+
+
+def feed_state(feed: CalendarFeed | None) -> dict:
+    return {
+        "active": feed is not None,
+        "created_at": feed.created_at if feed else None,
+        "last_fetched_at": feed.last_fetched_at if feed else None,
+    }
+
+
+class CalendarFeedView(APIView):
+    """The caller's own private calendar feed: GET its state, POST a new URL (shown once; the
+    old URL stops working), DELETE revokes it."""
+
+    permission_classes = [IsParticipantRole]
+
+    @extend_schema(responses=serializers.CalendarFeedSerializer)
+    def get(self, request):
+        feed = calendar_feed_live(user=request.user)
+        return Response(serializers.CalendarFeedSerializer(feed_state(feed)).data)
+
+    @extend_schema(request=None, responses={201: serializers.CalendarFeedSerializer})
+    def post(self, request):
+        feed, token = calendar_feed_create(user=request.user)
+        body = {**feed_state(feed), **feed_urls(request, token)}
+        response = Response(
+            serializers.CalendarFeedSerializer(body).data, status=status.HTTP_201_CREATED
+        )
+        response["Cache-Control"] = "private, no-store"  # the secret is in the body
+        return response
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request):
+        calendar_feed_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CalendarFeedThrottle(SimpleRateThrottle):
+    """Per feed (the token's hash, never the token), whoever asks: calendar services fetch
+    every feed from a few shared addresses, so an address would be the wrong key."""
+
+    scope = "calendar_feed"
+    # Calendars refresh every few minutes to hours; this leaves room for several devices.
+    rate = "60/hour"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {
+            "scope": self.scope,
+            "ident": token_hash(view.kwargs.get("token", "")),
+        }
+
+
+class CalendarFeedIcsView(APIView):
+    """The public subscription URL `/calendar/<token>.ics`: no sign-in, the token is the
+    credential. Revoked or unknown: 404. The user's sessions without topics or notes."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [CalendarFeedThrottle]
+
+    @extend_schema(responses={(200, "text/calendar"): OpenApiTypes.STR}, exclude=True)
+    def get(self, request, token: str):
+        try:
+            user = calendar_feed_open(token=token)
+        except CalendarFeed.DoesNotExist:
+            raise Http404 from None
+        body = feed_icalendar(bookings=calendar_feed_bookings(user=user), viewer=user)
+        response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+        response["Cache-Control"] = "private, max-age=0"
+        response["Content-Disposition"] = 'inline; filename="pianke.ics"'
+        response["X-Robots-Tag"] = "noindex"
+        return response
+
+
+# --- my counselors --------------------------------------------------------------------------------
+
+
+class MyCounselorListView(generics.GenericAPIView):
+    """The counselors the client has met, preferred first: last session, next free 30-minute
+    slots, the preference, the notice opt-in and the history-sharing consent."""
+
+    permission_classes = [IsClient]
+    serializer_class = serializers.MyCounselorSerializer
+    filterset_class = None
+    queryset = CounselorProfile.objects.none()  # the list is built by the selector, not a query
+
+    @extend_schema(responses=serializers.MyCounselorSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(my_counselors_for_client(client=request.user))
+        return self.get_paginated_response(serializers.MyCounselorSerializer(page, many=True).data)
+
+
+def _my_counselor_row(request, counselor_id: int):
+    for row in my_counselors_for_client(client=request.user):
+        if row.profile.pk == counselor_id:
+            return row
+    raise Http404
+
+
+class MyCounselorPreferredView(APIView):
+    """PUT marks a met counselor preferred (`notify_new_windows` opts in to notices of their
+    new windows); DELETE unmarks. A counselor the client never met: 404."""
+
+    permission_classes = [IsClient]
+
+    @extend_schema(
+        request=serializers.PreferredInputSerializer, responses=serializers.MyCounselorSerializer
+    )
+    def put(self, request, counselor_id: int):
+        counselor = met_counselor_get(client=request.user, counselor_id=counselor_id)
+        data = serializers.PreferredInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        preferred_counselor_set(client=request.user, counselor=counselor, **data.validated_data)
+        row = _my_counselor_row(request, counselor_id)
+        return Response(serializers.MyCounselorSerializer(row).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, counselor_id: int):
+        met_counselor_get(client=request.user, counselor_id=counselor_id)
+        preferred_counselor_remove(client=request.user, counselor_id=counselor_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MyCounselorHistoryShareView(APIView):
+    """POST: the client lets this met counselor see their own earlier sessions with the
+    client (dates, topics, their own private notes); DELETE withdraws at once."""
+
+    permission_classes = [IsClient]
+
+    @extend_schema(request=None, responses={201: serializers.HistoryShareSerializer})
+    def post(self, request, counselor_id: int):
+        counselor = met_counselor_get(client=request.user, counselor_id=counselor_id)
+        share = history_share_grant(client=request.user, counselor=counselor)
+        return Response(
+            serializers.HistoryShareSerializer(
+                {"shared": True, "granted_at": share.granted_at}
+            ).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, counselor_id: int):
+        met_counselor_get(client=request.user, counselor_id=counselor_id)
+        history_share_withdraw(client=request.user, counselor_id=counselor_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ClientHistoryView(APIView):
+    """For the counselor of booking {id} only (anyone else: 404): their own earlier sessions
+    with this client and their own notes, while the client shares their history; otherwise
+    `{shared: false, sessions: []}`."""
+
+    @extend_schema(responses=serializers.ClientHistorySerializer)
+    def get(self, request, pk: int):
+        booking = Booking.objects.only("pk", "client_id", "start").get(
+            pk=pk, counselor_id=request.user.pk
+        )
+        history = client_history_for_counselor(
+            counselor=request.user, client_id=booking.client_id, before=booking.start
+        )
+        response = Response(serializers.ClientHistorySerializer(history._asdict()).data)
+        response["Cache-Control"] = "private, no-store"
+        return response

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from matching.models import MatchRequest, Offer, Presence
+from matching.models import MatchRequest, Offer, Presence, Surge, SurgeCall, SurgeEvent
 
 
 class OfferInline(admin.TabularInline):
@@ -58,3 +58,37 @@ class PresenceAdmin(admin.ModelAdmin):
     list_display = ["counselor", "online", "last_seen_at", "missed_in_a_row"]
     list_filter = ["online"]
     readonly_fields = ["counselor", "last_seen_at", "updated_at"]
+
+
+class SurgeEventInline(admin.TabularInline):
+    model = SurgeEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "actor", "action", "changes"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Surge)
+class SurgeAdmin(admin.ModelAdmin):
+    """For looking up a surge; declaring, changing and ending it is on /staff/surges/, where
+    every change is audited (so nothing is editable here)."""
+
+    list_display = ["id", "region", "starts_at", "ends_at", "ended_at", "declared_by"]
+    readonly_fields = [f.name for f in Surge._meta.fields]
+    inlines = [SurgeEventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(SurgeCall)
+class SurgeCallAdmin(admin.ModelAdmin):
+    list_display = ["surge", "counselor", "status", "created_at", "sent_at"]
+    list_filter = ["status"]
+    readonly_fields = ["surge", "counselor", "status", "created_at", "sent_at"]
+
+    def has_add_permission(self, request):
+        return False

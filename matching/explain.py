@@ -32,6 +32,7 @@ def reason_display(reason: str) -> str:
         "close time zone": _("close time zone"),
         "time zone": _("time zone"),
         "your past counselor": _("your past counselor"),
+        "your preferred counselor": _("your preferred counselor"),
         "fewer offers this week": _("fewer offers this week"),
         "close to what you wrote": _("close to what you wrote"),
         "crisis-trained, for a high-risk request": _("crisis-trained, for a high-risk request"),

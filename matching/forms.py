@@ -70,3 +70,41 @@ class MatchRequestForm(forms.Form):
             elif latest and latest <= timezone.now():
                 self.add_error("latest", _("The window is in the past."))
         return data
+
+
+class SurgeForm(forms.Form):
+    """Declare a surge (times in the viewer's zone). The service checks the rules."""
+
+    region = forms.ChoiceField(label=_("Region"))
+    languages = forms.MultipleChoiceField(
+        label=_("Session languages"),
+        choices=SessionLanguage.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one language.")},
+    )
+    specialty = forms.ChoiceField(label=_("Specialty (optional)"), required=False)
+    banner_zh = forms.CharField(label=_("Banner (Chinese)"), max_length=300)
+    banner_en = forms.CharField(label=_("Banner (English)"), max_length=300)
+    starts_at = forms.DateTimeField(
+        label=_("Starts (empty: now)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Ends"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+    def __init__(self, *args, regions: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [(r, r) for r in regions]
+        self.fields["specialty"].choices = [("", _("Any"))] + [
+            (s.slug, s.name) for s in Specialty.objects.order_by("slug")
+        ]
+
+
+class SurgeUpdateForm(forms.Form):
+    banner_zh = forms.CharField(label=_("Banner (Chinese)"), max_length=300)
+    banner_en = forms.CharField(label=_("Banner (English)"), max_length=300)
+    ends_at = forms.DateTimeField(
+        label=_("Ends"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )

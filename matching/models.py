@@ -247,3 +247,26 @@ class SurgeCall(models.Model):
 
     def __str__(self):
         return f"call of {self.counselor_id} for surge {self.surge_id} ({self.status})"
+
+
+class SurgeEvent(models.Model):
+    """The audit trail of a surge: who declared, changed or ended it, when, and what changed
+    (`changes`: the declared fields, or {field: [old, new]}). Rows are only ever added."""
+
+    class Action(models.TextChoices):
+        DECLARE = "declare", _("Declared")
+        UPDATE = "update", _("Changed")
+        END = "end", _("Ended")
+
+    surge = models.ForeignKey(Surge, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=8, choices=Action.choices)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["surge", "created_at"], name="surge_event_idx")]
+
+    def __str__(self):
+        return f"{self.actor_id} {self.action} surge {self.surge_id} at {self.created_at:%Y-%m-%d %H:%M}"

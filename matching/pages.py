@@ -4,6 +4,7 @@ and offers (the dashboard's duty panel). Thin: matching.services decides, as for
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404
@@ -21,13 +22,19 @@ from core.pages import (
 from intake.services import intake_current_for
 from matching import forms
 from matching.models import MatchRequest, Offer
-from matching.selectors import match_request_get_for_client
+from matching.selectors import (
+    continuity_on_duty,
+    earliest_slots,
+    match_request_get_for_client,
+    wait_estimate,
+)
 from matching.services import (
     match_request_cancel,
     match_request_create,
     offer_accept,
     offer_decline,
     presence_set,
+    reserve_pool_set,
 )
 
 
@@ -78,7 +85,11 @@ def talk_now(request):
     return render(
         request,
         "matching/talk_now.html",
-        {"form": form, "open_request": open_request},
+        {
+            "form": form,
+            "open_request": open_request,
+            "continuity": continuity_on_duty(client=request.user),
+        },
         status=status,
     )
 
@@ -98,10 +109,26 @@ def talk_now_status(request, request_id: int):
     suggestions = [
         {**s, "start_at": dt.datetime.fromisoformat(s["start"])} for s in match.suggestions
     ]
+    estimate = wait_estimate(request=match)
+    alternatives = []
+    if estimate and estimate["exceeds_alternatives_threshold"]:
+        alternatives = [
+            {**s, "start_at": dt.datetime.fromisoformat(s["start"])}
+            for s in earliest_slots(request=match)
+        ]
     context = {
         "match": match,
         "suggestions": suggestions,
         "room_url": _room_url(match.booking_id) if match.booking_id else "",
+        "estimate": estimate,
+        "alternatives": alternatives,
+        "async_url": f"{reverse('counselors:counselor-directory')}?"
+        + urlencode({"specialty": match.topic, "language": match.language, "mode": "async"}),
+        "continuity": (
+            continuity_on_duty(client=request.user, language=match.language, mode=match.mode)
+            if estimate and not match.wants_someone_new
+            else []
+        ),
     }
     if request.htmx:
         response = render(request, "matching/_status.html", context)
@@ -148,3 +175,23 @@ def offer_respond(request, offer_id: int, action: str):
         raise Http404 from None
     # A Conflict (the offer timed out or was taken back) is the 409 page.
     return redirect(f"{reverse('listening:counselor-dashboard')}#duty-panel")
+
+
+@counselor_required
+@require_POST
+def reserve_pool_toggle(request):
+    on = request.POST.get("reserve_pool") == "1"
+    reserve_pool_set(counselor=request.user, on=on)
+    if on:
+        messages.success(
+            request,
+            _("You are in the reserve pool: we will ask you when a surge needs your languages."),
+        )
+    else:
+        messages.info(request, _("You have left the reserve pool."))
+    back = request.POST.get("next") or ""
+    if back not in ("profile", "dashboard"):
+        back = "dashboard"
+    if back == "profile":
+        return redirect("counselors:counselor-profile-edit")
+    return redirect(f"{reverse('listening:counselor-dashboard')}#surge-calls")

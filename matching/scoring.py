@@ -13,8 +13,9 @@ Soft factors, each a weight times a 0..1 fit:
   hours measured around the clock;
 * rating with a Bayesian prior, (C*m + sum) / (C + n) with m = 4.0, C = 5 reviews, mapped from
   the 1..5 star scale to 0..1, so a new counselor starts at the prior, not at zero;
-* continuity ("safe island"): a past counselor the client rated >= 4 (unless they asked for
-  someone new);
+* continuity ("safe island"): a past counselor the client rated >= 4, or one the client marked
+  as preferred (the same weight: a preference is at least as strong a signal as a rating),
+  unless they asked for someone new;
 * fair exposure: a bounded boost, weight * clamp((mean_offers - offers) / (mean_offers + 1), 0, 1),
   for counselors offered fewer requests than average in the last 7 days;
 * optionally, the fit of the client's note to the counselor's bio and specialties (0..1, from
@@ -75,6 +76,7 @@ class RequestFacts:
     client_utc_offset_hours: float | None = None
     past_counselor_ratings: dict = field(default_factory=dict)  # counselor id -> best rating given
     wants_someone_new: bool = False
+    preferred_counselors: frozenset = frozenset()  # counselor ids the client marked preferred
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,8 @@ def score(
     if request.language not in counselor.languages:
         return Score(INELIGIBLE, [f"does not speak {request.language}"] if explain else [])
     past = request.past_counselor_ratings.get(counselor.id)
-    if past is not None and request.wants_someone_new:
+    preferred = counselor.id in request.preferred_counselors
+    if (past is not None or preferred) and request.wants_someone_new:
         return Score(INELIGIBLE, ["client asked for someone new"] if explain else [])
 
     parts: list[tuple[float, str]] = []
@@ -148,7 +151,9 @@ def score(
         (weights.rating * min(1.0, max(0.0, (bayes - 1) / 4)), f"rated {bayes:.1f} (Bayesian)")
     )
 
-    if past is not None and past >= weights.continuity_min_rating:
+    if preferred:
+        parts.append((weights.continuity, "your preferred counselor"))
+    elif past is not None and past >= weights.continuity_min_rating:
         parts.append((weights.continuity, "your past counselor"))
 
     if note_fit > 0:

@@ -17,30 +17,33 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Case, IntegerField, Value, When
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.services import notice_send
 from core.encryption import encrypt_text
 from core.exceptions import Conflict
 from core.realtime import duty_push, duty_push_on_commit
-from core.sessions import SESSION_LENGTHS, SessionMode
+from core.sessions import SESSION_LENGTHS, SessionLanguage, SessionMode
 from counselors.models import CounselorProfile, Specialty
 from ethics.detector import HIGH, LOW, crisis_detect
 from ethics.models import CrisisAlert
-from ethics.services import crisis_hotlines_for, crisis_signal_record
+from ethics.services import crisis_hotlines_for, crisis_signal_record, user_region
 from intake.services import intake_current_for, intake_require
 from listening.selectors import counselor_days, counselor_rules
 from listening.services import booking_start_now
 from matching import tasks
 from matching.assignment import assign
-from matching.models import MatchRequest, Offer, Presence
+from matching.models import MatchRequest, Offer, Presence, Surge, SurgeCall, SurgeEvent
 from matching.scoring import INELIGIBLE, Weights, mean_offers_of, score
 from matching.selectors import (
     counselor_documents,
@@ -48,7 +51,11 @@ from matching.selectors import (
     match_request_note,
     offer_frame,
     on_duty_q,
+    queue_priority,
     request_facts,
+    surge_banner,
+    surge_regions_known,
+    surge_regions_live,
 )
 from matching.semantic import note_fit
 
@@ -57,6 +64,9 @@ logger = logging.getLogger(__name__)
 # A round ranks high-risk requests above every other (they are served first when counselors are
 # scarce) and, among equals, older ones first: row bonuses added to every eligible pair.
 HIGH_RISK_PRIORITY = 10.0
+# A request from a region under a live surge: above every ordinary request whatever the scores
+# (a pair's score is at most about 3.5), below high risk.
+SURGE_PRIORITY = 5.0
 WAITING_PRIORITY = 0.5  # at the no-match deadline; linear in the time waited
 
 
@@ -147,6 +157,7 @@ def match_request_create(
         note_ciphertext=encrypt_text(note) if note else b"",
         wants_someone_new=wants_someone_new,
         risk=risk,
+        region=user_region(client),
         created_at=now,
         deadline_at=now + _seconds("MATCHING_NO_MATCH_SECONDS"),
         hotlines=crisis_hotlines_for(user=client) if risk in (HIGH, LOW) else [],
@@ -399,16 +410,12 @@ def matching_round(*, now: dt.datetime | None = None) -> list[int]:
     """Offer waiting talk-now requests to free on-duty counselors, as one maximum-weight
     assignment. Returns the ids of the offers made. Safe to run from several workers at once."""
     now = now or timezone.now()
-    priority = Case(
-        When(risk=MatchRequest.Risk.HIGH, then=Value(0)),
-        default=Value(1),
-        output_field=IntegerField(),
-    )
+    surge_regions = surge_regions_live(now)
     requests = list(
         MatchRequest.objects.select_for_update(skip_locked=True)
         .filter(when=MatchRequest.When.NOW, status=MatchRequest.Status.PENDING, deadline_at__gt=now)
         .select_related("client")
-        .order_by(priority, "created_at")[: settings.MATCHING_ROUND_LIMIT]
+        .order_by(queue_priority(now, surge_regions), "created_at")[: settings.MATCHING_ROUND_LIMIT]
     )
     if not requests:
         return []
@@ -455,8 +462,10 @@ def matching_round(*, now: dt.datetime | None = None) -> list[int]:
         trained_ok = r.risk == HIGH and any(
             c.id in crisis_trained and r.duration_minutes in free_for[c.id] for c in counselors
         )
-        bonus = (HIGH_RISK_PRIORITY if r.risk == HIGH else 0.0) + WAITING_PRIORITY * min(
-            1.0, (now - r.created_at).total_seconds() / deadline
+        bonus = (
+            (HIGH_RISK_PRIORITY if r.risk == HIGH else 0.0)
+            + (SURGE_PRIORITY if r.region and r.region in surge_regions else 0.0)
+            + WAITING_PRIORITY * min(1.0, (now - r.created_at).total_seconds() / deadline)
         )
         for j, c in enumerate(counselors):
             if (r.pk, c.id) in offered or r.duration_minutes not in free_for[c.id]:
@@ -666,3 +675,301 @@ def user_match_requests_erase(*, user: User) -> None:
     MatchRequest.objects.filter(client=user).update(note_ciphertext=b"")
     if user.role == User.Role.COUNSELOR:
         presence_end(counselor_id=user.pk)
+
+
+# --- Surges: the talent reservoir ---------------------------------------------------------------
+
+SURGE_MAX_DAYS = 30  # a longer crisis is declared again, so that someone looks at it
+
+
+def _require_staff(user: User) -> None:
+    if not user.is_staff_member:
+        raise PermissionDenied(_("Only staff can declare or change a surge."))
+
+
+def _banner_errors(errors: dict, name: str, value: str | None) -> None:
+    if value is None or not value.strip():
+        errors[name] = [_("A banner text is required in both languages.")]
+    elif len(value.strip()) > 300:
+        errors[name] = [_("At most 300 characters.")]
+
+
+def _end_errors(errors: dict, *, starts_at: dt.datetime, ends_at: dt.datetime | None, now) -> None:
+    if ends_at is None:
+        errors["ends_at"] = [_("Say when the surge ends.")]
+    elif ends_at <= starts_at:
+        errors["ends_at"] = [_("The end must come after the start.")]
+    elif ends_at <= now:
+        errors["ends_at"] = [_("The end is in the past.")]
+    elif ends_at - starts_at > dt.timedelta(days=SURGE_MAX_DAYS):
+        errors["ends_at"] = [
+            _("A surge lasts at most %(days)s days; declare it again if it goes on.")
+            % {"days": SURGE_MAX_DAYS}
+        ]
+
+
+def _surge_snapshot(surge: Surge) -> dict:
+    return {
+        "region": surge.region,
+        "languages": list(surge.languages),
+        "specialty": surge.specialty.slug if surge.specialty_id else None,
+        "banner_en": surge.banner_en,
+        "banner_zh": surge.banner_zh,
+        "starts_at": surge.starts_at.isoformat(),
+        "ends_at": surge.ends_at.isoformat(),
+    }
+
+
+def _audit(surge: Surge, actor: User, action: str, changes: dict, now: dt.datetime) -> None:
+    SurgeEvent.objects.create(
+        surge=surge, actor=actor, action=action, changes=changes, created_at=now
+    )
+
+
+@transaction.atomic
+def surge_declare(
+    *,
+    actor: User,
+    region: str,
+    languages: list[str],
+    banner_en: str,
+    banner_zh: str,
+    ends_at: dt.datetime | None,
+    starts_at: dt.datetime | None = None,
+    specialty: str | None = None,
+) -> Surge:
+    """Staff declare a surge for a region (one the resource directory has hotlines for) and
+    session languages, from `starts_at` (default now) to `ends_at`, with a banner in both
+    languages and optionally a specialty (slug). In the same transaction: the audit row and
+    one call-up (the outbox) for every listed reserve-pool counselor who speaks one of the
+    languages and, if a specialty is set, has it; a task sends them after commit."""
+    _require_staff(actor)
+    now = timezone.now()
+    starts_at = starts_at or now
+    errors: dict[str, list[str]] = {}
+    region = (region or "").strip().upper()
+    known = surge_regions_known()
+    if region not in known:
+        errors["region"] = [
+            _("Unknown region %(region)s; use one of %(known)s.")
+            % {"region": region or "-", "known": ", ".join(known)}
+        ]
+    languages = sorted(set(languages or []))
+    if not languages:
+        errors["languages"] = [_("Choose at least one language.")]
+    elif unknown := [code for code in languages if code not in SessionLanguage.values]:
+        errors["languages"] = [
+            _("Unknown language %(code)s; use one of %(known)s.")
+            % {"code": ", ".join(unknown), "known": ", ".join(SessionLanguage.values)}
+        ]
+    specialty_row = None
+    if specialty:
+        specialty_row = Specialty.objects.filter(slug=specialty).first()
+        if specialty_row is None:
+            errors["specialty"] = [_("Unknown specialty: %(slug)s") % {"slug": specialty}]
+    _banner_errors(errors, "banner_en", banner_en)
+    _banner_errors(errors, "banner_zh", banner_zh)
+    _end_errors(errors, starts_at=starts_at, ends_at=ends_at, now=now)
+    if errors:
+        raise ValidationError(errors)
+
+    surge = Surge.objects.create(
+        region=region,
+        languages=languages,
+        specialty=specialty_row,
+        banner_en=banner_en.strip(),
+        banner_zh=banner_zh.strip(),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        declared_by=actor,
+        created_at=now,
+    )
+    _audit(surge, actor, SurgeEvent.Action.DECLARE, _surge_snapshot(surge), now)
+    reserve = CounselorProfile.objects.filter(
+        reserve_pool=True,
+        verification=CounselorProfile.Verification.VERIFIED,
+        is_active=True,
+        user__is_active=True,
+        languages__overlap=languages,
+    )
+    if specialty_row is not None:
+        reserve = reserve.filter(specialties=specialty_row)
+    SurgeCall.objects.bulk_create(
+        SurgeCall(surge=surge, counselor_id=pk, created_at=now)
+        for pk in sorted(set(reserve.values_list("pk", flat=True)))
+    )
+    transaction.on_commit(lambda: _enqueue(tasks.surge_calls_send, surge.pk))
+    return surge
+
+
+def _lock_open_surge(surge_id: int, now: dt.datetime) -> Surge:
+    surge = Surge.objects.select_for_update().get(pk=surge_id)
+    if surge.ended_at is not None or surge.ends_at <= now:
+        raise Conflict(_("This surge has already ended."), code="surge_ended")
+    return surge
+
+
+@transaction.atomic
+def surge_update(
+    *,
+    actor: User,
+    surge_id: int,
+    banner_en: str | None = None,
+    banner_zh: str | None = None,
+    ends_at: dt.datetime | None = None,
+) -> Surge:
+    """Change a surge's banners or end (the fields given); audited with old and new values.
+    An ended surge cannot change (409 `surge_ended`)."""
+    _require_staff(actor)
+    now = timezone.now()
+    surge = _lock_open_surge(surge_id, now)
+    errors: dict[str, list[str]] = {}
+    given = {
+        name: value
+        for name, value in (("banner_en", banner_en), ("banner_zh", banner_zh))
+        if value is not None
+    }
+    for name, value in given.items():
+        _banner_errors(errors, name, value)
+    if ends_at is not None:
+        _end_errors(errors, starts_at=surge.starts_at, ends_at=ends_at, now=now)
+    if errors:
+        raise ValidationError(errors)
+    changes: dict[str, list] = {}
+    for name, value in given.items():
+        if getattr(surge, name) != value.strip():
+            changes[name] = [getattr(surge, name), value.strip()]
+            setattr(surge, name, value.strip())
+    if ends_at is not None and ends_at != surge.ends_at:
+        changes["ends_at"] = [surge.ends_at.isoformat(), ends_at.isoformat()]
+        surge.ends_at = ends_at
+    if changes:
+        surge.save(update_fields=[name for name in changes])
+        _audit(surge, actor, SurgeEvent.Action.UPDATE, changes, now)
+    return surge
+
+
+@transaction.atomic
+def surge_end(*, actor: User, surge_id: int) -> Surge:
+    """End a surge now: the normal queue order is back from the next round and the banner goes.
+    Audited. Call-ups not sent yet stay unsent (the sender skips ended surges)."""
+    _require_staff(actor)
+    now = timezone.now()
+    surge = _lock_open_surge(surge_id, now)
+    surge.ended_at, surge.ended_by = now, actor
+    surge.save(update_fields=["ended_at", "ended_by"])
+    _audit(surge, actor, SurgeEvent.Action.END, {"ended_at": now.isoformat()}, now)
+    return surge
+
+
+def _surge_frame(surge: Surge, language: str) -> dict:
+    return {
+        "id": surge.pk,
+        "region": surge.region,
+        "languages": list(surge.languages),
+        "specialty": surge.specialty.slug if surge.specialty_id else None,
+        "banner": surge_banner(surge, language),
+        "starts_at": surge.starts_at.isoformat(),
+        "ends_at": surge.ends_at.isoformat(),
+    }
+
+
+def _surge_call_email(call: SurgeCall, user: User) -> None:
+    surge = call.surge
+    site = getattr(settings, "PIANKE_SITE_URL", "").rstrip("/")
+    dashboard = site + reverse("listening:counselor-dashboard")
+    availability = site + reverse("counselors:counselor-availability")
+    until = timezone.localtime(surge.ends_at, timezone=_zone_of(user))
+    with translation.override(user.language):
+        send_mail(
+            subject=_("Pianke needs listeners: a surge in %(region)s") % {"region": surge.region},
+            message=_(
+                "%(banner)s\n\n"
+                "Staff have declared a surge for %(region)s (languages: %(languages)s) until "
+                "%(until)s. You are in the reserve pool: if you can, go on talk-now duty "
+                "(%(dashboard)s) or open availability windows (%(availability)s).\n\n"
+                "You can leave the reserve pool on your dashboard at any time."
+            )
+            % {
+                "banner": surge_banner(surge, user.language),
+                "region": surge.region,
+                "languages": ", ".join(surge.languages),
+                "until": until.strftime("%Y-%m-%d %H:%M"),
+                "dashboard": dashboard,
+                "availability": availability,
+            },
+            from_email=None,
+            recipient_list=[user.email],
+        )
+
+
+def _zone_of(user: User):
+    try:
+        return ZoneInfo(user.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+@transaction.atomic
+def surge_call_send(*, call_id: int) -> bool:
+    """Send one call-up (e-mail, an in-page notice, a push to the counselor's duty sockets) and
+    mark it sent, once: the row is claimed with skip_locked, so a second sender skips it, and a
+    sent row is never taken again. The e-mail goes before the mark: a crash in between repeats
+    it rather than losing it. Calls of a surge that has ended are not sent."""
+    now = timezone.now()
+    call = (
+        SurgeCall.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("surge", "surge__specialty", "counselor__user")
+        .filter(
+            pk=call_id,
+            status=SurgeCall.Status.PENDING,
+            surge__ended_at__isnull=True,
+            surge__ends_at__gt=now,
+        )
+        .first()
+    )
+    if call is None:
+        return False
+    user = call.counselor.user
+    if user.email:
+        _surge_call_email(call, user)
+    notice_send(
+        user=user,
+        kind="surge_call",
+        params={"region": call.surge.region, "surge_id": call.surge_id},
+        url=reverse("listening:counselor-dashboard") + "#surge-calls",
+    )
+    duty_push_on_commit(
+        call.counselor_id, {"type": "surge.call", "surge": _surge_frame(call.surge, user.language)}
+    )
+    call.status, call.sent_at = SurgeCall.Status.SENT, now
+    call.save(update_fields=["status", "sent_at"])
+    return True
+
+
+def surge_calls_send(*, surge_id: int | None = None) -> int:
+    """Send the pending call-ups of one surge (or of every surge not over): each in its own
+    transaction, so one failure does not hold back the rest. Returns how many were sent."""
+    now = timezone.now()
+    pending = SurgeCall.objects.filter(
+        status=SurgeCall.Status.PENDING, surge__ended_at__isnull=True, surge__ends_at__gt=now
+    )
+    if surge_id is not None:
+        pending = pending.filter(surge_id=surge_id)
+    sent = 0
+    for pk in pending.order_by("created_at", "pk").values_list("pk", flat=True)[:500]:
+        try:
+            sent += surge_call_send(call_id=pk)
+        except Exception:  # the row stays pending; the sweep tries again
+            logger.exception("could not send surge call %s", pk)
+    return sent
+
+
+@transaction.atomic
+def reserve_pool_set(*, counselor: User, on: bool) -> CounselorProfile:
+    """A counselor opts into (or out of) the reserve pool that surges call up."""
+    _require_counselor(counselor)
+    profile = CounselorProfile.objects.select_for_update().get(pk=counselor.pk)
+    profile.reserve_pool = on
+    profile.save(update_fields=["reserve_pool"])
+    return profile

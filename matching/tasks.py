@@ -50,3 +50,19 @@ def matching_sweep() -> dict:
     from matching import services  # at run time: services imports this module
 
     return services.matching_sweep()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def surge_calls_send(surge_id: int) -> int:
+    """A new surge's call-ups (each claimed once, so a redelivery sends nothing twice)."""
+    from matching import services  # at run time: services imports this module
+
+    return services.surge_calls_send(surge_id=surge_id)
+
+
+@shared_task
+def surge_calls_sweep() -> int:
+    """Beat: any call-up a lost task left pending."""
+    from matching import services  # at run time: services imports this module
+
+    return services.surge_calls_send()

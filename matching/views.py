@@ -4,14 +4,18 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.permissions import IsClient, IsCounselor
+from core.permissions import IsClient, IsCounselor, IsStaffMember
+from counselors.models import CounselorProfile
 from matching import serializers
-from matching.models import MatchRequest, Offer
+from matching.models import MatchRequest, Offer, Surge
 from matching.selectors import (
+    continuity_on_duty,
     match_request_get_for_client,
     offer_frame,
     offers_for_counselor,
     presence_of,
+    surge_get_for_staff,
+    surges_for_staff,
 )
 from matching.services import (
     match_request_cancel,
@@ -19,6 +23,10 @@ from matching.services import (
     offer_accept,
     offer_decline,
     presence_set,
+    reserve_pool_set,
+    surge_declare,
+    surge_end,
+    surge_update,
 )
 
 
@@ -56,10 +64,10 @@ class MatchRequestListView(generics.ListAPIView):
 class MatchRequestDetailView(APIView):
     permission_classes = [IsClient]
 
-    @extend_schema(responses=serializers.MatchRequestSerializer)
+    @extend_schema(responses=serializers.MatchRequestDetailSerializer)
     def get(self, request, pk: int):
         match = match_request_get_for_client(user=request.user, request_id=pk)
-        return Response(serializers.MatchRequestSerializer(match).data)
+        return Response(serializers.MatchRequestDetailSerializer(match).data)
 
 
 class MatchRequestCancelView(APIView):
@@ -135,3 +143,89 @@ class OfferDeclineView(APIView):
     @extend_schema(request=None, responses=serializers.OfferSerializer)
     def post(self, request, pk: int):
         return Response(offer_frame(offer_decline(counselor=request.user, offer_id=pk)))
+
+
+class ContinuityView(APIView):
+    """Counselors the client has met (a past booking) or marked as preferred who are on
+    talk-now duty now, optionally only those offering `language` and `mode`: for "your
+    previous counselor Lin is on duty now" before asking."""
+
+    permission_classes = [IsClient]
+
+    @extend_schema(
+        parameters=[serializers.ContinuityQuerySerializer],
+        responses=serializers.ContinuityListSerializer,
+    )
+    def get(self, request):
+        query = serializers.ContinuityQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows = continuity_on_duty(client=request.user, **query.validated_data)
+        return Response(serializers.ContinuityListSerializer({"on_duty": rows}).data)
+
+
+class ReservePoolView(APIView):
+    """The counselor's opt-in to the reserve pool that surges call up."""
+
+    permission_classes = [IsCounselor]
+
+    @extend_schema(responses=serializers.ReservePoolSerializer)
+    def get(self, request):
+        profile = CounselorProfile.objects.get(pk=request.user.pk)
+        return Response({"reserve_pool": profile.reserve_pool})
+
+    @extend_schema(
+        request=serializers.ReservePoolSerializer, responses=serializers.ReservePoolSerializer
+    )
+    def put(self, request):
+        data = serializers.ReservePoolSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        profile = reserve_pool_set(counselor=request.user, on=data.validated_data["reserve_pool"])
+        return Response({"reserve_pool": profile.reserve_pool})
+
+
+class SurgeListView(generics.ListAPIView):
+    """Staff: surges, newest first, each with its live figures (k-anonymous); POST declares one."""
+
+    permission_classes = [IsStaffMember]
+    serializer_class = serializers.SurgeSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Surge.objects.none()
+        return surges_for_staff()
+
+    @extend_schema(
+        request=serializers.SurgeInputSerializer, responses={201: serializers.SurgeSerializer}
+    )
+    def post(self, request):
+        data = serializers.SurgeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        surge = surge_declare(actor=request.user, **data.validated_data)
+        surge = surge_get_for_staff(surge_id=surge.pk)
+        return Response(serializers.SurgeSerializer(surge).data, status=status.HTTP_201_CREATED)
+
+
+class SurgeDetailView(APIView):
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(responses=serializers.SurgeSerializer)
+    def get(self, request, pk: int):
+        return Response(serializers.SurgeSerializer(surge_get_for_staff(surge_id=pk)).data)
+
+    @extend_schema(request=serializers.SurgeUpdateSerializer, responses=serializers.SurgeSerializer)
+    def patch(self, request, pk: int):
+        surge_get_for_staff(surge_id=pk)  # 404 before validating
+        data = serializers.SurgeUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        surge_update(actor=request.user, surge_id=pk, **data.validated_data)
+        return Response(serializers.SurgeSerializer(surge_get_for_staff(surge_id=pk)).data)
+
+
+class SurgeEndView(APIView):
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(request=None, responses=serializers.SurgeSerializer)
+    def post(self, request, pk: int):
+        surge_get_for_staff(surge_id=pk)
+        surge_end(actor=request.user, surge_id=pk)
+        return Response(serializers.SurgeSerializer(surge_get_for_staff(surge_id=pk)).data)

@@ -7,7 +7,7 @@ from django.utils import timezone
 from accounts.models import ConsentRecord, Intake, User
 from counselors.models import AvailabilityWindow, CounselorProfile, Specialty
 from intake.consent import CURRENT_VERSION
-from listening.models import Booking, Feedback
+from listening.models import Booking, Feedback, Reminder
 
 PASSWORD = "listen-carefully-42"
 
@@ -163,3 +163,47 @@ class FeedbackFactory(factory.django.DjangoModelFactory):
     pre_distress = 6
     post_distress = 3
     rating = 5
+
+
+class ReminderFactory(factory.django.DjangoModelFactory):
+    """A pending reminder outbox row (a scene-setter: the booking services schedule the real ones),
+    for the booking's client unless a recipient is given, due at its offset before the start."""
+
+    class Meta:
+        model = Reminder
+
+    booking = factory.SubFactory(BookingFactory)
+    recipient = factory.LazyAttribute(lambda r: r.booking.client)
+    kind = Reminder.Kind.HOUR_BEFORE
+    sequence = factory.LazyAttribute(lambda r: r.booking.ics_sequence)
+    due_at = factory.LazyAttribute(
+        lambda r: (
+            r.booking.start
+            - (
+                dt.timedelta(hours=24)
+                if r.kind == Reminder.Kind.DAY_BEFORE
+                else dt.timedelta(hours=1)
+            )
+        )
+    )
+
+
+class TimeOffFactory(factory.django.DjangoModelFactory):
+    """Days off (inclusive local dates in the counselor's zone); a scene-setter."""
+
+    class Meta:
+        model = "counselors.TimeOff"
+
+    counselor = factory.SubFactory(CounselorProfileFactory)
+    start_date = factory.LazyAttribute(lambda t: local_today(t.counselor.user.timezone))
+    end_date = factory.LazyAttribute(lambda t: t.start_date)
+
+
+class PreferredCounselorFactory(factory.django.DjangoModelFactory):
+    """A client's mark on a counselor as preferred (a scene-setter)."""
+
+    class Meta:
+        model = "counselors.PreferredCounselor"
+
+    client = factory.SubFactory(ClientFactory)
+    counselor = factory.SubFactory(CounselorProfileFactory)

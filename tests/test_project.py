@@ -56,6 +56,7 @@ def test_production_settings_pass_check_deploy():
         "SECRET_KEY": "x" * 64 + "-prod",
         "ALLOWED_HOSTS": "pianke.example",
         "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "PIANKE_SITE_URL": "https://pianke.example",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -66,6 +67,15 @@ def test_production_settings_pass_check_deploy():
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_warns_when_e_mail_links_would_point_at_localhost(settings):
+    from core.checks import site_url_deploy_check
+
+    settings.PIANKE_SITE_URL = "http://127.0.0.1:8000"
+    assert [w.id for w in site_url_deploy_check(None)] == ["core.W001"]
+    settings.PIANKE_SITE_URL = "https://pianke.example"
+    assert site_url_deploy_check(None) == []
 
 
 def test_home_page_names_the_crisis_lines(anon):
@@ -134,3 +144,22 @@ def test_docker_compose_file_has_the_whole_topology():
         "TURN_SECRET",
     ):
         assert variable in web_env
+
+
+def test_every_catalog_message_has_a_chinese_translation():
+    """UI text is in Simplified Chinese and English: no catalog entry is left empty or fuzzy
+    (after `manage.py makemessages -l zh_Hans`, every new msgid gets its msgstr)."""
+    from babel.messages.pofile import read_po
+
+    untranslated = []
+    for po in sorted(ROOT.glob("**/locale/zh_Hans/LC_MESSAGES/django.po")):
+        if ".venv" in po.parts:
+            continue
+        with po.open("rb") as fh:
+            for message in read_po(fh, locale="zh_Hans"):
+                if not message.id:
+                    continue
+                strings = message.string if isinstance(message.string, tuple) else (message.string,)
+                if message.fuzzy or not all(strings):
+                    untranslated.append(f"{po.relative_to(ROOT)}: {message.id!r}")
+    assert untranslated == []

@@ -8,13 +8,23 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.selectors import user_account_export
-from accounts.services import user_anonymise, user_lock, user_register
+from accounts.selectors import notifications_export, user_account_export
+from accounts.services import (
+    user_anonymise,
+    user_lock,
+    user_notifications_erase,
+    user_register,
+)
 from core.export import EXPORT_FORMAT, iso
-from counselors.selectors import counselor_profile_export
-from counselors.services import counselor_profile_create, counselor_profile_erase
+from counselors.selectors import counselor_links_export, counselor_profile_export
+from counselors.services import (
+    counselor_links_erase,
+    counselor_profile_create,
+    counselor_profile_erase,
+)
 from intake.selectors import health_information_export
 from intake.services import user_health_information_erase
+from listening.feeds import calendar_feeds_erase, calendar_feeds_export
 from listening.selectors import bookings_export
 from listening.services import user_bookings_erase
 from matching.services import user_match_requests_erase
@@ -56,8 +66,12 @@ def user_delete(*, user_id: int) -> None:
     ended. Health information (consent, intake) is deleted."""
     user = user_lock(user_id=user_id)
     user_bookings_erase(user=user)
+    calendar_feeds_erase(user=user)
+    counselor_links_erase(user=user)
     user_match_requests_erase(user=user)
     user_health_information_erase(user=user)
+    # After the bookings: cancelling them leaves notices for the other side, not for this user.
+    user_notifications_erase(user=user)
     if user.role == User.Role.COUNSELOR:
         counselor_profile_erase(counselor_id=user.pk)
     user_anonymise(user_id=user.pk)
@@ -75,5 +89,9 @@ def user_data_export(*, user: User) -> dict:
         "counselor_profile": counselor_profile_export(user=user) if user.is_counselor else None,
         **health_information_export(user=user),
         "bookings": bookings_export(user=user),
+        # Time off, preferred counselors, history consents; the feeds without their tokens.
+        **counselor_links_export(user=user),
+        "calendar_feeds": calendar_feeds_export(user=user),
         **oversight_export(user=user),
+        **notifications_export(user=user),
     }

@@ -77,6 +77,9 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "matching.context_processors.surges",
+                # The signed-in user's unread notices, for the header (lazy: no query unless shown).
+                "accounts.context_processors.notices",
             ],
         },
     },
@@ -145,6 +148,11 @@ CELERY_BEAT_SCHEDULE = {
     # Talk-now matching: expire overdue offers, re-run rounds for waiting requests, close
     # requests past their deadline (the eta tasks do this at once; the sweep catches losses).
     "matching-sweep": {"task": "matching.tasks.matching_sweep", "schedule": 10.0},
+    # Surge call-ups: re-drives any pending call a lost task left behind (the rows are the outbox).
+    "surge-calls-sweep": {"task": "matching.tasks.surge_calls_sweep", "schedule": 30.0},
+    # Session reminders (24 h and 1 h before): claim and send the due outbox rows, and take
+    # back rows a dead worker left half-sent once their lease is over (listening.services).
+    "reminders-send-due": {"task": "listening.tasks.reminders_send_due", "schedule": 30.0},
 }
 
 # --- Auth ---------------------------------------------------------------------
@@ -179,6 +187,15 @@ STORAGES = {
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Pianke <no-reply@pianke.local>")
+# Seconds to wait for the mail server: a reminder holds its outbox row lock while it is handed
+# over, so a hung server must not hold it (and a cancellation waiting for it) for ever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# The file-based backend's folder (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend).
+if env("EMAIL_FILE_PATH", default=""):
+    EMAIL_FILE_PATH = env("EMAIL_FILE_PATH")
+# Where the site is, for absolute links in e-mails (a reminder's link to the session, the
+# one-click unsubscribe); no trailing slash.
+PIANKE_SITE_URL = env("PIANKE_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- API ------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -217,6 +234,8 @@ SPECTACULAR_SETTINGS = {
         "EthicsFlagKindEnum": "ethics.models.EthicsFlag.Kind",
         "EthicsFlagStatusEnum": "ethics.models.EthicsFlag.Status",
         "ReferralStatusEnum": "ethics.models.Referral.Status",
+        # Used by both the match request list and its detail serializer.
+        "MatchRequestStatusEnum": "matching.models.MatchRequest.Status",
     },
 }
 
@@ -231,6 +250,11 @@ RETENTION_DAYS = env.int("RETENTION_DAYS", default=90)
 # The session room opens this long before the start.
 SESSION_ROOM_OPENS_MINUTES = 5
 SESSION_WARNING_SECONDS = 120
+# A reminder claimed by a worker that then died is sent again after this long (its lease).
+REMINDER_LEASE_SECONDS = env.int("REMINDER_LEASE_SECONDS", default=120)
+# A reminder that failed this many times (the mail server refusing, a worker dying on it) is
+# given up and logged as an error, so one bad row cannot hold the outbox up for ever.
+REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=10)
 # Async messages are allowed this long before and after a session (any mode).
 ASYNC_MESSAGE_HOURS = 24
 CHAT_MAX_CHARS = 4000
@@ -262,6 +286,8 @@ MATCHING_RETRY_SECONDS = 5  # re-run a round for a request nobody could take yet
 MATCHING_ROUND_LIMIT = 500  # requests considered in one batch round
 MATCHING_SUGGESTIONS = 5  # counselor/slot suggestions returned
 MATCHING_BUSY_MARGIN_MINUTES = 5  # "about to start a session": starts within the talk + this
+MATCHING_ESTIMATE_HISTORY_HOURS = 3  # the wait estimate learns from matches this recent
+MATCHING_ALTERNATIVES_ABOVE_SECONDS = 180  # a wait estimate above this offers slots and async
 
 LOGGING = {
     "version": 1,

@@ -17,7 +17,11 @@ CACHES["default"]["KEY_PREFIX"] = CACHE_KEY_PREFIX
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{CACHE_KEY_PREFIX}:asgi"
 MEDIA_ROOT = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"{CACHE_KEY_PREFIX}-media")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# locmem in-process; a worker started as a subprocess by a test is given a file-based backend
+# (with EMAIL_FILE_PATH) through this test-only variable, so its e-mails can be counted.
+EMAIL_BACKEND = env(
+    "PIANKE_TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend"
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

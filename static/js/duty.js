@@ -156,6 +156,9 @@ if (panel && panel.dataset.online === "1") {
       case "presence":
         if (!frame.online) offDuty();
         break;
+      case "surge.call":
+        showSurgeCall(frame.surge);
+        break;
       case "error":
         if (frame.id) removeOffer(frame.id, frame.detail);
         else say(frame.detail);
@@ -163,6 +166,20 @@ if (panel && panel.dataset.online === "1") {
       default:
         break;
     }
+  }
+
+  // A reserve-pool call-up while on duty: shown at once above the offers (the dashboard's
+  // reserve-pool card lists it, with its actions, from the next load on).
+  function showSurgeCall(surge) {
+    if (document.querySelector(`[data-surge-call="${surge.id}"]`)) return;
+    const note = document.createElement("p");
+    note.className = "notice surge-call";
+    note.dataset.surgeCall = surge.id;
+    note.setAttribute("role", "status");
+    note.textContent = surge.banner;
+    panel.prepend(note);
+    chime();
+    say(surge.banner);
   }
 
   function offDuty() {

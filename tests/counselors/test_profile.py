@@ -326,3 +326,17 @@ def test_public_profile_of_a_client_id_is_404(anon, client_user):
 
 def test_public_profile_of_unknown_id_is_404(anon, db):
     assert anon.get("/api/v1/counselors/987654/").status_code == 404
+
+
+def test_patch_reserve_pool_joins_the_pool_surges_call_up(as_counselor, counselor):
+    response = as_counselor.patch(ME, {"reserve_pool": True}, format="json")
+    assert response.status_code == 200
+    assert response.json()["reserve_pool"] is True
+    assert CounselorProfile.objects.get(pk=counselor.pk).reserve_pool is True
+
+
+def test_patch_reserve_pool_not_a_boolean_is_400_and_changes_nothing(as_counselor, counselor):
+    response = as_counselor.patch(ME, {"reserve_pool": "perhaps"}, format="json")
+    assert response.status_code == 400
+    assert "reserve_pool" in response.json()
+    assert CounselorProfile.objects.get(pk=counselor.pk).reserve_pool is False
