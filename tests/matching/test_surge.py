@@ -389,3 +389,12 @@ def test_service_rejects_non_staff(client_user):
         declare(client_user)
     with pytest.raises(ValidationError):
         declare(region="XX")
+
+
+def test_profile_and_dashboard_show_the_reserve_pool_switch_for_the_current_state(counselor):
+    page = browser(counselor.user)
+    assert "Join the reserve pool" in page.get("/counselor/profile/").content.decode()
+    page.post("/counselor/reserve-pool/", {"reserve_pool": "1", "next": "profile"})
+    for path in ("/counselor/profile/", "/counselor/"):
+        html = page.get(path).content.decode()
+        assert "Leave the reserve pool" in html and "Join the reserve pool" not in html
