@@ -330,6 +330,7 @@ def _grid(blocks: list[Block], monday: dt.date) -> dict:
         "first": first,
         "last": last,
         "rows": row(last * 60) - 1,
+        "body_row": HEADER_ROWS + 1,
         "days": [(i + 2, monday + dt.timedelta(days=i)) for i in range(7)],
     }
 
@@ -372,6 +373,10 @@ def _availability_page(
     by_day = {
         day: [b for b in blocks if b.day == day] for _col, day in _grid(blocks, monday)["days"]
     }
+    ranges = time_off_for_counselor(user=user).filter(
+        start_date__lte=monday + dt.timedelta(days=6), end_date__gte=monday
+    )
+    away_days = {day for day in by_day if any(t.start_date <= day <= t.end_date for t in ranges)}
     return render(
         request,
         "counselors/availability.html",
@@ -385,7 +390,8 @@ def _availability_page(
             "this_week": today - dt.timedelta(days=today.weekday()),
             "today": today,
             "grid": _grid(blocks, monday),
-            "by_day": by_day.items(),
+            "by_day": [(day, day_blocks, day in away_days) for day, day_blocks in by_day.items()],
+            "away_days": away_days,
             "weekly": weekly,
             "one_offs": one_offs,
             "weekly_form": weekly_form

@@ -343,3 +343,14 @@ def test_time_off_page_cancel_cannot_touch_another_counselors_session(client, ot
     assert response.status_code == 404
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED
+
+
+def test_availability_week_grid_marks_the_days_off(client, counselor):
+    client.force_login(counselor.user)
+    today = local_today(SHANGHAI)
+    TimeOffFactory(counselor=counselor, start_date=today, end_date=today)
+    page = client.get(
+        reverse("counselors:counselor-availability"), {"week": today.isoformat()}
+    ).content.decode()
+    assert page.count('class="away-day"') == 1
+    assert "time off (nothing can be booked)" in page
