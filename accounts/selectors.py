@@ -97,8 +97,8 @@ def notifications_export(*, user: User) -> dict:
             "in_page_reminders": pref.in_page_reminders,
             "remind_24h": pref.remind_24h,
             "remind_1h": pref.remind_1h,
-            "quiet_start": pref.quiet_start.isoformat() if pref.quiet_start else None,
-            "quiet_end": pref.quiet_end.isoformat() if pref.quiet_end else None,
+            "quiet_start": iso(pref.quiet_start),
+            "quiet_end": iso(pref.quiet_end),
             "updated_at": iso(pref.updated_at),
         },
         "notices": [

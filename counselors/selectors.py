@@ -100,7 +100,7 @@ def counselor_links_export(*, user) -> dict:
         ],
         "preferred_counselors": [
             {
-                "counselor": p.counselor.display_name or p.counselor.user.username,
+                "counselor": str(p.counselor),
                 "counselor_id": p.counselor_id,
                 "notify_new_windows": p.notify_new_windows,
                 "since": iso(p.created_at),
@@ -111,7 +111,7 @@ def counselor_links_export(*, user) -> dict:
         ],
         "history_shares": [
             {
-                "counselor": s.counselor.display_name or s.counselor.user.username,
+                "counselor": str(s.counselor),
                 "counselor_id": s.counselor_id,
                 "granted_at": iso(s.granted_at),
                 "withdrawn_at": iso(s.withdrawn_at),

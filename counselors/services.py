@@ -336,7 +336,7 @@ def _new_window_notify(*, profile: CounselorProfile) -> int:
         ).values_list("user_id", flat=True)
     )
     url = reverse("counselors:counselor-profile", args=[profile.pk])
-    name = profile.display_name or profile.user.username
+    name = str(profile)
     told = 0
     for pref in prefs:
         if pref.client_id in recent:

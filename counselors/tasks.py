@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -36,9 +37,9 @@ def preferred_new_window_email(notice_id: int) -> None:
                 "open My counselors: %(settings_url)s"
             )
             % {
-                "counselor": profile.display_name or profile.user.username,
+                "counselor": str(profile),
                 "url": settings.PIANKE_SITE_URL + notice.url,
-                "settings_url": settings.PIANKE_SITE_URL + "/my-counselors/",
+                "settings_url": settings.PIANKE_SITE_URL + reverse("listening:my-counselors"),
             },
             from_email=None,
             recipient_list=[client.email],

@@ -87,21 +87,27 @@ def hotlines_all() -> list[dict]:
     ]
 
 
-def crisis_hotlines_for(*, user: User) -> list[dict]:
-    """Hotlines for the user's region (and the worldwide directory), their language first."""
-    region = user_region(user)
-    language = "en" if user.language == "en" else "zh"
+def hotlines_for_region(*, region: str, language: str, fallback: str | None = None) -> list[dict]:
+    """Active hotlines of `region` and the worldwide ones, those in `language` (a session
+    language, zh or en) first; with `fallback`, that region's too when `region` has none."""
     hotlines = list(
         Resource.objects.filter(
             kind=Resource.Kind.HOTLINE, is_active=True, region__in=[region, "global"]
         )
     )
-    if not any(h.region == region for h in hotlines):
+    if fallback and not any(h.region == region for h in hotlines):
         hotlines += list(
-            Resource.objects.filter(kind=Resource.Kind.HOTLINE, is_active=True, region="CN")
+            Resource.objects.filter(kind=Resource.Kind.HOTLINE, is_active=True, region=fallback)
         )
     hotlines.sort(key=lambda h: (h.region == "global", h.language != language, h.name))
     return [resource_row(h) for h in hotlines]
+
+
+def crisis_hotlines_for(*, user: User) -> list[dict]:
+    """Hotlines for the user's region (and the worldwide directory), their language first;
+    China's when the directory has none for the region."""
+    language = "en" if user.language == "en" else "zh"
+    return hotlines_for_region(region=user_region(user), language=language, fallback="CN")
 
 
 LONGER_TERM_KINDS = ("long-term-counseling", "hospital-psychiatry", "hotline")

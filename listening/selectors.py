@@ -478,6 +478,16 @@ def _met_bookings(*, client, now: dt.datetime) -> QuerySet[Booking]:
     )
 
 
+def counselor_ids_met_by(*, client, now: dt.datetime | None = None) -> set[int]:
+    """The ids of the counselors `client` has met (see _met_bookings): "my counselors", and
+    talk-now's "your previous counselor is on duty"."""
+    return set(
+        _met_bookings(client=client, now=now or timezone.now())
+        .order_by()
+        .values_list("counselor_id", flat=True)
+    )
+
+
 def met_counselor_get(
     *, client, counselor_id: int, now: dt.datetime | None = None
 ) -> CounselorProfile:

@@ -11,13 +11,14 @@ from django.core.mail import send_mail
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.notices import local_time
 from listening.models import Booking
 
 CLOCK_LOOKAHEAD = dt.timedelta(seconds=30)
 
 
 def _local(booking: Booking, user) -> str:
-    return booking.start.astimezone(ZoneInfo(user.timezone)).strftime("%Y-%m-%d %H:%M %Z")
+    return local_time(booking.start, ZoneInfo(user.timezone))
 
 
 @shared_task
@@ -66,7 +67,7 @@ def booking_rescheduled_notify(
     if not recipient.email:
         return
     zone = ZoneInfo(recipient.timezone)
-    before = dt.datetime.fromisoformat(old_start).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    before = local_time(old_start, zone)
     with translation.override(recipient.language):
         send_mail(
             subject=_("Your Pianke session was moved"),

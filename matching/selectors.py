@@ -15,9 +15,9 @@ from accounts.models import User
 from core.encryption import decrypt_text
 from counselors.models import CounselorProfile, PreferredCounselor, Specialty
 from ethics.models import Resource
-from ethics.services import resource_row
+from ethics.services import hotlines_for_region
 from listening.models import Booking, Feedback
-from listening.selectors import counselor_days, counselor_rules
+from listening.selectors import counselor_days, counselor_ids_met_by, counselor_rules
 from matching.estimate import estimate_wait, percentile
 from matching.explain import reasons_display, topic_name
 from matching.models import MatchRequest, Offer, Presence, Surge, SurgeCall, SurgeEvent
@@ -400,15 +400,11 @@ def continuity_on_duty(
     language: str | None = None,
     mode: str | None = None,
 ) -> list[dict]:
-    """Counselors the client has met (a past booking not cancelled) or marked as preferred who
+    """Counselors the client has met (listening's "my counselors") or marked as preferred who
     are on talk-now duty now (and, if given, offer the language and mode), preferred first:
     `[{counselor, display_name, preferred}]`. Only the client's own history is read."""
     now = now or timezone.now()
-    met = set(
-        Booking.objects.filter(client=client, start__lt=now)
-        .exclude(status=Booking.Status.CANCELLED)
-        .values_list("counselor_id", flat=True)
-    )
+    met = counselor_ids_met_by(client=client, now=now)
     preferred = set(
         PreferredCounselor.objects.filter(client=client).values_list("counselor_id", flat=True)
     )
@@ -431,17 +427,6 @@ def continuity_on_duty(
 # --- Surges ---------------------------------------------------------------------------------
 
 K_ANONYMITY = 5  # a figure about fewer distinct clients than this is never shown
-
-
-def hotlines_for_region(region: str, *, language: str) -> list[dict]:
-    """Active hotlines of the region (then worldwide ones), the reader's language first."""
-    hotlines = list(
-        Resource.objects.filter(
-            kind=Resource.Kind.HOTLINE, is_active=True, region__in=[region, "global"]
-        )
-    )
-    hotlines.sort(key=lambda h: (h.region == "global", h.language != language, h.name))
-    return [resource_row(h) for h in hotlines]
 
 
 def surge_regions_known() -> list[str]:
@@ -472,7 +457,7 @@ def surges_for_banner(*, now: dt.datetime | None = None) -> list[dict]:
             "id": s.pk,
             "region": s.region,
             "banner": surge_banner(s, language),
-            "hotlines": hotlines_for_region(s.region, language=session_language),
+            "hotlines": hotlines_for_region(region=s.region, language=session_language),
         }
         for s in Surge.objects.filter(surge_live_q(now)).order_by("starts_at", "pk")
     ]

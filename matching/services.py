@@ -876,7 +876,7 @@ def _surge_frame(surge: Surge, language: str) -> dict:
 
 def _surge_call_email(call: SurgeCall, user: User) -> None:
     surge = call.surge
-    site = getattr(settings, "PIANKE_SITE_URL", "").rstrip("/")
+    site = settings.PIANKE_SITE_URL
     dashboard = site + reverse("listening:counselor-dashboard")
     availability = site + reverse("counselors:counselor-availability")
     until = timezone.localtime(surge.ends_at, timezone=_zone_of(user))
