@@ -14,7 +14,7 @@ TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 LOCK := requirements/dev.txt
 
-.PHONY: install messages run test test-fast lint bench check-deploy clean
+.PHONY: install messages run test test-fast lint bench bench-smoke check-deploy clean
 
 # The dependencies come from the lock (exact versions, hash-checked); the project itself is
 # installed on top without resolving anything (--no-deps).
@@ -55,6 +55,11 @@ lint: install
 # `make bench` runs them all; `make bench BENCH=slot_search` one of them.
 bench: install
 	@$(WITH_SERVICES) $(PY) -m bench $(BENCH)
+
+# The quick gate (about 3 minutes): the four benchmarks at a fraction of their size, exit 1 on a
+# lost message, a missing offer or a figure under half its goal; appends to bench/history.jsonl.
+bench-smoke: install
+	@$(WITH_SERVICES) $(PY) -m bench smoke
 
 check-deploy: install
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$$(openssl rand -hex 32) \

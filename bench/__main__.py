@@ -70,6 +70,10 @@ def main() -> int:
             "bench: DATABASE_URL and REDIS_URL must be set (make bench sets them)", file=sys.stderr
         )
         return 2
+    if sys.argv[1:] == ["smoke"]:  # the quick gate, its own run (bench/smoke.py)
+        from bench import smoke
+
+        return smoke.main()
     selected = set(sys.argv[1:]) or set(BENCHMARKS)
     unknown = selected - set(BENCHMARKS)
     if unknown:

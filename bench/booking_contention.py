@@ -153,7 +153,9 @@ def seed() -> tuple[list[tuple[int, dt.datetime]], list[tuple[int, str]]]:
 
 
 def reset_bookings() -> None:
-    sql("DELETE FROM listening_booking")
+    from listening.models import Booking
+
+    Booking.objects.all().delete()  # with what hangs off a booking (its reminders, messages)
 
 
 def check_bookings(slots) -> dict:

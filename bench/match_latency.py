@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import subprocess
 import time
@@ -150,6 +151,7 @@ class Run:
         self.posted: dict[int, float] = {}  # request id -> perf_counter before its POST
         self.post_started: list[float] = []
         self.offered: dict[int, float] = {}  # request id -> first offer.new receipt
+        self.offered_wall: dict[int, float] = {}  # the same receipt on the wall clock (time.time)
         self.matched: dict[int, float] = {}  # request id -> accept response receipt
         self.thought: dict[int, float] = {}  # request id -> think seconds before the accept
         self.offers_seen = 0
@@ -177,7 +179,11 @@ class Run:
             async def take(offer: dict):
                 think = rng.uniform(*THINK)
                 await asyncio.sleep(think)
-                r = await http.post(f"/api/v1/offers/{offer['id']}/accept/", headers=headers)
+                try:
+                    r = await http.post(f"/api/v1/offers/{offer['id']}/accept/", headers=headers)
+                except httpx.HTTPError:
+                    self.accept_conflicts += 1
+                    return
                 if r.status_code == 200:
                     rid = offer["request"]["id"]
                     self.matched[rid] = time.perf_counter()
@@ -200,6 +206,7 @@ class Run:
                         self.offers_seen += 1
                         rid = frame["offer"]["request"]["id"]
                         self.offered.setdefault(rid, time.perf_counter())
+                        self.offered_wall.setdefault(rid, time.time())
                         t = asyncio.create_task(take(frame["offer"]))
                         tasks.add(t)
                         t.add_done_callback(tasks.discard)
@@ -220,9 +227,13 @@ class Run:
             "when": "now",
         }
         sent = time.perf_counter()
-        r = await http.post(
-            "/api/v1/match-requests/", json=body, headers={"Authorization": f"Token {token}"}
-        )
+        try:
+            r = await http.post(
+                "/api/v1/match-requests/", json=body, headers={"Authorization": f"Token {token}"}
+            )
+        except httpx.HTTPError as exc:  # counted (the request is then never offered), not fatal
+            self.post_errors.append(repr(exc))
+            return
         if r.status_code != 202:
             self.post_errors.append(f"{r.status_code} {r.text[:200]}")
             return
@@ -250,6 +261,18 @@ def free_counselor(booking_id: int) -> None:
     matching_round.delay()  # what the session's end does (listening.services.session_end)
 
 
+def purge_broker(env: dict) -> int:
+    """Drop tasks earlier runs left on the bench's broker (their rows are gone with the
+    recreated database, but a worker would still run every one, eta tasks included, before or
+    among this run's). Returns how many were dropped."""
+    import redis
+
+    client = redis.Redis.from_url(env["REDIS_URL"])
+    dropped = client.llen("celery") + client.hlen("unacked")
+    client.delete("celery", "unacked", "unacked_index", "unacked_mutex")
+    return dropped
+
+
 def start_worker(env: dict) -> tuple[subprocess.Popen, object]:
     path = LOG_DIR / "match-latency-worker.log"
     out = open(path, "w")  # noqa: SIM115 - open while the worker runs; the caller closes it
@@ -264,7 +287,7 @@ def start_worker(env: dict) -> tuple[subprocess.Popen, object]:
             "--concurrency",
             "4",
             "--loglevel",
-            "WARNING",
+            os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),  # INFO logs each task's duration
             "--without-gossip",
             "--without-mingle",
             "--beat",
@@ -308,6 +331,29 @@ async def drive(base_url: str, counselor_tokens: list[str], client_tokens: list[
     return run
 
 
+def offer_phases(offered_wall: dict[int, float]) -> dict:
+    """Where the time to an offer goes, from the rows: request made -> the round that offered
+    it started (`Offer.created_at` is the round's `now`), and that round's start -> the frame
+    received (the round's own work, its commit and the push). Same machine, same clock."""
+    from matching.models import Offer
+
+    first = {}
+    for rid, made, created in Offer.objects.order_by("created_at").values_list(
+        "request_id", "created_at", "request__created_at"
+    ):
+        first.setdefault(rid, (made, created))
+    to_round, round_to_frame = [], []
+    for rid, wall in offered_wall.items():
+        if rid in first:
+            made, created = first[rid]
+            to_round.append((made - created).total_seconds())
+            round_to_frame.append(wall - made.timestamp())
+    return {
+        "request_to_round_start": percentiles_ms(to_round),
+        "round_start_to_offer_received": percentiles_ms(round_to_frame),
+    }
+
+
 def check_database() -> dict:
     from django.db.models import Count
 
@@ -342,6 +388,9 @@ def run(env: dict) -> dict:
     TOPICS[:] = list(Specialty.objects.values_list("slug", flat=True))
     counselor_tokens, client_tokens = seed_people()
     worker_env = {**env, "CELERY_TASK_ALWAYS_EAGER": "false"}
+    log(
+        f"match_latency: dropped {purge_broker(worker_env)} tasks left on the broker by earlier runs"
+    )
     worker, worker_log = start_worker(worker_env)
     try:
         time.sleep(3)  # the worker connects to Redis
@@ -382,6 +431,7 @@ def run(env: dict) -> dict:
         "request_to_matched_minus_think_time": percentiles_ms(engine_lat),
         "goal_offer_p95_ms": 1000,
         "ratio_offer_p95_to_goal": round(offer["p95_ms"] / 1000, 3) if offer else None,
+        "offer_phases": offer_phases(result.offered_wall),
         "wall_seconds": round(elapsed, 1),
         "server_cpu_seconds": round(server_cpu, 1),
         "database": check_database(),

@@ -207,11 +207,10 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         except (ValidationError, ObjectDoesNotExist):
             await self._error("invalid_text", "This message cannot be stored.", id=str(uid))
             return
-        frame = await db(selectors.message_frame)(message)
-        if created:  # stored and committed: now to both sides
-            await self._to_room(frame)
+        if created:  # committed: to both sides, built from the text we hold (stored stripped)
+            await self._to_room(selectors.message_frame(message, text=text.strip()))
         else:  # a resend: the stored message goes back to the sender only
-            await self.send_json(frame)
+            await self.send_json(await db(selectors.message_frame)(message))
 
     async def _rate_limit(self, bucket, per_second, kind, *, slow_down=False) -> bool:
         """A Redis counter per participant, booking and second, so the limit holds across

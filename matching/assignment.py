@@ -1,6 +1,8 @@
 """Batch assignment: a maximum-weight matching of waiting requests to counselor slots.
 
-`assign` solves the assignment problem exactly with the shortest-augmenting-path method
+`assign` solves the assignment problem exactly with SciPy's `linear_sum_assignment` (a
+shortest-augmenting-path solver in C). `_min_cost_rows` below is the same method in numpy, which
+the engine used until 2026-12 (kept, unused, as a readable statement of the method). The method
 (Kuhn–Munkres with Dijkstra-style potentials, as in Jonker–Volgenant's augmentation phase),
 vectorised over columns with numpy:
 
@@ -22,6 +24,7 @@ free column after a few steps (2,000 requests x 500 counselors: well under a sec
 from __future__ import annotations
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 
 def _min_cost_rows(cost: np.ndarray) -> np.ndarray:
@@ -97,12 +100,11 @@ def assign(scores, capacity=None) -> list[tuple[int, int]]:
     if n_req == 0 or slot_owner.size == 0 or not eligible.any():
         return []
     weight = np.where(eligible, w, 0.0)[:, slot_owner]  # requests x slots
-    if slot_owner.size <= n_req:
-        slot_req = _min_cost_rows(-weight.T)  # rows: slots
-        pairs = [(int(r), int(slot_owner[s])) for s, r in enumerate(slot_req)]
-    else:
-        req_slot = _min_cost_rows(-weight)  # rows: requests
-        pairs = [(int(r), int(slot_owner[s])) for r, s in enumerate(req_slot)]
+    # SciPy's solver (the same shortest-augmenting-path method, in C): a round's matrix has
+    # few distinct values (counselors alike for a topic score alike), and ties are where the
+    # numpy version above spends its time (84 ms against 0.3 ms on a 300 x 100 round).
+    rows, slots = linear_sum_assignment(weight, maximize=True)
+    pairs = [(int(r), int(slot_owner[s])) for r, s in zip(rows, slots)]
     return sorted((r, c) for r, c in pairs if eligible[r, c])
 
 

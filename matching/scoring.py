@@ -197,3 +197,90 @@ def score_matrix(
             if r.mode in c.modes and r.language in c.languages:
                 row[j] = score(r, c, weights, mean_offers=mean_offers, explain=False).value
     return out
+
+
+def score_rows(
+    requests: Sequence[RequestFacts],
+    counselors: Sequence[CounselorFacts],
+    weights: Weights,
+    *,
+    mean_offers: float,
+    note_fits: Sequence[dict] | None = None,
+):
+    """`score(...).value` for every pair at once, as a (requests x counselors) numpy array
+    (-inf where ineligible), with the parts added in `score`'s order so that every value is
+    bit-for-bit the scalar one. A round scores a few hundred by a few hundred pairs: this is
+    numpy over counselors per distinct topic, plus the few pairs a client has history with."""
+    import numpy as np
+
+    n, m = len(requests), len(counselors)
+    out = np.full((n, m), -np.inf)
+    if not n or not m:
+        return out
+    index = {c.id: j for j, c in enumerate(counselors)}
+    # Per counselor: the rating's and the fair-exposure boost's parts (pair-independent).
+    bayes = np.array(
+        [bayesian_rating(c.rating_sum, c.review_count, weights) for c in counselors], dtype=float
+    )
+    rating = weights.rating * np.minimum(1.0, np.maximum(0.0, (bayes - 1) / 4))
+    exposure = np.zeros(m)
+    if mean_offers > 0:
+        offers = np.array([c.offers_last_7_days for c in counselors], dtype=float)
+        boost = np.minimum(1.0, np.maximum(0.0, (mean_offers - offers) / (mean_offers + 1)))
+        exposure = np.where(boost > 0, weights.exposure * boost, 0.0)
+    offsets = np.array([c.utc_offset_hours for c in counselors], dtype=float)
+    eligible_for: dict[tuple, np.ndarray] = {}
+    specialty_for: dict[tuple, np.ndarray] = {}
+    for i, r in enumerate(requests):
+        key = (r.mode, r.language)
+        if key not in eligible_for:
+            eligible_for[key] = np.array(
+                [r.mode in c.modes and r.language in c.languages for c in counselors]
+            )
+        topic = (r.topic, r.related_topics)
+        if topic not in specialty_for:
+            specialty_for[topic] = np.array(
+                [
+                    weights.specialty_exact
+                    if r.topic in c.specialties
+                    else weights.specialty_related
+                    if r.related_topics & c.specialties
+                    else 0.0
+                    for c in counselors
+                ]
+            )
+        eligible = eligible_for[key].copy()
+        acc = specialty_for[topic].copy()
+        if r.client_utc_offset_hours is not None:
+            d = np.abs(r.client_utc_offset_hours - offsets) % 24
+            acc = acc + weights.time_zone * (1 - np.minimum(d, 24 - d) / 12)
+        acc = acc + rating
+        continuity = np.zeros(m)
+        for cid in r.preferred_counselors:
+            if cid in index:
+                continuity[index[cid]] = weights.continuity
+        for cid, past in r.past_counselor_ratings.items():
+            if (
+                cid in index
+                and cid not in r.preferred_counselors
+                and past is not None
+                and past >= weights.continuity_min_rating
+            ):
+                continuity[index[cid]] = weights.continuity
+        if r.wants_someone_new:
+            for cid in {*r.preferred_counselors, *r.past_counselor_ratings}:
+                if cid in index and (
+                    cid in r.preferred_counselors or r.past_counselor_ratings[cid] is not None
+                ):
+                    eligible[index[cid]] = False
+        acc = acc + continuity
+        fits = note_fits[i] if note_fits is not None else None
+        if fits:
+            note = np.zeros(m)
+            for cid, fit in fits.items():
+                if cid in index and fit > 0:
+                    note[index[cid]] = weights.note_fit * min(1.0, fit)
+            acc = acc + note
+        acc = acc + exposure
+        out[i] = np.where(eligible, weights.base + acc, -np.inf)
+    return out

@@ -10,18 +10,19 @@ from celery import shared_task
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def match_request(request_id: int) -> int:
     """A new (or returned) talk-now request: run a round, which takes every waiting request
-    together (the batch assignment), this one included."""
+    together (the batch assignment), this one included (coalesced: one round at a time)."""
     from matching import services  # at run time: services imports this module
 
-    return len(services.matching_round())
+    return len(services.matching_rounds())
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def matching_round() -> int:
-    """The batch assignment over everything waiting and every free on-duty counselor."""
+    """The batch assignment over everything waiting and every free on-duty counselor
+    (coalesced: one round at a time, see services.matching_rounds)."""
     from matching import services  # at run time: services imports this module
 
-    return len(services.matching_round())
+    return len(services.matching_rounds())
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
