@@ -57,7 +57,13 @@ class ConsentWithdrawOutputSerializer(serializers.Serializer):
 
 
 class IntakeInputSerializer(serializers.Serializer):
-    consent_version = serializers.CharField(max_length=16)
+    consent_version = serializers.CharField(
+        max_length=16,
+        help_text="The version of the consent text the client was shown (GET consent/). With no "
+        "standing agreement, sending the current version agrees to it, recorded exactly as POST "
+        "consent/ records it. After a withdrawal, agree again with POST consent/ first (else 409 "
+        "consent_required). Another version: 400.",
+    )
     topic = serializers.CharField(max_length=120)
     distress = serializers.IntegerField(min_value=0, max_value=10)
     phq4 = serializers.ListField(

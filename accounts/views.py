@@ -158,7 +158,14 @@ class IntakeView(APIView):
     def post(self, request):
         data = serializers.IntakeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        intake = intake_submit(user=request.user, **data.validated_data)
+        # The intake carries the consent version the client was shown: with no standing
+        # agreement, it is recorded from here (intake.services.intake_submit).
+        intake = intake_submit(
+            user=request.user,
+            agree_to_consent=True,
+            consent_language=_language(request),
+            **data.validated_data,
+        )
         return Response(
             intake_outcome(intake=intake, language=_language(request)),
             status=status.HTTP_201_CREATED,

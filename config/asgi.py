@@ -13,12 +13,17 @@ from channels.routing import ProtocolTypeRouter, URLRouter
 
 from accounts.middleware import TokenAuthMiddleware, TokenClientOriginValidator
 from config.routing import websocket_urlpatterns
+from core.asgi_guards import BodySizeLimit, WebSocketFrameGuard
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # A body over its limit is refused before Django reads (and spools) it whole.
+        "http": BodySizeLimit(django_asgi_app),
+        # Frames over 64 KB close the socket (1009); binary frames get an error frame.
         "websocket": TokenClientOriginValidator(
-            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
+            WebSocketFrameGuard(
+                AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
+            )
         ),
     }
 )

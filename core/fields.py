@@ -1,6 +1,8 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from core.sessions import SESSION_LANGUAGE_HELP, session_language_from
+
 
 class AwareDateTimeField(serializers.DateTimeField):
     """An ISO 8601 datetime that must carry its UTC offset: a naive time is ambiguous
@@ -14,3 +16,22 @@ class AwareDateTimeField(serializers.DateTimeField):
         if timezone.is_naive(value):
             self.fail("naive")
         return super().enforce_timezone(value)
+
+
+class SessionLanguageField(serializers.CharField):
+    """A session language, given as any tag for it (core.sessions.session_language_from):
+    `zh-hans`, `zh-Hans`, `en-GB` are read as `zh` and `en`, the same in every input."""
+
+    default_error_messages = {"unknown_language": "{message}"}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 35)  # the longest common BCP 47 tags
+        kwargs.setdefault("help_text", SESSION_LANGUAGE_HELP)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            return session_language_from(value)
+        except ValueError as exc:
+            self.fail("unknown_language", message=str(exc))

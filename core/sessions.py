@@ -40,3 +40,33 @@ class SessionLanguage(models.TextChoices):
     FR = "fr", "Français"
     DE = "de", "Deutsch"
     ES = "es", "Español"
+
+
+# The tags people, browsers and our own UI language use for the same language: an account's
+# `zh-hans`, a browser's `zh-Hans-CN` or `en-GB`. Chinese written for Hong Kong or Macau, and
+# `zh-yue`, mean Cantonese; any other Chinese tag means Mandarin.
+_CANTONESE_SUBTAGS = {"yue", "hk", "mo"}
+_LANGUAGE_ALIASES = {"cmn": "zh"}
+SESSION_LANGUAGE_HELP = (
+    "A session language: "
+    + ", ".join(SessionLanguage.values)
+    + ". Any language tag is read as its language, case and `_` or `-` alike: zh-hans,"
+    " zh-Hans-CN and zh_CN are zh; en-GB is en; zh-HK, zh-Hant-HK and zh-yue are yue."
+)
+
+
+def session_language_from(value: str) -> str:
+    """The session language a tag names (`zh-Hans` → `zh`, `en-GB` → `en`, `zh-HK` → `yue`);
+    ValueError for a language no session is held in. The one normaliser of the API's inputs."""
+    tag = str(value).strip().lower().replace("_", "-")
+    if tag in SessionLanguage.values:
+        return tag
+    primary, *subtags = tag.split("-")
+    primary = _LANGUAGE_ALIASES.get(primary, primary)
+    if primary == "zh" and _CANTONESE_SUBTAGS & set(subtags):
+        primary = "yue"
+    if primary not in SessionLanguage.values:
+        raise ValueError(
+            f"Unknown language {value!r}; use one of {', '.join(SessionLanguage.values)}."
+        )
+    return primary

@@ -5,7 +5,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
-from core.sessions import SESSION_LENGTHS, SessionLanguage, SessionMode
+from core.sessions import SESSION_LANGUAGE_HELP, SESSION_LENGTHS, SessionMode, session_language_from
 from counselors.models import CounselorProfile
 from listening.selectors import counselor_ids_with_free_slots
 
@@ -27,11 +27,26 @@ class CounselorFilterForm(forms.Form):
         return data
 
 
+class SessionLanguageFormField(forms.CharField):
+    """Any tag for a session language (`zh-hans`, `en-GB`), read as the language itself."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return value
+        try:
+            return session_language_from(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class SessionLanguageFilter(django_filters.CharFilter):
+    field_class = SessionLanguageFormField
+
+
 class CounselorFilter(django_filters.FilterSet):
     specialty = django_filters.CharFilter(field_name="specialties__slug", label="specialty slug")
-    language = django_filters.ChoiceFilter(
-        choices=SessionLanguage.choices, method="filter_contains"
-    )
+    language = SessionLanguageFilter(method="filter_contains", label=SESSION_LANGUAGE_HELP)
     mode = django_filters.ChoiceFilter(choices=SessionMode.choices, method="filter_contains")
     available_from = django_filters.IsoDateTimeFilter(
         method="filter_noop", label="has a free slot starting at or after this"

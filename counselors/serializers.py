@@ -1,8 +1,14 @@
 from rest_framework import serializers
 
 from accounts.models import validate_timezone
-from core.fields import AwareDateTimeField
-from core.sessions import DEFAULT_SESSION_LENGTH, SESSION_LENGTHS, SessionLanguage, SessionMode
+from core.fields import AwareDateTimeField, SessionLanguageField
+from core.sessions import (
+    DEFAULT_SESSION_LENGTH,
+    SESSION_LANGUAGE_HELP,
+    SESSION_LENGTHS,
+    SessionLanguage,
+    SessionMode,
+)
 from counselors.models import AvailabilityWindow, CounselorProfile, Credential, Specialty
 
 
@@ -69,9 +75,10 @@ class CounselorUpdateSerializer(serializers.Serializer):
         child=serializers.SlugField(), required=False, max_length=20
     )
     languages = serializers.ListField(
-        child=serializers.ChoiceField(choices=SessionLanguage.choices),
+        child=SessionLanguageField(),
         required=False,
         max_length=len(SessionLanguage.choices),
+        help_text="The languages you hold sessions in. " + SESSION_LANGUAGE_HELP,
     )
     modes = serializers.ListField(
         child=serializers.ChoiceField(choices=SessionMode.choices),
@@ -92,6 +99,9 @@ class CounselorUpdateSerializer(serializers.Serializer):
     reserve_pool = serializers.BooleanField(
         required=False, help_text="Join the reserve pool that surges call up."
     )
+
+    def validate_languages(self, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))  # zh and zh-hans are one language, listed once
 
 
 class VerifyInputSerializer(serializers.Serializer):

@@ -13,7 +13,12 @@ from accounts.models import ConsentRecord, Intake, User
 from core.exceptions import Conflict
 from ethics.detector import crisis_detect
 from ethics.models import CrisisAlert
-from ethics.services import crisis_hotlines_for, crisis_signal_record, longer_term_resources_for
+from ethics.services import (
+    crisis_hotlines_for,
+    crisis_signal_record,
+    longer_term_resources_for,
+    risk_text_record,
+)
 from intake.consent import CURRENT_VERSION, LONGER_TERM_CARE_MESSAGE, pick_language
 
 PHQ4_BANDS = (
@@ -29,6 +34,11 @@ def consent_current_for(user: User) -> ConsentRecord | None:
     return ConsentRecord.objects.filter(
         user=user, version=CURRENT_VERSION, withdrawn_at__isnull=True
     ).first()
+
+
+def consent_ever_withdrawn(user: User) -> bool:
+    """Whether the user has withdrawn a consent (any version) at some point."""
+    return ConsentRecord.objects.filter(user=user, withdrawn_at__isnull=False).exists()
 
 
 def _lock_user(user: User) -> User:
@@ -100,11 +110,24 @@ def _check_range(errors: dict, field: str, value, low: int, high: int) -> None:
 
 @transaction.atomic
 def intake_submit(
-    *, user: User, consent_version: str, topic: str, distress: int, phq4: list[int], item9: int
+    *,
+    user: User,
+    consent_version: str,
+    topic: str,
+    distress: int,
+    phq4: list[int],
+    item9: int,
+    agree_to_consent: bool = False,
+    consent_language: str | None = None,
 ) -> Intake:
-    """Store a client's intake and score it. Bad answers raise ValidationError (400); a
-    client without a standing consent to the current version gets Conflict `consent_required`
-    (409). Item 9 above 0, or a high-risk topic, records a crisis alert in this transaction."""
+    """Store a client's intake and score it. Bad answers raise ValidationError (400), a
+    `consent_version` other than the current one too. With `agree_to_consent` (the API, whose
+    intake carries the version the client was shown), a client with no standing agreement has
+    it recorded here, as `consent_agree` records it (the same row, time and language), unless
+    they once withdrew: agreeing again after a withdrawal is its own deliberate step (POST
+    consent/). Otherwise, without a standing consent, Conflict `consent_required` (409), whose
+    message names that call. Item 9 above 0, or a high-risk topic, records a crisis alert in
+    this transaction."""
     _require_client(user)
     topic = (topic or "").strip()
     errors: dict = {}
@@ -127,9 +150,18 @@ def intake_submit(
 
     _lock_user(user)
     consent = consent_current_for(user)
+    if consent is None and agree_to_consent and not consent_ever_withdrawn(user):
+        consent, _created = consent_agree(
+            user=user, version=consent_version, language=consent_language
+        )
     if consent is None:
         raise Conflict(
-            _("Please read and agree to the consent for your health information first."),
+            _(
+                "Please read and agree to the consent for your health information first: "
+                'POST /api/v1/consent/ with {"version": "%(version)s"} (GET /api/v1/consent/ '
+                "shows its text), then send the intake again."
+            )
+            % {"version": CURRENT_VERSION},
             code="consent_required",
         )
     score = sum(phq4)
@@ -152,6 +184,7 @@ def intake_submit(
         if detection.risk == "high":
             reasons += [f"intake topic: {reason}" for reason in detection.reasons]
         crisis_signal_record(client=user, source=CrisisAlert.Source.INTAKE, reasons=reasons)
+    risk_text_record(client=user, source=CrisisAlert.Source.INTAKE, detection=detection)
     return intake
 
 

@@ -1,8 +1,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.fields import AwareDateTimeField
-from core.sessions import SESSION_LENGTHS, SessionLanguage, SessionMode
+from core.fields import AwareDateTimeField, SessionLanguageField
+from core.sessions import SESSION_LENGTHS, SessionMode
 from matching.models import MatchRequest, Surge
 from matching.selectors import (
     continuity_on_duty,
@@ -62,23 +62,9 @@ class WhenField(serializers.Field):
 class MatchRequestInputSerializer(serializers.Serializer):
     topic = serializers.SlugField(max_length=50)
     mode = serializers.ChoiceField(choices=SessionMode.choices)
-    language = serializers.CharField(
-        max_length=16,
-        help_text="A session language code: "
-        + ", ".join(SessionLanguage.values)
-        + " (a regional tag such as zh-hans or en-GB is read as zh or en).",
-    )
+    language = SessionLanguageField()
     duration_minutes = serializers.ChoiceField(choices=SESSION_LENGTHS)
     when = WhenField()
-
-    def validate_language(self, value: str) -> str:
-        code = value.strip().lower().replace("_", "-")
-        if code not in SessionLanguage.values:
-            code = "yue" if code in ("zh-yue", "zh-hk") else code.split("-")[0]
-        if code not in SessionLanguage.values:
-            known = ", ".join(SessionLanguage.values)
-            raise serializers.ValidationError(f"Unknown language {value!r}; use one of {known}.")
-        return code
 
     note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
     wants_someone_new = serializers.BooleanField(
@@ -259,7 +245,7 @@ class OfferSerializer(serializers.Serializer):
 
 
 class ContinuityQuerySerializer(serializers.Serializer):
-    language = serializers.ChoiceField(choices=SessionLanguage.choices, required=False)
+    language = SessionLanguageField(required=False)
     mode = serializers.ChoiceField(choices=SessionMode.choices, required=False)
 
 

@@ -4,6 +4,7 @@ PostgreSQL and Redis given by DATABASE_URL / REDIS_URL (see scripts/devservices.
 import datetime as dt
 
 import pytest
+from channels.layers import channel_layers
 from rest_framework.test import APIClient
 
 from tests.factories import (
@@ -263,6 +264,16 @@ def _close_connection_pools(django_db_setup):
     for conn in connections.all():
         if getattr(conn, "pool", None) is not None:
             conn.close_pool()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """Give each test its own channel layer. channels_redis keeps one asyncio lock per process
+    for its specific channels; a consumer from an earlier test (another event loop) cancelled
+    inside a receive can leave that lock held, and the next test's consumers would die on
+    "bound to a different event loop"."""
+    yield
+    channel_layers.backends.clear()
 
 
 def seed_reference_data() -> None:

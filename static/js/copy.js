@@ -1,3 +1,8 @@
+// Read-only link fields select their whole text when focused (no inline handler: see the CSP).
+document.querySelectorAll("[data-select-on-focus]").forEach((field) => {
+  field.addEventListener("focus", () => field.select());
+});
+
 // "Copy" buttons: <button data-copy="input-id">. Without JavaScript the field stays selectable.
 document.querySelectorAll("[data-copy]").forEach((button) => {
   button.hidden = false;

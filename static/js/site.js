@@ -16,6 +16,12 @@ document.addEventListener("htmx:afterSwap", (event) => {
     region.setAttribute("aria-busy", "false");
   }
 });
+// Polling regions marked `data-poll-visible-only` skip their request while the tab is hidden
+// (in place of an htmx trigger filter, which would need eval: see the CSP in core/security.py).
+document.addEventListener("htmx:confirm", (event) => {
+  const poller = event.target.closest && event.target.closest("[data-poll-visible-only]");
+  if (poller && document.visibilityState !== "visible") event.preventDefault();
+});
 document.addEventListener("htmx:beforeRequest", (event) => {
   const target = document.querySelector("[data-results]");
   if (target) target.setAttribute("aria-busy", "true");

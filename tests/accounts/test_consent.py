@@ -94,10 +94,10 @@ def test_agreeing_to_another_version_is_400(newcomer, version):
     assert not ConsentRecord.objects.filter(user=newcomer).exists()
 
 
-def test_intake_needs_the_consent_first(newcomer):
+def test_the_intake_records_the_consent_version_it_carries(newcomer):
     response = api_as(newcomer).post(INTAKE, ANSWERS, format="json")
-    assert response.status_code == 409
-    assert response.json()["code"] == "consent_required"
+    assert response.status_code == 201
+    assert ConsentRecord.objects.get(user=newcomer).version == CURRENT_VERSION
 
 
 def test_an_older_version_is_not_enough(newcomer):
@@ -109,7 +109,8 @@ def test_an_older_version_is_not_enough(newcomer):
     )
     api = api_as(newcomer)
     assert api.get(CONSENT).json()["agreed"] is False
-    assert api.post(INTAKE, ANSWERS, format="json").json()["code"] == "consent_required"
+    assert api.post(INTAKE, ANSWERS, format="json").status_code == 201  # agrees to the current
+    assert api.get(CONSENT).json()["agreed"] is True
 
 
 def test_withdrawal_stops_intake_and_booking_and_says_how_to_delete(counselor):

@@ -165,8 +165,15 @@ def test_unknown_language_code_is_400(anon, counselor):
     assert "language" in response.json()
 
 
-def test_ui_language_code_is_not_a_session_language_filter(anon, counselor):
+def test_ui_language_code_is_read_as_its_session_language(anon, counselor):
+    """`zh-hans` (the account's language code) means Mandarin here, as in match-requests/."""
     response = anon.get(URL, {"language": "zh-hans"})
+    assert response.status_code == 200
+    assert [c["id"] for c in response.json()["results"]] == [counselor.pk]
+
+
+def test_unknown_language_filter_is_400(anon, counselor):
+    response = anon.get(URL, {"language": "xx"})
     assert response.status_code == 400
     assert "language" in response.json()
 

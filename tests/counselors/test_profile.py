@@ -86,9 +86,15 @@ def test_patch_unknown_language_is_400_naming_languages(as_counselor, counselor)
     assert counselor.languages == ["zh", "en"]
 
 
-def test_patch_ui_language_code_is_not_a_session_language(as_counselor):
-    """`zh-hans` is a UI language; sessions are held in `zh` (Mandarin) or `yue` (Cantonese)."""
+def test_patch_ui_language_code_is_read_as_its_session_language(as_counselor):
+    """`zh-hans` (the account's language code) is Mandarin, `zh`, as match-requests/ reads it."""
     response = patch(as_counselor, languages=["zh-hans"])
+    assert response.status_code == 200
+    assert response.json()["languages"] == ["zh"]
+
+
+def test_patch_unknown_language_is_400(as_counselor):
+    response = patch(as_counselor, languages=["klingon"])
     assert response.status_code == 400
     assert "languages" in response.json()
 
