@@ -77,6 +77,27 @@ CATEGORIES = {
 # The accident rule (module doc, step 4) applies only to these: "I burned my arm on the oven" is an
 # accident, "I want to die while cooking" is not.
 _PHYSICAL_CATEGORIES = {"self-harm", "suicide-means", "suicide-plan"}
+# Conversation cue categories (ethics/lexicon/cues.tsv) and the detector category whose
+# context rules each one follows.
+CUE_CATEGORIES = {
+    "hopelessness": "hopelessness",
+    "finality": "farewell",
+    "means": "suicide-means",
+    "plan": "suicide-plan",
+    "self-harm": "self-harm",
+    "ideation": "suicidal-ideation",
+}
+# The detector's own patterns, as conversation cues ("hopelessness and burden" are one).
+_CUE_OF_CATEGORY = {
+    "suicidal-ideation": "ideation",
+    "suicide-plan": "plan",
+    "suicide-means": "means",
+    "self-harm": "self-harm",
+    "farewell": "finality",
+    "burdensomeness": "hopelessness",
+    "hopelessness": "hopelessness",
+    "third-party": "ideation",
+}
 CUE_PHRASE_KINDS = {"academic", "benign", "clause-break", "coordination"}
 CUE_TOKEN_KINDS = {
     "negation",
@@ -128,6 +149,10 @@ class Detection:
     risk: str  # "high" | "low" | "none"
     reasons: list[str] = field(default_factory=list)  # e.g. "suicidal-ideation: 想死"
     ignored: list[str] = field(default_factory=list)  # matches a rule dropped, with the rule
+    # Conversation cues (lexicon/cues.tsv, cue_pairs.tsv) that survived the same rules, for
+    # ethics.conversation: (category, phrase, weight, person) with person "" for the writer
+    # and "third" for someone else. They never change `risk`: a cue alone is quiet by design.
+    cues: list[tuple[str, str, int, str]] = field(default_factory=list)
 
     def as_dict(self, explain: bool = False) -> dict:
         out = {"risk": self.risk, "reasons": list(self.reasons)}
@@ -254,6 +279,8 @@ class _Pattern:
     scope: str
     lang: str
     where: str
+    # Set for a conversation cue: (its category in ethics.conversation, weight 1-3).
+    cue: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -316,6 +343,39 @@ class _Lexicon:
                 raise LexiconError(f"{row['_where']}: max_gap must be an integer") from None
             index = len(self.rules)
             self.rules.append(_Rule(gap, pattern_of(row)))
+            add(row["first"], _Part(index, 0), row["_where"])
+            add(row["second"], _Part(index, 1), row["_where"])
+
+        # Conversation cues share the automaton and the rules (veto, negation, accident,
+        # person, question) with the patterns; their detector category only selects which
+        # rules apply (the accident rule is for the physical ones).
+        def cue_of(row: dict) -> _Pattern:
+            category = _check(row, "category", set(CUE_CATEGORIES))
+            try:
+                weight = int(row["weight"])
+            except ValueError:
+                weight = 0
+            if weight not in (1, 2, 3):
+                raise LexiconError(f"{row['_where']}: weight must be 1, 2 or 3")
+            # Judged as if high, so that a cap (person, hyperbole, question) shows in the note.
+            return _Pattern(
+                CUE_CATEGORIES[category],
+                HIGH,
+                _check(row, "scope", SCOPES),
+                _check(row, "lang", LANGUAGES),
+                row["_where"],
+                (category, weight),
+            )
+
+        for row in _read_tsv("cues.tsv"):
+            add(row["pattern"], cue_of(row), row["_where"])
+        for row in _read_tsv("cue_pairs.tsv"):
+            try:
+                gap = int(row["max_gap"])
+            except ValueError:
+                raise LexiconError(f"{row['_where']}: max_gap must be an integer") from None
+            index = len(self.rules)
+            self.rules.append(_Rule(gap, cue_of(row)))
             add(row["first"], _Part(index, 0), row["_where"])
             add(row["second"], _Part(index, 1), row["_where"])
 
@@ -672,7 +732,7 @@ def crisis_detect(text: str) -> Detection:
         else:
             cues[entry.kind].append(hit)
     if not patterns and not any(first and second for first, second in parts.values()):
-        return Detection(NONE)
+        return Detection(NONE)  # the fast path: no phrase of any kind (cues included)
 
     sentences = [(m.start(), m.end()) for m in _SENTENCE.finditer(norm)]
     sentence_starts = [s for s, _ in sentences]
@@ -697,13 +757,17 @@ def crisis_detect(text: str) -> Detection:
                     patterns.append(_Candidate(f.start, s.end, f"{f.text}…{s.text}", rule.pattern))
 
     by_sentence: dict[int, list[_Candidate]] = {}
+    cue_by_sentence: dict[int, list[_Candidate]] = {}
     for cand in patterns:
-        by_sentence.setdefault(sentence_of(cand.start), []).append(cand)
+        target = by_sentence if cand.pattern.cue is None else cue_by_sentence
+        target.setdefault(sentence_of(cand.start), []).append(cand)
+    if not by_sentence and not cue_by_sentence:
+        return Detection(NONE)
     cues_by_sentence: dict[int, dict[str, list[_Hit]]] = {}
     for kind, kind_hits in cues.items():
         for hit in kind_hits:
             index = sentence_of(hit.start)
-            if index in by_sentence:
+            if index in by_sentence or index in cue_by_sentence:
                 cues_by_sentence.setdefault(index, {k: [] for k in cues})[kind].append(hit)
 
     quoted = [(m.start(), m.end(), m.group()[0]) for m in _QUOTED.finditer(norm)]
@@ -712,19 +776,41 @@ def crisis_detect(text: str) -> Detection:
     risk = NONE
     high_count = 0
     plain_lows: dict[str, str] = {}  # label -> category, for lows the rules did not cap
-    for index in sorted(by_sentence):
+    found_cues: list[tuple[str, str, int, str]] = []
+    for index in sorted(by_sentence.keys() | cue_by_sentence.keys()):
         s_start, s_end = sentences[index]
         here = cues_by_sentence.get(index) or {k: [] for k in cues}
         sent = _Sentence(norm, s_start, s_end, lex, here["clause-break"], here["coordination"])
         academic = [h for h in here["academic"] if sent.aligned(h)]
         benign = [h for h in here["benign"] if sent.aligned(h)]
-        for cand in _most_specific(by_sentence[index]):
+        for cand in _most_specific(cue_by_sentence.get(index, [])):
+            level, note = _judge(sent, cand, vetoes, academic, benign, quoted)
+            person = _person_of(note)
+            # Capped by a veto or a question: not a cue. Capped by the person rule: someone
+            # else's (third person) or still the writer's (second person, see _person_of).
+            if level == HIGH or (level == LOW and " person:" in note and "question:" not in note):
+                category, weight = cand.pattern.cue
+                found_cues.append((category, cand.text, weight, person))
+        for cand in _most_specific(by_sentence.get(index, [])):
             level, note = _judge(sent, cand, vetoes, academic, benign, quoted)
             label = f"{cand.pattern.category}: {cand.text}"
             if level == NONE:
                 ignored.append(f"{label} ({note})")
                 continue
             reasons.append(f"{label} ({note})" if note else label)
+            if "question:" not in note:
+                # The pattern is a conversation cue too: a high one as strong (3), a low as 2.
+                person = _person_of(note)
+                if cand.pattern.category == "third-party":
+                    person = person or "third"
+                found_cues.append(
+                    (
+                        _CUE_OF_CATEGORY[cand.pattern.category],
+                        cand.text,
+                        3 if level == HIGH else 2,
+                        person,
+                    )
+                )
             if level == LOW and not note and cand.pattern.level == LOW:
                 plain_lows.setdefault(label, cand.pattern.category)
             if _RANK[level] > _RANK[risk]:
@@ -736,7 +822,14 @@ def crisis_detect(text: str) -> Detection:
     if risk == LOW and len(plain_lows) >= 2 and set(plain_lows.values()) - _NON_ESCALATING:
         risk = HIGH
         reasons.append("combined warning signs: " + " + ".join(plain_lows))
-    return Detection(risk, list(dict.fromkeys(reasons)), list(dict.fromkeys(ignored)))
+    return Detection(risk, list(dict.fromkeys(reasons)), list(dict.fromkeys(ignored)), found_cues)
+
+
+def _person_of(note: str) -> str:
+    """Whose cue it is, from the person rule's note: "third" for someone else's. A second
+    person in a client's message is the listener ("see you tonight"), so the cue stays the
+    writer's (recall over precision)."""
+    return "third" if "third person:" in note else ""
 
 
 def _most_specific(cands: list[_Candidate]) -> list[_Candidate]:

@@ -365,3 +365,179 @@ class AuditLog(models.Model):
 
     def __str__(self):
         return f"{self.actor_id} {self.action} {self.created_at:%Y-%m-%d %H:%M}: {self.detail}"
+
+
+class RiskCue(models.Model):
+    """One conversation cue found in one text (issue 12), kept when the text is stored so that
+    the window of recent messages is combined without decrypting or re-screening them. The
+    phrase is the lexicon's wording that matched (as in an alert's reasons), not the text."""
+
+    class Person(models.TextChoices):
+        OWN = "own", _("The client's own")
+        OTHER = "other", _("Someone else's")
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    booking = models.ForeignKey(
+        "listening.Booking", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # A talk-now request's id. Not a foreign key: matching sits above ethics (the layers).
+    match_request_id = models.PositiveBigIntegerField(null=True, blank=True)
+    source = models.CharField(max_length=16, choices=CrisisAlert.Source.choices)
+    # The message's id and seq for a chat or async message (not a foreign key, for the same
+    # reason: listening's messages are a layer above).
+    message_id = models.PositiveBigIntegerField(null=True, blank=True)
+    seq = models.PositiveIntegerField(null=True, blank=True)
+    category = models.CharField(max_length=16)
+    weight = models.PositiveSmallIntegerField()
+    phrase = models.CharField(max_length=200)
+    person = models.CharField(max_length=8, choices=Person.choices, default=Person.OWN)
+    # The single-message detector rated this text high (it alerted on its own).
+    high = models.BooleanField(default=False)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(weight__gte=0, weight__lte=3), name="risk_cue_weight_range"
+            ),
+        ]
+        indexes = [
+            # The booking's window and the client's last 24 hours.
+            models.Index(fields=["booking", "at"], name="risk_cue_booking_idx"),
+            models.Index(fields=["client", "at"], name="risk_cue_client_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.category} ({self.weight}) in {self.source} {self.message_id or ''}"
+
+
+class RiskAssessment(models.Model):
+    """The conversation-level risk of one subject: a booking's thread (live and async), a
+    talk-now request (note plus intake), or a client's last 24 hours. Re-evaluated in the
+    transaction that stores each text with a cue; the rule and the cues say why."""
+
+    class Subject(models.TextChoices):
+        BOOKING = "booking", _("Booking thread")
+        MATCH_REQUEST = "match-request", _("Talk-now request")
+        CLIENT_DAY = "client-24h", _("Client, last 24 hours")
+
+    class Level(models.TextChoices):
+        HIGH = "high", _("High")
+        CHECK = "check", _("Check")
+        NONE = "none", _("None")
+
+    subject = models.CharField(max_length=16, choices=Subject.choices)
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    booking = models.ForeignKey(
+        "listening.Booking", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    match_request_id = models.PositiveBigIntegerField(null=True, blank=True)
+    level = models.CharField(max_length=8, choices=Level.choices, default=Level.NONE)
+    rule = models.CharField(max_length=64, blank=True)
+    # [[category, message id (or null), phrase], ...]: the cues behind the rule.
+    cues = models.JSONField(default=list)
+    third_party = models.BooleanField(default=False)
+    # An async thread at check: the counselor owes a risk check by `check_due_at` (the SLA,
+    # settings.RISK_CHECK_SLA_SECONDS); past it, unanswered, it goes to the on-call queue.
+    check_due_at = models.DateTimeField(null=True, blank=True)
+    check_answered_at = models.DateTimeField(null=True, blank=True)
+    check_escalated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking"],
+                condition=models.Q(subject="booking"),
+                name="one_assessment_per_booking",
+            ),
+            models.UniqueConstraint(
+                fields=["match_request_id"],
+                condition=models.Q(subject="match-request"),
+                name="one_assessment_per_match_request",
+            ),
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=models.Q(subject="client-24h"),
+                name="one_day_assessment_per_client",
+            ),
+            # Each subject names exactly what it is about.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(subject="booking", booking__isnull=False)
+                    | models.Q(subject="match-request", match_request_id__isnull=False)
+                    | models.Q(
+                        subject="client-24h", booking__isnull=True, match_request_id__isnull=True
+                    )
+                ),
+                name="assessment_subject_named",
+            ),
+        ]
+        indexes = [
+            # The sweeper's overdue checks.
+            models.Index(
+                fields=["check_due_at"],
+                condition=models.Q(check_due_at__isnull=False, check_escalated_at__isnull=True),
+                name="risk_check_due_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} risk {self.level} ({self.rule or '-'})"
+
+
+class RiskCheck(models.Model):
+    """A counselor's structured risk check: the six questions of the Columbia screener
+    (C-SSRS screen version), asked in the room, and the outcome of its published triage."""
+
+    class Outcome(models.TextChoices):
+        HIGH = "high", _("High risk")
+        MODERATE = "moderate", _("Moderate risk")
+        LOW = "low", _("Low risk")
+        NONE = "none", _("No risk indicated")
+
+    booking = models.ForeignKey(
+        "listening.Booking", on_delete=models.PROTECT, related_name="risk_checks"
+    )
+    alert = models.ForeignKey(
+        CrisisAlert, on_delete=models.PROTECT, null=True, blank=True, related_name="risk_checks"
+    )
+    counselor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="risk_checks_made"
+    )
+    # Questions 1, 2 and 6 are always asked; 3-5 only after a yes to 2 (null = not asked).
+    q1_wish_dead = models.BooleanField()
+    q2_thoughts = models.BooleanField()
+    q3_method = models.BooleanField(null=True, blank=True)
+    q4_intent = models.BooleanField(null=True, blank=True)
+    q5_plan = models.BooleanField(null=True, blank=True)
+    q6_behavior = models.BooleanField()
+    # Question 6's follow-up: was it within the past 3 months (null when q6 is no).
+    q6_recent = models.BooleanField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    # The safety plan and the referral note are what the counselor wrote about the client:
+    # encrypted at rest like session messages and notes (core.encryption).
+    safety_plan_ciphertext = models.BinaryField(blank=True, default=b"")
+    referral_note_ciphertext = models.BinaryField(blank=True, default=b"")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # The screener's order: 3-5 follow a yes to 2; the 3-month question follows 6.
+            models.CheckConstraint(
+                condition=models.Q(q2_thoughts=True)
+                | models.Q(q3_method__isnull=True, q4_intent__isnull=True, q5_plan__isnull=True),
+                name="risk_check_q3_5_after_q2",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(q6_behavior=True) | models.Q(q6_recent__isnull=True),
+                name="risk_check_recent_after_q6",
+            ),
+        ]
+        indexes = [models.Index(fields=["booking", "created_at"], name="risk_check_booking_idx")]
+
+    def __str__(self):
+        return f"Risk check {self.pk} on booking {self.booking_id}: {self.outcome}"

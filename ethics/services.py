@@ -20,13 +20,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from core.encryption import encrypt_text, rotate
 from core.exceptions import Conflict
 from core.realtime import (
     STAFF_GROUP,
@@ -34,13 +38,31 @@ from core.realtime import (
     push_on_commit,
     room_event,
     room_push,
+    room_push_on_commit,
     staff_event,
     user_group,
 )
 from ethics import tasks
 from ethics.contacts import off_platform_contact_detect
-from ethics.detector import HIGH, crisis_detect
-from ethics.models import CrisisAlert, EthicsFlag, Resource
+from ethics.conversation import (
+    CHECK,
+    WINDOW_MESSAGES,
+    WINDOW_MINUTES,
+    Assessment,
+    Cue,
+    MessageScreen,
+    conversation_assess,
+    message_screen,
+)
+from ethics.detector import HIGH, Detection, crisis_detect
+from ethics.models import (
+    CrisisAlert,
+    EthicsFlag,
+    Resource,
+    RiskAssessment,
+    RiskCheck,
+    RiskCue,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +184,7 @@ def crisis_signal_record(
     booking=None,
     raised_by: User | None = None,
     note: str = "",
+    severity: int = CrisisAlert.Severity.HIGH,
 ) -> CrisisAlert:
     """Record a high-risk signal. Call inside the transaction that stores the text carrying it,
     holding the booking's row lock when there is a booking (so repeated signals in one booking
@@ -189,6 +212,7 @@ def crisis_signal_record(
         reasons=reasons,
         raised_by=raised_by,
         note=note,
+        severity=severity,
         created_at=now,
     )
     flag_raise(
@@ -233,6 +257,7 @@ def text_screen(
     reason_prefix: str = "",
     shared_by: str = "",
     where: str = "",
+    message_ref=None,
 ) -> CrisisAlert | None:
     """Screen a text somebody wrote, inside the transaction that stores it (the row is the
     outbox), holding the booking's row lock when there is a booking.
@@ -240,7 +265,12 @@ def text_screen(
     A high crisis signal records an alert (joining the booking's open one), returned for the
     caller to show the client the crisis resources at once. With `shared_by` (the writer's
     role in the booking) and `where` ("message 4"), off-platform contact details also raise
-    an `off-platform-contact` flag; it names the kinds and where, never the details."""
+    an `off-platform-contact` flag; it names the kinds and where, never the details.
+
+    With `message_ref` (the stored chat or async message: its `pk`, `seq`, `sent_at` and
+    `sender_id`), a client's message also joins the conversation-level assessment of the
+    booking's thread and of the client's last 24 hours (`risk_text_record`): a rise to high
+    records the alert the same way."""
     if not text:
         return None
     alert = None
@@ -252,6 +282,16 @@ def text_screen(
             source=source,
             reasons=[f"{reason_prefix}{r}" for r in detection.reasons],
         )
+    if message_ref is not None and message_ref.sender_id == client.pk:
+        risen = risk_text_record(
+            client=client,
+            source=source,
+            booking=booking,
+            detection=detection,
+            message_ref=message_ref,
+            reason_prefix=reason_prefix,
+        )
+        alert = alert or risen
     if shared_by and booking is not None:
         contacts = off_platform_contact_detect(text)
         if contacts:
@@ -263,6 +303,430 @@ def text_screen(
                 summary=f"{shared_by} shared {', '.join(kinds)} in {where}",
             )
     return alert
+
+
+# --- Conversation-level risk (issue 12) ---------------------------------------------------
+
+CLIENT_DAY = dt.timedelta(hours=24)
+
+# What a client who worries about someone else is shown, with the hotlines (issue 12,
+# point 4). Modelled on WHO "Preventing suicide: a resource for the general public" and
+# the QPR gatekeeper steps (question, persuade, refer).
+HELPING_SOMEONE = (
+    gettext_lazy(
+        "Take it seriously and ask them directly whether they are thinking about suicide. "
+        "Asking does not put the idea in their head."
+    ),
+    gettext_lazy("Listen without judging. If they are in danger now, stay with them."),
+    gettext_lazy(
+        "Help them reach a hotline or a doctor. If a life is in danger, call emergency "
+        "services (120 or 110 in mainland China)."
+    ),
+    gettext_lazy("If you can do it safely, move pills, blades or other means out of reach."),
+    gettext_lazy(
+        "Look after yourself too: supporting someone is heavy, and you can talk it over here."
+    ),
+)
+
+
+def helping_someone_for(*, user: User) -> dict:
+    """Resources on helping someone else, in the user's language, with their hotlines."""
+    with translation.override("en" if user.language == "en" else "zh-hans"):
+        return {
+            "title": str(_("Worried about someone else?")),
+            "steps": [str(step) for step in HELPING_SOMEONE],
+        }
+
+
+def _third_party_push(client: User) -> None:
+    push(
+        user_group(client.pk),
+        room_event(
+            {
+                "type": "crisis.resources",
+                "concern": "third-party",
+                "helping_someone": helping_someone_for(user=client),
+                "hotlines": crisis_hotlines_for(user=client),
+            }
+        ),
+    )
+
+
+def _screens(cues: list[RiskCue]) -> list[MessageScreen]:
+    """The stored cues grouped back into one screen per text, oldest first."""
+    grouped: dict[tuple, list[RiskCue]] = {}
+    for cue in cues:
+        # A message by its id; a note or an intake by when it was stored (one text, one instant).
+        key = (cue.source, cue.message_id) if cue.message_id else (cue.source, cue.at)
+        grouped.setdefault(key, []).append(cue)
+    return [
+        MessageScreen(
+            rows[0].message_id,
+            any(r.high for r in rows),
+            tuple(
+                Cue(
+                    r.category,
+                    r.phrase,
+                    r.weight,
+                    "" if r.person == RiskCue.Person.OWN else "third",
+                    r.message_id,
+                )
+                for r in rows
+            ),
+        )
+        for rows in grouped.values()
+    ]
+
+
+def _assessment_store(*, subject: str, client: User, assessment: Assessment, now, **key):
+    """Upsert the subject's assessment; returns it with the level and rule it had before."""
+    row = RiskAssessment.objects.select_for_update().filter(subject=subject, **key).first()
+    before = (row.level, row.rule) if row is not None else (RiskAssessment.Level.NONE, "")
+    if row is None:
+        row = RiskAssessment(subject=subject, client=client, created_at=now, **key)
+    row.level, row.rule, row.cues = assessment.level, assessment.rule, assessment.as_dict()["cues"]
+    row.third_party, row.updated_at = assessment.third_party, now
+    row.save()
+    return row, *before
+
+
+def _booking_window_start(booking, client: User, now):
+    """The window of a booking's thread: the client's last WINDOW_MESSAGES messages or the last
+    WINDOW_MINUTES minutes, whichever holds more. (`booking.messages` is listening's reverse
+    relation: a query through the row we were given, not an import.)"""
+    twelfth = list(
+        booking.messages.filter(sender_id=client.pk)
+        .order_by("-seq")
+        .values_list("sent_at", flat=True)[WINDOW_MESSAGES - 1 : WINDOW_MESSAGES]
+    )
+    since = now - dt.timedelta(minutes=WINDOW_MINUTES)
+    return min(since, twelfth[0]) if twelfth else None
+
+
+def risk_text_record(
+    *,
+    client: User,
+    source: str,
+    text: str = "",
+    detection: Detection | None = None,
+    booking=None,
+    message_ref=None,
+    match_request_id: int | None = None,
+    reason_prefix: str = "",
+) -> CrisisAlert | None:
+    """Keep a client's text's conversation cues and re-assess, inside the transaction that
+    stores the text (holding the booking's row lock when there is a booking). Subjects: the
+    booking's thread, the talk-now request (its note plus the client's intake) and the
+    client's last 24 hours.
+
+    A rise to high records the alert exactly as a single high text does (`crisis_signal_record`,
+    joining the booking's open alert); a text the detector already rated high was recorded
+    by its caller and is not recorded twice. A booking thread rising to check asks the
+    counselor for a risk check in the room (`risk.check`). Someone else's risk alone opens
+    no alert: the client is shown how to help them, with the hotlines.
+
+    Cheap by design: a text with no cue at all stores and queries nothing."""
+    if detection is None:
+        detection = crisis_detect(text)
+    if not detection.cues:
+        return None  # the fast path
+    now = timezone.now()
+    at = getattr(message_ref, "sent_at", None) or now
+    message_id = getattr(message_ref, "pk", None)
+    screen = message_screen(detection, message_id)
+    RiskCue.objects.bulk_create(
+        RiskCue(
+            client=client,
+            booking=booking,
+            match_request_id=match_request_id,
+            source=source,
+            message_id=message_id,
+            seq=getattr(message_ref, "seq", None),
+            category=cue.category,
+            weight=cue.weight,
+            phrase=cue.phrase[:200],
+            person=RiskCue.Person.OTHER if cue.person else RiskCue.Person.OWN,
+            high=screen.high,
+            at=at,
+        )
+        for cue in screen.cues
+    )
+    if all(c.weight == 1 and not c.person for c in screen.cues) and not screen.high:
+        # Only supporting cues ("tonight", "goodbye"): every rule needs a stronger cue of
+        # another category, so they can change nothing while no subject of this text is at
+        # check or above (or names someone else's risk). One query instead of a re-assessment.
+        subject_of_text = Q(subject=RiskAssessment.Subject.CLIENT_DAY, client=client)
+        if booking is not None:
+            subject_of_text |= Q(subject=RiskAssessment.Subject.BOOKING, booking=booking)
+        if match_request_id is not None:
+            subject_of_text |= Q(
+                subject=RiskAssessment.Subject.MATCH_REQUEST, match_request_id=match_request_id
+            )
+        if (
+            not RiskAssessment.objects.filter(subject_of_text)
+            .filter(Q(level__in=[HIGH, CHECK]) | Q(third_party=True))
+            .exists()
+        ):
+            return None
+    day = RiskCue.objects.filter(client=client, at__gte=now - CLIENT_DAY)
+    subjects: list[tuple[str, dict, Assessment]] = []
+    if booking is not None:
+        since = _booking_window_start(booking, client, now)
+        window = RiskCue.objects.filter(booking=booking)
+        if since is not None:
+            window = window.filter(at__gte=since)
+        subjects.append(
+            (
+                RiskAssessment.Subject.BOOKING,
+                {"booking": booking},
+                conversation_assess(_screens(list(window))),
+            )
+        )
+    if match_request_id is not None:
+        window = RiskCue.objects.filter(match_request_id=match_request_id) | day.filter(
+            source=CrisisAlert.Source.INTAKE
+        )
+        subjects.append(
+            (
+                RiskAssessment.Subject.MATCH_REQUEST,
+                {"match_request_id": match_request_id},
+                conversation_assess(_screens(list(window.order_by("at", "pk")))),
+            )
+        )
+    subjects.append(
+        (RiskAssessment.Subject.CLIENT_DAY, {}, conversation_assess(_screens(list(day))))
+    )
+
+    alert = None
+    own_here = {(c.category, c.phrase) for c in screen.cues if not c.person}
+    for subject, key, assessment in subjects:
+        row, before, before_rule = _assessment_store(
+            subject=subject, client=client, assessment=assessment, now=now, **key
+        )
+        fired_here = any(
+            (category, phrase) in own_here for category, message, phrase in assessment.cues
+        )
+        if (
+            assessment.level == HIGH
+            and not screen.high
+            and alert is None
+            # A rise, or this text completing another pattern (it joins the open alert).
+            and (before != HIGH or (fired_here and assessment.rule != before_rule))
+        ):
+            alert = crisis_signal_record(
+                client=client,
+                booking=booking,
+                source=source,
+                reasons=[
+                    f"{reason_prefix}conversation {assessment.rule}: {category}: {phrase}"
+                    for category, message, phrase in assessment.cues
+                ],
+            )
+        if (
+            subject == RiskAssessment.Subject.BOOKING
+            and assessment.level == CHECK
+            and before == RiskAssessment.Level.NONE
+        ):
+            if source == CrisisAlert.Source.MESSAGE and row.check_due_at is None:
+                # An async thread: nobody reads it live, so the check has a deadline.
+                row.check_due_at = now + dt.timedelta(seconds=risk_check_sla_seconds())
+                row.check_answered_at = None
+                row.save(update_fields=["check_due_at", "check_answered_at"])
+                _after_commit_at(tasks.risk_check_overdue, row.pk, eta=row.check_due_at)
+            room_push_on_commit(
+                booking.pk,
+                {
+                    "type": "risk.check",
+                    "booking": booking.pk,
+                    "rule": assessment.rule,
+                    "categories": sorted({c[0] for c in assessment.cues}),
+                },
+                exclude_user=client.pk,
+            )
+    has_other = any(c.person for c in screen.cues)
+    if has_other and alert is None and not screen.high:
+        transaction.on_commit(lambda: _third_party_push(client))
+    return alert
+
+
+def risk_check_sla_seconds() -> int:
+    """How long a counselor has to do the risk check an async thread asked for (issue 12:
+    4 hours)."""
+    return settings.RISK_CHECK_SLA_SECONDS
+
+
+def _after_commit_at(task, *args, eta) -> None:
+    def send():
+        try:
+            task.apply_async(args, eta=eta)
+        except Exception:  # the beat sweep (alerts_sweep) finds it anyway
+            logger.exception("could not queue %s%s; the sweeper will", task.name, args)
+
+    transaction.on_commit(send)
+
+
+def risk_check_overdue(*, assessment_id: int) -> bool:
+    """An async thread's risk check not done by its deadline goes to the on-call queue as an
+    alert (low severity, so it queues behind the high ones, with the same ladder). Once."""
+    booking_id = (
+        RiskAssessment.objects.filter(pk=assessment_id).values_list("booking_id", flat=True).first()
+    )
+    if booking_id is None:
+        return False
+    with transaction.atomic():
+        now = timezone.now()
+        # The booking's row first, in the same order as a message being stored (no deadlock),
+        # and so that the alert joins or opens the booking's one open alert safely.
+        booking = _booking_model().objects.select_for_update().get(pk=booking_id)
+        row = (
+            RiskAssessment.objects.select_for_update(skip_locked=True)
+            .select_related("client")
+            .filter(
+                pk=assessment_id,
+                check_due_at__lte=now + SLACK,
+                check_answered_at__isnull=True,
+                check_escalated_at__isnull=True,
+            )
+            .first()
+        )
+        if row is None:
+            return False
+        row.check_escalated_at = now
+        row.save(update_fields=["check_escalated_at"])
+        hours = round(risk_check_sla_seconds() / 3600, 1)
+        crisis_signal_record(
+            client=row.client,
+            booking=booking,
+            source=CrisisAlert.Source.MESSAGE,
+            reasons=[f"risk check not done within {hours:g} h (conversation {row.rule})"],
+            severity=CrisisAlert.Severity.LOW,
+        )
+    return True
+
+
+def risk_checks_overdue_sweep() -> int:
+    """The safety net behind the eta tasks (run by the crisis-alert sweep)."""
+    due = RiskAssessment.objects.filter(
+        check_due_at__lte=timezone.now(),
+        check_answered_at__isnull=True,
+        check_escalated_at__isnull=True,
+    ).values_list("pk", flat=True)
+    return sum(risk_check_overdue(assessment_id=pk) for pk in due)
+
+
+# --- The risk check: the C-SSRS screen in the room ------------------------------------------
+
+# The questions are data in ethics/cssrs.py (the instrument's wording, both languages).
+
+
+def cssrs_triage(
+    *,
+    q1_wish_dead: bool,
+    q2_thoughts: bool,
+    q3_method: bool | None,
+    q4_intent: bool | None,
+    q5_plan: bool | None,
+    q6_behavior: bool,
+    q6_recent: bool | None,
+) -> str:
+    """The screener's published triage: a yes to 4 or 5, or to 6 within the past 3 months,
+    is high risk; a yes to 3, or to 6 longer ago, is moderate; a yes to 1 or 2 only is low."""
+    if q4_intent or q5_plan or (q6_behavior and q6_recent):
+        return RiskCheck.Outcome.HIGH
+    if q3_method or q6_behavior:
+        return RiskCheck.Outcome.MODERATE
+    if q1_wish_dead or q2_thoughts:
+        return RiskCheck.Outcome.LOW
+    return RiskCheck.Outcome.NONE
+
+
+def _booking_model():
+    """listening's Booking, through our own foreign key to it: ethics sits below listening,
+    so it never imports listening's models."""
+    return RiskCheck._meta.get_field("booking").related_model
+
+
+@transaction.atomic
+def risk_check_record(
+    *,
+    counselor: User,
+    booking_id: int,
+    q1_wish_dead: bool,
+    q2_thoughts: bool,
+    q6_behavior: bool,
+    q3_method: bool | None = None,
+    q4_intent: bool | None = None,
+    q5_plan: bool | None = None,
+    q6_recent: bool | None = None,
+    safety_plan: str = "",
+    referral_note: str = "",
+) -> RiskCheck:
+    """Record the counselor's risk check on one of their bookings (404 for any other). A high
+    outcome starts the crisis flow (joining the booking's open alert); a moderate one needs a
+    safety plan and a referral note. Bad answers raise ValidationError and store nothing."""
+    booking = (
+        _booking_model()
+        .objects.select_for_update()
+        .select_related("client")
+        .get(pk=booking_id, counselor_id=counselor.pk)
+    )
+    errors = {}
+    if q2_thoughts:
+        for name, value in (
+            ("q3_method", q3_method),
+            ("q4_intent", q4_intent),
+            ("q5_plan", q5_plan),
+        ):
+            if value is None:
+                errors[name] = [_("Answer this question: question 2 was a yes.")]
+    else:
+        q3_method = q4_intent = q5_plan = None  # not asked after a no to question 2
+    if q6_behavior and q6_recent is None:
+        errors["q6_recent"] = [_("Say whether it was within the past 3 months.")]
+    if not q6_behavior:
+        q6_recent = None
+    answers = {
+        "q1_wish_dead": q1_wish_dead,
+        "q2_thoughts": q2_thoughts,
+        "q3_method": q3_method,
+        "q4_intent": q4_intent,
+        "q5_plan": q5_plan,
+        "q6_behavior": q6_behavior,
+        "q6_recent": q6_recent,
+    }
+    outcome = cssrs_triage(**answers) if not errors else None
+    if outcome == RiskCheck.Outcome.MODERATE:
+        if not safety_plan.strip():
+            errors["safety_plan"] = [_("Moderate risk: write the safety plan you agreed.")]
+        if not referral_note.strip():
+            errors["referral_note"] = [_("Moderate risk: say where you referred the client.")]
+    if errors:
+        raise ValidationError(errors)
+    # The check the thread asked for is done (its deadline no longer runs).
+    RiskAssessment.objects.filter(
+        subject=RiskAssessment.Subject.BOOKING, booking=booking, check_answered_at__isnull=True
+    ).update(check_answered_at=timezone.now())
+    alert = None
+    if outcome == RiskCheck.Outcome.HIGH:
+        alert = crisis_signal_record(
+            client=booking.client,
+            booking=booking,
+            source=CrisisAlert.Source.COUNSELOR,
+            reasons=["risk check (C-SSRS screen): high risk"],
+            raised_by=counselor,
+        )
+    else:
+        alert = CrisisAlert.objects.filter(booking=booking, status=CrisisAlert.Status.OPEN).first()
+    return RiskCheck.objects.create(
+        booking=booking,
+        alert=alert,
+        counselor=counselor,
+        outcome=outcome,
+        safety_plan_ciphertext=encrypt_text(safety_plan) if safety_plan else b"",
+        referral_note_ciphertext=encrypt_text(referral_note) if referral_note else b"",
+        created_at=timezone.now(),
+        **answers,
+    )
 
 
 def _alert_dispatch(alert_id: int) -> None:
@@ -379,7 +843,7 @@ def alerts_sweep() -> int:
         for level, after in LADDER.items():
             if alert.escalation_level < level and now >= alert.created_at + after:
                 steps += alert_escalate(alert_id=alert.pk, level=level)
-    return steps
+    return steps + risk_checks_overdue_sweep()
 
 
 def _check_responder(user: User) -> None:
@@ -430,3 +894,60 @@ def alert_resolve(*, alert_id: int, user: User, outcome: str, note: str) -> Cris
     alert.save()
     push_on_commit(STAFF_GROUP, staff_event(alert_frame(alert)))
     return alert
+
+
+def risk_checks_reencrypt(*, batch: int = 200) -> int:
+    """Re-encrypt the risk checks' safety plans and referral notes under the newest key (key
+    rotation, beside session_content_reencrypt). Batches of locked rows; safe to re-run."""
+    done = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                RiskCheck.objects.select_for_update().filter(pk__gt=last_pk).order_by("pk")[:batch]
+            )
+            if not rows:
+                return done
+            for row in rows:
+                row.safety_plan_ciphertext = _rotated(row.safety_plan_ciphertext)
+                row.referral_note_ciphertext = _rotated(row.referral_note_ciphertext)
+                row.save(update_fields=["safety_plan_ciphertext", "referral_note_ciphertext"])
+            done += len(rows)
+            last_pk = rows[-1].pk
+
+
+def _rotated(token) -> bytes:
+    return rotate(bytes(token)) if token else b""
+
+
+@transaction.atomic
+def conversation_risk_erase(*, user: User) -> None:
+    """Account deletion: the cues and assessments derived from what the client wrote go, and
+    so do the risk checks of their sessions not under an ethics hold (with the session
+    content). Crisis alerts stay: they are the record of what was done."""
+    RiskCue.objects.filter(client=user).delete()
+    RiskAssessment.objects.filter(client=user).delete()
+    RiskCheck.objects.filter(booking__client=user, booking__ethics_hold=False).delete()
+
+
+def risk_cues_purge(*, booking_ids: list[int]) -> None:
+    """The retention purge: a booking's stored cues go with its messages. Call in the purge's
+    transaction."""
+    RiskCue.objects.filter(booking_id__in=booking_ids).delete()
+
+
+def conversation_risk_export(*, user: User) -> dict:
+    """What the conversation screen concluded about the client, for their data export: each
+    assessment's subject, level and rule (the cues are the lexicon's words, not theirs)."""
+    return {
+        "risk_assessments": [
+            {
+                "subject": a.subject,
+                "booking": a.booking_id,
+                "level": a.level,
+                "rule": a.rule,
+                "updated_at": a.updated_at.isoformat(),
+            }
+            for a in RiskAssessment.objects.filter(client=user).order_by("created_at", "pk")
+        ]
+    }

@@ -25,3 +25,10 @@ def alerts_sweep() -> int:
     from ethics import services  # at run time: services imports this module
 
     return services.alerts_sweep()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def risk_check_overdue(assessment_id: int) -> bool:
+    from ethics import services  # at run time: services imports this module
+
+    return services.risk_check_overdue(assessment_id=assessment_id)

@@ -21,6 +21,7 @@ api_urlpatterns = [
     ),
     path("crisis/raise/", views.CrisisRaiseView.as_view(), name="crisis-raise"),
     path("resources/", views.ResourceListView.as_view(), name="resource-list"),
+    path("bookings/<int:pk>/risk-check/", views.RiskCheckView.as_view(), name="risk-check"),
 ]
 
 page_urlpatterns = [

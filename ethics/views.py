@@ -1,6 +1,7 @@
 """API of the safety kernel: crisis alerts for the on-call responders, a crisis raised by a
 counselor on their session, and the resource directory."""
 
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
@@ -11,8 +12,8 @@ from core.permissions import IsCounselor, IsResponder
 from ethics import serializers
 from ethics.filters import CrisisAlertFilter, ResourceFilter
 from ethics.models import Resource
-from ethics.selectors import alert_queue
-from ethics.services import alert_acknowledge, alert_resolve
+from ethics.selectors import alert_queue, booking_is_counselors, risk_checks_for
+from ethics.services import alert_acknowledge, alert_resolve, risk_check_record
 from listening.services import crisis_raise
 
 
@@ -81,3 +82,29 @@ class ResourceListView(generics.ListAPIView):
     serializer_class = serializers.ResourceSerializer
     filterset_class = ResourceFilter
     queryset = Resource.objects.filter(is_active=True)
+
+
+class RiskCheckView(APIView):
+    """The booking's counselor records a C-SSRS screen (POST) and reads their own (GET).
+    Anybody else gets 404."""
+
+    permission_classes = [IsCounselor]
+
+    @extend_schema(responses=serializers.RiskCheckSerializer(many=True))
+    def get(self, request, pk: int):
+        if not booking_is_counselors(counselor=request.user, booking_id=pk):
+            raise Http404
+        checks = risk_checks_for(counselor=request.user, booking_id=pk)
+        return Response(serializers.RiskCheckSerializer(checks, many=True).data)
+
+    @extend_schema(
+        request=serializers.RiskCheckInputSerializer,
+        responses={201: serializers.RiskCheckSerializer},
+    )
+    def post(self, request, pk: int):
+        if not booking_is_counselors(counselor=request.user, booking_id=pk):
+            raise Http404  # before validation: a stranger learns nothing about the booking
+        data = serializers.RiskCheckInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        check = risk_check_record(counselor=request.user, booking_id=pk, **data.validated_data)
+        return Response(serializers.RiskCheckSerializer(check).data, status=status.HTTP_201_CREATED)

@@ -41,7 +41,7 @@ from core.realtime import room_push, room_push_on_commit
 from core.sessions import SESSION_LENGTHS, SessionMode
 from counselors.models import CounselorProfile
 from ethics.models import CrisisAlert, EthicsFlag
-from ethics.services import crisis_signal_record, flag_raise, text_screen
+from ethics.services import crisis_signal_record, flag_raise, risk_cues_purge, text_screen
 from intake.services import intake_require
 from listening import tasks
 from listening.models import Booking, Feedback, Reminder, SessionMessage, SessionNote
@@ -683,7 +683,10 @@ def message_post(
     (message, created). Resending a uid returns the stored message, created=False, and
     stores nothing. With `notify` the message is pushed to the room after commit; the room's
     consumer passes False and sends it itself once this returns (committed)."""
-    booking = Booking.objects.select_for_update().get(pk=booking_id)
+    # The client comes in the same query (text_screen needs them), locked only the booking row.
+    booking = (
+        Booking.objects.select_related("client").select_for_update(of=("self",)).get(pk=booking_id)
+    )
     if not booking.is_participant(sender):
         raise Booking.DoesNotExist
     existing = SessionMessage.objects.filter(booking=booking, uid=uid).first()
@@ -738,6 +741,7 @@ def message_post(
         reason_prefix=f"{booking.role_of(sender)}: ",
         shared_by=booking.role_of(sender),
         where=f"message {message.seq}",
+        message_ref=message,
     )
     if notify:
         frame = message_frame(message, text=text)
@@ -883,6 +887,7 @@ def session_content_purge(*, now: dt.datetime | None = None, batch: int = 50) ->
             SessionNote.objects.filter(
                 booking__in=bookings
             ).delete()  # the counselor's notes are content too
+            risk_cues_purge(booking_ids=[b.pk for b in bookings])  # derived from the messages
             Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(
                 content_purged_at=timezone.now()
             )

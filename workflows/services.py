@@ -22,6 +22,7 @@ from counselors.services import (
     counselor_profile_create,
     counselor_profile_erase,
 )
+from ethics.services import conversation_risk_erase, conversation_risk_export
 from intake.selectors import health_information_export
 from intake.services import user_health_information_erase
 from listening.feeds import calendar_feeds_erase, calendar_feeds_export
@@ -70,6 +71,7 @@ def user_delete(*, user_id: int) -> None:
     counselor_links_erase(user=user)
     user_match_requests_erase(user=user)
     user_health_information_erase(user=user)
+    conversation_risk_erase(user=user)
     # After the bookings: cancelling them leaves notices for the other side, not for this user.
     user_notifications_erase(user=user)
     if user.role == User.Role.COUNSELOR:
@@ -88,6 +90,7 @@ def user_data_export(*, user: User) -> dict:
         "account": user_account_export(user=user),
         "counselor_profile": counselor_profile_export(user=user) if user.is_counselor else None,
         **health_information_export(user=user),
+        **conversation_risk_export(user=user),
         "bookings": bookings_export(user=user),
         # Time off, preferred counselors, history consents; the feeds without their tokens.
         **counselor_links_export(user=user),

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy (camera and microphone: the room only).
+    "core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -239,6 +241,10 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Security headers (core.security) ----------------------------------------------
+# True sends the Content-Security-Policy as report-only (browsers report, nothing is blocked).
+CSP_REPORT_ONLY = env.bool("CSP_REPORT_ONLY", default=False)
+
 # --- Product settings -------------------------------------------------------------
 PIANKE_MAX_SLOT_RANGE_DAYS = 31
 
@@ -255,6 +261,9 @@ REMINDER_LEASE_SECONDS = env.int("REMINDER_LEASE_SECONDS", default=120)
 # A reminder that failed this many times (the mail server refusing, a worker dying on it) is
 # given up and logged as an error, so one bad row cannot hold the outbox up for ever.
 REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=10)
+# A risk check asked for on an async thread (no counselor reading live) is due within this
+# long; unanswered, it goes to the on-call queue.
+RISK_CHECK_SLA_SECONDS = env.int("RISK_CHECK_SLA_SECONDS", default=4 * 3600)
 # Async messages are allowed this long before and after a session (any mode).
 ASYNC_MESSAGE_HOURS = 24
 CHAT_MAX_CHARS = 4000

@@ -44,6 +44,19 @@ function showCrisisPanel(hotlines) {
   crisisPanel.scrollIntoView({ block: "start", behavior: "smooth" });
 }
 
+// Someone else's risk ("my friend wants to die"): steps on helping them, above the hotlines.
+function showHelpingSomeone(helping) {
+  const box = $("crisis-helping");
+  if (!box) return;
+  $("crisis-helping-title").textContent = helping.title || "";
+  $("crisis-helping-steps").replaceChildren(...(helping.steps || []).map((step) => {
+    const li = document.createElement("li");
+    li.textContent = step;
+    return li;
+  }));
+  box.hidden = false;
+}
+
 // --- the live room -------------------------------------------------------------------------
 
 const LIVE = config.mode !== "async" && (config.state === "open" || config.state === "upcoming");
@@ -170,7 +183,12 @@ function startLiveRoom() {
         finish(frame);
         break;
       case "crisis.resources":
+        if (frame.concern === "third-party" && frame.helping_someone) showHelpingSomeone(frame.helping_someone);
         showCrisisPanel(frame.hotlines);
+        break;
+      case "risk.check":
+        // The counselor's C-SSRS panel (static/js/risk-check.js) listens for this.
+        document.dispatchEvent(new CustomEvent("risk:check", { detail: frame }));
         break;
       case "crisis.alert": {
         const banner = $("counselor-crisis-banner");

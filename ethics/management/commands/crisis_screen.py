@@ -18,28 +18,50 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ethics.conversation import conversation_outcomes
 from ethics.detector import HIGH, NONE, crisis_detect
 
 EVAL_LABELS = {HIGH, NONE}
+CHECK = "check"
 
 
-def evaluate(rows: list[tuple[str, str]]) -> dict:
-    """Score (label, text) pairs. A prediction of `high` is positive; `low` and `none` are
-    negative, so a `high` text detected as `low` is a miss (false negative)."""
-    n_high = n_none = true_pos = false_pos = 0
+def screen_message(texts: list[str]) -> list[str]:
+    """Today's screen, one message at a time: the outcome after each message. The detector's
+    `low` is reported as `check` (it surfaces nothing today; counting it gives the upper bound
+    of what a check would catch)."""
+    return [{HIGH: HIGH, NONE: NONE}.get(crisis_detect(t).risk, CHECK) for t in texts]
+
+
+SCREENERS = {"message": screen_message, "conversation": conversation_outcomes}
+
+
+def _rate(hits: int, n: int) -> float | None:
+    return round(hits / n, 4) if n else None
+
+
+def evaluate(rows: list[tuple[str, str]], screener: str = "conversation") -> dict:
+    """Score (label, text) pairs, each text alone. A prediction of `high` is positive; `low`
+    and `none` are negative, so a `high` text detected as `low` is a miss (false negative).
+    "Surfaced" counts high or check as positive."""
+    screen = SCREENERS[screener]
+    n_high = n_none = true_pos = false_pos = surfaced_pos = surfaced_false = 0
     misses = []
     for label, text in rows:
-        detection = crisis_detect(text)
-        predicted_high = detection.risk == HIGH
+        outcome = screen([text])[-1]
+        predicted_high = outcome == HIGH
+        surfaced = outcome in (HIGH, CHECK)
         if label == HIGH:
             n_high += 1
             true_pos += predicted_high
+            surfaced_pos += surfaced
             if not predicted_high:
+                detection = crisis_detect(text)
                 misses.append(
                     {
                         "kind": "false_negative",
                         "label": label,
                         "risk": detection.risk,
+                        "outcome": outcome,
                         "text": text,
                         "reasons": detection.reasons,
                         "ignored": detection.ignored,
@@ -48,24 +70,113 @@ def evaluate(rows: list[tuple[str, str]]) -> dict:
         else:
             n_none += 1
             false_pos += predicted_high
+            surfaced_false += surfaced
             if predicted_high:
+                detection = crisis_detect(text)
                 misses.append(
                     {
                         "kind": "false_positive",
                         "label": label,
                         "risk": detection.risk,
+                        "outcome": outcome,
                         "text": text,
                         "reasons": detection.reasons,
                     }
                 )
     return {
-        "recall_high": round(true_pos / n_high, 4) if n_high else None,
-        "false_positive_rate": round(false_pos / n_none, 4) if n_none else None,
+        "screener": screener,
+        "recall_high": _rate(true_pos, n_high),
+        "false_positive_rate": _rate(false_pos, n_none),
+        "surfaced_recall": _rate(surfaced_pos, n_high),
+        "surfaced_false_positive_rate": _rate(surfaced_false, n_none),
         "n_high": n_high,
         "n_none": n_none,
-        "note": "risk 'low' counts as not-high (negative) in this evaluation",
+        "note": "risk 'low' counts as not-high (negative) in this evaluation; "
+        "surfaced = high or check",
         "misses": misses,
     }
+
+
+def evaluate_conversations(conversations: list[dict], screener: str = "conversation") -> dict:
+    """Score labelled conversations. A conversation is caught when it reaches `high` by its
+    last message (the alert goes out at the first high); surfaced when it reaches high or
+    check. Every message is also scored alone against the conversation's label (a high
+    conversation's quiet messages are misses there: that is the point of the window)."""
+    screen = SCREENERS[screener]
+    n_high = n_none = caught = false_alarm = surfaced_pos = surfaced_false = 0
+    misses = []
+    for conv in conversations:
+        texts = conv["messages"]
+        outcomes = screen(texts)
+        reached_high = HIGH in outcomes
+        surfaced = reached_high or CHECK in outcomes
+        first_high = outcomes.index(HIGH) + 1 if reached_high else None
+        if conv["label"] == HIGH:
+            n_high += 1
+            caught += reached_high
+            surfaced_pos += surfaced
+        else:
+            n_none += 1
+            false_alarm += reached_high
+            surfaced_false += surfaced
+        if reached_high != (conv["label"] == HIGH):
+            misses.append(
+                {
+                    "kind": "false_negative" if conv["label"] == HIGH else "false_positive",
+                    "id": conv.get("id", ""),
+                    "outcomes": outcomes,
+                    "first_high_at": first_high,
+                }
+            )
+    statements = evaluate(
+        [(conv["label"], text) for conv in conversations for text in conv["messages"]], screener
+    )
+    return {
+        "screener": screener,
+        "conversation_recall_high": _rate(caught, n_high),
+        "conversation_false_alarm_rate": _rate(false_alarm, n_none),
+        "conversation_surfaced_recall": _rate(surfaced_pos, n_high),
+        "conversation_surfaced_false_alarm_rate": _rate(surfaced_false, n_none),
+        "n_high": n_high,
+        "n_none": n_none,
+        "message_recall_high": statements["recall_high"],
+        "message_false_positive_rate": statements["false_positive_rate"],
+        "message_surfaced_recall": statements["surfaced_recall"],
+        "message_surfaced_false_positive_rate": statements["surfaced_false_positive_rate"],
+        "note": "caught = reaches high by the last message; surfaced = high or check; the "
+        "message figures score each message alone against its conversation's label",
+        "misses": misses,
+    }
+
+
+def read_conversations(path: Path) -> list[dict]:
+    """JSONL, one conversation a line: {"label": "high"|"none", "messages": [text, ...]}
+    (optionally "id"). A message may also be {"text": ...}."""
+    conversations = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    conv = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise CommandError(f"{path}:{lineno}: not JSON ({exc})") from None
+                label = str(conv.get("label", "")).strip().lower() if isinstance(conv, dict) else ""
+                messages = conv.get("messages") if isinstance(conv, dict) else None
+                if label not in EVAL_LABELS:
+                    raise CommandError(
+                        f"{path}:{lineno}: label must be 'high' or 'none', got {label!r}"
+                    )
+                if not isinstance(messages, list) or not messages:
+                    raise CommandError(f"{path}:{lineno}: 'messages' must be a non-empty list")
+                texts = [m.get("text", "") if isinstance(m, dict) else str(m) for m in messages]
+                conversations.append(
+                    {"id": conv.get("id", f"line {lineno}"), "label": label, "messages": texts}
+                )
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc}") from exc
+    return conversations
 
 
 def read_eval_file(path: Path) -> list[tuple[str, str]]:
@@ -101,9 +212,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--eval",
-            metavar="FILE.tsv",
+            metavar="FILE",
             dest="eval_file",
-            help="labelled TSV (header: label, text) to evaluate instead of screening",
+            help="labelled TSV (header: label, text) or JSONL conversations "
+            '({"label", "messages": [...]}) to evaluate instead of screening',
         )
         parser.add_argument(
             "--input",
@@ -112,14 +224,34 @@ class Command(BaseCommand):
             help="read texts from FILE (one per line) instead of stdin",
         )
         parser.add_argument(
+            "--screener",
+            choices=sorted(SCREENERS),
+            default="conversation",
+            help="eval mode: 'conversation' (the window, default) or 'message' (each text "
+            "alone, the screen before issue 12)",
+        )
+        parser.add_argument(
             "--explain",
             action="store_true",
             help="screen mode: also print the matches the rules ignored",
         )
 
-    def handle(self, *args, eval_file=None, input_file=None, explain=False, stdin=None, **options):
+    def handle(
+        self,
+        *args,
+        eval_file=None,
+        input_file=None,
+        explain=False,
+        stdin=None,
+        screener="message",
+        **options,
+    ):
         if eval_file:
-            summary = evaluate(read_eval_file(Path(eval_file)))
+            path = Path(eval_file)
+            if path.suffix == ".jsonl":
+                summary = evaluate_conversations(read_conversations(path), screener)
+            else:
+                summary = evaluate(read_eval_file(path), screener)
             self.stdout.write(json.dumps(summary, ensure_ascii=False))
             return
         if input_file:

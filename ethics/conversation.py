@@ -1,0 +1,192 @@
+"""Conversation-level crisis triage: the client's recent messages, combined.
+
+Real people in distress write indirectly, and the risk is often spread over several messages
+("nobody would miss me" ... "I stopped at the pharmacy and bought a lot of pills"): each one
+alone is quiet. Each message is screened once, when it is stored (`ethics.detector.crisis_detect`
+also returns its conversation cues from `lexicon/cues.tsv` and `cue_pairs.tsv`, judged by the
+same veto, negation, accident and person rules); the cues are kept, and
+`conversation_assess` combines the cues of a window with the rule table `lexicon/rules.tsv`.
+Nothing here decrypts or re-screens old messages.
+
+    >>> conversation_assess(["honestly nobody would miss me",
+    ...                      "I stopped at the pharmacy and bought a lot of pills"]).level
+    'high'
+
+Pure: no database, no Django.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ethics.detector import (
+    CUE_CATEGORIES,
+    HIGH,
+    NONE,
+    Detection,
+    LexiconError,
+    _read_tsv,
+    crisis_detect,
+)
+
+CHECK = "check"
+LEVELS = (HIGH, CHECK, NONE)
+# The window (issue 12): the client's last 12 messages or the last 30 minutes, whichever
+# holds more. The services apply it; the eval applies the message count.
+WINDOW_MESSAGES = 12
+WINDOW_MINUTES = 30
+SINGLE_MESSAGE_RULE = "single-message-high"
+THIRD_PARTY_RULE = "third-party+own-cue"
+
+
+@dataclass(frozen=True)
+class Cue:
+    category: str  # a key of CUE_CATEGORIES
+    phrase: str
+    weight: int  # 1 supporting, 2 cue, 3 strong
+    person: str = ""  # "" the writer, "third" someone else
+    message: int | None = None  # the message's id (or its index in the eval)
+
+
+@dataclass(frozen=True)
+class MessageScreen:
+    """What is kept of one message's screen: enough to combine it later without its text."""
+
+    message: int | None
+    high: bool  # the single-message detector rated it high
+    cues: tuple[Cue, ...] = ()
+
+
+@dataclass
+class Assessment:
+    level: str  # high | check | none
+    rule: str = ""
+    cues: list[tuple[str, int | None, str]] = field(
+        default_factory=list
+    )  # category, message, phrase
+    third_party: bool = False  # someone else's risk is named in the window
+
+    def as_dict(self) -> dict:
+        return {
+            "level": self.level,
+            "rule": self.rule,
+            "cues": [list(c) for c in self.cues],
+            "third_party": self.third_party,
+        }
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    categories: tuple[str, ...]
+    min_weight: int
+    outcome: str
+    where: str
+
+
+_rules: list[Rule] | None = None
+_rules_lock = threading.Lock()
+
+
+def _load_rules() -> list[Rule]:
+    rules = []
+    for row in _read_tsv("rules.tsv"):
+        categories = tuple(c.strip() for c in row["when"].split("+"))
+        unknown = [c for c in categories if c not in CUE_CATEGORIES]
+        if unknown:
+            raise LexiconError(f"{row['_where']}: unknown categories {unknown}")
+        if row["outcome"] not in (HIGH, CHECK):
+            raise LexiconError(f"{row['_where']}: outcome must be high or check")
+        try:
+            min_weight = int(row["min_weight"])
+        except ValueError:
+            raise LexiconError(f"{row['_where']}: min_weight must be an integer") from None
+        rules.append(Rule(row["rule"], categories, min_weight, row["outcome"], row["_where"]))
+    return rules
+
+
+def rules() -> list[Rule]:
+    """The rule table, loaded once per process."""
+    global _rules
+    if _rules is None:
+        with _rules_lock:
+            if _rules is None:
+                _rules = _load_rules()
+    return _rules
+
+
+def message_screen(detection: Detection, message: int | None = None) -> MessageScreen:
+    """One message's screen as it is kept (call with the detection `text_screen` made)."""
+    return MessageScreen(
+        message,
+        detection.risk == HIGH,
+        tuple(
+            Cue(category, phrase, weight, person, message)
+            for category, phrase, weight, person in dict.fromkeys(detection.cues)
+        ),
+    )
+
+
+def conversation_assess(messages: Iterable[MessageScreen | str]) -> Assessment:
+    """Combine the screens of a window of one client's messages (oldest first). Plain strings
+    are screened here (the eval and tests); the services pass the stored screens."""
+    screens = [
+        m if isinstance(m, MessageScreen) else message_screen(crisis_detect(m), i)
+        for i, m in enumerate(messages)
+    ]
+    own = [c for s in screens for c in s.cues if not c.person]
+    third_party = any(c.person for s in screens for c in s.cues)
+    strongest: dict[str, int] = {}
+    for cue in own:
+        strongest[cue.category] = max(strongest.get(cue.category, 0), cue.weight)
+    fired = next(
+        (
+            rule
+            for rule in rules()
+            if all(c in strongest for c in rule.categories)
+            and sum(strongest[c] for c in rule.categories) >= rule.min_weight
+        ),
+        None,
+    )
+    if fired is not None and fired.outcome == HIGH:
+        return Assessment(
+            HIGH,
+            fired.name,
+            [(c.category, c.message, c.phrase) for c in own if c.category in fired.categories],
+            third_party,
+        )
+    # A message the detector rated high keeps the window high, whatever the table says.
+    highs = [s for s in screens if s.high]
+    if highs:
+        return Assessment(
+            HIGH,
+            SINGLE_MESSAGE_RULE,
+            [(c.category, c.message, c.phrase) for s in highs for c in s.cues if not c.person],
+            third_party,
+        )
+    if fired is not None:
+        return Assessment(
+            fired.outcome,
+            fired.name,
+            [(c.category, c.message, c.phrase) for c in own if c.category in fired.categories],
+            third_party,
+        )
+    if third_party and own:
+        # Someone else's risk is not the client's crisis, but with their own cues beside it
+        # a person should ask (issue 12, point 4).
+        return Assessment(
+            CHECK, THIRD_PARTY_RULE, [(c.category, c.message, c.phrase) for c in own], True
+        )
+    return Assessment(NONE, "", [], third_party)
+
+
+def conversation_outcomes(texts: Sequence[str]) -> list[str]:
+    """The assessment after each message of a conversation (the window is the last
+    WINDOW_MESSAGES messages; each message is screened once)."""
+    screens = [message_screen(crisis_detect(t), i) for i, t in enumerate(texts)]
+    return [
+        conversation_assess(screens[max(0, i + 1 - WINDOW_MESSAGES) : i + 1]).level
+        for i in range(len(screens))
+    ]
