@@ -4,7 +4,8 @@ Real people in distress write indirectly, and the risk is often spread over seve
 ("nobody would miss me" ... "I stopped at the pharmacy and bought a lot of pills"): each one
 alone is quiet. Each message is screened once, when it is stored (`ethics.detector.crisis_detect`
 also returns its conversation cues from `lexicon/cues.tsv` and `cue_pairs.tsv`, judged by the
-same veto, negation, accident and person rules); the cues are kept, and
+same veto, negation, accident and person rules, and a `learned` cue when the learned score of
+`ethics.classifier` is at or above its check threshold); the cues are kept, and
 `conversation_assess` combines the cues of a window with the rule table `lexicon/rules.tsv`.
 Nothing here decrypts or re-screens old messages.
 
@@ -18,12 +19,13 @@ Pure: no database, no Django.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ethics.detector import (
     CUE_CATEGORIES,
     HIGH,
+    LEARNED,
     NONE,
     Detection,
     LexiconError,
@@ -38,12 +40,14 @@ LEVELS = (HIGH, CHECK, NONE)
 WINDOW_MESSAGES = 12
 WINDOW_MINUTES = 30
 SINGLE_MESSAGE_RULE = "single-message-high"
+# What rules.tsv may combine: the lexicon's cue categories and the learned score's cue.
+RULE_CATEGORIES = (*CUE_CATEGORIES, LEARNED)
 THIRD_PARTY_RULE = "third-party+own-cue"
 
 
 @dataclass(frozen=True)
 class Cue:
-    category: str  # a key of CUE_CATEGORIES
+    category: str  # one of RULE_CATEGORIES
     phrase: str
     weight: int  # 1 supporting, 2 cue, 3 strong
     person: str = ""  # "" the writer, "third" someone else
@@ -94,7 +98,7 @@ def _load_rules() -> list[Rule]:
     rules = []
     for row in _read_tsv("rules.tsv"):
         categories = tuple(c.strip() for c in row["when"].split("+"))
-        unknown = [c for c in categories if c not in CUE_CATEGORIES]
+        unknown = [c for c in categories if c not in RULE_CATEGORIES]
         if unknown:
             raise LexiconError(f"{row['_where']}: unknown categories {unknown}")
         if row["outcome"] not in (HIGH, CHECK):
@@ -182,10 +186,13 @@ def conversation_assess(messages: Iterable[MessageScreen | str]) -> Assessment:
     return Assessment(NONE, "", [], third_party)
 
 
-def conversation_outcomes(texts: Sequence[str]) -> list[str]:
+def conversation_outcomes(
+    texts: Sequence[str], detect: Callable[[str], Detection] = crisis_detect
+) -> list[str]:
     """The assessment after each message of a conversation (the window is the last
-    WINDOW_MESSAGES messages; each message is screened once)."""
-    screens = [message_screen(crisis_detect(t), i) for i, t in enumerate(texts)]
+    WINDOW_MESSAGES messages; each message is screened once). `detect` is the single-message
+    screen (`ethics.detector.rules_detect` gives the rules alone, for comparison)."""
+    screens = [message_screen(detect(t), i) for i, t in enumerate(texts)]
     return [
         conversation_assess(screens[max(0, i + 1 - WINDOW_MESSAGES) : i + 1]).level
         for i in range(len(screens))

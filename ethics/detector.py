@@ -56,6 +56,9 @@ from pathlib import Path
 
 import ahocorasick
 
+from ethics.classifier import Thresholds, risk_score, thresholds
+from ethics.classifier import warm_up as _classifier_warm_up
+
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
 
 HIGH, LOW, NONE = "high", "low", "none"
@@ -87,6 +90,9 @@ CUE_CATEGORIES = {
     "self-harm": "self-harm",
     "ideation": "suicidal-ideation",
 }
+# The learned score's conversation cue (crisis_detect): not a lexicon category, so cues.tsv
+# cannot use it; rules.tsv can.
+LEARNED = "learned"
 # The detector's own patterns, as conversation cues ("hopelessness and burden" are one).
 _CUE_OF_CATEGORY = {
     "suicidal-ideation": "ideation",
@@ -153,11 +159,14 @@ class Detection:
     # ethics.conversation: (category, phrase, weight, person) with person "" for the writer
     # and "third" for someone else. They never change `risk`: a cue alone is quiet by design.
     cues: list[tuple[str, str, int, str]] = field(default_factory=list)
+    # The learned score (ethics.classifier), None from `rules_detect` or for an empty text.
+    score: float | None = None
 
     def as_dict(self, explain: bool = False) -> dict:
         out = {"risk": self.risk, "reasons": list(self.reasons)}
         if explain:
             out["ignored"] = list(self.ignored)
+            out["score"] = None if self.score is None else round(self.score, 4)
         return out
 
 
@@ -452,9 +461,11 @@ def _segmenter():
 
 
 def warm_up() -> None:
-    """Load the lexicon and jieba now (e.g. at worker start) instead of on the first message."""
+    """Load the lexicon, jieba and the learned model now (e.g. at worker start) instead of on
+    the first message."""
     lexicon()
     _segmenter()
+    _classifier_warm_up()
 
 
 @dataclass(frozen=True)
@@ -712,7 +723,57 @@ def _scan(text: str, lex: _Lexicon):
 
 
 def crisis_detect(text: str) -> Detection:
-    """Screen one text (any length, Chinese, English or mixed) for suicide risk."""
+    """Screen one text (any length, Chinese, English or mixed) for suicide risk: the rules
+    (`rules_detect`) combined with the learned score (`ethics.classifier.risk_score`) by
+    `combine`. Precondition: none (an empty text is none, unscored)."""
+    detection = rules_detect(text)
+    if not text or not text.strip():
+        return detection
+    return combine(detection, risk_score(text, rules=detection), thresholds())
+
+
+# The notes of `_judge` for a match dropped by its context, not by the wording itself.
+_CONTEXT_DROP = re.compile(
+    r"\((?:accident/everyday context|research/media/work context|title of a work)"
+)
+
+
+def combine(rules: Detection, score: float, limits: Thresholds) -> Detection:
+    """The rules' verdict on a text and the learned score of the same text, combined (the
+    lexicon README, "The learned score"). Returns a new Detection; `rules` is not changed.
+
+    * The rules' high stays high: direct wording is the lexicon's job, and the score never
+      vetoes it.
+    * A score at or above `limits.high` together with at least one of the writer's own rule
+      cues in the text (any cue or pattern, even a supporting one such as "tonight") is high.
+    * A score at or above `limits.check` adds a `learned` conversation cue (weight 2, or 3 at
+      the high threshold), so that the conversation rules see it: alone it asks for a risk
+      check, beside a cue of another category in the window it is high. It is someone else's
+      (no alert about the writer) when the text has rule cues and all are someone else's.
+    * The rules' context judgement holds for the score too: when they dropped a match as an
+      accident or everyday context ("I cut myself shaving"), research, media or work, or the
+      title of a work, and left none of the writer's own cues, there is no learned cue."""
+    out = Detection(rules.risk, list(rules.reasons), list(rules.ignored), list(rules.cues), score)
+    own = [c for c in rules.cues if not c[3]]
+    if not own and any(_CONTEXT_DROP.search(note) for note in rules.ignored):
+        return out
+    if score >= limits.high and own and out.risk != HIGH:
+        out.risk = HIGH
+        out.reasons.append(
+            f"learned: score {score:.2f} with "
+            + ", ".join(dict.fromkeys(f"{c[0]}: {c[1]}" for c in own))
+        )
+    if score >= limits.check:
+        # "My friend wants to die": the third-party rule, not an alert about the writer.
+        person = "third" if rules.cues and not own else ""
+        weight = 3 if score >= limits.high else 2
+        out.cues.append((LEARNED, f"learned score {score:.2f}", weight, person))
+    return out
+
+
+def rules_detect(text: str) -> Detection:
+    """The rules alone: the lexicon and its rules, no learned score (the screen before issue
+    12 point 2, and the learned model's input)."""
     if not text or not text.strip():
         return Detection(NONE)
     lex = lexicon()

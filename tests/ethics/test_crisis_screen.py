@@ -33,11 +33,13 @@ def test_screen_reads_stdin_one_json_per_line():
 
 def test_screen_explain_lists_ignored_matches():
     result = json.loads(run("--explain", stdin=io.StringIO("I'm not suicidal\n")))
+    score = result.pop("score")
     assert result == {
         "risk": "none",
         "reasons": [],
         "ignored": ["suicidal-ideation: suicidal (negated: not)"],
     }
+    assert 0.0 <= score < 0.5  # the learned score, low for a negated statement
 
 
 def test_screen_reads_input_file(tmp_path):

@@ -274,9 +274,20 @@ class TestLanguages:
         assert crisis_detect("Our studio is killing it").risk == NONE
 
 
-@pytest.mark.parametrize("text", ["", "   ", "\n\t", "。。。", "ok"])
-def test_empty_or_trivial_text(text):
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+def test_empty_text_is_none_and_unscored(text):
     assert crisis_detect(text) == Detection(NONE, [], [])
+
+
+@pytest.mark.parametrize("text", ["。。。", "ok"])
+def test_trivial_text_is_none_without_cues(text):
+    detection = crisis_detect(text)
+    assert (detection.risk, detection.reasons, detection.ignored, detection.cues) == (
+        NONE,
+        [],
+        [],
+        [],
+    )
 
 
 def test_very_long_text():

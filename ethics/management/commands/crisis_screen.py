@@ -14,25 +14,46 @@ every miss. The detector's `low` counts as "not high" in the eval (a low is not 
 import csv
 import json
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ethics.conversation import conversation_outcomes
-from ethics.detector import HIGH, NONE, crisis_detect
+from ethics.conversation import CHECK, conversation_outcomes
+from ethics.detector import HIGH, LEARNED, NONE, Detection, crisis_detect, rules_detect
 
 EVAL_LABELS = {HIGH, NONE}
-CHECK = "check"
+# A TSV may also label a line `check` (ethics/corpus/): it counts in the surfaced recall only.
+TSV_LABELS = {HIGH, CHECK, NONE}
 
 
-def screen_message(texts: list[str]) -> list[str]:
-    """Today's screen, one message at a time: the outcome after each message. The detector's
-    `low` is reported as `check` (it surfaces nothing today; counting it gives the upper bound
-    of what a check would catch)."""
-    return [{HIGH: HIGH, NONE: NONE}.get(crisis_detect(t).risk, CHECK) for t in texts]
+def _one_at_a_time(detect: Callable[[str], Detection], texts: list[str]) -> list[str]:
+    """One message at a time: the outcome after each message. The detector's `low` is
+    reported as `check`, and so is a text whose only cue is the learned one (alone it asks
+    for a risk check). For the rules alone, `low` is an upper bound of what a check would
+    catch (it surfaced nothing before issue 12)."""
+    outcomes = []
+    for text in texts:
+        detection = detect(text)
+        learned = any(c[0] == LEARNED and not c[3] for c in detection.cues)
+        if detection.risk == HIGH:
+            outcomes.append(HIGH)
+        elif detection.risk != NONE or learned:
+            outcomes.append(CHECK)
+        else:
+            outcomes.append(NONE)
+    return outcomes
 
 
-SCREENERS = {"message": screen_message, "conversation": conversation_outcomes}
+# "conversation" and "message" are the screen as it runs (rules and the learned score);
+# "rules" and "rules-message" are the rules alone (the screen before issue 12, point 2).
+SCREENERS = {
+    "conversation": conversation_outcomes,
+    "message": partial(_one_at_a_time, crisis_detect),
+    "rules": partial(conversation_outcomes, detect=rules_detect),
+    "rules-message": partial(_one_at_a_time, rules_detect),
+}
 
 
 def _rate(hits: int, n: int) -> float | None:
@@ -44,13 +65,17 @@ def evaluate(rows: list[tuple[str, str]], screener: str = "conversation") -> dic
     and `none` are negative, so a `high` text detected as `low` is a miss (false negative).
     "Surfaced" counts high or check as positive."""
     screen = SCREENERS[screener]
-    n_high = n_none = true_pos = false_pos = surfaced_pos = surfaced_false = 0
+    n_high = n_none = n_check = true_pos = false_pos = surfaced_pos = surfaced_false = 0
+    check_surfaced = 0
     misses = []
     for label, text in rows:
         outcome = screen([text])[-1]
         predicted_high = outcome == HIGH
         surfaced = outcome in (HIGH, CHECK)
-        if label == HIGH:
+        if label == CHECK:
+            n_check += 1
+            check_surfaced += surfaced
+        elif label == HIGH:
             n_high += 1
             true_pos += predicted_high
             surfaced_pos += surfaced
@@ -83,7 +108,7 @@ def evaluate(rows: list[tuple[str, str]], screener: str = "conversation") -> dic
                         "reasons": detection.reasons,
                     }
                 )
-    return {
+    summary = {
         "screener": screener,
         "recall_high": _rate(true_pos, n_high),
         "false_positive_rate": _rate(false_pos, n_none),
@@ -95,6 +120,14 @@ def evaluate(rows: list[tuple[str, str]], screener: str = "conversation") -> dic
         "surfaced = high or check",
         "misses": misses,
     }
+    if n_check:
+        # `check` lines are neither positives of high nor negatives: surfaced recall only.
+        summary["n_check"] = n_check
+        summary["check_surfaced_recall"] = _rate(check_surfaced, n_check)
+        summary["surfaced_recall_high_or_check"] = _rate(
+            surfaced_pos + check_surfaced, n_high + n_check
+        )
+    return summary
 
 
 def evaluate_conversations(conversations: list[dict], screener: str = "conversation") -> dict:
@@ -179,19 +212,27 @@ def read_conversations(path: Path) -> list[dict]:
     return conversations
 
 
-def read_eval_file(path: Path) -> list[tuple[str, str]]:
+def read_eval_file(path: Path, split: str | None = None) -> list[tuple[str, str]]:
+    """(label, text) pairs of a TSV with a header row naming `label` and `text` (other
+    columns are ignored). Labels high / none, or check (the corpus). With `split`, only the
+    rows whose `split` column is that (ethics/corpus/crisis_corpus.tsv)."""
     try:
         with open(path, encoding="utf-8", newline="") as f:
             reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
             if not reader.fieldnames or not {"label", "text"} <= set(reader.fieldnames):
                 raise CommandError(f"{path}: need a header row with 'label' and 'text' columns")
+            if split and "split" not in reader.fieldnames:
+                raise CommandError(f"{path}: --split needs a 'split' column")
             rows = []
             for lineno, row in enumerate(reader, 2):
                 label = (row["label"] or "").strip().lower()
-                if label not in EVAL_LABELS:
+                if label not in TSV_LABELS:
                     raise CommandError(
-                        f"{path}:{lineno}: label must be 'high' or 'none', got {label!r}"
+                        f"{path}:{lineno}: label must be 'high' or 'none' (or 'check'), "
+                        f"got {label!r}"
                     )
+                if split and row["split"] != split:
+                    continue
                 rows.append((label, row["text"] or ""))
             return rows
     except OSError as exc:
@@ -228,7 +269,15 @@ class Command(BaseCommand):
             choices=sorted(SCREENERS),
             default="conversation",
             help="eval mode: 'conversation' (the window, default) or 'message' (each text "
-            "alone, the screen before issue 12)",
+            "alone), both with the learned score; 'rules' and 'rules-message' the same with "
+            "the rules alone (before issue 12 point 2; 'rules-message' is the screen before "
+            "issue 12)",
+        )
+        parser.add_argument(
+            "--split",
+            metavar="NAME",
+            help="eval mode, TSV with a 'split' column (ethics/corpus/): only rows of this "
+            "split (train, validation, test)",
         )
         parser.add_argument(
             "--explain",
@@ -244,6 +293,7 @@ class Command(BaseCommand):
         explain=False,
         stdin=None,
         screener="message",
+        split=None,
         **options,
     ):
         if eval_file:
@@ -251,7 +301,7 @@ class Command(BaseCommand):
             if path.suffix == ".jsonl":
                 summary = evaluate_conversations(read_conversations(path), screener)
             else:
-                summary = evaluate(read_eval_file(path), screener)
+                summary = evaluate(read_eval_file(path, split), screener)
             self.stdout.write(json.dumps(summary, ensure_ascii=False))
             return
         if input_file:
