@@ -15,7 +15,9 @@ Afterwards SQL looks for two non-cancelled bookings of one counselor (or of one 
 that overlap: there must be none.
 
 This is done against uvicorn and against daphne (one process each, bookings emptied in
-between), and, for comparison only, uvicorn with two worker processes. Then the baseline:
+between), and, for comparison only, uvicorn with two worker processes. Then the bare-DRF floor
+(bench/drf_floor_urls.py: same settings, middleware and token authentication, one query, nothing
+written) on one uvicorn with the same clients, and the baseline:
 32 threads with a psycopg connection each run the same check-and-insert transaction in
 raw SQL (lock the counselor row, check the one-off window, check for an overlapping
 booking, insert) for the same 200 slots. During each run pg_stat_activity is sampled to
@@ -270,6 +272,28 @@ def run_server(name: str, env: dict, database_url: str, slots, tokens) -> dict:
     return out
 
 
+# --- The bare-DRF floor, same stack and run ------------------------------------------------
+
+FLOOR_SETTINGS = "bench.drf_floor_settings"
+
+
+def run_floor(env: dict, slots, tokens) -> dict:
+    """The same clients and orders against bench/drf_floor_urls.py on one uvicorn: the
+    project's settings, middleware and token authentication, a serializer and one query."""
+    reset_bookings()
+    with Server("uvicorn", {**env, "DJANGO_SETTINGS_MODULE": FLOOR_SETTINGS}) as server:
+        cpu0 = server.cpu_seconds()
+        results, wall = run_http(server.base_url, slots, tokens, seed=1)
+        server_cpu = server.cpu_seconds() - cpu0
+    out = summarise(results, wall)
+    out["server_cpu_per_request_ms"] = round(server_cpu / len(results) * 1000, 2)
+    log(
+        f"contention/drf_floor: {out['requests']} requests in {out['wall_s']}s = "
+        f"{out['requests_per_s']}/s, p95 {out['latency'].get('p95_ms')} ms"
+    )
+    return out
+
+
 # --- The raw SQL baseline ---------------------------------------------------------------
 
 LOCK = """SELECT price_30 FROM counselors_counselorprofile
@@ -385,6 +409,7 @@ def run(env: dict, database_url: str) -> dict:
         name: run_server(name, env, database_url, slots, tokens) for name in ("uvicorn", "daphne")
     }
     workers_2 = run_server("uvicorn_workers_2", env, database_url, slots, tokens)
+    floor = run_floor(env, slots, tokens)
     raw = run_raw(database_url, slots, tokens)
     faster, slower = sorted(servers, key=lambda n: servers[n]["requests_per_s"], reverse=True)
     result = {
@@ -408,7 +433,12 @@ def run(env: dict, database_url: str) -> dict:
         },
         **servers,
         "uvicorn_workers_2": workers_2,
+        "drf_floor": floor,
         "raw_sql": raw,
+        # The goals (issue 17): at least 0.5x the floor and 0.1x raw SQL, one uvicorn process.
+        "ratio_uvicorn_vs_drf_floor": ratio(
+            servers["uvicorn"]["requests_per_s"], floor["requests_per_s"]
+        ),
     }
     for name in (*servers, "uvicorn_workers_2"):
         r = result[name]

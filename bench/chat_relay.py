@@ -53,6 +53,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench.common import (
+    LOG_DIR,
     SERVER_COMMANDS,
     Server,
     conninfo_from_url,
@@ -73,12 +74,25 @@ ORIGIN = "http://localhost"
 SIDES = ("client", "counselor")
 ID_TAG = 0xC4A7  # top 16 bits of every bench message id
 
+# Which ASGI server holds the room sockets: BENCH_CHAT_SERVER=daphne|uvicorn (see docs/benchmarks.md
+# for the comparison); BENCH_CHAT_PROFILE=1 runs it under pyinstrument (`profiled` below) and
+# writes the event loop's profile next to the server log.
+CHAT_SERVER = os.environ.get("BENCH_CHAT_SERVER") or "uvicorn"
+PROFILE = os.environ.get("BENCH_CHAT_PROFILE") == "1"
+
 # The baseline relay as an app server, so common.Server starts, health-checks and stops it.
 SERVER_COMMANDS["ws_relay"] = lambda port: [
     sys.executable,
     "-m",
     "bench.chat_relay",
     "relay",
+    str(port),
+]
+SERVER_COMMANDS["uvicorn_profiled"] = lambda port: [
+    sys.executable,
+    "-m",
+    "bench.chat_relay",
+    "profiled",
     str(port),
 ]
 
@@ -373,7 +387,7 @@ async def drive(sessions: int, url_for, headers_for, expect_config: bool, seed_v
         async with gate:
             try:
                 ws = await websockets.connect(
-                    url_for(pair),
+                    url_for(pair, side),
                     additional_headers=headers_for(pair, side),
                     origin=ORIGIN,
                     open_timeout=60,
@@ -488,7 +502,7 @@ def summarise(raw: dict, echo: bool) -> dict:
 
 
 def measure(
-    server: Server,
+    servers: list[Server],
     sessions: int,
     url_for,
     headers_for,
@@ -498,7 +512,7 @@ def measure(
 ) -> dict:
     redis_url = os.environ["REDIS_URL"]
     cpu0, redis0, machine0, client0 = (
-        server.cpu_seconds(),
+        sum(s.cpu_seconds() for s in servers),
         redis_cpu_seconds(redis_url),
         cpu_snapshot(),
         time.process_time(),
@@ -511,13 +525,17 @@ def measure(
         if sampler:
             sampler.halt.set()
             sampler.join()
-    server_cpu = server.cpu_seconds() - cpu0
+    server_cpu = sum(s.cpu_seconds() for s in servers) - cpu0
     out = summarise(raw, echo=expect_config)
     if sampler:
         out["server_side"] = sampler.summary(raw["t0"], raw["last_send"], stored_before)
     wall = raw["finished"] - raw["t0"]
     out["server_cpu_s"] = round(server_cpu, 2)
     out["server_cpu_fraction_of_one_core"] = round(server_cpu / wall, 3)
+    # Every message is stored once and delivered to both sides (the relay: to one side).
+    out["server_cpu_ms_per_message"] = (
+        round(1000 * server_cpu / out["messages_sent"], 3) if out["messages_sent"] else None
+    )
     redis_cpu = redis_cpu_seconds(redis_url) - redis0
     machine1 = cpu_snapshot()
     out["redis_cpu_s"] = round(redis_cpu, 2)
@@ -543,27 +561,43 @@ def ratio(a, b):
     return round(a / b, 2) if a is not None and b else None
 
 
-def run_daphne(env: dict, rooms: list[tuple[int, str, str]], prefix: str, label: str) -> dict:
-    """The session rooms `rooms` on a fresh daphne process; the figures plus what the database holds."""
+def run_room_server(
+    env: dict,
+    rooms: list[tuple[int, str, str]],
+    prefix: str,
+    label: str,
+    server_name: str = CHAT_SERVER,
+    processes: int = 1,
+) -> dict:
+    """The session rooms `rooms` on `processes` fresh server processes (with two, every
+    booking's client is on the first and its counselor on the second, so each message crosses
+    the Redis layer); the figures plus what the database holds."""
+    from contextlib import ExitStack
+
     from listening.models import SessionMessage
 
+    if PROFILE and server_name == "uvicorn":
+        server_name = "uvicorn_profiled"
     headers = lambda pair, side: {"Authorization": f"Token {rooms[pair][1 + side]}"}
     stored_before = SessionMessage.objects.count()
     try:
-        with Server("daphne", env) as server:
-            base = server.base_url.replace("http://", "ws://")
+        with ExitStack() as stack:
+            servers = [stack.enter_context(Server(server_name, env)) for _ in range(processes)]
+            bases = [s.base_url.replace("http://", "ws://") for s in servers]
             sampler = ServerSide(env["DATABASE_URL"], env["REDIS_URL"], prefix)
             out = measure(
-                server,
+                servers,
                 len(rooms),
-                lambda pair: f"{base}/ws/sessions/{rooms[pair][0]}/",
+                lambda pair, side: f"{bases[side % processes]}/ws/sessions/{rooms[pair][0]}/",
                 headers,
                 True,
                 sampler,
                 stored_before,
             )
             time.sleep(1)  # the room's disconnect handlers
-        out["server_log"] = log_problems(server.log_path)
+        out["server_log"] = [log_problems(s.log_path) for s in servers]
+        out["server"] = server_name
+        out["processes"] = processes
     finally:
         cleanup_redis(env["REDIS_URL"], prefix)
     stored_keys = {
@@ -578,54 +612,56 @@ def run_daphne(env: dict, rooms: list[tuple[int, str, str]], prefix: str, label:
     out["lost_breakdown"] = {
         "stored_but_never_delivered": len((stored_keys & sent_keys) - delivered_keys),
         "never_stored": len(sent_keys - stored_keys),
-        "note": "after the grace period the sockets are closed and daphne is stopped, so what is still queued in "
-        "the server then is never stored; a message stored but never delivered had its room frame "
-        "dropped by the channel layer (server_log.channel_layer_over_capacity_lines) or still queued",
+        "note": "after the grace period the sockets are closed and the server is stopped, so what is still "
+        "queued in the server then is never stored; a message stored but never delivered had its room "
+        "frame dropped by the channel layer or still queued",
     }
     log(
         f"chat_relay/{label}: sent {out['messages_sent']}, delivered {out['messages_delivered']}, "
         f"lost {out['messages_lost']}, stored {out['stored_messages']}, "
-        f"p50 {out['delivery_latency'].get('p50_ms')} ms p95 {out['delivery_latency'].get('p95_ms')} ms, "
-        f"server CPU {out['server_cpu_fraction_of_one_core']} of a core"
+        f"p50 {out['delivery_latency'].get('p50_ms')} ms p99 {out['delivery_latency'].get('p99_ms')} ms, "
+        f"server CPU {out['server_cpu_fraction_of_one_core']} of a core, "
+        f"{out['server_cpu_ms_per_message']} ms per message"
     )
     return out
 
 
+def run_relay(env: dict, sessions: int) -> dict:
+    with Server("ws_relay", env) as server:
+        base = server.base_url.replace("http://", "ws://")
+        baseline = measure(
+            [server], sessions, lambda pair, side: f"{base}/room-{pair}", lambda p, s: {}, False
+        )
+    del baseline["_delivered_keys"], baseline["_sent_keys"]
+    log(
+        f"chat_relay/baseline ({sessions} sessions): sent {baseline['messages_sent']}, "
+        f"delivered {baseline['messages_delivered']}, lost {baseline['messages_lost']}, "
+        f"p50 {baseline['delivery_latency'].get('p50_ms')} ms "
+        f"p99 {baseline['delivery_latency'].get('p99_ms')} ms"
+    )
+    return baseline
+
+
 def run(env: dict) -> dict:
+    """One server process at SESSIONS against the bare relay at SESSIONS; with
+    BENCH_CHAT_PROCESSES=2 also two processes at 2 x SESSIONS (the relay at 2 x SESSIONS too)."""
     limits = raise_open_files()
     # A key prefix of its own (cache, rate-limit counters, channel layer groups), so a concurrent
     # run on the same Redis database cannot mix with this one; its keys are deleted afterwards.
     prefix = f"pianke-bench-chat-{os.getpid()}"
     env = {**env, "CACHE_KEY_PREFIX": prefix}
+    processes = int(os.environ.get("BENCH_CHAT_PROCESSES") or 1)
 
-    daphne = run_daphne(env, seed(SESSIONS), prefix, "daphne")
-
-    with Server("ws_relay", env) as server:
-        base = server.base_url.replace("http://", "ws://")
-        baseline = measure(
-            server, SESSIONS, lambda pair: f"{base}/room-{pair}", lambda pair, side: {}, False
-        )
-    del baseline["_delivered_keys"], baseline["_sent_keys"]
-    log(
-        f"chat_relay/baseline: sent {baseline['messages_sent']}, delivered {baseline['messages_delivered']}, "
-        f"lost {baseline['messages_lost']}, p50 {baseline['delivery_latency'].get('p50_ms')} ms "
-        f"p95 {baseline['delivery_latency'].get('p95_ms')} ms"
-    )
-
-    # If daphne could not keep up, the same pattern at a quarter of the load (fresh bookings, fresh
-    # process) locates its capacity between the two.
-    light = None
-    if daphne["messages_lost"] or not daphne["stored_equals_sent"]:
-        light = run_daphne(env, seed(SESSIONS // 4), prefix, f"daphne_{SESSIONS // 4}_sessions")
-
-    d, b = daphne["delivery_latency"], baseline["delivery_latency"]
-    return {
+    room = run_room_server(env, seed(SESSIONS), prefix, CHAT_SERVER)
+    baseline = run_relay(env, SESSIONS)
+    d, b = room["delivery_latency"], baseline["delivery_latency"]
+    result = {
         "baseline": "websockets_relay: a minimal relay with the `websockets` library alone, one asyncio process: "
         "every text frame received on /ROOM is forwarded as is to the other connection of that room. "
         "It does NOT authenticate (no token lookup, no origin check), parse JSON, rate-limit, "
         "store, encrypt, number messages, echo to the sender, or go through a cross-process channel "
         "layer (a Python set in one process, no Redis): the ratio is the price of all of that "
-        "plus daphne/Channels, not of daphne alone",
+        f"plus {CHAT_SERVER}/Channels, not of the server alone",
         "setup": {
             "sessions": SESSIONS,
             "sockets": 2 * SESSIONS,
@@ -635,8 +671,8 @@ def run(env: dict) -> dict:
             "schedule": "socket i sends message k at t0 + phase_i + k, phase_i uniform in [0, 1)",
             "bookings": "confirmed, mode text, start now - 1 min, end now + 29 min, distinct counselor and "
             "client each, DRF token per user",
-            "server": "one daphne process (-v 0), config.settings.local with DEBUG=false, Redis channel layer "
-            "(channels_redis), psycopg pool max 20",
+            "server": f"one {CHAT_SERVER} process, config.settings.local with DEBUG=false, the Redis channel "
+            "layer of the settings, psycopg pool",
             "client": "one asyncio event loop in the bench process, `websockets` client connections, "
             f"{CONNECT_CONCURRENCY} handshakes at a time, client pings off (as browsers)",
             "latency": "perf_counter at receipt on the other side minus perf_counter just before ws.send, "
@@ -644,31 +680,46 @@ def run(env: dict) -> dict:
             "open_files": limits,
             "versions": {
                 n: version(n)
-                for n in ("websockets", "channels", "channels-redis", "daphne", "twisted", "redis")
+                for n in (
+                    "websockets",
+                    "channels",
+                    "channels-redis",
+                    "daphne",
+                    "uvicorn",
+                    "twisted",
+                    "redis",
+                )
             },
         },
-        "daphne": daphne,
+        "room_server": room,
         "websockets_relay": baseline,
-        **(
-            {
-                f"daphne_{SESSIONS // 4}_sessions": {
-                    "why": f"daphne lost messages at {SESSIONS} sessions; the same pattern with {SESSIONS // 4} sessions "
-                    f"({SESSIONS // 2} messages/s) on a fresh daphne process and fresh bookings",
-                    **light,
-                }
-            }
-            if light
-            else {}
-        ),
-        "ratio_daphne_vs_baseline": {
+        "ratio_room_vs_baseline": {
             "p50_latency": ratio(d.get("p50_ms"), b.get("p50_ms")),
             "p95_latency": ratio(d.get("p95_ms"), b.get("p95_ms")),
             "p99_latency": ratio(d.get("p99_ms"), b.get("p99_ms")),
-            "delivered_per_s": ratio(daphne["delivered_per_s"], baseline["delivered_per_s"]),
-            "server_cpu": ratio(daphne["server_cpu_s"], baseline["server_cpu_s"]),
+            "delivered_per_s": ratio(room["delivered_per_s"], baseline["delivered_per_s"]),
+            "server_cpu": ratio(room["server_cpu_s"], baseline["server_cpu_s"]),
         },
-        "all_delivered": daphne["messages_lost"] == 0 and baseline["messages_lost"] == 0,
+        "all_delivered": room["messages_lost"] == 0 and baseline["messages_lost"] == 0,
     }
+    if processes > 1:
+        scaled = run_room_server(
+            env,
+            seed(SESSIONS * processes),
+            prefix,
+            f"{CHAT_SERVER}_x{processes}",
+            processes=processes,
+        )
+        scaled_relay = run_relay(env, SESSIONS * processes)
+        d2, b2 = scaled["delivery_latency"], scaled_relay["delivery_latency"]
+        result[f"room_servers_x{processes}"] = scaled
+        result[f"websockets_relay_{SESSIONS * processes}_sessions"] = scaled_relay
+        result[f"ratio_room_x{processes}_vs_baseline"] = {
+            "p50_latency": ratio(d2.get("p50_ms"), b2.get("p50_ms")),
+            "p99_latency": ratio(d2.get("p99_ms"), b2.get("p99_ms")),
+        }
+        result["all_delivered"] = result["all_delivered"] and scaled["messages_lost"] == 0
+    return result
 
 
 def cleanup_redis(url: str, prefix: str) -> None:
@@ -718,9 +769,49 @@ async def relay(port: int) -> None:
         await asyncio.Future()
 
 
+def profiled(port: int) -> None:
+    """uvicorn (as common.UVICORN runs it) with pyinstrument sampling the event loop's thread
+    every millisecond from BENCH_PROFILE_AFTER seconds after start (default 12: the sockets are
+    open and sending) for BENCH_PROFILE_SECONDS (default 10); the profile goes to
+    BENCH_PROFILE_DIR (default LOG_DIR)/profile-PORT.txt while the server keeps running."""
+    import uvicorn
+    from pyinstrument import Profiler
+
+    after = float(os.environ.get("BENCH_PROFILE_AFTER") or 12)
+    seconds = float(os.environ.get("BENCH_PROFILE_SECONDS") or 10)
+    out = Path(os.environ.get("BENCH_PROFILE_DIR") or LOG_DIR) / f"profile-{port}.txt"
+
+    async def window() -> None:
+        await asyncio.sleep(after)
+        profiler = Profiler(interval=0.001, async_mode="disabled")
+        profiler.start()
+        await asyncio.sleep(seconds)
+        profiler.stop()
+        out.write_text(profiler.output_text(unicode=False, show_all=False))
+        print(f"profile written to {out}", flush=True)
+
+    async def main() -> None:
+        server = uvicorn.Server(
+            uvicorn.Config(
+                "config.asgi:application",
+                host="127.0.0.1",
+                port=port,
+                lifespan="off",
+                access_log=False,
+            )
+        )
+        task = asyncio.create_task(window())
+        await server.serve()
+        task.cancel()
+
+    asyncio.run(main())
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "relay":
         asyncio.run(relay(int(sys.argv[2])))
+    elif len(sys.argv) == 3 and sys.argv[1] == "profiled":
+        profiled(int(sys.argv[2]))
     else:
         print("usage: python -m bench.chat_relay relay PORT", file=sys.stderr)
         sys.exit(2)

@@ -5,7 +5,7 @@ offer, a booking is made twice, or a figure falls below half of its goal:
 
 | check | goal | fails when |
 | --- | --- | --- |
-| chat, 50 sessions for 15 s on one daphne | p99 within 25x the bare relay's, same run | any message lost, or p99 over 50x |
+| chat, 50 sessions for 15 s on one server process | p99 within 25x the bare relay's, same run | any message lost, or p99 over 50x |
 | talk now, 60 requests, 20 counselors | offer p95 under 1 s | any request without an offer, or p95 over 2 s |
 | booking, 1,000 requests on one uvicorn | at least 0.5x the bare-DRF floor (bench/drf_floor_urls.py), same run | any double booking, or under 0.25x |
 | directory, 500 counselors, specialty + 24 h free-time filter | p95 under 50 ms | p95 over 100 ms |
@@ -97,8 +97,9 @@ def chat(env: dict) -> dict:
     from bench import chat_relay
 
     result = chat_relay.run(env)
-    d, b = result["daphne"], result["websockets_relay"]
+    d, b = result["room_server"], result["websockets_relay"]
     return {
+        "server": d["server"],
         "sessions": chat_relay.SESSIONS,
         "seconds": chat_relay.DURATION,
         "sent": d["messages_sent"],
@@ -109,7 +110,8 @@ def chat(env: dict) -> dict:
         "relay_p50_ms": b["delivery_latency"].get("p50_ms"),
         "relay_p99_ms": b["delivery_latency"].get("p99_ms"),
         "relay_lost": b["messages_lost"],
-        "ratio_p99_to_relay": result["ratio_daphne_vs_baseline"]["p99_latency"],
+        "ratio_p99_to_relay": result["ratio_room_vs_baseline"]["p99_latency"],
+        "server_cpu_ms_per_message": d["server_cpu_ms_per_message"],
     }
 
 

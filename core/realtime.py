@@ -11,10 +11,21 @@ Use `push_on_commit` inside a transaction, so nobody hears of a change that was 
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import itertools
 import logging
+from urllib.parse import urlsplit
 
 from asgiref.sync import async_to_sync
+from channels.consumer import get_handler_name
 from channels.layers import get_channel_layer
+from channels_redis.pubsub import (
+    RedisPubSubChannelLayer,
+    RedisPubSubLoopLayer,
+    RedisSingleShardConnection,
+)
+from channels_redis.utils import _wrap_close
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -51,6 +62,168 @@ def duty_event(frame: dict) -> dict:
 def staff_event(frame: dict) -> dict:
     """The channel-layer event carrying `frame` to staff sockets."""
     return {"type": "staff.frame", "frame": frame}
+
+
+class DirectDispatch:
+    """Mixin for an async consumer (put it before the Channels base class) whose database
+    work all goes through `database_sync_to_async`, which closes stale connections in its own
+    thread before and after each call.
+
+    Channels' `AsyncConsumer.dispatch` also awaits `aclose_old_connections()` before every
+    event, a hop to asgiref's one thread-sensitive thread (shared by every socket of the
+    process) that does nothing for such a consumer: with a few hundred sockets each frame
+    received and each group event delivered queued on that thread (issue 17). This dispatch
+    calls the handler directly on the event loop. Precondition: no handler touches the ORM on
+    the event loop."""
+
+    async def dispatch(self, message):
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+
+# --- The channel layer ---------------------------------------------------------------------
+#
+# channels_redis's pub/sub layer (settings.CHANNEL_LAYERS) with one fix. A process reads each
+# group's messages once from its subscription and hands them to the group's local members as
+# they are read, so a socket that joined a group this process already listens to also got
+# what was published just before it joined, while it sat in the subscriber connection's
+# buffer (the list-based layer reads the members at send time; the room's tests assert that
+# semantics, e.g. nobody hears of a presence change from before they came in). And a first
+# SUBSCRIBE is only written to the socket when `subscribe` returns, not yet done by Redis, so
+# a PUBLISH right after group_add could come before it and reach nobody.
+#
+# Here group_add sends a PING with a token of its own down the subscriber connection after
+# the SUBSCRIBE, and the joining channel becomes a member when the receiver reads that PONG:
+# Redis answers in order, so everything published before the join point has been read (and
+# not handed to the newcomer) and the subscription is in force for everything after it.
+# group_add returns once that PONG is read.
+
+_BARRIER = "pianke-join"  # PING payloads: f"{_BARRIER}:{n}"
+_BARRIER_SECONDS = 5.0  # no PONG (a reconnect lost it): join anyway, at worst a stale frame
+
+
+class _Shard(RedisSingleShardConnection):
+    def __init__(self, host, channel_layer):
+        super().__init__(host, channel_layer)
+        # Token -> (future, join): the barriers in the order their PINGs were sent.
+        self._barriers: collections.OrderedDict[bytes, tuple[asyncio.Future, object]] = (
+            collections.OrderedDict()
+        )
+        self._tokens = itertools.count()
+
+    async def barrier(self, join) -> None:
+        """Call `join()` when the subscriber connection reads the answer to a PING sent now
+        (so after everything pushed to it before), and return then; after _BARRIER_SECONDS
+        without it, call `join()` and return anyway. Precondition: the caller subscribed to
+        something on this shard, so that the receiver reads this connection."""
+        future = asyncio.get_running_loop().create_future()
+        token = f"{_BARRIER}:{next(self._tokens)}".encode()
+        async with self._lock:
+            self._ensure_redis()
+            self._ensure_receiver()
+            self._barriers[token] = (future, join)
+            await self._pubsub.ping(token)
+        try:
+            await asyncio.wait_for(asyncio.shield(future), _BARRIER_SECONDS)
+        except TimeoutError:
+            logger.warning("channel layer: no PONG within %ss; joining anyway", _BARRIER_SECONDS)
+            if self._barriers.pop(token, None) is not None:
+                join()
+
+    def _receive_message(self, message):
+        if message is not None and message.get("type") == "pong":
+            token = message.get("data")
+            if token in self._barriers:
+                # Answers come in the order the PINGs went out, so the barriers before this
+                # one lost theirs (a reconnect): they are past their join point too.
+                while self._barriers:
+                    key, (future, join) = self._barriers.popitem(last=False)
+                    join()
+                    if not future.done():
+                        future.set_result(None)
+                    if key == token:
+                        break
+            return
+        super()._receive_message(message)
+
+
+class _LoopLayer(RedisPubSubLoopLayer):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._shards = [_Shard(shard.host, self) for shard in self._shards]
+        # Group channel -> group_add calls in progress, so a last member leaving meanwhile
+        # keeps the subscription the newcomer is about to rely on.
+        self._joining: collections.Counter[str] = collections.Counter()
+
+    async def group_add(self, group, channel):
+        if channel not in self.channels:
+            raise RuntimeError("group_add() takes a channel made in this process (new_channel).")
+        group_channel = self._get_group_channel_name(group)
+        shard = self._get_shard(group_channel)
+
+        def join():
+            if channel in self.channels:  # not if the socket went away meanwhile
+                self.groups.setdefault(group_channel, set()).add(channel)
+
+        self._joining[group_channel] += 1
+        try:
+            await shard.subscribe(group_channel)
+            await shard.barrier(join)
+        finally:
+            self._joining[group_channel] -= 1
+            if not self._joining[group_channel]:
+                del self._joining[group_channel]
+
+    async def group_discard(self, group, channel):
+        group_channel = self._get_group_channel_name(group)
+        members = self.groups.get(group_channel)
+        if not members or channel not in members:
+            return
+        members.discard(channel)
+        if not members:
+            del self.groups[group_channel]
+            if not self._joining[group_channel]:
+                await self._get_shard(group_channel).unsubscribe(group_channel)
+
+
+def _database_of(host) -> int:
+    """The Redis database number a host of CHANNEL_LAYERS names (`db`, or the URL's path)."""
+    if isinstance(host, dict):
+        if "db" in host:
+            return int(host["db"])
+        host = host.get("address", "")
+    if isinstance(host, str):
+        path = urlsplit(host).path.strip("/")
+        return int(path) if path.isdigit() else 0
+    return 0
+
+
+class PubSubChannelLayer(RedisPubSubChannelLayer):
+    """`channels_redis.pubsub.RedisPubSubChannelLayer` whose group membership starts when
+    group_add returns, as with the list-based layer (see above).
+
+    Redis pub/sub channels belong to the whole server, not to a database: two deployments
+    (or test runs) on one Redis server with different database numbers and the same key
+    prefix would hear each other's groups, the staff socket's crisis alerts included. So the
+    database number is part of every channel name here (`PREFIX@dbN`), which keeps them as
+    apart as the list-based layer's keys are."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        hosts = self._kwargs.get("hosts") or [None]
+        prefix = self._kwargs.get("prefix", "asgi")
+        self._kwargs["prefix"] = f"{prefix}@db{_database_of(hosts[0])}"
+
+    def _get_layer(self):
+        loop = asyncio.get_running_loop()
+        try:
+            return self._layers[loop]
+        except KeyError:
+            layer = self._layers[loop] = _LoopLayer(*self._args, **self._kwargs, channel_layer=self)
+            _wrap_close(self, loop)
+            return layer
 
 
 ACCOUNT_CLOSED = {"type": "account.closed"}  # closes every socket of a user group

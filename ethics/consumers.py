@@ -5,7 +5,7 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from core.realtime import user_group
+from core.realtime import DirectDispatch, user_group
 from ethics.models import CrisisAlert
 from ethics.selectors import alert_queue
 from ethics.services import STAFF_GROUP, alert_frame
@@ -21,7 +21,12 @@ def _open_alerts() -> list[dict]:
     ]
 
 
-class StaffConsumer(AsyncJsonWebsocketConsumer):
+class StaffConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
+    """Its one database call is `_open_alerts` (database_sync_to_async, which closes stale
+    connections in its own thread around the call), and no handler touches the ORM on the
+    event loop (`scope["user"]` is resolved by the auth middleware before connect), so events
+    are dispatched without Channels' per-event connection sweep (core.realtime)."""
+
     async def connect(self):
         await self.accept()  # so that a refusal carries its close code
         self.user = self.scope.get("user")

@@ -305,6 +305,20 @@ def text_screen(
     return alert
 
 
+def text_screen_needed(text: str) -> bool:
+    """Whether `text_screen` could record anything for this text, whoever wrote it and
+    wherever: False only when the screen is certain to write and send nothing, i.e. the
+    single-message screen is not high (no alert), the text has no conversation cue, the
+    learned score's included (`risk_text_record` then returns at once) and no off-platform
+    contact details (no flag). Pure, and the very detectors `text_screen` runs on the same
+    text, so the two cannot drift apart; a writer may skip `text_screen`, and the booking
+    row lock it needs, only when this is False (listening's one-statement chat line)."""
+    if not text:
+        return False
+    detection = crisis_detect(text)
+    return bool(detection.risk == HIGH or detection.cues or off_platform_contact_detect(text))
+
+
 # --- Conversation-level risk (issue 12) ---------------------------------------------------
 
 CLIENT_DAY = dt.timedelta(hours=24)

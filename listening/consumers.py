@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 
 from core.exceptions import Conflict
-from core.realtime import room_event, room_group, user_group
+from core.realtime import DirectDispatch, room_event, room_group, user_group
 from listening import selectors, services
 from listening.ice import ice_servers_for
 from listening.selectors import booking_get_for_room
@@ -59,7 +59,10 @@ def _valid_signal(kind: str, payload) -> bool:
     return payload.get("type") == expected and isinstance(payload.get("sdp"), str)
 
 
-class SessionConsumer(AsyncJsonWebsocketConsumer):
+class SessionConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
+    """Every database call goes through `db` (a thread of _DB_THREADS), so events are
+    dispatched on the event loop without Channels' per-event connection sweep."""
+
     async def connect(self):
         # Accept first: a refusal must reach the client as a close code (4401/4403), which a
         # rejected handshake (HTTP 403) cannot carry.
@@ -221,7 +224,9 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         key = (
             f"{settings.CACHE_KEY_PREFIX}:rate:{bucket}:{self.booking_id}:{self.user.pk}:{int(now)}"
         )
-        async with self.redis.pipeline(transaction=True) as pipe:
+        # One round trip, no MULTI/EXEC: INCR is atomic on its own, and an EXPIRE that came
+        # late (or twice) only moves the end of a key that lives two seconds anyway.
+        async with self.redis.pipeline(transaction=False) as pipe:
             count, _ = await pipe.incr(key).expire(key, 2).execute()
         if count <= per_second:
             return True
@@ -266,7 +271,13 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         if event.get("exclude_user") == self.user.pk:
             return
         frame = event["frame"]
-        await self.send_json(frame)
+        try:
+            await self.send_json(frame)
+        except OSError:
+            # The socket closed while this frame was on its way (ASGI: a send on a closed
+            # connection raises an OSError). Nothing is lost: a reopened socket replays the
+            # room from the database (`after_seq`).
+            return
         if frame["type"] in ("session.ended", "session.no_show"):  # the room is over
             await self.close(code=1000)
 

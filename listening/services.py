@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -41,7 +42,13 @@ from core.realtime import room_push, room_push_on_commit
 from core.sessions import SESSION_LENGTHS, SessionMode
 from counselors.models import CounselorProfile
 from ethics.models import CrisisAlert, EthicsFlag
-from ethics.services import crisis_signal_record, flag_raise, risk_cues_purge, text_screen
+from ethics.services import (
+    crisis_signal_record,
+    flag_raise,
+    risk_cues_purge,
+    text_screen,
+    text_screen_needed,
+)
 from intake.services import intake_require
 from listening import tasks
 from listening.models import Booking, Feedback, Reminder, SessionMessage, SessionNote
@@ -71,7 +78,6 @@ def _overlap_conflict(exc: IntegrityError) -> Conflict | None:
     return None
 
 
-@transaction.atomic
 def booking_create(
     *,
     client: User,
@@ -84,10 +90,11 @@ def booking_create(
 ) -> Booking:
     """Book a slot. Field problems raise ValidationError (400); a taken time raises Conflict (409).
 
-    The counselor's profile row is locked for the whole check-and-insert, which serialises
-    bookings per counselor (so the daily cap, which no constraint can express, holds under
-    concurrency); the exclusion constraints are the last word on overlaps either way."""
-    intake_require(client)  # consent + intake before the first booking: 409 intake_required
+    Not atomic itself, on purpose: a time already taken (most attempts at a popular slot) is
+    turned away by one indexed probe in autocommit, before any transaction, intake check or
+    lock. What passes the probe is checked again in `_booking_create_locked`, under the
+    counselor's profile row lock, and the exclusion constraints are the last word on overlaps
+    either way, so the probe can only save work, never let a double booking through."""
     if duration_minutes not in SESSION_LENGTHS:
         raise ValidationError({"duration_minutes": [_("Sessions are 15 or 30 minutes.")]})
     if not is_quarter_hour(start):
@@ -97,8 +104,66 @@ def booking_create(
     now = timezone.now()
     if start <= now:
         raise ValidationError({"start": [_("That time is in the past.")]})
-    profile = _lock_bookable_profile(counselor_id, mode=mode)
     end = start + dt.timedelta(minutes=duration_minutes)
+    _booking_probe(counselor_id=counselor_id, client=client, start=start, end=end)
+    return _booking_create_locked(
+        client=client,
+        counselor_id=counselor_id,
+        start=start,
+        end=end,
+        duration_minutes=duration_minutes,
+        mode=mode,
+        topic=topic,
+        note=note,
+        now=now,
+    )
+
+
+# A booking is at most this long, so one overlapping [start, end) starts after start - this:
+# the probe's index range on (counselor, start) / (client, start) stays a few rows wide.
+_LONGEST_SESSION = dt.timedelta(minutes=max(SESSION_LENGTHS))
+
+
+def _booking_probe(
+    *, counselor_id: int, client: User, start: dt.datetime, end: dt.datetime
+) -> None:
+    """Conflict if the counselor (`slot_taken`) or the client (`client_overlap`) already has a
+    session overlapping [start, end): one query, the exclusion constraints' condition. Only a
+    shortcut for the common refusal; the buffer and everything else are checked under the lock."""
+    holders = list(
+        Booking.objects.filter(
+            Q(counselor_id=counselor_id) | Q(client_id=client.pk),
+            ~Q(status=Booking.Status.CANCELLED),
+            start__lt=end,
+            start__gt=start - _LONGEST_SESSION,
+            end__gt=start,
+        ).values_list("counselor_id", flat=True)[:2]
+    )
+    if counselor_id in holders:
+        raise Conflict(_("That time is no longer free."), code="slot_taken")
+    if holders:
+        raise Conflict(_("You already have a session at that time."), code="client_overlap")
+
+
+@transaction.atomic
+def _booking_create_locked(
+    *,
+    client: User,
+    counselor_id: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    duration_minutes: int,
+    mode: str,
+    topic: str,
+    note: str,
+    now: dt.datetime,
+) -> Booking:
+    """booking_create's transaction: the intake gate, then the counselor's profile row locked
+    for the whole check-and-insert, which serialises bookings per counselor (so the daily cap
+    and the buffer, which no constraint can express, hold under concurrency), the slot rules,
+    and the insert. Precondition: the fields were checked by booking_create."""
+    intake_require(client)  # consent + intake before the first booking: 409 intake_required
+    profile = _lock_bookable_profile(counselor_id, mode=mode)
     _slot_check(profile=profile, start=start, end=end, now=now)
     return _booking_insert(
         profile=profile,
@@ -201,11 +266,11 @@ def _booking_insert(
 
 
 def _save_or_conflict(booking: Booking, **save_kwargs) -> None:
-    """Save the booking in a savepoint; the exclusion constraints turn an overlap into its 409
-    (`slot_taken`, `client_overlap`)."""
+    """Save the booking; the exclusion constraints turn an overlap into its 409 (`slot_taken`,
+    `client_overlap`). No savepoint of its own: every caller is an atomic service that raises
+    the Conflict straight out of its block, which rolls back (its own savepoint when nested)."""
     try:
-        with transaction.atomic():
-            booking.save(**save_kwargs)
+        booking.save(**save_kwargs)
     except IntegrityError as exc:
         conflict = _overlap_conflict(exc)
         if conflict is None:
@@ -668,7 +733,6 @@ def room_join(*, booking_id: int, user: User) -> None:
     )
 
 
-@transaction.atomic
 def message_post(
     *,
     booking_id: int,
@@ -682,7 +746,118 @@ def message_post(
     """Store a chat line (live, from the room) or an async text or voice note; returns
     (message, created). Resending a uid returns the stored message, created=False, and
     stores nothing. With `notify` the message is pushed to the room after commit; the room's
-    consumer passes False and sends it itself once this returns (committed)."""
+    consumer passes False and sends it itself once this returns (committed).
+
+    Atomic either way: a live text line that the screen is certain to pass untouched is one
+    statement (`_message_insert_quiet`, its own transaction), everything else one
+    transaction holding the booking's row lock (`_message_post_locked`); both store the same
+    row, and every refusal, resend and screened line is decided by the locked path alone.
+    docs/realtime.md, "The chat line's fast path", says why the two agree."""
+    if live and audio is None:
+        message = _message_insert_quiet(booking_id=booking_id, sender=sender, uid=uid, text=text)
+        if message is not None:
+            if notify:
+                room_push_on_commit(booking_id, message_frame(message, text=message.text))
+            return message, True
+    return _message_post_locked(
+        booking_id=booking_id,
+        sender=sender,
+        uid=uid,
+        text=text,
+        live=live,
+        audio=audio,
+        notify=notify,
+    )
+
+
+# One statement, so one round trip and its own transaction: the booking row is numbered and
+# locked by the UPDATE (the per-booking counter, `message_seq`), the room's rules are its
+# WHERE (a participant, confirmed, not ended, start - opens <= now < end), a uid already
+# stored matches nothing, and the INSERT takes the number. The unique constraints stay the
+# guards: a concurrent resend of the same uid fails the INSERT, which undoes the UPDATE.
+_QUIET_INSERT = """
+WITH numbered AS (
+    UPDATE listening_booking SET message_seq = message_seq + 1
+     WHERE id = %(booking)s
+       AND (client_id = %(sender)s OR counselor_id = %(sender)s)
+       AND status = %(confirmed)s AND ended_at IS NULL
+       AND start <= %(opens_until)s AND "end" > %(now)s
+       AND NOT EXISTS (
+           SELECT 1 FROM listening_sessionmessage WHERE booking_id = %(booking)s AND uid = %(uid)s
+       )
+ RETURNING id, message_seq
+)
+INSERT INTO listening_sessionmessage
+    (booking_id, seq, uid, sender_id, kind, ciphertext, audio, audio_content_type, sent_at)
+SELECT id, message_seq, %(uid)s, %(sender)s, %(kind)s, %(ciphertext)s, '', '', %(now)s
+  FROM numbered
+RETURNING id, seq
+"""
+
+
+def _message_insert_quiet(
+    *, booking_id: int, sender: User, uid: uuid.UUID, text: str
+) -> SessionMessage | None:
+    """The live chat line in one statement, when nothing about it needs more: the text is
+    valid and the screen is certain to pass it untouched (`ethics.services.text_screen_needed`
+    is False: no crisis signal, no conversation cue, the learned one included, no contact
+    details), so `text_screen` would write nothing in the storing transaction. Returns the
+    stored message (with `text`, the stripped plaintext, and `crisis_alert` None), or None to
+    take the locked path, which then decides exactly as before: any rule not met (refused
+    there with its error), a resent uid (returned there), or text the screen has something
+    to say about. Outside a transaction this is autocommit; inside one (tests, callers) it
+    runs in a savepoint."""
+    text = text.strip()
+    if not text or len(text) > settings.CHAT_MAX_CHARS or text_screen_needed(text):
+        return None
+    now = timezone.now()
+    ciphertext = encrypt_text(text)
+    params = {
+        "booking": booking_id,
+        "sender": sender.id,
+        "confirmed": Booking.Status.CONFIRMED,
+        "opens_until": now + dt.timedelta(minutes=settings.SESSION_ROOM_OPENS_MINUTES),
+        "now": now,
+        "uid": uid,
+        "kind": SessionMessage.Kind.TEXT,
+        "ciphertext": ciphertext,
+    }
+    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+    try:
+        with guard, connection.cursor() as cursor:
+            cursor.execute(_QUIET_INSERT, params)
+            row = cursor.fetchone()
+    except IntegrityError:  # the same uid stored meanwhile: the locked path returns it
+        return None
+    if row is None:
+        return None
+    message = SessionMessage(
+        pk=row[0],
+        booking_id=booking_id,
+        seq=row[1],
+        uid=uid,
+        sender=sender,
+        kind=SessionMessage.Kind.TEXT,
+        ciphertext=ciphertext,
+        sent_at=now,
+    )
+    message.text, message.crisis_alert = text, None  # transient, for the caller
+    return message
+
+
+@transaction.atomic
+def _message_post_locked(
+    *,
+    booking_id: int,
+    sender: User,
+    uid: uuid.UUID,
+    text: str,
+    live: bool,
+    audio,
+    notify: bool,
+) -> tuple[SessionMessage, bool]:
+    """`message_post` in one transaction holding the booking's row lock, which the
+    conversation-level screening relies on (ethics.services.text_screen)."""
     # The client comes in the same query (text_screen needs them), locked only the booking row.
     booking = (
         Booking.objects.select_related("client").select_for_update(of=("self",)).get(pk=booking_id)

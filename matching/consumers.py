@@ -1,21 +1,30 @@
 """`/ws/counselor/`: a counselor's talk-now desk. Offers are pushed here the moment a round
 makes them; the socket renews on-duty presence with heartbeats and can accept or decline."""
 
+import functools
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 
 from accounts.models import User
 from core.exceptions import Conflict
-from core.realtime import duty_group, user_group
+from core.realtime import DirectDispatch, duty_group, user_group
 from matching import services
 from matching.models import Offer
 from matching.selectors import offer_frame, offers_for_counselor, presence_of
 
+# The desk's database work runs on a pool of threads of its own, not on asgiref's one
+# thread-sensitive thread: with a hundred desks open, heartbeats and accepts queued there
+# behind each other (and behind every other socket's work in the process).
+_DB_THREADS = ThreadPoolExecutor(max_workers=settings.ROOM_DB_THREADS, thread_name_prefix="desk-db")
+db = functools.partial(database_sync_to_async, thread_sensitive=False, executor=_DB_THREADS)
 
-@database_sync_to_async
+
+@db
 def _desk(user: User) -> dict:
     pending = offers_for_counselor(user=user).filter(status=Offer.Status.PENDING)
     presence = presence_of(counselor_id=user.pk)
@@ -29,7 +38,7 @@ def _desk(user: User) -> dict:
     }
 
 
-@database_sync_to_async
+@db
 def _act(user: User, action: str, offer_id) -> dict:
     try:
         if action == "offer.accept":
@@ -50,7 +59,10 @@ def _act(user: User, action: str, offer_id) -> dict:
 logger = logging.getLogger(__name__)
 
 
-class CounselorConsumer(AsyncJsonWebsocketConsumer):
+class CounselorConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
+    """Every database call goes through `db`, so events are dispatched on the event loop
+    without Channels' per-event connection sweep."""
+
     async def connect(self):
         await self.accept()  # so that a refusal carries its close code
         self.user = self.scope.get("user")
@@ -77,9 +89,7 @@ class CounselorConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content, **kwargs):
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "presence.heartbeat":
-            renewed = await database_sync_to_async(services.presence_heartbeat)(
-                counselor_id=self.user.pk
-            )
+            renewed = await db(services.presence_heartbeat)(counselor_id=self.user.pk)
             await self.send_json({"type": "presence", "online": renewed})
         elif kind in ("offer.accept", "offer.decline"):
             await self.send_json(await _act(self.user, kind, content.get("id")))

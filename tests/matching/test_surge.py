@@ -3,10 +3,12 @@ counselors are called up (and only they), talk-now requests from the region go f
 page shows the banner with crisis lines, staff see k-anonymous live figures; ending it restores
 the normal rules; every change is audited."""
 
+import asyncio
 import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -78,9 +80,19 @@ def test_a_specialty_narrows_the_call_up_to_counselors_who_have_it():
 
 def test_sending_mails_notices_and_pushes_each_call_once(django_capture_on_commit_callbacks):
     reserve = CounselorProfileFactory(reserve_pool=True, user__language="zh-hans")
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(duty_group(reserve.pk), channel)
+    # The counselor's socket, on an event loop of its own: with the pub/sub layer a member
+    # hears what is published while it is subscribed, as a real socket does.
+    joined, pool = threading.Event(), ThreadPoolExecutor(1)
+
+    async def socket():
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(duty_group(reserve.pk), channel)
+        joined.set()
+        return await asyncio.wait_for(layer.receive(channel), 10)
+
+    received = pool.submit(asyncio.run, socket())
+    assert joined.wait(10)
     surge = declare()
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -91,7 +103,8 @@ def test_sending_mails_notices_and_pushes_each_call_once(django_capture_on_commi
     notice = Notice.objects.get(user=reserve.user)
     assert notice.kind == "surge_call" and notice.params == {"region": "HK", "surge_id": surge.pk}
     assert SurgeCall.objects.get(surge=surge).status == "sent"
-    event = async_to_sync(layer.receive)(channel)
+    event = received.result(timeout=15)
+    pool.shutdown()
     assert event["frame"]["type"] == "surge.call"
     assert event["frame"]["surge"]["banner"] == surge.banner_zh
 
