@@ -14,7 +14,14 @@ import sys
 import time
 from importlib.metadata import version
 
-from bench import booking_contention, chat_relay, match_latency, matching_quality, slot_search
+from bench import (
+    booking_contention,
+    chat_relay,
+    load_mix,
+    match_latency,
+    matching_quality,
+    slot_search,
+)
 from bench.common import (
     BENCH_DB,
     LOG_DIR,
@@ -34,6 +41,7 @@ BENCHMARKS = [
     "chat_relay",
     "matching_quality",
     "match_latency",
+    "load",
 ]
 # Pure in-process benchmarks: no database, no servers. Run alone, they skip the bench database.
 DB_LESS = {"matching_quality"}
@@ -55,6 +63,7 @@ def machine(with_db: bool = True) -> dict:
                 "httpx",
                 "numpy",
                 "scipy",
+                "locust",
             )
         },
     }
@@ -111,6 +120,8 @@ def main() -> int:
             result["matching_quality"] = matching_quality.run()
         if "match_latency" in selected:
             result["match_latency"] = match_latency.run(env)
+        if "load" in selected:  # last: it clears what the others seeded
+            result["load"] = load_mix.run(env)
         result["machine"] = machine()
         result["total_seconds"] = round(time.perf_counter() - started, 1)
     finally:
@@ -120,7 +131,14 @@ def main() -> int:
         if os.environ.get("BENCH_KEEP_DB") != "1":
             drop_bench_database(url)
     print(json.dumps(result, indent=2, default=str))
-    if result.get("booking_contention", {}).get("double_bookings_total"):
+    load_db = [
+        c["database"]
+        for c in result.get("load", {}).values()
+        if isinstance(c, dict) and "database" in c
+    ]
+    if result.get("booking_contention", {}).get("double_bookings_total") or any(
+        d["double_bookings"] or d["client_double_bookings"] for d in load_db
+    ):
         log("DOUBLE BOOKINGS FOUND")
         return 1
     return 0

@@ -313,3 +313,75 @@ def percentiles_ms(latencies_s: list[float]) -> dict[str, float]:
 
 def rate(count: float, seconds: float) -> float:
     return round(count / seconds, 1) if seconds > 0 else 0.0
+
+
+# --- Celery workers and process CPU ----------------------------------------------------
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds so far of process `pid` and its live children, from /proc
+    (0 once it is gone)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process went away
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+class Worker:
+    """A Celery worker subprocess on the environment's broker and database, a context manager:
+    a thread pool (the tasks wait on PostgreSQL and Redis, not on the CPU), gossip and mingle
+    off (nothing here needs them, and they cost start-up seconds), and beat in this worker
+    only when `beat` is set, since one beat per deployment is what keeps the schedule single."""
+
+    def __init__(self, name: str, env: dict[str, str], *, beat: bool, concurrency: int = 4):
+        self.name = name
+        self.log_path = LOG_DIR / f"{name}.log"
+        self._log = open(self.log_path, "w")  # noqa: SIM115 - open while the worker runs
+        command = [
+            str(BIN / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "threads",
+            "--concurrency",
+            str(concurrency),
+            "--hostname",
+            f"{name}@%h",  # two workers on one machine need distinct node names
+            "--loglevel",
+            os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),  # INFO logs each task
+            "--without-gossip",
+            "--without-mingle",
+        ]
+        if beat:
+            command += ["--beat", "--schedule", str(LOG_DIR / f"{name}-beat-schedule")]
+        self.proc = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        log(
+            f"celery worker {name} pid {self.proc.pid}{' with beat' if beat else ''}, log {self.log_path}"
+        )
+
+    def cpu_seconds(self) -> float:
+        return process_tree_cpu_seconds(self.proc.pid)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()  # warm shutdown: running tasks finish
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -2,15 +2,11 @@
 urls.py), the health check, the admin and the API schema."""
 
 from django.contrib import admin
-from django.http import JsonResponse
 from django.urls import include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-
-def healthz(request):
-    return JsonResponse({"status": "ok"})
-
+from core import health
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
@@ -21,7 +17,9 @@ urlpatterns = [
     path("", include("listening.urls")),
     path("", include("matching.urls")),
     path("", include("oversight.urls")),
-    path("healthz/", healthz),
+    # For load balancers (core/health.py): the database and Redis; migrations applied.
+    path("healthz/", health.healthz, name="healthz"),
+    path("readyz/", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script (core.security).

@@ -5,6 +5,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from core.fields import YEARS, datetime_in_range
 from core.sessions import SESSION_LANGUAGE_HELP, SESSION_LENGTHS, SessionMode, session_language_from
 from counselors.models import CounselorProfile
 from listening.selectors import counselor_ids_with_free_slots
@@ -14,6 +15,10 @@ class CounselorFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
         start, end = data.get("available_from"), data.get("available_to")
+        for name in ("available_from", "available_to"):
+            if data.get(name) and not datetime_in_range(data[name]):
+                self.add_error(name, f"Give a time between the years {YEARS[0]} and {YEARS[-1]}.")
+                return data
         if start or end:
             start = start or timezone.now()
             end = end or start + dt.timedelta(days=1)
@@ -37,7 +42,9 @@ class SessionLanguageFormField(forms.CharField):
         try:
             return session_language_from(value)
         except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from None
+            # As a parameter, not the message: the message quotes the input, and django-filter
+            # %-formats messages, so a "%" in `?language=` was a 500.
+            raise forms.ValidationError("%(error)s", params={"error": str(exc)}) from None
 
 
 class SessionLanguageFilter(django_filters.CharFilter):

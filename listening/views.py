@@ -76,7 +76,7 @@ class BookingListView(generics.ListAPIView):
             duration_minutes=int(fields.pop("duration_minutes")),
             **fields,
         )
-        booking = booking_get_for_participant(user=request.user, booking_id=booking.pk)
+        # Answered from the inserted row: it carries its counselor (with user) and client.
         return Response(serializers.BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
 
 

@@ -189,12 +189,17 @@ def match_request_note(request: MatchRequest) -> str:
     return decrypt_text(bytes(request.note_ciphertext)) if request.note_ciphertext else ""
 
 
-def offer_frame(offer, *, language: str | None = None) -> dict:
+def offer_frame(offer, *, language: str | None = None, topics: dict | None = None) -> dict:
     """What the counselor sees of an offer: what the client asked for, never who they are.
-    `*_name` and `reasons_display` are in `language` (default: the active one)."""
+    `*_name` and `reasons_display` are in `language` (default: the active one). `topics`
+    (slug: Specialty, from offer_frames) spares a query per offer in a list."""
     r = offer.request
     with translation.override(language or translation.get_language()):
-        names = {"topic_name": topic_name(r.topic), "mode_name": str(r.get_mode_display())}
+        if topics is None:
+            topic = topic_name(r.topic)
+        else:
+            topic = topics[r.topic].name if r.topic in topics else r.topic
+        names = {"topic_name": topic, "mode_name": str(r.get_mode_display())}
         shown = reasons_display(offer.reasons)
     return {
         "id": offer.pk,
@@ -216,6 +221,19 @@ def offer_frame(offer, *, language: str | None = None) -> dict:
         "expires_at": offer.expires_at.isoformat(),
         "booking": r.booking_id if offer.status == "accepted" else None,
     }
+
+
+def offer_frames(offers, *, language: str | None = None) -> list[dict]:
+    """offer_frame of each offer, the topics' names read in one query for them all."""
+    offers = list(offers)
+    slugs = {o.request.topic for o in offers} | {
+        reason.removeprefix("specialty: ")
+        for o in offers
+        for reason in o.reasons
+        if reason.startswith("specialty: ")
+    }
+    topics = {s.slug: s for s in Specialty.objects.filter(slug__in=slugs)} if slugs else {}
+    return [offer_frame(o, language=language, topics=topics) for o in offers]
 
 
 # --- The queue order, the wait estimate, continuity -----------------------------------------
@@ -490,33 +508,64 @@ def surge_figures(surge: Surge, *, now: dt.datetime | None = None) -> dict:
     count of counselors, shown as it is), and, for talk-now requests from the surge's region,
     the queue, the median wait of those matched in the last hour and the requests in the last
     hour, each None ("fewer than 5") when it counts fewer than 5 distinct clients."""
+    return surges_figures([surge], now=now)[surge.pk]
+
+
+def _by_region(requests: QuerySet[MatchRequest]) -> dict[str, tuple[int, int]]:
+    """{region: (requests, distinct clients)} in one grouped query."""
+    rows = (
+        requests.values("region")
+        .annotate(n=Count("id"), clients=Count("client_id", distinct=True))
+        .order_by()
+    )
+    return {r["region"]: (r["n"], r["clients"]) for r in rows}
+
+
+def surges_figures(surges, *, now: dt.datetime | None = None) -> dict[int, dict]:
+    """surge_figures of each surge by pk, in four queries however many surges (the staff
+    list): the on-duty counselors' languages once, the region figures grouped by region."""
+    surges = list(surges)
+    if not surges:
+        return {}
     now = now or timezone.now()
     hour_ago = now - dt.timedelta(hours=1)
-    on_duty = Presence.objects.filter(
-        on_duty_q(now), counselor__languages__overlap=list(surge.languages)
-    ).count()
-    region = MatchRequest.objects.filter(when=MatchRequest.When.NOW, region=surge.region)
-    queue = region.filter(status__in=MatchRequest.OPEN)
-    queue_clients = queue.values("client_id").distinct().count()
-    matched = region.filter(status=MatchRequest.Status.MATCHED, matched_at__gte=hour_ago)
-    waits = [
-        w.total_seconds()
-        for w in matched.annotate(wait=F("matched_at") - F("created_at")).values_list(
-            "wait", flat=True
+    # One language list per on-duty counselor (a Presence row is one counselor).
+    on_duty_languages = [
+        set(languages or ())
+        for languages in Presence.objects.filter(on_duty_q(now)).values_list(
+            "counselor__languages", flat=True
         )
     ]
-    matched_clients = matched.values("client_id").distinct().count()
-    recent = region.filter(created_at__gte=hour_ago)
-    recent_clients = recent.values("client_id").distinct().count()
-    return {
-        "counselors_on_duty": on_duty,
-        "queue_length": k_anonymous(queue.count(), queue_clients),
-        "median_wait_seconds": k_anonymous(
-            round(percentile(waits, 0.5)) if waits else None, matched_clients
-        ),
-        "requests_last_hour": k_anonymous(recent.count(), recent_clients),
-        "k": K_ANONYMITY,
-    }
+    region = MatchRequest.objects.filter(
+        when=MatchRequest.When.NOW, region__in={s.region for s in surges}
+    )
+    queue = _by_region(region.filter(status__in=MatchRequest.OPEN))
+    recent = _by_region(region.filter(created_at__gte=hour_ago))
+    waits: dict[str, list[float]] = defaultdict(list)
+    matched_clients: dict[str, set[int]] = defaultdict(set)
+    matched = region.filter(status=MatchRequest.Status.MATCHED, matched_at__gte=hour_ago)
+    for where, client_id, wait in matched.annotate(
+        wait=F("matched_at") - F("created_at")
+    ).values_list("region", "client_id", "wait"):
+        waits[where].append(wait.total_seconds())
+        matched_clients[where].add(client_id)
+    figures = {}
+    for surge in surges:
+        wanted = set(surge.languages)
+        queue_length, queue_clients = queue.get(surge.region, (0, 0))
+        recent_count, recent_clients = recent.get(surge.region, (0, 0))
+        surge_waits = waits.get(surge.region, [])
+        figures[surge.pk] = {
+            "counselors_on_duty": sum(1 for spoken in on_duty_languages if spoken & wanted),
+            "queue_length": k_anonymous(queue_length, queue_clients),
+            "median_wait_seconds": k_anonymous(
+                round(percentile(surge_waits, 0.5)) if surge_waits else None,
+                len(matched_clients.get(surge.region, ())),
+            ),
+            "requests_last_hour": k_anonymous(recent_count, recent_clients),
+            "k": K_ANONYMITY,
+        }
+    return figures
 
 
 def surge_call_counts(surge: Surge) -> dict:
@@ -528,6 +577,32 @@ def surge_call_counts(surge: Surge) -> dict:
 
 def surge_events(surge: Surge) -> QuerySet[SurgeEvent]:
     return surge.events.select_related("actor").order_by("created_at", "pk")
+
+
+def surges_extras(surges) -> dict[int, dict]:
+    """For each surge by pk, what the staff API shows beside its row (figures, call counts,
+    events), in a fixed number of queries however many surges: a page of the list is not a
+    query per surge per figure."""
+    surges = list(surges)
+    ids = [s.pk for s in surges]
+    figures = surges_figures(surges)
+    calls: dict[int, dict] = {pk: {"pending": 0, "sent": 0} for pk in ids}
+    for surge_id, status, n in (
+        SurgeCall.objects.filter(surge_id__in=ids)
+        .values_list("surge_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        if status in calls[surge_id]:
+            calls[surge_id][status] = n
+    events: dict[int, list[SurgeEvent]] = {pk: [] for pk in ids}
+    for event in (
+        SurgeEvent.objects.filter(surge_id__in=ids)
+        .select_related("actor")
+        .order_by("created_at", "pk")
+    ):
+        events[event.surge_id].append(event)
+    return {pk: {"figures": figures[pk], "calls": calls[pk], "events": events[pk]} for pk in ids}
 
 
 def surge_calls_for_counselor(*, user: User, now: dt.datetime | None = None) -> list[SurgeCall]:

@@ -7,10 +7,8 @@ from matching.models import MatchRequest, Surge
 from matching.selectors import (
     continuity_on_duty,
     earliest_slots,
-    surge_call_counts,
-    surge_events,
-    surge_figures,
     surge_state,
+    surges_extras,
     wait_estimate,
 )
 
@@ -299,7 +297,8 @@ class SurgeEventSerializer(serializers.Serializer):
 
 
 class SurgeSerializer(serializers.ModelSerializer):
-    specialty = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # null: a surge for every specialty (the schema said a string).
+    specialty = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     declared_by = serializers.IntegerField(source="declared_by_id", read_only=True)
     ended_by = serializers.IntegerField(source="ended_by_id", read_only=True, allow_null=True)
     state = serializers.SerializerMethodField()
@@ -334,9 +333,17 @@ class SurgeSerializer(serializers.ModelSerializer):
     def get_state(self, obj):
         return surge_state(obj)
 
+    def _extras(self, obj) -> dict:
+        # The list view passes a page's extras in the context (surges_extras, a fixed number
+        # of queries); a single surge reads its own once, kept in the same context.
+        extras = self.context.setdefault("surge_extras", {})
+        if obj.pk not in extras:
+            extras.update(surges_extras([obj]))
+        return extras[obj.pk]
+
     @extend_schema_field(SurgeFiguresSerializer)
     def get_figures(self, obj):
-        return surge_figures(obj)
+        return self._extras(obj)["figures"]
 
     @extend_schema_field(
         {
@@ -345,8 +352,8 @@ class SurgeSerializer(serializers.ModelSerializer):
         }
     )
     def get_calls(self, obj):
-        return surge_call_counts(obj)
+        return self._extras(obj)["calls"]
 
     @extend_schema_field(SurgeEventSerializer(many=True))
     def get_events(self, obj):
-        return SurgeEventSerializer(surge_events(obj), many=True).data
+        return SurgeEventSerializer(self._extras(obj)["events"], many=True).data

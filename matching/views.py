@@ -12,9 +12,11 @@ from matching.selectors import (
     continuity_on_duty,
     match_request_get_for_client,
     offer_frame,
+    offer_frames,
     offers_for_counselor,
     presence_of,
     surge_get_for_staff,
+    surges_extras,
     surges_for_staff,
 )
 from matching.services import (
@@ -126,7 +128,7 @@ class OfferListView(generics.ListAPIView):
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response([offer_frame(o) for o in page])
+        return self.get_paginated_response(offer_frames(page))
 
 
 class OfferAcceptView(APIView):
@@ -193,6 +195,14 @@ class SurgeListView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return Surge.objects.none()
         return surges_for_staff()
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        # The page's figures, call counts and events in a fixed number of queries.
+        context = {**self.get_serializer_context(), "surge_extras": surges_extras(page)}
+        return self.get_paginated_response(
+            serializers.SurgeSerializer(page, many=True, context=context).data
+        )
 
     @extend_schema(
         request=serializers.SurgeInputSerializer, responses={201: serializers.SurgeSerializer}

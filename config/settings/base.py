@@ -45,9 +45,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id (X-Request-ID) on every log line of the request and its tasks.
+    "core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy and Permissions-Policy (camera and microphone: the room only).
     "core.security.SecurityHeadersMiddleware",
+    # A page whose database connection went away: 503 + Retry-After (above the session lookup).
+    "core.db_unavailable.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -114,20 +118,38 @@ CACHES = {
         "KEY_PREFIX": CACHE_KEY_PREFIX,
     }
 }
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        # A process's sockets share one inbox; at the default capacity (100) a busy process
-        # drops room frames silently, so give it room for bursts.
-        # redis-py's async pool raises (not waits) past max_connections (default 100), which a
-        # few hundred sockets sending at once exceed.
-        "CONFIG": {
-            "hosts": [{"address": REDIS_URL, "max_connections": 2000}],
-            "prefix": f"{CACHE_KEY_PREFIX}:asgi",
-            "capacity": 2000,
-        },
+if env("CHANNEL_LAYER", default="pubsub") == "pubsub":
+    # Redis pub/sub (issue 17): a group send is one PUBLISH, and each process reads its
+    # subscriptions from one connection, instead of channels_redis.core's four round trips
+    # per group send (sorted sets and a Lua script per member inbox) plus a BZPOPMIN per
+    # event received. No inbox, so no capacity to overflow; what a socket misses while it is
+    # away it replays from the database (`after_seq`). The same server listed more than once
+    # gives that many publish connections (each publishes under its own lock), with groups
+    # spread over them by name.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "core.realtime.PubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL}] * env.int("CHANNEL_LAYER_SHARDS", default=4),
+                "prefix": f"{CACHE_KEY_PREFIX}:asgi",
+            },
+        }
     }
-}
+else:  # CHANNEL_LAYER=core: the list-based layer, for comparison
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # A process's sockets share one inbox; at the default capacity (100) a busy process
+            # drops room frames silently, so give it room for bursts.
+            # redis-py's async pool raises (not waits) past max_connections (default 100),
+            # which a few hundred sockets sending at once exceed.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "max_connections": 2000}],
+                "prefix": f"{CACHE_KEY_PREFIX}:asgi",
+                "capacity": 2000,
+            },
+        }
+    }
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -211,6 +233,11 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.exceptions.exception_handler",
+    # Whose address a throttle counts: REMOTE_ADDR with no proxy in front (0), or the address
+    # the last of NUM_PROXIES proxies appended to X-Forwarded-For. Unset (DRF's default), the
+    # client's own X-Forwarded-For would be trusted, and a new made-up value per request
+    # would dodge the sign-up and token limits.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_THROTTLE_RATES": {
         "register": env("THROTTLE_REGISTER", default="20/hour"),
         "token": env("THROTTLE_TOKEN", default="30/minute"),
@@ -226,6 +253,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The error answers (400/401/403/404/409/413/415/429/503) of every operation.
+    "DEFAULT_GENERATOR_CLASS": "core.schema.SchemaGenerator",
     "ENUM_NAME_OVERRIDES": {
         "UserRoleEnum": "accounts.models.User.Role",
         "UserLanguageEnum": "accounts.models.User.Language",
@@ -298,10 +327,42 @@ MATCHING_BUSY_MARGIN_MINUTES = 5  # "about to start a session": starts within th
 MATCHING_ESTIMATE_HISTORY_HOURS = 3  # the wait estimate learns from matches this recent
 MATCHING_ALTERNATIVES_ABOVE_SECONDS = 180  # a wait estimate above this offers slots and async
 
+# --- Logs (core.logging; docs/operations.md) ----------------------------------------
+# Everything goes to stderr through one handler, each record with its request_id (and, in a
+# Celery worker, task_id and task_name). LOG_FORMAT: "text" (readable, the default here, so
+# in local development) or "json" (one object per line, production's default). Celery's
+# worker and beat use this too (config/celery.py), not their own.
+LOG_LEVEL = env("LOG_LEVEL", default="INFO").upper()
+LOG_FORMAT = env("LOG_FORMAT", default="text")
+# These loggers write what flows through them at DEBUG (websocket frames: uvicorn hands the
+# websockets protocol its `uvicorn.error` logger; SQL with its parameters), which would put
+# what people wrote into the logs: they stay at INFO when everything else is at DEBUG.
+_LOG_QUIET = "INFO" if LOG_LEVEL == "DEBUG" else LOG_LEVEL
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "filters": {"context": {"()": "core.logging.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "core.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        **{
+            name: {"level": _LOG_QUIET}
+            for name in ("websockets", "django.db.backends", "daphne.ws_protocol", "autobahn")
+        },
+        # uvicorn's command line gives its loggers handlers of their own that do not
+        # propagate: send them through ours, so that they are JSON lines too.
+        "uvicorn": {"handlers": [], "propagate": True},
+        "uvicorn.error": {"handlers": [], "propagate": True, "level": _LOG_QUIET},
+        "uvicorn.access": {"handlers": [], "propagate": True},
+    },
 }

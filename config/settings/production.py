@@ -1,12 +1,13 @@
 """Production: everything from the environment; passes `manage.py check --deploy`."""
 
 from .base import *
-from .base import env
+from .base import LOGGING, REST_FRAMEWORK, env
 
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+# The balancer probes over plain HTTP inside the network (docs/operations.md).
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -35,3 +36,10 @@ if env("AWS_STORAGE_BUCKET_NAME", default=""):
             },
         },
     }
+
+# Logs: JSON lines unless LOG_FORMAT=text (base.py; docs/operations.md).
+LOG_FORMAT = env("LOG_FORMAT", default="json")
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
+
+# Behind one reverse proxy (docs/operations.md): throttles count the address it appends.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": env.int("NUM_PROXIES", default=1)}

@@ -100,6 +100,20 @@ def test_token_third_request_from_one_address_is_throttled(throttled_api, client
     assert "Retry-After" in response.headers
 
 
+def test_a_made_up_x_forwarded_for_does_not_dodge_the_token_throttle(throttled_api, client_user):
+    api = throttled_api("10.77.1.4")
+    codes = [
+        api.post(
+            "/api/v1/auth/token/",
+            {"username": "alice", "password": "guess"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{i}",
+        ).status_code
+        for i in range(3)
+    ]
+    assert codes == [400, 400, 429]
+
+
 def test_token_throttle_counts_wrong_passwords(throttled_api, client_user):
     """Password guessing is what the throttle is for: failures count, and the right password is
     refused once the limit is reached."""

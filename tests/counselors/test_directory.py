@@ -283,6 +283,13 @@ def test_available_range_over_31_days_is_400(anon, day):
     assert "available_to" in response.json()
 
 
+@pytest.mark.parametrize("start", ["0001-01-01T00:00:00Z", "9999-12-31T00:00:00+00:00"])
+def test_available_from_at_the_calendars_ends_is_400_not_500(anon, counselor, start):
+    response = anon.get(URL, {"available_from": start})
+    assert response.status_code == 400
+    assert "available_from" in response.json()
+
+
 def test_unparseable_available_from_is_400(anon, counselor):
     response = anon.get(URL, {"available_from": "tomorrow-ish"})
     assert response.status_code == 400

@@ -527,6 +527,15 @@ def test_from_without_offset_is_400(anon, counselor):
     assert "from" in response.json()
 
 
+@pytest.mark.parametrize(
+    "start, end", [("0001-01-01T00:00:00Z", "0001-01-02T00:00:00Z"), ("9999-12-30T00:00:00Z", "")]
+)
+def test_a_time_at_the_calendars_ends_is_400_not_500(anon, counselor, start, end):
+    response = get_slots(anon, counselor, **{"from": start, **({"to": end} if end else {})})
+    assert response.status_code == 400
+    assert "from" in response.json()
+
+
 def test_unparseable_from_is_400(anon, counselor):
     response = get_slots(anon, counselor, **{"from": "next tuesday"})
     assert response.status_code == 400
