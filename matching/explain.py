@@ -11,14 +11,19 @@ from core.sessions import SessionLanguage, SessionMode
 from counselors.models import Specialty
 
 
-def topic_name(slug: str) -> str:
-    specialty = Specialty.objects.filter(slug=slug).first()
+def topic_name(slug: str, topics: dict | None = None) -> str:
+    """The specialty's name for `slug` (the slug if there is none). `topics` (slug:
+    Specialty, read once for a list) spares the query."""
+    if topics is not None:
+        specialty = topics.get(slug)
+    else:
+        specialty = Specialty.objects.filter(slug=slug).first()
     return specialty.name if specialty else slug
 
 
-def reason_display(reason: str) -> str:
+def reason_display(reason: str, topics: dict | None = None) -> str:
     if m := re.fullmatch(r"specialty: (.+)", reason):
-        return _("specialty: %(topic)s") % {"topic": topic_name(m[1])}
+        return _("specialty: %(topic)s") % {"topic": topic_name(m[1], topics)}
     if m := re.fullmatch(r"rated ([\d.]+) \(Bayesian\)", reason):
         return _("rated %(rating)s") % {"rating": m[1]}
     if m := re.fullmatch(r"speaks (.+)", reason):
@@ -40,5 +45,5 @@ def reason_display(reason: str) -> str:
     return fixed.get(reason, reason)
 
 
-def reasons_display(reasons: list[str]) -> list[str]:
-    return [reason_display(r) for r in reasons]
+def reasons_display(reasons: list[str], topics: dict | None = None) -> list[str]:
+    return [reason_display(r, topics) for r in reasons]

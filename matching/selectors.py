@@ -195,12 +195,8 @@ def offer_frame(offer, *, language: str | None = None, topics: dict | None = Non
     (slug: Specialty, from offer_frames) spares a query per offer in a list."""
     r = offer.request
     with translation.override(language or translation.get_language()):
-        if topics is None:
-            topic = topic_name(r.topic)
-        else:
-            topic = topics[r.topic].name if r.topic in topics else r.topic
-        names = {"topic_name": topic, "mode_name": str(r.get_mode_display())}
-        shown = reasons_display(offer.reasons)
+        names = {"topic_name": topic_name(r.topic, topics), "mode_name": str(r.get_mode_display())}
+        shown = reasons_display(offer.reasons, topics)
     return {
         "id": offer.pk,
         "status": offer.status,

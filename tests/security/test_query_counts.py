@@ -333,20 +333,7 @@ def _count(api, path: str) -> tuple[int, int, list[str]]:
     return len(queries), items, [q["sql"] for q in queries.captured_queries]
 
 
-# Known, with the fix written down for matching/explain.py (not this test's to change): each
-# "specialty: …" reason of an offer reads its specialty's name with a query of its own.
-KNOWN_N_PLUS_ONE = {"/api/v1/offers/": "reasons_display reads a specialty per reason"}
-
-
-@pytest.mark.parametrize(
-    "endpoint",
-    [
-        pytest.param(e, marks=pytest.mark.xfail(reason=KNOWN_N_PLUS_ONE[e], strict=True))
-        if e in KNOWN_N_PLUS_ONE
-        else e
-        for e in sorted(ROWS)
-    ],
-)
+@pytest.mark.parametrize("endpoint", sorted(ROWS))
 def test_list_query_count_is_constant_in_the_rows(endpoint, db):
     world = World()
     rows = ROWS[endpoint]
