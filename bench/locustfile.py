@@ -252,6 +252,8 @@ class ClientUser(FastHttpUser):
                 # protocol gives a race, so not a failure; counted by its code.
                 OUTCOMES[f"booking 409 {r.json().get('code')}"] += 1
                 r.success()
+            elif r.status_code == 400:  # still a failure; what it said, to tell causes apart
+                OUTCOMES[f"booking 400 {json.dumps(r.json(), ensure_ascii=False)[:120]}"] += 1
 
     @task(1)
     def my_bookings(self):
