@@ -68,13 +68,21 @@ NO_SHOW_GRACE = dt.timedelta(minutes=10)
 CLOCK_SLACK = dt.timedelta(seconds=2)
 
 
+def _slot_taken() -> Conflict:
+    return Conflict(_("That time is no longer free."), code="slot_taken")
+
+
+def _client_overlap() -> Conflict:
+    return Conflict(_("You already have a session at that time."), code="client_overlap")
+
+
 def _overlap_conflict(exc: IntegrityError) -> Conflict | None:
     """Translate the exclusion constraints' violation into the 409 it stands for."""
     constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
     if constraint == "booking_counselor_no_overlap":
-        return Conflict(_("That time is no longer free."), code="slot_taken")
+        return _slot_taken()
     if constraint == "booking_client_no_overlap":
-        return Conflict(_("You already have a session at that time."), code="client_overlap")
+        return _client_overlap()
     return None
 
 
@@ -140,9 +148,9 @@ def _booking_probe(
         ).values_list("counselor_id", flat=True)[:2]
     )
     if counselor_id in holders:
-        raise Conflict(_("That time is no longer free."), code="slot_taken")
+        raise _slot_taken()
     if holders:
-        raise Conflict(_("You already have a session at that time."), code="client_overlap")
+        raise _client_overlap()
 
 
 @transaction.atomic
@@ -209,7 +217,7 @@ def _slot_check(
     if not contains(day.windows, start, end):
         raise ValidationError({"start": [_("That time is outside the counselor's availability.")]})
     if day.clashes(start, end):
-        raise Conflict(_("That time is no longer free."), code="slot_taken")
+        raise _slot_taken()
     if day.day_counts[start.astimezone(ZoneInfo(day.timezone)).date()] >= profile.daily_cap:
         raise ValidationError({"start": [_("The counselor's sessions for that day are full.")]})
 
