@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from core.encryption import encrypt_text, rotate
+from core.encryption import encrypt_text, rows_reencrypt
 from core.exceptions import Conflict
 from core.realtime import (
     STAFF_GROUP,
@@ -912,26 +912,12 @@ def alert_resolve(*, alert_id: int, user: User, outcome: str, note: str) -> Cris
 
 def risk_checks_reencrypt(*, batch: int = 200) -> int:
     """Re-encrypt the risk checks' safety plans and referral notes under the newest key (key
-    rotation, beside session_content_reencrypt). Batches of locked rows; safe to re-run."""
-    done = 0
-    last_pk = 0
-    while True:
-        with transaction.atomic():
-            rows = list(
-                RiskCheck.objects.select_for_update().filter(pk__gt=last_pk).order_by("pk")[:batch]
-            )
-            if not rows:
-                return done
-            for row in rows:
-                row.safety_plan_ciphertext = _rotated(row.safety_plan_ciphertext)
-                row.referral_note_ciphertext = _rotated(row.referral_note_ciphertext)
-                row.save(update_fields=["safety_plan_ciphertext", "referral_note_ciphertext"])
-            done += len(rows)
-            last_pk = rows[-1].pk
-
-
-def _rotated(token) -> bytes:
-    return rotate(bytes(token)) if token else b""
+    rotation, beside session_content_reencrypt). Returns the risk checks visited."""
+    return rows_reencrypt(
+        RiskCheck.objects.all(),
+        ["safety_plan_ciphertext", "referral_note_ciphertext"],
+        batch=batch,
+    )
 
 
 @transaction.atomic

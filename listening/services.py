@@ -36,7 +36,7 @@ from accounts.selectors import (
 )
 from accounts.services import notice_send, unsubscribe_token_make
 from core.availability import contains, is_quarter_hour
-from core.encryption import decrypt, encrypt, encrypt_text, rotate
+from core.encryption import decrypt, encrypt, encrypt_text, rotate, rows_reencrypt
 from core.exceptions import Conflict
 from core.realtime import room_push, room_push_on_commit
 from core.sessions import SESSION_LENGTHS, SessionMode
@@ -1112,23 +1112,7 @@ def session_content_reencrypt(*, batch: int = 200) -> tuple[int, int]:
 
 
 def _session_notes_reencrypt(*, batch: int) -> int:
-    count = 0
-    last_pk = 0
-    while True:
-        with transaction.atomic():
-            rows = list(
-                SessionNote.objects.select_for_update()
-                .filter(pk__gt=last_pk)
-                .order_by("pk")[:batch]
-            )
-            if not rows:
-                return count
-            for note in rows:
-                if note.ciphertext:
-                    note.ciphertext = rotate(note.ciphertext)
-                    count += 1
-            SessionNote.objects.bulk_update(rows, ["ciphertext"])
-            last_pk = rows[-1].pk
+    return rows_reencrypt(SessionNote.objects.exclude(ciphertext=b""), ["ciphertext"], batch=batch)
 
 
 # --- Feedback ----------------------------------------------------------------------------------

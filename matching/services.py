@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import notice_send
-from core.encryption import encrypt_text, rotate
+from core.encryption import encrypt_text, rows_reencrypt
 from core.exceptions import Conflict
 from core.realtime import duty_push, duty_push_on_commit
 from core.sessions import SESSION_LENGTHS, SessionLanguage, SessionMode
@@ -1034,22 +1034,7 @@ def reserve_pool_set(*, counselor: User, on: bool) -> CounselorProfile:
 
 def match_request_notes_reencrypt(*, batch: int = 200) -> int:
     """Re-encrypt the talk-now notes under the newest key (key rotation, beside
-    session_content_reencrypt). Batches of locked rows, only those with a note; safe to re-run
-    and while the service is up. Returns how many notes."""
-    done = 0
-    last_pk = 0
-    while True:
-        with transaction.atomic():
-            rows = list(
-                MatchRequest.objects.select_for_update()
-                .filter(pk__gt=last_pk)
-                .exclude(note_ciphertext=b"")
-                .order_by("pk")[:batch]
-            )
-            if not rows:
-                return done
-            for row in rows:
-                row.note_ciphertext = rotate(bytes(row.note_ciphertext))
-            MatchRequest.objects.bulk_update(rows, ["note_ciphertext"])
-            done += len(rows)
-            last_pk = rows[-1].pk
+    session_content_reencrypt). Returns how many notes."""
+    return rows_reencrypt(
+        MatchRequest.objects.exclude(note_ciphertext=b""), ["note_ciphertext"], batch=batch
+    )
