@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from config.celery import app
@@ -36,9 +37,12 @@ def start_worker(
     extra_env: dict | None = None,
     pool: str = "solo",
     concurrency: int = 1,
+    loglevel: str = "WARNING",
+    ready: bool = False,
 ) -> subprocess.Popen:
     """A `celery -A config worker` on the test database (needs database access: call from a
-    test with `transactional_db`), logging to `log_path`."""
+    test with `transactional_db`), logging to `log_path`; with `ready`, returned once the
+    worker has said so in its log."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url_for_tests(),
@@ -48,7 +52,7 @@ def start_worker(
         **(extra_env or {}),
     }
     log = open(log_path, "ab")  # noqa: SIM115 - the worker's, closed with it
-    return subprocess.Popen(
+    worker = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "celery"),
             "-A",
@@ -59,13 +63,21 @@ def start_worker(
             "--concurrency",
             str(concurrency),
             "--loglevel",
-            "WARNING",
+            loglevel,
         ],
         env=env,
         cwd=ROOT,
         stdout=log,
         stderr=log,
     )
+    log.close()
+    deadline = time.monotonic() + 60
+    while ready and "ready." not in log_path.read_text(errors="replace"):
+        if time.monotonic() > deadline or worker.poll() is not None:
+            worker.kill()
+            raise RuntimeError(f"the worker did not start: {log_path.read_text()[-2000:]}")
+        time.sleep(0.1)
+    return worker
 
 
 def kill_worker(worker: subprocess.Popen) -> None:

@@ -1,5 +1,5 @@
-"""A served app and a Celery worker as subprocesses whose whole log output (stdout and
-stderr) goes to a file, for the tests that read what the processes log."""
+"""A served app as a subprocess whose whole log output (stdout and stderr) goes to a file,
+for the tests that read what the processes log (a worker's: tests.celery_subprocess)."""
 
 from __future__ import annotations
 
@@ -73,48 +73,6 @@ def start_logged_server(
         time.sleep(0.1)
 
 
-def start_logged_worker(database_url: str, log: Path, extra_env: dict | None = None):
-    """`celery -A config worker` (solo pool) on the test settings' queue, everything it prints
-    appended to `log`; returns the process once the worker says it is ready."""
-    env = _env(database_url, {"CELERY_TASK_ALWAYS_EAGER": "false", **(extra_env or {})})
-    out = open(log, "ab")  # noqa: SIM115 - the worker's, closed with it
-    proc = subprocess.Popen(
-        [
-            str(BIN / "celery"),
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            env.get("LOG_LEVEL", "INFO"),
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-    )
-    out.close()
-    deadline = time.monotonic() + 60
-    while "ready." not in log.read_text(errors="replace"):
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            raise RuntimeError(f"the worker did not start: {log.read_text()[-2000:]}")
-        time.sleep(0.1)
-    return proc
-
-
-def stop(proc) -> None:
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-
-
 def json_lines(log: Path) -> list[dict]:
     """The log's JSON objects (lines that are not JSON, such as Celery's start-up banner
     printed before logging is set up, are skipped)."""
@@ -126,18 +84,3 @@ def json_lines(log: Path) -> list[dict]:
             except ValueError:
                 pass
     return entries
-
-
-def namespace_env(suffix: str) -> dict:
-    """Env giving subprocesses a Celery queue and cache namespace of their own (the test
-    settings derive both from PYTEST_XDIST_WORKER), so that what they leave queued (eta tasks
-    a stopped worker puts back) never reaches another test's worker."""
-    return {"PYTEST_XDIST_WORKER": f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{suffix}"}
-
-
-def queue_purge(queue: str) -> None:
-    """Drop what is left on `queue` (eta tasks a stopped worker restored to it)."""
-    from config.celery import app
-
-    with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(queue)

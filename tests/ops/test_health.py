@@ -12,7 +12,7 @@ from django.test import Client
 
 from core import health
 from tests.conftest import database_url_for_tests, start_server, stop_server
-from tests.ops.conftest import start_logged_server, stop
+from tests.ops.conftest import start_logged_server
 
 pytestmark = pytest.mark.django_db
 
@@ -147,4 +147,4 @@ def test_a_served_app_without_a_database_answers_503_naming_it(tmp_path):
         }
         assert httpx.get(f"{base}/readyz/", timeout=15).status_code == 503
     finally:
-        stop(proc)
+        stop_server(proc)

@@ -23,7 +23,8 @@ from rest_framework.authtoken.models import Token
 from ethics.models import CrisisAlert
 from intake.consent import CURRENT_VERSION
 from listening.models import Booking, SessionMessage
-from tests.conftest import database_url_for_tests, seed_reference_data, wait_for
+from tests.celery_subprocess import purge_queue, start_worker, stop_worker, worker_namespace
+from tests.conftest import database_url_for_tests, seed_reference_data, stop_server, wait_for
 from tests.factories import (
     BookingFactory,
     ClientFactory,
@@ -31,22 +32,20 @@ from tests.factories import (
     OneOffWindowFactory,
     next_quarter,
 )
-from tests.ops.conftest import (
-    json_lines,
-    namespace_env,
-    queue_purge,
-    start_logged_server,
-    start_logged_worker,
-    stop,
-)
+from tests.ops.conftest import json_lines, start_logged_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # Plain ASCII, so that neither JSON escaping nor a log's encoding could hide it from the search.
 SECRET = "quokka-marmalade-4471"
 CRISIS = f"I want to kill myself tonight {SECRET}"
-NAMESPACE = namespace_env("ops-secrecy")
-DEBUG_ENV = {"LOG_LEVEL": "DEBUG", "CELERY_TASK_ALWAYS_EAGER": "false", **NAMESPACE}
+# A Celery queue and cache namespace of its own: what the worker leaves queued reaches no other.
+NAMESPACE = worker_namespace("ops-secrecy")
+DEBUG_ENV = {
+    "LOG_LEVEL": "DEBUG",
+    "CELERY_TASK_ALWAYS_EAGER": "false",
+    "PYTEST_XDIST_WORKER": NAMESPACE,
+}
 
 
 def token_headers(user) -> dict:
@@ -59,14 +58,20 @@ def logged_processes(transactional_db, tmp_path):
     seed_reference_data()
     database_url = database_url_for_tests()
     server_log, worker_log = tmp_path / "server.log", tmp_path / "worker.log"
-    worker = start_logged_worker(database_url, worker_log, DEBUG_ENV)
+    worker = start_worker(
+        NAMESPACE,
+        worker_log,
+        extra_env={**DEBUG_ENV, "LOG_FORMAT": "json"},
+        loglevel="DEBUG",
+        ready=True,
+    )
     server, base = start_logged_server(database_url, server_log, DEBUG_ENV)
     try:
         yield base, server_log, worker_log
     finally:
-        stop(server)
-        stop(worker)
-        queue_purge(f"pianke-test-{NAMESPACE['PYTEST_XDIST_WORKER']}-celery")
+        stop_server(server)
+        stop_worker(worker)
+        purge_queue(NAMESPACE)
 
 
 async def _room(base: str, booking: Booking, client_h: dict, counselor_h: dict) -> None:

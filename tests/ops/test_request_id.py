@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
 
 import pytest
@@ -16,9 +17,10 @@ from django.test import Client
 from config.celery import app
 from core.logging import ContextFilter, JsonFormatter, request_id_var
 from listening.models import Booking
+from tests.celery_subprocess import purge_queue, start_worker, stop_worker
 from tests.conftest import api_as, database_url_for_tests, wait_for
 from tests.factories import BookingFactory
-from tests.ops.conftest import json_lines, queue_purge, start_logged_worker, stop
+from tests.ops.conftest import json_lines
 
 
 @pytest.fixture
@@ -136,14 +138,18 @@ def worker_log(transactional_db, tmp_path):
     """A real `celery -A config worker` process writing JSON lines to a file; this process
     enqueues for real (not eagerly) meanwhile."""
     log = tmp_path / "worker.log"
-    proc = start_logged_worker(database_url_for_tests(), log)
+    # This process's own namespace, so the worker takes what this process enqueues.
+    namespace = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    proc = start_worker(
+        namespace, log, extra_env={"LOG_FORMAT": "json"}, loglevel="INFO", ready=True
+    )
     app.conf.task_always_eager = False
     try:
         yield log
     finally:
         app.conf.task_always_eager = True
-        stop(proc)
-        queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
+        stop_worker(proc)
+        purge_queue(namespace)
 
 
 def test_the_worker_logs_an_enqueued_task_with_the_requests_id(worker_log):
