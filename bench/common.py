@@ -194,26 +194,11 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time used so far by the server process and its live children
-        (uvicorn's workers), from Linux /proc."""
-        total = 0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue  # the process went away
-            pid, ppid = int(stat.parent.name), int(fields[1])
-            if pid == self.proc.pid or ppid == self.proc.pid:
-                total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
-        return total / os.sysconf("SC_CLK_TCK")
+        (uvicorn's workers)."""
+        return process_tree_cpu_seconds(self.proc.pid)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        _process_stop(self.proc, wait=10)
         self._log.close()
 
     def __enter__(self):
@@ -332,6 +317,17 @@ def process_tree_cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def _process_stop(proc: subprocess.Popen, *, wait: float) -> None:
+    """SIGTERM, and SIGKILL if it has not exited within `wait` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class Worker:
     """A Celery worker subprocess on the environment's broker and database, a context manager:
     a thread pool (the tasks wait on PostgreSQL and Redis, not on the CPU), gossip and mingle
@@ -371,13 +367,7 @@ class Worker:
         return process_tree_cpu_seconds(self.proc.pid)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()  # warm shutdown: running tasks finish
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        _process_stop(self.proc, wait=15)  # SIGTERM: a warm shutdown, running tasks finish
         self._log.close()
 
     def __enter__(self):
