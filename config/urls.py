@@ -15,7 +15,9 @@ urlpatterns = [
     path("", include("ethics.urls")),
     path("", include("counselors.urls")),
     path("", include("listening.urls")),
+    path("", include("groups.urls")),
     path("", include("matching.urls")),
+    path("", include("insights.urls")),
     path("", include("oversight.urls")),
     # For load balancers (core/health.py): the database and Redis; migrations applied.
     path("healthz/", health.healthz, name="healthz"),

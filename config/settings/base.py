@@ -39,7 +39,9 @@ INSTALLED_APPS = [
     "intake",
     "counselors",
     "listening",
+    "groups",
     "matching",
+    "insights",
     "oversight",
     "workflows",
 ]
