@@ -65,6 +65,10 @@ def worker_env(tmp_path: Path) -> dict:
         "EMAIL_FILE_PATH": str(tmp_path / "mail"),
         "SLOW_MAIL_MARKER": str(tmp_path / "begun.log"),
         "SLOW_MAIL_SECONDS": "0.3",
+        # Reminders are sent one after another by one task: slow enough that they are still
+        # going when the matching sweep reaches the held row (16 take 16 s), so the kill
+        # always lands in the middle of them too.
+        "SLOW_MAIL_SECONDS_REMINDER": "1.0",
         "REMINDER_LEASE_SECONDS": "2",
         "PIANKE_SITE_URL": "http://pianke.test",
     }
