@@ -337,3 +337,161 @@ class HistoryShare(models.Model):
 
     def __str__(self):
         return f"{self.client_id} shares history with {self.counselor_id}"
+
+
+def toolkit_audio_path(instance: "ToolkitItem", filename: str) -> str:
+    # No uploaded name reaches the storage.
+    return f"toolkit-audio/{instance.owner_id or 'library'}/{instance.slug or 'item'}.bin"
+
+
+class ToolkitItem(models.Model):
+    """A micro-intervention tool a short session leaves with the client: a diary template, a
+    guided audio, a checklist or a worksheet. `owner` null is the platform's starter library
+    (seeded by a data migration, usable by every counselor); otherwise the counselor's own.
+
+    `fields` is the structure the client fills in, by kind:
+    - diary: [{"key", "label_en", "label_zh", "type": "text" | "scale"}] (a scale is 0–10);
+    - checklist: [{"key", "label_en", "label_zh", "explain_en", "explain_zh"}];
+    - worksheet: [{"key", "label_en", "label_zh"}] (free-text prompts);
+    - audio: [] (the file plays; `body_*` holds its script as text)."""
+
+    class Kind(models.TextChoices):
+        DIARY = "diary", _("Diary template")
+        AUDIO = "audio", _("Guided audio")
+        CHECKLIST = "checklist", _("Checklist")
+        WORKSHEET = "worksheet", _("Worksheet")
+
+    owner = models.ForeignKey(
+        CounselorProfile,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="toolkit_items",
+    )
+    slug = models.SlugField(max_length=60)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    title_en = models.CharField(max_length=120, blank=True)
+    title_zh = models.CharField(max_length=120, blank=True)
+    body_en = models.TextField(max_length=6000, blank=True)
+    body_zh = models.TextField(max_length=6000, blank=True)
+    fields = models.JSONField(default=list, blank=True)
+    audio = models.FileField(upload_to=toolkit_audio_path, blank=True)
+    audio_content_type = models.CharField(max_length=32, blank=True)
+    audio_seconds = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["owner_id", "kind", "slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["diary", "audio", "checklist", "worksheet"]),
+                name="toolkit_item_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(title_en="", title_zh=""), name="toolkit_item_has_a_title"
+            ),
+            # A library slug is unique in the library, a counselor's among their own items.
+            models.UniqueConstraint(
+                fields=["slug"],
+                condition=models.Q(owner__isnull=True),
+                name="toolkit_library_slug_unique",
+            ),
+            models.UniqueConstraint(fields=["owner", "slug"], name="toolkit_owner_slug_unique"),
+        ]
+
+    def __str__(self):
+        return self.slug
+
+    @property
+    def is_library(self) -> bool:
+        return self.owner_id is None
+
+    @property
+    def title(self) -> str:
+        zh = (get_language() or "").startswith("zh")
+        return (self.title_zh if zh else self.title_en) or self.title_en or self.title_zh
+
+    @property
+    def body(self) -> str:
+        zh = (get_language() or "").startswith("zh")
+        return (self.body_zh if zh else self.body_en) or self.body_en or self.body_zh
+
+
+class Offering(models.Model):
+    """A service a counselor packages ("5-minute stress relief"): a fixed duration and price,
+    the modes and specialties it serves, and toolkit items the client gets before and after.
+    A booking that names an offering takes its price and duration. Offerings are never
+    deleted once published (bookings refer to them): a counselor withdraws one, and staff can
+    unpublish one with a reason."""
+
+    class Status(models.TextChoices):
+        PUBLISHED = "published", _("Published")
+        WITHDRAWN = "withdrawn", _("Withdrawn by the counselor")
+        UNPUBLISHED = "unpublished", _("Unpublished by staff")
+
+    counselor = models.ForeignKey(
+        CounselorProfile, on_delete=models.CASCADE, related_name="offerings"
+    )
+    title_en = models.CharField(max_length=120, blank=True)
+    title_zh = models.CharField(max_length=120, blank=True)
+    description_en = models.TextField(max_length=2000, blank=True)
+    description_zh = models.TextField(max_length=2000, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField()
+    modes = ArrayField(models.CharField(max_length=8, choices=SessionMode.choices), default=list)
+    price = models.DecimalField(max_digits=8, decimal_places=2, validators=[MinValueValidator(0)])
+    specialties = models.ManyToManyField(Specialty, blank=True, related_name="offerings")
+    items = models.ManyToManyField(ToolkitItem, blank=True, related_name="offerings")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PUBLISHED)
+    unpublished_reason = models.CharField(max_length=500, blank=True)
+    unpublished_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    unpublished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["counselor_id", "duration_minutes", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__in=[15, 30]), name="offering_duration_15_30"
+            ),
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="offering_price_gte_0"),
+            models.CheckConstraint(
+                condition=~models.Q(title_en="", title_zh=""), name="offering_has_a_title"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["published", "withdrawn", "unpublished"]),
+                name="offering_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="unpublished") | ~models.Q(unpublished_reason=""),
+                name="offering_unpublished_has_reason",
+            ),
+        ]
+        indexes = [
+            # `offerings/?counselor=` and the directory's prefetch: a counselor's published ones.
+            models.Index(fields=["counselor", "status"], name="offering_counselor_status_idx"),
+        ]
+
+    def __str__(self):
+        return self.title_en or self.title_zh
+
+    @property
+    def title(self) -> str:
+        zh = (get_language() or "").startswith("zh")
+        return (self.title_zh if zh else self.title_en) or self.title_en or self.title_zh
+
+    @property
+    def description(self) -> str:
+        zh = (get_language() or "").startswith("zh")
+        return (
+            (self.description_zh if zh else self.description_en)
+            or self.description_en
+            or self.description_zh
+        )
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.sessions import SESSION_LENGTHS, SessionMode
-from counselors.models import CounselorProfile
+from counselors.models import CounselorProfile, Offering, ToolkitItem
 
 
 class TsTzRange(models.Func):
@@ -48,6 +48,10 @@ class Booking(models.Model):
     note = models.TextField(max_length=1000, blank=True)
     price = models.DecimalField(
         max_digits=8, decimal_places=2, default=0, help_text=_("The counselor's price when booked.")
+    )
+    # The service booked, if one was named: its price and duration were taken when booked.
+    offering = models.ForeignKey(
+        Offering, on_delete=models.PROTECT, null=True, blank=True, related_name="bookings"
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CONFIRMED)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -286,3 +290,64 @@ class CalendarFeed(models.Model):
 
     def __str__(self):
         return f"calendar feed of {self.user_id}"
+
+
+class ToolkitAssignment(models.Model):
+    """A toolkit item a counselor gave the client of one of their sessions, from the room
+    ("try this before next time"). The offering's own items need no row: they come with it."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="assignments")
+    item = models.ForeignKey(ToolkitItem, on_delete=models.CASCADE, related_name="assignments")
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "item"], name="assignment_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.item_id} assigned in booking {self.booking_id}"
+
+
+class ToolkitEntry(models.Model):
+    """What a client wrote into a toolkit item (a diary entry, a ticked checklist, a worksheet),
+    encrypted at rest like the messages: `ciphertext` is the JSON of the answers. Private to
+    the client unless they share it with the counselor of `booking`, and with nobody else;
+    `shared_at` null is not shared. Exported and erased with the account."""
+
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="toolkit_entries"
+    )
+    item = models.ForeignKey(ToolkitItem, on_delete=models.PROTECT, related_name="entries")
+    booking = models.ForeignKey(
+        Booking, on_delete=models.SET_NULL, null=True, blank=True, related_name="toolkit_entries"
+    )
+    ciphertext = models.BinaryField(default=b"")
+    shared_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Only an entry tied to a session can be shared: with that session's counselor.
+            models.CheckConstraint(
+                condition=models.Q(shared_at__isnull=True) | models.Q(booking__isnull=False),
+                name="toolkit_entry_shared_needs_booking",
+            ),
+        ]
+        indexes = [
+            # "My toolkit": a client's entries, newest first.
+            models.Index(fields=["client", "created_at"], name="toolkit_entry_client_idx"),
+            # A counselor's view of what was shared with them, by session.
+            models.Index(
+                fields=["booking"],
+                condition=models.Q(shared_at__isnull=False),
+                name="toolkit_entry_shared_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"toolkit entry {self.pk} of {self.client_id}"
