@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.i18n import in_active_language
 from core.sessions import SessionLanguage, SessionMode
 
 
@@ -409,13 +410,11 @@ class ToolkitItem(models.Model):
 
     @property
     def title(self) -> str:
-        zh = (get_language() or "").startswith("zh")
-        return (self.title_zh if zh else self.title_en) or self.title_en or self.title_zh
+        return in_active_language(self.title_en, self.title_zh)
 
     @property
     def body(self) -> str:
-        zh = (get_language() or "").startswith("zh")
-        return (self.body_zh if zh else self.body_en) or self.body_en or self.body_zh
+        return in_active_language(self.body_en, self.body_zh)
 
 
 class Offering(models.Model):
@@ -480,17 +479,11 @@ class Offering(models.Model):
 
     @property
     def title(self) -> str:
-        zh = (get_language() or "").startswith("zh")
-        return (self.title_zh if zh else self.title_en) or self.title_en or self.title_zh
+        return in_active_language(self.title_en, self.title_zh)
 
     @property
     def description(self) -> str:
-        zh = (get_language() or "").startswith("zh")
-        return (
-            (self.description_zh if zh else self.description_en)
-            or self.description_en
-            or self.description_zh
-        )
+        return in_active_language(self.description_en, self.description_zh)
 
     @property
     def is_published(self) -> bool:
