@@ -106,3 +106,9 @@ notice_kind_register(
     _("Your session on %(old_start)s was moved to %(start)s."),
     times=["start", "old_start"],
 )
+
+TOOLKIT_ASSIGNED = "toolkit_assigned"
+notice_kind_register(
+    TOOLKIT_ASSIGNED,
+    _("Your counselor gave you a tool to try before next time. It is in your toolkit."),
+)

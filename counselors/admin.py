@@ -1,13 +1,18 @@
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 
 from counselors.models import (
     AvailabilityWindow,
     CounselorProfile,
     Credential,
+    Offering,
     Specialty,
+    ToolkitItem,
     VerificationRecord,
 )
-from counselors.services import counselor_verify
+from counselors.services import counselor_verify, offering_unpublish
 
 
 class CredentialInline(admin.TabularInline):
@@ -91,3 +96,66 @@ class AvailabilityWindowAdmin(admin.ModelAdmin):
         "end",
     ]
     list_filter = ["kind", "weekday", "timezone"]
+
+
+@admin.register(ToolkitItem)
+class ToolkitItemAdmin(admin.ModelAdmin):
+    list_display = ["slug", "kind", "title_en", "title_zh", "owner", "updated_at"]
+    list_filter = ["kind", ("owner", admin.EmptyFieldListFilter)]
+    search_fields = ["slug", "title_en", "title_zh"]
+    readonly_fields = ["audio_content_type", "audio_seconds", "created_at", "updated_at"]
+
+
+class UnpublishReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        label="Reason (the counselor reads it)",
+    )
+
+
+@admin.register(Offering)
+class OfferingAdmin(admin.ModelAdmin):
+    list_display = ["title_en", "title_zh", "counselor", "duration_minutes", "price", "status"]
+    list_filter = ["status", "duration_minutes"]
+    search_fields = ["title_en", "title_zh", "counselor__display_name"]
+    filter_horizontal = ["specialties", "items"]
+    # Status changes go through the services (withdraw, unpublish with a reason), not the form.
+    readonly_fields = [
+        "status",
+        "unpublished_reason",
+        "unpublished_by",
+        "unpublished_at",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["unpublish"]
+
+    @admin.action(description="Unpublish the selected offerings (asks for a reason)")
+    def unpublish(self, request, queryset):
+        """An intermediate page asks for the reason; the service records who, when and why and
+        tells each counselor. Offerings not published are skipped."""
+        form = UnpublishReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            done = 0
+            for offering in queryset.filter(status=Offering.Status.PUBLISHED):
+                offering_unpublish(
+                    staff=request.user,
+                    offering_id=offering.pk,
+                    reason=form.cleaned_data["reason"],
+                )
+                done += 1
+            self.message_user(request, f"Unpublished {done} offerings.", messages.WARNING)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/counselors/offering_unpublish.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Unpublish offerings",
+                "offerings": queryset,
+                "form": form,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
+        )

@@ -18,11 +18,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.availability import ceil_quarter
-from counselors.models import AvailabilityWindow, CounselorProfile
+from counselors.models import AvailabilityWindow, CounselorProfile, ToolkitItem
 from counselors.services import (
     counselor_profile_update,
     counselor_verify,
     credential_add,
+    offering_create,
     window_create,
 )
 
@@ -369,7 +370,87 @@ def counselor_seed(
     if new:
         _profile_complete(user, spec, reviewer=reviewer)
     profile = CounselorProfile.objects.select_related("user").get(pk=user.pk)
+    if new:
+        _offerings_seed(profile)
     return profile, _windows_seed(profile, spec)
+
+
+# A few counselors package sessions with starter-library items (slugs of counselors'
+# migration 0007): title, description (en, zh), minutes, modes, price, topics, items.
+DEMO_OFFERINGS = {
+    "demo-lin-yue": [
+        (
+            ("Five-minute stress reset", "五分钟压力重启"),
+            (
+                (
+                    "A short, focused talk about what is pressing on you today, then box breathing "
+                    "together. You keep the audio for next time."
+                ),
+                "简短聚焦地聊聊今天压在你心上的事，再一起做方块呼吸。音频留给你下次使用。",
+            ),
+            15,
+            ["text", "voice"],
+            "48",
+            ["stress", "anxiety"],
+            ["box-breathing", "grounding-5-4-3-2-1"],
+        ),
+        (
+            ("Untangling an anxious thought", "理一理焦虑的想法"),
+            (
+                (
+                    "Thirty minutes to look at one worry closely: we name the thinking traps in it "
+                    "and you leave with an emotion diary to practise."
+                ),
+                "用三十分钟仔细看一个担忧：找出其中的思维陷阱，带走一份情绪日记继续练习。",
+            ),
+            30,
+            ["text", "voice", "video"],
+            "90",
+            ["anxiety"],
+            ["cognitive-distortions", "emotion-diary"],
+        ),
+    ],
+    "demo-chen-mo": [
+        (
+            ("When the night is long", "漫长的夜里"),
+            (
+                (
+                    "For evenings when sadness or loneliness is heavy: a gentle talk and a grounding "
+                    "exercise to bring you back to the room."
+                ),
+                "在悲伤或孤独特别沉重的夜晚：温和地聊一聊，再做一个着陆练习，把你带回当下。",
+            ),
+            15,
+            ["text", "async"],
+            "40",
+            ["loneliness", "low-mood"],
+            ["grounding-5-4-3-2-1"],
+        ),
+    ],
+}
+
+
+def _offerings_seed(profile: CounselorProfile) -> int:
+    """Publish the demo offerings of this counselor (through the service); returns how many."""
+    made = 0
+    for titles, descriptions, minutes, modes, price, topics, slugs in DEMO_OFFERINGS.get(
+        profile.user.username, []
+    ):
+        items = ToolkitItem.objects.filter(owner=None, slug__in=slugs)
+        offering_create(
+            counselor=profile,
+            title_en=titles[0],
+            title_zh=titles[1],
+            description_en=descriptions[0],
+            description_zh=descriptions[1],
+            duration_minutes=minutes,
+            modes=[m for m in modes if m in profile.modes],
+            price=Decimal(price),
+            specialties=topics,
+            items=[i.pk for i in items],
+        )
+        made += 1
+    return made
 
 
 def _profile_complete(user: User, spec: DemoCounselor, *, reviewer: User) -> None:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import TimezoneField
 from core.sessions import SessionLanguage, SessionMode
-from counselors.models import Specialty
+from counselors.models import Specialty, ToolkitItem
 
 WEEKDAYS = [
     (0, _("Monday")),
@@ -168,3 +168,134 @@ class TimeOffForm(forms.Form):
     start_date = forms.DateField(label=_("First day away"), widget=DateInput())
     end_date = forms.DateField(label=_("Last day away"), widget=DateInput())
     note = forms.CharField(label=_("Note (only for you)"), max_length=200, required=False)
+
+
+# --- offerings and toolkit items ------------------------------------------------------------------
+
+
+class OfferingForm(forms.Form):
+    """An offering's shape; its rules (price bounds, modes of the profile, own or library items)
+    are counselors.services.offering_create/offering_update."""
+
+    title_en = forms.CharField(label=_("Title (English)"), max_length=120, required=False)
+    title_zh = forms.CharField(label=_("Title (Chinese)"), max_length=120, required=False)
+    description_en = forms.CharField(
+        label=_("Description (English)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    description_zh = forms.CharField(
+        label=_("Description (Chinese)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    duration_minutes = forms.TypedChoiceField(
+        label=_("Length"),
+        choices=[(15, _("15 minutes")), (30, _("30 minutes"))],
+        coerce=int,
+    )
+    modes = forms.MultipleChoiceField(
+        label=_("Modes"),
+        choices=SessionMode.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one mode.")},
+        help_text=_("Only modes your profile offers."),
+    )
+    price = forms.DecimalField(label=_("Price (¥)"), max_digits=8, decimal_places=2)
+    specialties = forms.MultipleChoiceField(
+        label=_("Topics"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    items = forms.TypedMultipleChoiceField(
+        label=_("Toolkit items the client receives"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, items=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["specialties"].choices = specialty_choices()
+        self.fields["items"].choices = [
+            (i.pk, f"{i.title} ({i.get_kind_display()})") for i in items
+        ]
+
+
+KIND_LINE_HELP = {
+    "diary": _("One field a line: English label | Chinese label | text or scale"),
+    "checklist": _(
+        "One item a line: English label | Chinese label | English explanation | Chinese explanation"
+    ),
+    "worksheet": _("One prompt a line: English prompt | Chinese prompt"),
+}
+LINE_KEYS = {
+    "diary": ("label_en", "label_zh", "type"),
+    "checklist": ("label_en", "label_zh", "explain_en", "explain_zh"),
+    "worksheet": ("label_en", "label_zh"),
+}
+
+
+def fields_as_lines(kind: str, fields: list[dict]) -> str:
+    """An item's `fields` as the editor's lines (the reverse of ToolkitItemForm's parsing)."""
+    keys = LINE_KEYS.get(kind, ())
+    return "\n".join(" | ".join(f.get(k, "") for k in keys).rstrip(" |") for f in fields)
+
+
+class ToolkitItemForm(forms.Form):
+    """A toolkit item: the fields are given as lines, split on "|" (see KIND_LINE_HELP); the
+    structure is checked by counselors.services.toolkit_fields_clean."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=[])
+    title_en = forms.CharField(label=_("Title (English)"), max_length=120, required=False)
+    title_zh = forms.CharField(label=_("Title (Chinese)"), max_length=120, required=False)
+    body_en = forms.CharField(
+        label=_("Instructions or script (English)"),
+        max_length=6000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    body_zh = forms.CharField(
+        label=_("Instructions or script (Chinese)"),
+        max_length=6000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    lines = forms.CharField(
+        label=_("Fields"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=" · ".join(str(h) for h in KIND_LINE_HELP.values()),
+    )
+    audio = forms.FileField(
+        label=_("Audio file (guided audio only)"),
+        required=False,
+        help_text=_("webm, ogg, mp4 or mpeg audio."),
+    )
+
+    def __init__(self, *args, kind_fixed: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = ToolkitItem.Kind.choices
+        if kind_fixed:  # the kind of an existing item stays
+            self.fields["kind"].required = False
+            self.fields["kind"].disabled = True
+            self.fields["kind"].initial = kind_fixed
+        self.kind_fixed = kind_fixed
+
+    def clean(self):
+        data = super().clean()
+        kind = self.kind_fixed or data.get("kind")
+        keys = LINE_KEYS.get(kind)
+        rows = []
+        if keys:
+            for line in (data.get("lines") or "").splitlines():
+                if not line.strip():
+                    continue
+                parts = [p.strip() for p in line.split("|")]
+                if len(parts) > len(keys):
+                    self.add_error("lines", _("Too many “|” in: %(line)s") % {"line": line[:80]})
+                    break
+                rows.append(dict(zip(keys, parts, strict=False)))
+        data["fields"] = rows
+        data["kind"] = kind
+        return data

@@ -10,30 +10,43 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from core.availability import WeeklyRule, local_midnight, weekly_occurrences
 from core.pages import counselor_required, form_submit, slots_by_local_day
 from core.sessions import SessionLanguage, SessionMode, session_length_from
 from counselors import forms
 from counselors.filters import CounselorFilter
-from counselors.models import AvailabilityWindow, CounselorProfile, TimeOff
+from counselors.models import AvailabilityWindow, CounselorProfile, Offering, TimeOff, ToolkitItem
 from counselors.selectors import (
     counselor_get_listed,
     counselor_list_listed,
+    offering_get_for_counselor,
+    offerings_for_counselor,
+    offerings_list,
     time_off_for_counselor,
+    toolkit_item_get_for_counselor,
+    toolkit_items_for_counselor,
 )
 from counselors.services import (
+    OFFERING_EDITABLE,
     counselor_profile_update,
     credential_add,
+    offering_create,
+    offering_update,
+    offering_withdraw,
     time_off_add,
     time_off_remove,
+    toolkit_item_create,
+    toolkit_item_delete,
+    toolkit_item_update,
     window_create,
     window_delete,
 )
@@ -42,6 +55,7 @@ from listening.selectors import (
     counselor_busy_between,
     counselor_days,
     counselor_free_slots,
+    counselor_reviews,
     time_off_sessions,
 )
 
@@ -81,7 +95,17 @@ def card(profile: CounselorProfile, next_free: dt.datetime | None = None) -> dic
         "languages": labels(profile.languages, SessionLanguage.choices),
         "modes": labels(profile.modes, SessionMode.choices),
         "specialties": [s.name for s in profile.specialties.all()],
+        # Prefetched by counselor_list_listed (one query for the page); none in a preview.
+        "offerings": [o.title for o in getattr(profile, "published_offerings", [])],
     }
+
+
+def offering_cards(offerings) -> list[dict]:
+    """Published offerings as the profile lists them, modes as display names."""
+    return [
+        {"offering": o, "modes": labels(o.modes, SessionMode.choices), "items": list(o.items.all())}
+        for o in offerings
+    ]
 
 
 def directory(request):
@@ -153,6 +177,8 @@ def profile(request, counselor_id: int):
         "counselors/profile.html",
         {
             "counselor": counselor,
+            "offerings": offering_cards(offerings_list(counselor_id=counselor.pk)),
+            "reviews": counselor_reviews(counselor_id=counselor.pk) if not preview else [],
             "card": card(counselor),
             "days": slots_by_local_day(slots),
             "duration": duration,
@@ -498,3 +524,202 @@ def time_off_delete(request, time_off_id: int):
         raise Http404 from None
     messages.success(request, _("Time off removed: those days are bookable again."))
     return redirect(f"{reverse('counselors:counselor-availability')}#time-off")
+
+
+# --- offerings and toolkit items -------------------------------------------------------------
+
+
+def _own_profile(request) -> CounselorProfile:
+    return CounselorProfile.objects.select_related("user").get(pk=request.user.pk)
+
+
+@counselor_required
+@require_GET
+def offerings(request):
+    """The counselor's offerings, every status (staff's reason shown on unpublished ones)."""
+    profile = _own_profile(request)
+    return render(
+        request,
+        "counselors/offerings.html",
+        {
+            "profile": profile,
+            "offerings": offering_cards(offerings_for_counselor(counselor=profile)),
+        },
+    )
+
+
+def _offering_form_page(request, profile, form, *, offering=None, status=200):
+    return render(
+        request,
+        "counselors/offering_form.html",
+        {"profile": profile, "form": form, "offering": offering},
+        status=status,
+    )
+
+
+@counselor_required
+def offering_create_page(request):
+    profile = _own_profile(request)
+    items = toolkit_items_for_counselor(counselor=profile)
+    if request.method != "POST":
+        form = forms.OfferingForm(
+            items=items, initial={"duration_minutes": 15, "modes": profile.modes}
+        )
+        return _offering_form_page(request, profile, form)
+    form = forms.OfferingForm(request.POST, items=items)
+    if form.is_valid():
+        done = form_submit(form, offering_create, counselor=profile, **form.cleaned_data)
+        if done.ok:
+            messages.success(request, _("Your offering is published on your profile."))
+            return redirect("counselors:counselor-offerings")
+    return _offering_form_page(request, profile, form, status=400)
+
+
+@counselor_required
+def offering_edit_page(request, offering_id: int):
+    profile = _own_profile(request)
+    try:
+        offering = offering_get_for_counselor(counselor=profile, offering_id=offering_id)
+    except Offering.DoesNotExist:
+        raise Http404 from None
+    items = toolkit_items_for_counselor(counselor=profile)
+    if request.method != "POST":
+        form = forms.OfferingForm(
+            items=items,
+            initial={
+                **{name: getattr(offering, name) for name in OFFERING_EDITABLE},
+                "specialties": [s.slug for s in offering.specialties.all()],
+                "items": [i.pk for i in offering.items.all()],
+            },
+        )
+        return _offering_form_page(request, profile, form, offering=offering)
+    form = forms.OfferingForm(request.POST, items=items)
+    if form.is_valid():
+        done = form_submit(
+            form,
+            offering_update,
+            counselor=profile,
+            offering_id=offering.pk,
+            **form.cleaned_data,
+        )
+        if done.ok:
+            messages.success(request, _("Your offering is saved."))
+            return redirect("counselors:counselor-offerings")
+        return _offering_form_page(request, profile, form, offering=offering, status=done.status)
+    return _offering_form_page(request, profile, form, offering=offering, status=400)
+
+
+@counselor_required
+@require_POST
+def offering_withdraw_page(request, offering_id: int):
+    try:
+        offering_withdraw(counselor=_own_profile(request), offering_id=offering_id)
+    except Offering.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("The offering is withdrawn: clients no longer see it."))
+    return redirect("counselors:counselor-offerings")
+
+
+@counselor_required
+@require_GET
+def toolkit(request):
+    """The library and the counselor's own toolkit items."""
+    profile = _own_profile(request)
+    items = list(toolkit_items_for_counselor(counselor=profile))
+    return render(
+        request,
+        "counselors/toolkit.html",
+        {
+            "profile": profile,
+            "library": [i for i in items if i.is_library],
+            "own": [i for i in items if not i.is_library],
+        },
+    )
+
+
+def _item_form_page(request, profile, form, *, item=None, status=200):
+    return render(
+        request,
+        "counselors/toolkit_item_form.html",
+        {"profile": profile, "form": form, "item": item},
+        status=status,
+    )
+
+
+def _item_values(data: dict) -> dict:
+    return {k: data[k] for k in ("title_en", "title_zh", "body_en", "body_zh") if k in data}
+
+
+@counselor_required
+def toolkit_item_create_page(request):
+    profile = _own_profile(request)
+    if request.method != "POST":
+        return _item_form_page(request, profile, forms.ToolkitItemForm())
+    form = forms.ToolkitItemForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        done = form_submit(
+            form,
+            toolkit_item_create,
+            field_map={"fields": "lines"},
+            counselor=profile,
+            kind=data["kind"],
+            fields=data["fields"],
+            audio=data.get("audio"),
+            **_item_values(data),
+        )
+        if done.ok:
+            messages.success(request, _("The toolkit item is saved."))
+            return redirect("counselors:counselor-toolkit")
+    return _item_form_page(request, profile, form, status=400)
+
+
+@counselor_required
+def toolkit_item_edit_page(request, toolkit_item_id: int):
+    """Edit one of the counselor's own items; a library item is shown read-only."""
+    profile = _own_profile(request)
+    try:
+        item = toolkit_item_get_for_counselor(counselor=profile, item_id=toolkit_item_id)
+    except ToolkitItem.DoesNotExist:
+        raise Http404 from None
+    if item.is_library:
+        if request.method == "POST":
+            raise PermissionDenied
+        return render(request, "counselors/toolkit_item.html", {"item": item})
+    if request.method != "POST":
+        form = forms.ToolkitItemForm(
+            kind_fixed=item.kind,
+            initial={
+                **_item_values(vars(item)),
+                "lines": forms.fields_as_lines(item.kind, item.fields),
+            },
+        )
+        return _item_form_page(request, profile, form, item=item)
+    form = forms.ToolkitItemForm(request.POST, request.FILES, kind_fixed=item.kind)
+    if form.is_valid():
+        data = form.cleaned_data
+        done = form_submit(
+            form,
+            toolkit_item_update,
+            field_map={"fields": "lines"},
+            counselor=profile,
+            item_id=item.pk,
+            fields=data["fields"] if item.kind != ToolkitItem.Kind.AUDIO else None,
+            audio=data.get("audio"),
+            **_item_values(data),
+        )
+        if done.ok:
+            messages.success(request, _("The toolkit item is saved."))
+            return redirect("counselors:counselor-toolkit")
+    return _item_form_page(request, profile, form, item=item, status=400)
+
+
+@counselor_required
+@require_POST
+def toolkit_item_delete_page(request, toolkit_item_id: int):
+    try:
+        toolkit_item_delete(counselor=_own_profile(request), item_id=toolkit_item_id)
+    except ToolkitItem.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("The toolkit item is deleted."))
+    return redirect("counselors:counselor-toolkit")

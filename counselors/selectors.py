@@ -1,12 +1,14 @@
-from django.db.models import QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from core.export import iso, money
 from counselors.models import (
     CounselorProfile,
     HistoryShare,
+    Offering,
     PreferredCounselor,
     Specialty,
     TimeOff,
+    ToolkitItem,
 )
 
 
@@ -19,7 +21,17 @@ def counselor_list_listed() -> QuerySet[CounselorProfile]:
             user__is_active=True,
         )
         .select_related("user")
-        .prefetch_related("specialties")
+        .prefetch_related(
+            "specialties",
+            # The directory lists each counselor's published offerings' titles: one query.
+            Prefetch(
+                "offerings",
+                queryset=Offering.objects.filter(status=Offering.Status.PUBLISHED).order_by(
+                    "duration_minutes", "pk"
+                ),
+                to_attr="published_offerings",
+            ),
+        )
         .order_by("pk")
     )
 
@@ -72,6 +84,36 @@ def counselor_profile_export(*, user) -> dict | None:
             }
             for w in profile.windows.order_by("created_at", "pk")
         ],
+        "offerings": [
+            {
+                "title_en": o.title_en,
+                "title_zh": o.title_zh,
+                "description_en": o.description_en,
+                "description_zh": o.description_zh,
+                "duration_minutes": o.duration_minutes,
+                "modes": o.modes,
+                "price": money(o.price),
+                "status": o.status,
+                "unpublished_reason": o.unpublished_reason,
+                "items": sorted(i.slug for i in o.items.all()),
+                "created_at": iso(o.created_at),
+            }
+            for o in profile.offerings.prefetch_related("items").order_by("created_at", "pk")
+        ],
+        "toolkit_items": [
+            {
+                "kind": i.kind,
+                "slug": i.slug,
+                "title_en": i.title_en,
+                "title_zh": i.title_zh,
+                "body_en": i.body_en,
+                "body_zh": i.body_zh,
+                "fields": i.fields,
+                "has_audio": bool(i.audio),
+                "created_at": iso(i.created_at),
+            }
+            for i in profile.toolkit_items.order_by("created_at", "pk")
+        ],
     }
 
 
@@ -121,3 +163,85 @@ def counselor_links_export(*, user) -> dict:
             .order_by("granted_at", "pk")
         ],
     }
+
+
+# --- Offerings and toolkit items ---------------------------------------------------------------
+
+
+def _offerings_with_details(queryset: QuerySet[Offering]) -> QuerySet[Offering]:
+    return queryset.select_related("counselor__user").prefetch_related(
+        "specialties", Prefetch("items", queryset=ToolkitItem.objects.order_by("kind", "pk"))
+    )
+
+
+def offerings_list(*, counselor_id: int | None = None) -> QuerySet[Offering]:
+    """Published offerings of listed counselors (the public's view), one counselor's if given."""
+    offerings = Offering.objects.filter(
+        status=Offering.Status.PUBLISHED,
+        counselor__verification=CounselorProfile.Verification.VERIFIED,
+        counselor__is_active=True,
+        counselor__user__is_active=True,
+    )
+    if counselor_id is not None:
+        offerings = offerings.filter(counselor_id=counselor_id)
+    return _offerings_with_details(offerings).order_by("counselor_id", "duration_minutes", "pk")
+
+
+def offering_get_published(*, offering_id: int) -> Offering:
+    """A published offering of a listed counselor, as booking takes it; Offering.DoesNotExist
+    (404) for any other, withdrawn and unpublished ones included."""
+    return offerings_list().get(pk=offering_id)
+
+
+def offerings_for_counselor(*, counselor: CounselorProfile) -> QuerySet[Offering]:
+    """All of the counselor's own offerings, whatever their status, newest first."""
+    return _offerings_with_details(Offering.objects.filter(counselor=counselor)).order_by(
+        "-created_at", "-pk"
+    )
+
+
+def offering_get_for_counselor(*, counselor: CounselorProfile, offering_id: int) -> Offering:
+    """The counselor's own offering; another's is Offering.DoesNotExist (404)."""
+    return offerings_for_counselor(counselor=counselor).get(pk=offering_id)
+
+
+def offerings_for_staff() -> QuerySet[Offering]:
+    """Every offering for the staff review page, published first, newest first."""
+    return _offerings_with_details(Offering.objects.all()).order_by("-status", "-created_at", "-pk")
+
+
+def toolkit_items_for_counselor(*, counselor: CounselorProfile) -> QuerySet[ToolkitItem]:
+    """The items a counselor may use: the library's and their own (library first)."""
+    return ToolkitItem.objects.filter(Q(owner__isnull=True) | Q(owner=counselor)).order_by(
+        "-owner_id", "kind", "pk"
+    )
+
+
+def toolkit_item_get_for_counselor(*, counselor: CounselorProfile, item_id: int) -> ToolkitItem:
+    """A library item or the counselor's own; another counselor's is ToolkitItem.DoesNotExist."""
+    return toolkit_items_for_counselor(counselor=counselor).get(pk=item_id)
+
+
+def toolkit_items_public(*, counselor_id: int | None = None) -> QuerySet[ToolkitItem]:
+    """What anyone may read: the library and, with `counselor_id`, that listed counselor's own
+    items that one of their published offerings lists."""
+    visible = Q(owner__isnull=True)
+    if counselor_id is not None:
+        published = offerings_list(counselor_id=counselor_id)
+        visible |= Q(owner_id=counselor_id, offerings__in=published)
+    return ToolkitItem.objects.filter(visible).distinct().order_by("-owner_id", "kind", "pk")
+
+
+def toolkit_item_audio_get_for_user(*, user, item_id: int) -> ToolkitItem:
+    """A guided audio item whose file `user` may hear: a library item's or one a published
+    offering of a listed counselor lists (anyone), or the counselor's own (only them).
+    Anything else is ToolkitItem.DoesNotExist (404)."""
+    visible = Q(owner__isnull=True) | Q(offerings__in=offerings_list())
+    if user.is_authenticated and user.is_counselor:
+        visible |= Q(owner_id=user.pk)
+    return (
+        ToolkitItem.objects.filter(visible, kind=ToolkitItem.Kind.AUDIO)
+        .exclude(audio="")
+        .distinct()
+        .get(pk=item_id)
+    )

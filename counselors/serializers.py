@@ -1,3 +1,7 @@
+import json
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import validate_timezone
@@ -9,7 +13,14 @@ from core.sessions import (
     SessionLanguage,
     SessionMode,
 )
-from counselors.models import AvailabilityWindow, CounselorProfile, Credential, Specialty
+from counselors.models import (
+    AvailabilityWindow,
+    CounselorProfile,
+    Credential,
+    Offering,
+    Specialty,
+    ToolkitItem,
+)
 
 
 class SpecialtySerializer(serializers.ModelSerializer):
@@ -225,3 +236,201 @@ class TimeOffSerializer(serializers.Serializer):
     def get_sessions(self, obj) -> list[dict]:
         sessions = self.context.get("sessions", {}).get(obj.pk, [])
         return TimeOffSessionSerializer(sessions, many=True).data
+
+
+# --- Offerings and toolkit items ---------------------------------------------------------------
+
+
+class OfferingItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    kind = serializers.CharField()
+    title = serializers.CharField()
+
+
+class OfferingSerializer(serializers.ModelSerializer):
+    """A published offering as the public sees it (`offerings/`, a counselor's profile)."""
+
+    counselor = serializers.IntegerField(source="counselor_id", read_only=True)
+    counselor_name = serializers.CharField(source="counselor.display_name", read_only=True)
+    title = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
+    price = serializers.DecimalField(
+        max_digits=8, decimal_places=2, coerce_to_string=False, read_only=True
+    )
+    specialties = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    items = OfferingItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Offering
+        fields = [
+            "id",
+            "counselor",
+            "counselor_name",
+            "title",
+            "title_en",
+            "title_zh",
+            "description",
+            "description_en",
+            "description_zh",
+            "duration_minutes",
+            "modes",
+            "price",
+            "specialties",
+            "items",
+        ]
+
+
+class OfferingOwnSerializer(OfferingSerializer):
+    """The counselor's own view: also the status and, if staff unpublished it, why and when."""
+
+    class Meta(OfferingSerializer.Meta):
+        fields = OfferingSerializer.Meta.fields + [
+            "status",
+            "unpublished_reason",
+            "unpublished_at",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class OfferingUpdateSerializer(serializers.Serializer):
+    """PATCH: any of these; the rest keep their values. Titles: at least one language."""
+
+    title_en = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    title_zh = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    description_en = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    description_zh = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    duration_minutes = serializers.ChoiceField(choices=SESSION_LENGTHS, required=False)
+    modes = serializers.ListField(
+        child=serializers.ChoiceField(choices=SessionMode.choices),
+        required=False,
+        max_length=len(SessionMode.choices),
+        help_text="A subset of the modes on your profile.",
+    )
+    price = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        required=False,
+        help_text="Within the platform's bounds (OFFERING_PRICE_MIN…OFFERING_PRICE_MAX).",
+    )
+    specialties = serializers.ListField(
+        child=serializers.SlugField(), required=False, max_length=20
+    )
+    items = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=10,
+        help_text="Toolkit item ids: your own or the library's.",
+    )
+
+
+class OfferingInputSerializer(OfferingUpdateSerializer):
+    duration_minutes = serializers.ChoiceField(choices=SESSION_LENGTHS)
+    modes = serializers.ListField(
+        child=serializers.ChoiceField(choices=SessionMode.choices),
+        max_length=len(SessionMode.choices),
+        help_text="A subset of the modes on your profile.",
+    )
+    price = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        help_text="Within the platform's bounds (OFFERING_PRICE_MIN…OFFERING_PRICE_MAX).",
+    )
+
+
+class UnpublishInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, help_text="Shown to the counselor.")
+
+
+class ToolkitItemSerializer(serializers.ModelSerializer):
+    """A toolkit item: `fields` is the structure the client fills in (see ToolkitItem);
+    `audio_url` plays a guided audio; `library` is true for the platform's starter library."""
+
+    title = serializers.CharField(read_only=True)
+    body = serializers.CharField(read_only=True)
+    library = serializers.BooleanField(source="is_library", read_only=True)
+    fields = serializers.JSONField(read_only=True)
+    audio_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ToolkitItem
+        fields = [
+            "id",
+            "kind",
+            "slug",
+            "library",
+            "title",
+            "title_en",
+            "title_zh",
+            "body",
+            "body_en",
+            "body_zh",
+            "fields",
+            "audio_url",
+            "audio_content_type",
+            "audio_seconds",
+        ]
+
+    def get_audio_url(self, obj) -> str | None:
+        if not obj.audio:
+            return None
+        return reverse("counselors:api:toolkit-item-audio", kwargs={"pk": obj.pk})
+
+
+class ToolkitItemUpdateSerializer(serializers.Serializer):
+    """PATCH (JSON or multipart): titles, bodies, `fields`, and a guided audio's file."""
+
+    title_en = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    title_zh = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    body_en = serializers.CharField(max_length=6000, required=False, allow_blank=True)
+    body_zh = serializers.CharField(max_length=6000, required=False, allow_blank=True)
+    fields = serializers.JSONField(
+        required=False,
+        help_text=(
+            "diary: [{key, label_en, label_zh, type: text|scale}]; checklist: [{key, label_en, "
+            "label_zh, explain_en, explain_zh}]; worksheet: [{key, label_en, label_zh}]; "
+            "audio: []. In multipart, a JSON string."
+        ),
+    )
+    audio = serializers.FileField(
+        required=False, help_text="A guided audio's file: webm, ogg, mp4 or mpeg audio."
+    )
+
+    def validate_fields(self, value):
+        if isinstance(value, str):  # multipart sends JSON as text
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise serializers.ValidationError("Not valid JSON.") from None
+        return value
+
+
+class ToolkitItemInputSerializer(ToolkitItemUpdateSerializer):
+    kind = serializers.ChoiceField(choices=ToolkitItem.Kind.choices)
+
+
+class ReviewSerializer(serializers.Serializer):
+    """A review as a profile shows it: never a name or a date finer than the month."""
+
+    rating = serializers.IntegerField()
+    comment = serializers.CharField()
+    month = serializers.CharField(help_text="YYYY-MM")
+
+
+class CounselorDetailSerializer(CounselorSerializer):
+    """`counselors/{id}/`: the public profile with its published offerings and, from three
+    written reviews on, the reviews (`[]` below that)."""
+
+    offerings = serializers.SerializerMethodField()
+    reviews = serializers.SerializerMethodField()
+
+    class Meta(CounselorSerializer.Meta):
+        fields = CounselorSerializer.Meta.fields + ["offerings", "reviews"]
+
+    @extend_schema_field(OfferingSerializer(many=True))
+    def get_offerings(self, obj):
+        return OfferingSerializer(self.context.get("offerings", []), many=True).data
+
+    @extend_schema_field(ReviewSerializer(many=True))
+    def get_reviews(self, obj):
+        return ReviewSerializer(self.context.get("reviews", []), many=True).data

@@ -5,24 +5,33 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Notice, User
+from accounts.notices import notice_kind_register
 from accounts.services import notice_send
+from core.audio import audio_inspect
 from core.availability import MIDNIGHT, is_quarter_hour
+from core.exceptions import Conflict
+from core.sessions import SESSION_LENGTHS
 from counselors import tasks
 from counselors.models import (
     AvailabilityWindow,
     CounselorProfile,
     Credential,
     HistoryShare,
+    Offering,
     PreferredCounselor,
     Specialty,
     TimeOff,
+    ToolkitItem,
     VerificationRecord,
 )
 
@@ -513,3 +522,399 @@ def counselor_links_erase(*, user: User) -> None:
     PreferredCounselor.objects.filter(
         models.Q(client=user) | models.Q(counselor_id=user.pk)
     ).delete()
+
+
+# --- Offerings and toolkit items (issue 14) --------------------------------------------------
+
+OFFERING_UNPUBLISHED_NOTICE = "offering_unpublished"
+notice_kind_register(
+    OFFERING_UNPUBLISHED_NOTICE,
+    gettext_lazy(
+        "Staff unpublished your offering “%(title)s”. The reason is shown on your offerings page."
+    ),
+)
+
+MAX_OFFERING_ITEMS = 10
+MAX_TOOLKIT_FIELDS = 30
+FIELD_KEYS = {
+    ToolkitItem.Kind.DIARY: ("key", "label_en", "label_zh", "type"),
+    ToolkitItem.Kind.CHECKLIST: ("key", "label_en", "label_zh", "explain_en", "explain_zh"),
+    ToolkitItem.Kind.WORKSHEET: ("key", "label_en", "label_zh"),
+}
+DIARY_FIELD_TYPES = ("text", "scale")
+OFFERING_EDITABLE = (
+    "title_en",
+    "title_zh",
+    "description_en",
+    "description_zh",
+    "duration_minutes",
+    "modes",
+    "price",
+)
+TOOLKIT_ITEM_EDITABLE = ("title_en", "title_zh", "body_en", "body_zh")
+
+
+def _offering_clean(*, counselor: CounselorProfile, offering: Offering) -> None:
+    """The rules the model's constraints do not spell out, with the field named."""
+    errors: dict[str, list[str]] = {}
+    if not (offering.title_en or "").strip() and not (offering.title_zh or "").strip():
+        errors["title_en"] = [_("Give a title in English or Chinese.")]
+    if offering.duration_minutes not in SESSION_LENGTHS:
+        errors["duration_minutes"] = [_("A session is 15 or 30 minutes.")]
+    low, high = settings.OFFERING_PRICE_MIN, settings.OFFERING_PRICE_MAX
+    if offering.price is None or not (low <= offering.price <= high):
+        errors["price"] = [
+            _("The price must be between %(min)s and %(max)s.") % {"min": low, "max": high}
+        ]
+    modes = offering.modes or []
+    if not modes:
+        errors["modes"] = [_("Choose at least one mode.")]
+    else:
+        # An offering in a mode the counselor's profile does not offer could never be booked.
+        stray = sorted(set(modes) - set(counselor.modes))
+        if stray:
+            errors["modes"] = [
+                _("Your profile does not offer these modes: %(modes)s.")
+                % {"modes": ", ".join(stray)}
+            ]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _specialties_from(slugs: list[str]) -> list[Specialty]:
+    found = list(Specialty.objects.filter(slug__in=slugs))
+    missing = sorted(set(slugs) - {s.slug for s in found})
+    if missing:
+        raise ValidationError(
+            {"specialties": [_("Unknown specialty: %(slug)s") % {"slug": s} for s in missing]}
+        )
+    return found
+
+
+def _items_for(*, counselor: CounselorProfile, item_ids: list[int]) -> list[ToolkitItem]:
+    """The counselor's own or library items named; any other id (another counselor's) is 400."""
+    ids = list(dict.fromkeys(item_ids))
+    if len(ids) > MAX_OFFERING_ITEMS:
+        raise ValidationError(
+            {"items": [_("At most %(n)s toolkit items.") % {"n": MAX_OFFERING_ITEMS}]}
+        )
+    found = list(
+        ToolkitItem.objects.filter(pk__in=ids).filter(
+            models.Q(owner__isnull=True) | models.Q(owner=counselor)
+        )
+    )
+    missing = sorted(set(ids) - {i.pk for i in found})
+    if missing:
+        raise ValidationError(
+            {
+                "items": [
+                    _("Toolkit item %(id)s is neither yours nor in the library.") % {"id": i}
+                    for i in missing
+                ]
+            }
+        )
+    return found
+
+
+@transaction.atomic
+def offering_create(
+    *,
+    counselor: CounselorProfile,
+    title_en: str = "",
+    title_zh: str = "",
+    description_en: str = "",
+    description_zh: str = "",
+    duration_minutes: int,
+    modes: list[str],
+    price,
+    specialties: list[str] | None = None,
+    items: list[int] | None = None,
+) -> Offering:
+    """Publish a new offering of the counselor's. `specialties` are slugs, `items` toolkit item
+    ids (the counselor's own or the library's)."""
+    offering = Offering(
+        counselor=counselor,
+        title_en=title_en.strip(),
+        title_zh=title_zh.strip(),
+        description_en=description_en.strip(),
+        description_zh=description_zh.strip(),
+        duration_minutes=duration_minutes,
+        modes=sorted(set(modes)),
+        price=price,
+    )
+    _offering_clean(counselor=counselor, offering=offering)
+    found_specialties = _specialties_from(specialties or [])
+    found_items = _items_for(counselor=counselor, item_ids=items or [])
+    offering.full_clean(exclude=["counselor", "specialties", "items", "unpublished_by"])
+    offering.save()
+    offering.specialties.set(found_specialties)
+    offering.items.set(found_items)
+    return offering
+
+
+@transaction.atomic
+def offering_update(
+    *,
+    counselor: CounselorProfile,
+    offering_id: int,
+    specialties: list[str] | None = None,
+    items: list[int] | None = None,
+    **fields,
+) -> Offering:
+    """Change the fields given of the counselor's own published offering (another's: 404).
+    Bookings already made keep the price and duration they were made with."""
+    unknown = set(fields) - set(OFFERING_EDITABLE)
+    if unknown:
+        raise ValidationError({f: _("This field cannot be changed here.") for f in unknown})
+    offering = Offering.objects.select_for_update().get(pk=offering_id, counselor=counselor)
+    if offering.status != Offering.Status.PUBLISHED:
+        raise Conflict(
+            _("Only a published offering can be changed; create a new one instead."),
+            code="offering_not_published",
+        )
+    for name, value in fields.items():
+        if name == "modes":
+            value = sorted(set(value))
+        elif isinstance(value, str):
+            value = value.strip()
+        setattr(offering, name, value)
+    _offering_clean(counselor=counselor, offering=offering)
+    offering.full_clean(exclude=["counselor", "specialties", "items", "unpublished_by"])
+    offering.save()
+    if specialties is not None:
+        offering.specialties.set(_specialties_from(specialties))
+    if items is not None:
+        offering.items.set(_items_for(counselor=counselor, item_ids=items))
+    return offering
+
+
+@transaction.atomic
+def offering_withdraw(*, counselor: CounselorProfile, offering_id: int) -> Offering:
+    """The counselor takes their own offering off their profile (another's: 404). The row stays:
+    bookings refer to it. Idempotent; an offering staff unpublished stays unpublished (409)."""
+    offering = Offering.objects.select_for_update().get(pk=offering_id, counselor=counselor)
+    if offering.status == Offering.Status.UNPUBLISHED:
+        raise Conflict(_("Staff already unpublished this offering."), code="offering_unpublished")
+    if offering.status == Offering.Status.PUBLISHED:
+        offering.status = Offering.Status.WITHDRAWN
+        offering.save(update_fields=["status", "updated_at"])
+    return offering
+
+
+@transaction.atomic
+def offering_unpublish(*, staff: User, offering_id: int, reason: str) -> Offering:
+    """Staff take an offering down, with a reason kept with who and when; the counselor is told
+    by a notice (the reason is on their offerings page, not in the notice). Only a published
+    offering can be unpublished (409 otherwise)."""
+    if not staff.is_staff_member:
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Give the reason the counselor will read.")]})
+    if len(reason) > 500:
+        raise ValidationError({"reason": [_("At most 500 characters.")]})
+    offering = (
+        Offering.objects.select_for_update(of=("self",))
+        .select_related("counselor__user")
+        .get(pk=offering_id)
+    )
+    if offering.status != Offering.Status.PUBLISHED:
+        raise Conflict(_("This offering is not published."), code="offering_not_published")
+    offering.status = Offering.Status.UNPUBLISHED
+    offering.unpublished_reason = reason
+    offering.unpublished_by = staff
+    offering.unpublished_at = timezone.now()
+    offering.save(
+        update_fields=[
+            "status",
+            "unpublished_reason",
+            "unpublished_by",
+            "unpublished_at",
+            "updated_at",
+        ]
+    )
+    notice_send(
+        user=offering.counselor.user,
+        kind=OFFERING_UNPUBLISHED_NOTICE,
+        params={"title": offering.title_en or offering.title_zh, "offering_id": offering.pk},
+        url=reverse("counselors:counselor-offerings"),
+    )
+    return offering
+
+
+def toolkit_fields_clean(*, kind: str, fields) -> list[dict]:
+    """`fields` checked against the structure of `kind` (see ToolkitItem), trimmed, with keys
+    made unique; ValidationError on "fields" names the entry and the problem."""
+    if kind == ToolkitItem.Kind.AUDIO:
+        if fields:
+            raise ValidationError({"fields": [_("A guided audio has no fields.")]})
+        return []
+    if not isinstance(fields, list) or not fields:
+        raise ValidationError({"fields": [_("Give at least one field.")]})
+    if len(fields) > MAX_TOOLKIT_FIELDS:
+        raise ValidationError({"fields": [_("At most %(n)s fields.") % {"n": MAX_TOOLKIT_FIELDS}]})
+    keys = FIELD_KEYS[kind]
+    cleaned, seen, problems = [], set(), []
+    for n, entry in enumerate(fields, start=1):
+        if not isinstance(entry, dict) or any(not isinstance(entry.get(k, ""), str) for k in keys):
+            problems.append(_("Field %(n)s is not an object of text values.") % {"n": n})
+            continue
+        stray = sorted(set(entry) - set(keys))
+        if stray:
+            problems.append(
+                _("Field %(n)s has unknown keys: %(keys)s.") % {"n": n, "keys": ", ".join(stray)}
+            )
+            continue
+        row = {k: entry.get(k, "").strip() for k in keys}
+        if not row["label_en"] and not row["label_zh"]:
+            problems.append(_("Field %(n)s needs a label in English or Chinese.") % {"n": n})
+            continue
+        if kind == ToolkitItem.Kind.DIARY:
+            row["type"] = row["type"] or "text"
+            if row["type"] not in DIARY_FIELD_TYPES:
+                problems.append(_("Field %(n)s: the type is text or scale.") % {"n": n})
+                continue
+        if any(len(v) > 600 for v in row.values()):
+            problems.append(_("Field %(n)s: at most 600 characters a value.") % {"n": n})
+            continue
+        key = slugify(row["key"] or row["label_en"] or "")[:40] or f"field-{n}"
+        while key in seen:
+            key = f"{key}-{n}"
+        seen.add(key)
+        row["key"] = key
+        cleaned.append(row)
+    if problems:
+        raise ValidationError({"fields": problems})
+    return cleaned
+
+
+def _toolkit_slug(*, owner: CounselorProfile, title: str) -> str:
+    base = slugify(title)[:50] or "item"
+    slug, n = base, 1
+    while ToolkitItem.objects.filter(owner=owner, slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _toolkit_audio_set(item: ToolkitItem, audio) -> None:
+    found = audio_inspect(
+        audio,
+        max_bytes=settings.TOOLKIT_AUDIO_MAX_BYTES,
+        max_seconds=settings.TOOLKIT_AUDIO_MAX_SECONDS,
+    )
+    item.audio_content_type = found.content_type
+    item.audio_seconds = found.seconds
+    item.audio.save("audio.bin", audio, save=False)
+
+
+@transaction.atomic
+def toolkit_item_create(
+    *,
+    counselor: CounselorProfile,
+    kind: str,
+    title_en: str = "",
+    title_zh: str = "",
+    body_en: str = "",
+    body_zh: str = "",
+    fields=None,
+    audio=None,
+) -> ToolkitItem:
+    """A toolkit item of the counselor's own. A guided audio needs `audio` (an uploaded file,
+    checked like a voice note); the other kinds need `fields` of their structure."""
+    if kind not in ToolkitItem.Kind.values:
+        raise ValidationError({"kind": [_("Unknown kind.")]})
+    title_en, title_zh = title_en.strip(), title_zh.strip()
+    if not title_en and not title_zh:
+        raise ValidationError({"title_en": [_("Give a title in English or Chinese.")]})
+    cleaned = toolkit_fields_clean(kind=kind, fields=fields if fields is not None else [])
+    if kind == ToolkitItem.Kind.AUDIO and audio is None:
+        raise ValidationError({"audio": [_("A guided audio needs its audio file.")]})
+    if kind != ToolkitItem.Kind.AUDIO and audio is not None:
+        raise ValidationError({"audio": [_("Only a guided audio has an audio file.")]})
+    item = ToolkitItem(
+        owner=counselor,
+        slug=_toolkit_slug(owner=counselor, title=title_en or title_zh),
+        kind=kind,
+        title_en=title_en,
+        title_zh=title_zh,
+        body_en=body_en.strip(),
+        body_zh=body_zh.strip(),
+        fields=cleaned,
+    )
+    if audio is not None:
+        _toolkit_audio_set(item, audio)
+    item.full_clean(exclude=["owner", "audio"])
+    item.save()
+    return item
+
+
+def _own_item_for_update(*, counselor: CounselorProfile, item_id: int) -> ToolkitItem:
+    """The counselor's own item, locked; a library item is 403 (readable, not theirs to
+    change), another counselor's 404."""
+    item = (
+        ToolkitItem.objects.select_for_update()
+        .filter(models.Q(owner__isnull=True) | models.Q(owner=counselor))
+        .get(pk=item_id)
+    )
+    if item.owner_id is None:
+        raise PermissionDenied
+    return item
+
+
+@transaction.atomic
+def toolkit_item_update(
+    *, counselor: CounselorProfile, item_id: int, fields=None, audio=None, **values
+) -> ToolkitItem:
+    """Change the counselor's own item: titles, bodies, `fields` (checked for its kind) and, for
+    a guided audio, the file. The kind stays. Entries already written keep their answers."""
+    unknown = set(values) - set(TOOLKIT_ITEM_EDITABLE)
+    if unknown:
+        raise ValidationError({f: _("This field cannot be changed here.") for f in unknown})
+    item = _own_item_for_update(counselor=counselor, item_id=item_id)
+    for name, value in values.items():
+        setattr(item, name, value.strip())
+    if not item.title_en and not item.title_zh:
+        raise ValidationError({"title_en": [_("Give a title in English or Chinese.")]})
+    if fields is not None:
+        item.fields = toolkit_fields_clean(kind=item.kind, fields=fields)
+    if audio is not None:
+        if item.kind != ToolkitItem.Kind.AUDIO:
+            raise ValidationError({"audio": [_("Only a guided audio has an audio file.")]})
+        old = item.audio.name
+        _toolkit_audio_set(item, audio)
+        if old:
+            transaction.on_commit(lambda: item.audio.storage.delete(old))
+    item.full_clean(exclude=["owner", "audio"])
+    item.save()
+    return item
+
+
+@transaction.atomic
+def toolkit_item_delete(*, counselor: CounselorProfile, item_id: int) -> None:
+    """Delete the counselor's own item, unless an offering lists it, it was given to a client
+    or a client wrote into it (409: withdraw the offering, or keep the item)."""
+    item = _own_item_for_update(counselor=counselor, item_id=item_id)
+    # Reverse relations of listening (assignments, entries) are read by name: no import upward.
+    if item.offerings.exists():
+        raise Conflict(
+            _("An offering lists this item: remove it from the offering first."),
+            code="toolkit_item_in_use",
+        )
+    if item.assignments.exists() or item.entries.exists():
+        raise Conflict(
+            _("Clients have this item from their sessions; it cannot be deleted."),
+            code="toolkit_item_in_use",
+        )
+    name = item.audio.name
+    try:
+        with transaction.atomic():
+            item.delete()
+    except models.ProtectedError:  # an entry written meanwhile (ToolkitEntry.item is PROTECT)
+        raise Conflict(
+            _("Clients have this item from their sessions; it cannot be deleted."),
+            code="toolkit_item_in_use",
+        ) from None
+    if name:
+        storage = ToolkitItem._meta.get_field("audio").storage
+        transaction.on_commit(lambda: storage.delete(name))

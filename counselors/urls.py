@@ -20,11 +20,37 @@ api_urlpatterns = [
         views.TimeOffDetailView.as_view(),
         name="time-off-detail",
     ),
+    path("counselors/me/offerings/", views.OwnOfferingListView.as_view(), name="own-offering-list"),
+    path(
+        "counselors/me/offerings/<int:pk>/",
+        views.OwnOfferingDetailView.as_view(),
+        name="own-offering-detail",
+    ),
+    path(
+        "counselors/me/toolkit-items/",
+        views.OwnToolkitItemListView.as_view(),
+        name="own-toolkit-item-list",
+    ),
+    path(
+        "counselors/me/toolkit-items/<int:pk>/",
+        views.OwnToolkitItemDetailView.as_view(),
+        name="own-toolkit-item-detail",
+    ),
     path("counselors/<int:pk>/", views.CounselorDetailView.as_view(), name="counselor-detail"),
     path(
         "counselors/<int:pk>/verify/", views.CounselorVerifyView.as_view(), name="counselor-verify"
     ),
     path("counselors/<int:pk>/slots/", views.SlotListView.as_view(), name="counselor-slots"),
+    path("offerings/", views.OfferingListView.as_view(), name="offering-list"),
+    path(
+        "offerings/<int:pk>/unpublish/",
+        views.OfferingUnpublishView.as_view(),
+        name="offering-unpublish",
+    ),
+    path("toolkits/", views.ToolkitListView.as_view(), name="toolkit-list"),
+    path(
+        "toolkits/<int:pk>/audio/", views.ToolkitItemAudioView.as_view(), name="toolkit-item-audio"
+    ),
 ]
 
 page_urlpatterns = [
@@ -55,6 +81,40 @@ page_urlpatterns = [
         "counselor/availability/time-off/<int:time_off_id>/delete/",
         pages.time_off_delete,
         name="counselor-time-off-delete",
+    ),
+    path("counselor/offerings/", pages.offerings, name="counselor-offerings"),
+    path("counselor/offerings/new/", pages.offering_create_page, name="counselor-offering-create"),
+    path(
+        "counselor/offerings/<int:offering_id>/",
+        pages.offering_edit_page,
+        name="counselor-offering-edit",
+    ),
+    path(
+        "counselor/offerings/<int:offering_id>/withdraw/",
+        pages.offering_withdraw_page,
+        name="counselor-offering-withdraw",
+    ),
+    path("counselor/toolkit/", pages.toolkit, name="counselor-toolkit"),
+    path(
+        "counselor/toolkit/new/",
+        pages.toolkit_item_create_page,
+        name="counselor-toolkit-item-create",
+    ),
+    path(
+        "counselor/toolkit/<int:toolkit_item_id>/",
+        pages.toolkit_item_edit_page,
+        name="counselor-toolkit-item-edit",
+    ),
+    path(
+        "counselor/toolkit/<int:toolkit_item_id>/delete/",
+        pages.toolkit_item_delete_page,
+        name="counselor-toolkit-item-delete",
+    ),
+    path("staff/offerings/", staff_pages.staff_offerings, name="staff-offerings"),
+    path(
+        "staff/offerings/<int:offering_id>/unpublish/",
+        staff_pages.staff_offering_unpublish,
+        name="staff-offering-unpublish",
     ),
     path("staff/verification/", staff_pages.verification, name="staff-verification"),
     path("staff/verification/<int:counselor_id>/", staff_pages.verify, name="staff-verify"),

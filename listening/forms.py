@@ -6,10 +6,12 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from core.i18n import in_active_language
 from core.sessions import SESSION_LENGTH_CHOICES, SessionMode
-from counselors.models import CounselorProfile
+from counselors.models import CounselorProfile, Offering, ToolkitItem
 from ethics.models import Referral, Resource
 from listening.services import NOTE_MAX_CHARS
+from listening.toolkit import field_label
 
 
 def parse_start(value: str) -> dt.datetime | None:
@@ -47,13 +49,24 @@ class BookingForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    # The offering booked, if any: it fixes the length (and the price) and limits the modes.
+    offering = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
-    def __init__(self, *args, counselor: CounselorProfile, **kwargs):
+    def __init__(
+        self, *args, counselor: CounselorProfile, offering: Offering | None = None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         labels = dict(SessionMode.choices)
+        modes = offering.modes if offering is not None else counselor.modes
         self.fields["mode"].choices = [
-            (m, labels[m]) for m in SessionMode.values if m in counselor.modes
+            (m, labels[m]) for m in SessionMode.values if m in counselor.modes and m in modes
         ]
+        if offering is not None:
+            self.fields["duration_minutes"].choices = [
+                (m, label) for m, label in SESSION_LENGTH_CHOICES if m == offering.duration_minutes
+            ]
+            self.fields["duration_minutes"].initial = offering.duration_minutes
+            self.fields["offering"].initial = offering.pk
 
     def clean_start(self):
         start = parse_start(self.cleaned_data["start"])
@@ -213,3 +226,78 @@ class AsyncMessageForm(RoomForm):
         if not (data.get("text") or "").strip() and not data.get("audio"):
             self.add_error("text", _("Write a message or add a voice note."))
         return data
+
+
+class ToolkitEntryForm(forms.Form):
+    """One entry in a toolkit item, its fields built from the item's structure (a diary's text
+    and 0–10 scale fields, a checklist's boxes, a worksheet's prompts). `answers()` gives what
+    the toolkit service takes; it decides what is valid."""
+
+    def __init__(
+        self, *args, item: ToolkitItem, booking_id: int | None = None, counselor_name="", **kwargs
+    ):
+        kwargs.setdefault("prefix", f"item{item.pk}-{booking_id or 0}")
+        super().__init__(*args, **kwargs)
+        self.item = item
+        self.booking_id = booking_id
+        for spec in item.fields:
+            label = field_label(spec)
+            name = f"f_{spec['key']}"
+            if item.kind == ToolkitItem.Kind.CHECKLIST:
+                explain = in_active_language(spec.get("explain_en", ""), spec.get("explain_zh", ""))
+                self.fields[name] = forms.BooleanField(
+                    label=label, required=False, help_text=explain
+                )
+            elif spec.get("type") == "scale":
+                self.fields[name] = forms.IntegerField(
+                    label=label,
+                    required=False,
+                    min_value=0,
+                    max_value=10,
+                    widget=forms.NumberInput(attrs={"min": 0, "max": 10, "step": 1}),
+                    help_text=_("0 = not at all, 10 = the most you can imagine"),
+                )
+            else:
+                self.fields[name] = forms.CharField(
+                    label=label,
+                    required=False,
+                    max_length=2000,
+                    widget=forms.Textarea(attrs={"rows": 2}),
+                )
+        if booking_id is not None:
+            self.fields["share"] = forms.BooleanField(
+                label=_("Share this entry with %(name)s") % {"name": counselor_name}
+                if counselor_name
+                else _("Share this entry with my counselor"),
+                required=False,
+                help_text=_("Only that counselor will see it. You can stop sharing at any time."),
+            )
+
+    def answers(self) -> dict:
+        """The filled-in fields, keyed as the item names them (empty ones left out)."""
+        answers = {}
+        for spec in self.item.fields:
+            value = self.cleaned_data.get(f"f_{spec['key']}")
+            if self.item.kind == ToolkitItem.Kind.CHECKLIST:
+                answers[spec["key"]] = bool(value)
+            elif value not in (None, ""):
+                answers[spec["key"]] = value
+        return answers
+
+
+class AssignForm(forms.Form):
+    """The counselor gives the client a toolkit item from the room."""
+
+    item = forms.ModelChoiceField(
+        label=_("Tool"), queryset=ToolkitItem.objects.none(), empty_label=None
+    )
+    note = forms.CharField(
+        label=_("A word for the client (optional)"),
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("Try this before next time")}),
+    )
+
+    def __init__(self, *args, items, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item"].queryset = items

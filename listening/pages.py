@@ -12,15 +12,15 @@ from django import forms as django_forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from core.availability import local_midnight
@@ -41,7 +41,7 @@ from counselors.services import (
     preferred_counselor_set,
 )
 from intake.services import intake_current_for, intake_require
-from listening import forms
+from listening import forms, toolkit
 from listening.feeds import (
     calendar_feed_create,
     calendar_feed_live,
@@ -58,6 +58,7 @@ from listening.selectors import (
     counselor_upcoming_count,
     met_counselor_get,
     my_counselors_for_client,
+    offering_for_booking_page,
 )
 from listening.services import booking_cancel, booking_create, booking_reschedule, feedback_submit
 
@@ -141,8 +142,12 @@ def booking_new(request, counselor_id: int):
     # back here (core.pages.ConflictPageMiddleware).
     intake_require(request.user)
     status = 200
+    source = request.POST if request.method == "POST" else request.GET
+    offering = offering_for_booking_page(
+        counselor_id=counselor.pk, offering_id=source.get("offering")
+    )
     if request.method == "POST":
-        form = forms.BookingForm(request.POST, counselor=counselor)
+        form = forms.BookingForm(request.POST, counselor=counselor, offering=offering)
         status = 400
         if form.is_valid():
             data = form.cleaned_data
@@ -157,6 +162,7 @@ def booking_new(request, counselor_id: int):
                 mode=data["mode"],
                 topic=data["topic"],
                 note=data["note"],
+                offering_id=data["offering"],
             )
             if done.ok:
                 messages.success(request, _("Booked. You can join five minutes before the start."))
@@ -167,9 +173,10 @@ def booking_new(request, counselor_id: int):
         duration = session_length_from(request.GET.get("duration"))
         form = forms.BookingForm(
             counselor=counselor,
+            offering=offering,
             initial={
                 "start": request.GET.get("start", ""),
-                "duration_minutes": duration,
+                "duration_minutes": offering.duration_minutes if offering else duration,
                 "mode": counselor.modes[0] if len(counselor.modes) == 1 else None,
                 "topic": current.topic if current else "",
             },
@@ -186,7 +193,9 @@ def booking_new(request, counselor_id: int):
             "form": form,
             "start": start,
             "start_error": start_error if start is None and not form.is_bound else None,
-            "profile_url": reverse("counselors:counselor-profile", args=[counselor.pk]),
+            "profile_url": reverse("counselors:counselor-profile", args=[counselor.pk])
+            + (f"?offering={offering.pk}&duration={offering.duration_minutes}" if offering else ""),
+            "offering": offering,
         },
         status=status,
     )
@@ -532,3 +541,159 @@ def my_counselor_history_share(request, counselor_id: int):
             request, _("Sharing withdrawn: the counselor no longer sees your history.")
         )
     return redirect(f"{reverse('listening:my-counselors')}#counselor-{counselor.pk}")
+
+
+# --- the client's toolkit ----------------------------------------------------------------------
+
+
+@dataclass
+class _ItemCard:
+    item: object
+    form: forms.ToolkitEntryForm | None  # None: nothing to fill in (a guided audio)
+    entries: list
+    note: str = ""
+
+
+def _entry_rows(entries) -> list[dict]:
+    return [{"entry": e, "answers": toolkit.entry_answers(e)} for e in entries]
+
+
+def _item_cards(items, *, booking=None, entries=(), notes=None, bound=None) -> list[_ItemCard]:
+    """One card per item: its entry form (the bound one, if it is the item just posted) and
+    the client's entries in it."""
+    cards = []
+    for item in items:
+        form = None
+        if item.kind != "audio":
+            key = (item.pk, booking.pk if booking else None)
+            form = (bound or {}).get(key) or forms.ToolkitEntryForm(
+                item=item,
+                booking_id=booking.pk if booking else None,
+                counselor_name=booking.counselor.display_name if booking else "",
+            )
+        mine = [e for e in entries if e.item_id == item.pk]
+        cards.append(_ItemCard(item, form, _entry_rows(mine), (notes or {}).get(item.pk, "")))
+    return cards
+
+
+def _toolkit_page(request, *, bound=None, status: int = 200):
+    sessions = toolkit.toolkit_for_client(client=request.user)
+    now = timezone.now()
+    rows = [
+        {
+            "booking": s.booking,
+            "upcoming": s.booking.end > now,
+            "cards": _item_cards(
+                s.items, booking=s.booking, entries=s.entries, notes=s.notes, bound=bound
+            ),
+        }
+        for s in sessions
+    ]
+    own = list(toolkit.toolkit_entries_for_client(client=request.user).filter(booking=None))
+    library = _item_cards(toolkit.toolkit_library_items(), entries=own, bound=bound)
+    return render(
+        request, "listening/toolkit.html", {"sessions": rows, "library": library}, status=status
+    )
+
+
+@client_required
+def toolkit_page(request):
+    """My toolkit: the tools that come with the client's sessions (before and after them) and
+    the platform library; fill in an entry, share it with that session's counselor or not."""
+    return _toolkit_page(request)
+
+
+@client_required
+@require_POST
+def toolkit_entry_new(request):
+    """Write an entry (the form of one item card)."""
+    item_id = request.POST.get("item_id")
+    booking_id = request.POST.get("booking_id") or None
+    prefix = f"item{item_id}-{booking_id or 0}"
+    try:
+        item, booking = toolkit.toolkit_entry_target(
+            client=request.user,
+            item_id=int(item_id),
+            booking_id=int(booking_id) if booking_id else None,
+        )
+    except (TypeError, ValueError, ValidationError):
+        return HttpResponseBadRequest(_("Choose a tool from your toolkit."))
+    form = forms.ToolkitEntryForm(
+        request.POST,
+        item=item,
+        booking_id=booking.pk if booking else None,
+        counselor_name=booking.counselor.display_name if booking else "",
+        prefix=prefix,
+    )
+    status = 400
+    if form.is_valid():
+        done = form_submit(
+            form,
+            toolkit.toolkit_entry_create,
+            field_map={"answers": None, "item": None, "booking": None},
+            client=request.user,
+            item_id=item.pk,
+            booking_id=booking.pk if booking else None,
+            answers=form.answers(),
+            share=form.cleaned_data.get("share", False),
+        )
+        if done.ok:
+            entry = done.result
+            messages.success(
+                request,
+                _("Saved and shared with your counselor.")
+                if entry.shared_at
+                else _("Saved. Only you can see it."),
+            )
+            return redirect(f"{reverse('listening:toolkit')}#entry-{entry.pk}")
+        status = done.status
+    return _toolkit_page(
+        request, bound={(item.pk, booking.pk if booking else None): form}, status=status
+    )
+
+
+@client_required
+@require_POST
+def toolkit_entry_share(request, entry_id: int):
+    """Share an entry with its session's counselor, or stop sharing it."""
+    try:
+        entry = toolkit.toolkit_entry_get_for_client(client=request.user, entry_id=entry_id)
+    except toolkit.ToolkitEntry.DoesNotExist:
+        raise Http404 from None
+    form = _ActionForm(request.POST, actions=["share", "unshare"])
+    if not form.is_valid():
+        return HttpResponseBadRequest()
+    entry = toolkit.toolkit_entry_update(
+        client=request.user, entry_id=entry.pk, share=form.cleaned_data["action"] == "share"
+    )
+    messages.success(
+        request,
+        _("Shared with your counselor.") if entry.shared_at else _("No longer shared."),
+    )
+    return redirect(f"{reverse('listening:toolkit')}#entry-{entry.pk}")
+
+
+@client_required
+@require_POST
+def toolkit_entry_remove(request, entry_id: int):
+    try:
+        toolkit.toolkit_entry_delete(client=request.user, entry_id=entry_id)
+    except toolkit.ToolkitEntry.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("The entry was deleted."))
+    return redirect(reverse("listening:toolkit"))
+
+
+@login_required
+@require_GET
+def toolkit_audio(request, item_id: int):
+    """A guided audio's file, for whoever may see the item (toolkit_audio_get_for_user)."""
+    try:
+        item = toolkit.toolkit_audio_get_for_user(user=request.user, item_id=item_id)
+    except toolkit.ToolkitItem.DoesNotExist:
+        raise Http404 from None
+    # Guided audios are small (the upload limit), so one read; a FileResponse would stream.
+    with item.audio.open("rb") as audio:
+        response = HttpResponse(audio.read(), content_type=item.audio_content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

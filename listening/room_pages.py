@@ -32,8 +32,14 @@ from core.pages import form_submit, with_contact_links
 from core.sessions import SessionMode
 from ethics.models import CrisisAlert
 from ethics.services import crisis_hotlines_for
-from listening import selectors, services
-from listening.forms import AsyncMessageForm, NoteForm, RaiseCrisisForm, ReferralForm
+from listening import selectors, services, toolkit
+from listening.forms import (
+    AssignForm,
+    AsyncMessageForm,
+    NoteForm,
+    RaiseCrisisForm,
+    ReferralForm,
+)
 from listening.models import Booking, Feedback
 from listening.room_strings import room_strings
 from listening.selectors import (
@@ -160,6 +166,15 @@ def _room_context(request, booking: Booking, **forms_given) -> dict:
         context["crisis_form"] = forms_given.get("crisis_form") or RaiseCrisisForm()
         context["referral_form"] = forms_given.get("referral_form") or ReferralForm()
         context["referrals"] = referral_list_for_user(user=user).filter(booking=booking)
+        # The session's tools, what the client shared with this counselor, and what to give.
+        context["session_tools"] = toolkit.toolkit_items_of_booking(booking=booking)
+        context["shared_entries"] = [
+            {"entry": e, "answers": toolkit.entry_answers(e)}
+            for e in toolkit.toolkit_entries_shared_with(counselor=user, booking_id=booking.pk)
+        ]
+        context["assign_form"] = forms_given.get("assign_form") or AssignForm(
+            items=toolkit.toolkit_items_assignable(counselor=user)
+        )
         context["open_alert"] = (
             CrisisAlert.objects.filter(booking=booking)
             .exclude(status=CrisisAlert.Status.RESOLVED)
@@ -168,6 +183,7 @@ def _room_context(request, booking: Booking, **forms_given) -> dict:
         )
     else:
         context["hotlines"] = [with_contact_links(h) for h in crisis_hotlines_for(user=user)]
+        context["session_tools"] = toolkit.toolkit_items_of_booking(booking=booking)
         context["show_crisis_panel"] = request.session.pop(CRISIS_PANEL_KEY, None) == booking.pk
         context["feedback_given"] = Feedback.objects.filter(booking=booking).exists()
         context["feedback_open"] = (
@@ -292,6 +308,36 @@ def crisis_raise_view(request, booking_id: int):
         return JsonResponse({"message": done}, status=201)
     messages.success(request, done)
     return redirect(reverse("listening:session-room", args=[booking.pk]) + "#tools")
+
+
+@login_required
+@require_POST
+def assign(request, booking_id: int):
+    """The counselor gives the client a toolkit item to try (the toolkit service)."""
+    booking = _counselor_booking(request, booking_id)
+    form = AssignForm(request.POST, items=toolkit.toolkit_items_assignable(counselor=request.user))
+    status = 400
+    if form.is_valid():
+        done = form_submit(
+            form,
+            toolkit.toolkit_assign,
+            counselor=request.user,
+            booking_id=booking.pk,
+            item_id=form.cleaned_data["item"].pk,
+            note=form.cleaned_data["note"],
+        )
+        if done.ok:
+            message = _("%(title)s is in the client's toolkit now.") % {
+                "title": done.result.item.title
+            }
+            if _wants_json(request):
+                return JsonResponse({"message": message}, status=201)
+            messages.success(request, message)
+            return redirect(reverse("listening:session-room", args=[booking.pk]) + "#toolkit")
+        status = done.status
+    if _wants_json(request):
+        return JsonResponse({"errors": _form_errors(form)}, status=status)
+    return _render_room(request, booking, status=status, assign_form=form)
 
 
 @login_required

@@ -28,10 +28,11 @@ from counselors.models import (
     AvailabilityWindow,
     CounselorProfile,
     HistoryShare,
+    Offering,
     PreferredCounselor,
     TimeOff,
 )
-from listening.models import Booking, SessionMessage, SessionNote
+from listening.models import Booking, Feedback, SessionMessage, SessionNote
 
 DAY = dt.timedelta(days=1)
 
@@ -614,3 +615,48 @@ def client_history_for_counselor(
             HistoryItem(b.pk, b.start, b.duration_minutes, b.mode, b.topic, b.status, text)
         )
     return ClientHistory(True, share.granted_at, items)
+
+
+# Reviews on a counselor's profile: shown only from this many on, so one cannot be traced.
+REVIEWS_SHOWN_FROM = 3
+
+
+def counselor_reviews(*, counselor_id: int, limit: int = 20) -> list[dict]:
+    """The written reviews of a counselor's sessions for their public profile, newest first:
+    only `rating`, `comment` and `month` ("YYYY-MM", UTC) — no name, booking or finer date, so
+    a review cannot be traced to a session. A review is a feedback with a comment; below
+    REVIEWS_SHOWN_FROM of them, none is shown ([])."""
+    feedbacks = (
+        Feedback.objects.filter(booking__counselor_id=counselor_id)
+        .exclude(comment__regex=r"^\s*$")
+        .order_by("-created_at", "-pk")
+    )
+    rows = list(
+        feedbacks.values("rating", "comment", "created_at")[: max(limit, REVIEWS_SHOWN_FROM)]
+    )
+    if len(rows) < REVIEWS_SHOWN_FROM:
+        return []
+    return [
+        {
+            "rating": r["rating"],
+            "comment": r["comment"],
+            "month": r["created_at"].astimezone(dt.UTC).strftime("%Y-%m"),
+        }
+        for r in rows[:limit]
+    ]
+
+
+def offering_for_booking_page(*, counselor_id: int, offering_id) -> Offering | None:
+    """The published offering `offering_id` of the counselor, for the booking page to show and
+    fix its length; None for anything else (the service refuses a bad one with its reason)."""
+    try:
+        offering_id = int(offering_id)
+    except (TypeError, ValueError):
+        return None
+    return (
+        Offering.objects.filter(
+            pk=offering_id, counselor_id=counselor_id, status=Offering.Status.PUBLISHED
+        )
+        .prefetch_related("items")
+        .first()
+    )

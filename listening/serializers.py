@@ -1,17 +1,30 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from core.fields import AwareDateTimeField
 from core.sessions import SESSION_LENGTHS, SessionMode
 from listening.models import Booking
+from listening.toolkit import entry_answers
 
 
 class BookingInputSerializer(serializers.Serializer):
+    """`duration_minutes` may be left out when `offering` names one: the offering fixes it."""
+
     counselor = serializers.IntegerField(min_value=1)
     start = AwareDateTimeField()
-    duration_minutes = serializers.ChoiceField(choices=SESSION_LENGTHS)
+    duration_minutes = serializers.ChoiceField(choices=SESSION_LENGTHS, required=False)
+    offering = serializers.IntegerField(min_value=1, required=False)
     mode = serializers.ChoiceField(choices=SessionMode.choices)
     topic = serializers.CharField(max_length=120)
     note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if "duration_minutes" not in attrs and "offering" not in attrs:
+            raise serializers.ValidationError(
+                {"duration_minutes": [_("This field is required unless an offering is named.")]}
+            )
+        return attrs
 
 
 class BookingSerializer(serializers.ModelSerializer):
@@ -19,6 +32,7 @@ class BookingSerializer(serializers.ModelSerializer):
     counselor_name = serializers.CharField(source="counselor.display_name", read_only=True)
     client = serializers.IntegerField(source="client_id", read_only=True)
     client_name = serializers.CharField(source="client.username", read_only=True)
+    offering = serializers.IntegerField(source="offering_id", read_only=True, allow_null=True)
     price = serializers.DecimalField(
         max_digits=8, decimal_places=2, coerce_to_string=False, read_only=True
     )
@@ -39,6 +53,7 @@ class BookingSerializer(serializers.ModelSerializer):
             "topic",
             "note",
             "price",
+            "offering",
             "created_at",
             "cancelled_at",
             "cancel_reason",
@@ -146,3 +161,89 @@ class ClientHistorySerializer(serializers.Serializer):
     shared = serializers.BooleanField()
     shared_since = serializers.DateTimeField(allow_null=True)
     sessions = HistoryItemSerializer(many=True)
+
+
+# --- the toolkit -------------------------------------------------------------------------------
+
+
+class ToolkitItemBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+    fields = serializers.JSONField()
+    is_library = serializers.BooleanField()
+    audio_url = serializers.SerializerMethodField()
+
+    def get_audio_url(self, item) -> str | None:
+        return reverse("listening:toolkit-audio", args=[item.pk]) if item.audio else None
+
+
+class ToolkitEntrySerializer(serializers.Serializer):
+    """An entry, with its answers decrypted: only ever rendered for its client or, once
+    shared, for the counselor of its session."""
+
+    id = serializers.IntegerField()
+    item = serializers.IntegerField(source="item_id")
+    item_title = serializers.CharField(source="item.title")
+    kind = serializers.CharField(source="item.kind")
+    booking = serializers.IntegerField(source="booking_id", allow_null=True)
+    answers = serializers.SerializerMethodField()
+    shared = serializers.SerializerMethodField()
+    shared_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_answers(self, entry) -> dict:
+        return entry_answers(entry)
+
+    def get_shared(self, entry) -> bool:
+        return entry.shared_at is not None
+
+
+class ToolkitEntryInputSerializer(serializers.Serializer):
+    item = serializers.IntegerField(min_value=1)
+    booking = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    answers = serializers.JSONField()
+    share = serializers.BooleanField(required=False, default=False)
+
+
+class ToolkitEntryUpdateSerializer(serializers.Serializer):
+    answers = serializers.JSONField(required=False)
+    share = serializers.BooleanField(required=False)
+
+
+class SessionToolkitSerializer(serializers.Serializer):
+    booking = serializers.IntegerField(source="booking.pk")
+    start = serializers.DateTimeField(source="booking.start")
+    counselor_name = serializers.CharField(source="booking.counselor.display_name")
+    offering = serializers.IntegerField(source="booking.offering_id", allow_null=True)
+    items = ToolkitItemBriefSerializer(many=True)
+    notes = serializers.DictField(child=serializers.CharField())
+    entries = ToolkitEntrySerializer(many=True)
+
+
+class ToolkitSerializer(serializers.Serializer):
+    sessions = SessionToolkitSerializer(many=True)
+
+
+class AssignmentInputSerializer(serializers.Serializer):
+    item = serializers.IntegerField(min_value=1)
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class AssignmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    booking = serializers.IntegerField(source="booking_id")
+    item = serializers.IntegerField(source="item_id")
+    note = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class BookingToolkitSerializer(serializers.Serializer):
+    """A session's tools as one participant sees them: the items, and the entries (the
+    client's own; for the counselor, the ones the client shared)."""
+
+    items = ToolkitItemBriefSerializer(many=True)
+    entries = ToolkitEntrySerializer(many=True)

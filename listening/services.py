@@ -40,7 +40,7 @@ from core.encryption import decrypt, encrypt, encrypt_text, rotate, rows_reencry
 from core.exceptions import Conflict
 from core.realtime import room_push, room_push_on_commit
 from core.sessions import SESSION_LENGTHS, SessionMode
-from counselors.models import CounselorProfile
+from counselors.models import CounselorProfile, Offering
 from ethics.models import CrisisAlert, EthicsFlag
 from ethics.services import (
     crisis_signal_record,
@@ -51,7 +51,13 @@ from ethics.services import (
 )
 from intake.services import intake_require
 from listening import tasks
-from listening.models import Booking, Feedback, Reminder, SessionMessage, SessionNote
+from listening.models import (
+    Booking,
+    Feedback,
+    Reminder,
+    SessionMessage,
+    SessionNote,
+)
 from listening.selectors import (
     CounselorRules,
     booking_get_for_participant,
@@ -91,18 +97,32 @@ def booking_create(
     client: User,
     counselor_id: int,
     start: dt.datetime,
-    duration_minutes: int,
+    duration_minutes: int | None,
     mode: str,
     topic: str,
     note: str = "",
+    offering_id: int | None = None,
 ) -> Booking:
     """Book a slot. Field problems raise ValidationError (400); a taken time raises Conflict (409).
+
+    With `offering_id` the booking names one of the counselor's service offerings: its price
+    is the offering's, and `duration_minutes` must be the offering's (the caller passes it, or
+    None to take it from the offering) and `mode` one of its modes. An offering that is not
+    this counselor's is a 400; one withdrawn or unpublished is a 409 `offering_unavailable`,
+    checked again under the lock so an unpublish racing the booking cannot be booked through.
 
     Not atomic itself, on purpose: a time already taken (most attempts at a popular slot) is
     turned away by one indexed probe in autocommit, before any transaction, intake check or
     lock. What passes the probe is checked again in `_booking_create_locked`, under the
     counselor's profile row lock, and the exclusion constraints are the last word on overlaps
     either way, so the probe can only save work, never let a double booking through."""
+    if offering_id is not None:
+        duration_minutes = _offering_check(
+            offering_id=offering_id,
+            counselor_id=counselor_id,
+            duration_minutes=duration_minutes,
+            mode=mode,
+        ).duration_minutes
     if duration_minutes not in SESSION_LENGTHS:
         raise ValidationError({"duration_minutes": [_("Sessions are 15 or 30 minutes.")]})
     if not is_quarter_hour(start):
@@ -124,7 +144,50 @@ def booking_create(
         topic=topic,
         note=note,
         now=now,
+        offering_id=offering_id,
     )
+
+
+def _offering_unavailable() -> Conflict:
+    return Conflict(
+        _("This offering is no longer available. Book a regular session instead."),
+        code="offering_unavailable",
+    )
+
+
+def _offering_check(
+    *,
+    offering_id: int,
+    counselor_id: int,
+    duration_minutes: int | None,
+    mode: str,
+    lock: bool = False,
+) -> Offering:
+    """The offering a booking names, checked against the booking's fields (400 naming the
+    field) and its status (409). With `lock`, its row is locked: call inside the booking's
+    transaction, so a concurrent unpublish waits for the booking or is seen by it."""
+    rows = Offering.objects.filter(pk=offering_id, counselor_id=counselor_id)
+    if lock:
+        rows = rows.select_for_update()
+    offering = rows.first()
+    if offering is None:
+        raise ValidationError({"offering": [_("This counselor has no offering with this id.")]})
+    if not offering.is_published:
+        raise _offering_unavailable()
+    if duration_minutes is not None and duration_minutes != offering.duration_minutes:
+        raise ValidationError(
+            {
+                "duration_minutes": [
+                    _("This offering is a %(minutes)s-minute session.")
+                    % {"minutes": offering.duration_minutes}
+                ]
+            }
+        )
+    if mode not in offering.modes:
+        raise ValidationError(
+            {"mode": [_("This offering is not given as %(mode)s sessions.") % {"mode": mode}]}
+        )
+    return offering
 
 
 # A booking is at most this long, so one overlapping [start, end) starts after start - this:
@@ -165,15 +228,27 @@ def _booking_create_locked(
     topic: str,
     note: str,
     now: dt.datetime,
+    offering_id: int | None = None,
 ) -> Booking:
     """booking_create's transaction: the intake gate, then the counselor's profile row locked
     for the whole check-and-insert, which serialises bookings per counselor (so the daily cap
-    and the buffer, which no constraint can express, hold under concurrency), the slot rules,
-    and the insert. Precondition: the fields were checked by booking_create."""
+    and the buffer, which no constraint can express, hold under concurrency), the offering's
+    row locked and checked again, the slot rules, and the insert. Precondition: the fields
+    were checked by booking_create."""
     intake_require(client)  # consent + intake before the first booking: 409 intake_required
     profile = _lock_bookable_profile(counselor_id, mode=mode)
+    offering = None
+    if offering_id is not None:
+        offering = _offering_check(
+            offering_id=offering_id,
+            counselor_id=counselor_id,
+            duration_minutes=duration_minutes,
+            mode=mode,
+            lock=True,
+        )
     _slot_check(profile=profile, start=start, end=end, now=now)
     return _booking_insert(
+        offering=offering,
         profile=profile,
         client=client,
         start=start,
@@ -246,6 +321,7 @@ def _lock_bookable_profile(counselor_id: int, *, mode: str) -> CounselorProfile:
 
 def _booking_insert(
     *,
+    offering: Offering | None = None,
     profile: CounselorProfile,
     client: User,
     start: dt.datetime,
@@ -266,7 +342,8 @@ def _booking_insert(
         mode=mode,
         topic=topic,
         note=note,
-        price=profile.price_for(duration_minutes),
+        offering=offering,
+        price=offering.price if offering is not None else profile.price_for(duration_minutes),
     )
     _save_or_conflict(booking)
     _reminders_schedule(booking, now=timezone.now())
@@ -368,6 +445,11 @@ def booking_reschedule(
     errors: dict[str, list[str]] = {}
     if duration_minutes not in SESSION_LENGTHS:
         errors["duration_minutes"] = [_("Sessions are 15 or 30 minutes.")]
+    elif booking.offering_id is not None and duration_minutes != booking.duration_minutes:
+        # The offering fixed the length and the price when it was booked.
+        errors["duration_minutes"] = [
+            _("This session was booked as an offering: its length cannot change.")
+        ]
     if not is_quarter_hour(start):
         errors["start"] = [_("Sessions start on a quarter hour (:00, :15, :30, :45).")]
     if by_counselor and not reason:
@@ -400,7 +482,8 @@ def booking_reschedule(
     _slot_check(profile=profile, start=start, end=end, now=now, exclude_booking_id=booking.pk)
     old_start = booking.start
     booking.start, booking.end, booking.duration_minutes = start, end, duration_minutes
-    booking.price = profile.price_for(duration_minutes)
+    if booking.offering_id is None:
+        booking.price = profile.price_for(duration_minutes)
     booking.ics_sequence += 1
     # Joining and the clock count from the new time.
     booking.client_joined_at = booking.counselor_joined_at = booking.warning_sent_at = None

@@ -36,6 +36,19 @@ api_urlpatterns = [
         views.ClientHistoryView.as_view(),
         name="booking-client-history",
     ),
+    path("bookings/<int:pk>/toolkit/", views.BookingToolkitView.as_view(), name="booking-toolkit"),
+    path(
+        "bookings/<int:pk>/assignments/",
+        views.BookingAssignmentView.as_view(),
+        name="booking-assignments",
+    ),
+    path("toolkit/", views.ToolkitView.as_view(), name="toolkit"),
+    path("toolkit/entries/", views.ToolkitEntryListView.as_view(), name="toolkit-entry-list"),
+    path(
+        "toolkit/entries/<int:pk>/",
+        views.ToolkitEntryDetailView.as_view(),
+        name="toolkit-entry-detail",
+    ),
     path("calendar-feed/", views.CalendarFeedView.as_view(), name="calendar-feed"),
     path("my-counselors/", views.MyCounselorListView.as_view(), name="my-counselors"),
     path(
@@ -96,6 +109,20 @@ page_urlpatterns = [
         name="session-crisis-raise",
     ),
     path("sessions/<int:booking_id>/refer/", room_pages.refer, name="session-refer"),
+    path("sessions/<int:booking_id>/assign/", room_pages.assign, name="session-assign"),
+    path("toolkit/", pages.toolkit_page, name="toolkit"),
+    path("toolkit/items/<int:item_id>/audio/", pages.toolkit_audio, name="toolkit-audio"),
+    path("toolkit/entries/new/", pages.toolkit_entry_new, name="toolkit-entry-new"),
+    path(
+        "toolkit/entries/<int:entry_id>/share/",
+        pages.toolkit_entry_share,
+        name="toolkit-entry-share",
+    ),
+    path(
+        "toolkit/entries/<int:entry_id>/delete/",
+        pages.toolkit_entry_remove,
+        name="toolkit-entry-delete",
+    ),
     # The client's feedback page after the session: the one feedback view (listening.pages),
     # also posted inline from my bookings. Never cached, as the room.
     path(

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from core.permissions import IsClient
+from core.permissions import IsClient, IsCounselor
 from counselors.models import CounselorProfile
 from counselors.services import (
     history_share_grant,
@@ -18,7 +18,7 @@ from counselors.services import (
     preferred_counselor_set,
 )
 from ethics.services import crisis_hotlines_for
-from listening import serializers
+from listening import serializers, toolkit
 from listening.calendar import booking_icalendar, feed_icalendar
 from listening.feeds import (
     calendar_feed_bookings,
@@ -30,7 +30,7 @@ from listening.feeds import (
     token_hash,
 )
 from listening.filters import BookingFilter
-from listening.models import Booking, CalendarFeed, SessionMessage
+from listening.models import Booking, CalendarFeed, SessionMessage, ToolkitEntry
 from listening.selectors import (
     booking_get_for_participant,
     booking_list_for_user,
@@ -70,10 +70,12 @@ class BookingListView(generics.ListAPIView):
         data = serializers.BookingInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
+        duration = fields.pop("duration_minutes", None)
         booking = booking_create(
             client=request.user,
             counselor_id=fields.pop("counselor"),
-            duration_minutes=int(fields.pop("duration_minutes")),
+            duration_minutes=int(duration) if duration is not None else None,
+            offering_id=fields.pop("offering", None),
             **fields,
         )
         # Answered from the inserted row: it carries its counselor (with user) and client.
@@ -379,3 +381,118 @@ class ClientHistoryView(APIView):
         response = Response(serializers.ClientHistorySerializer(history._asdict()).data)
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+# --- the toolkit -------------------------------------------------------------------------------
+
+
+class ToolkitView(APIView):
+    """The client's toolkit: each of their sessions that carries tools (the booked offering's
+    items and what the counselor assigned), with the client's entries in them."""
+
+    permission_classes = [IsClient]
+
+    @extend_schema(responses=serializers.ToolkitSerializer)
+    def get(self, request):
+        sessions = toolkit.toolkit_for_client(client=request.user)
+        return Response(serializers.ToolkitSerializer({"sessions": sessions}).data)
+
+
+class ToolkitEntryListView(generics.ListAPIView):
+    """The client's own entries, newest first; POST writes a new one (`share` shares it with
+    the counselor of `booking`)."""
+
+    permission_classes = [IsClient]
+    serializer_class = serializers.ToolkitEntrySerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ToolkitEntry.objects.none()
+        return toolkit.toolkit_entries_for_client(client=self.request.user)
+
+    @extend_schema(
+        request=serializers.ToolkitEntryInputSerializer,
+        responses={201: serializers.ToolkitEntrySerializer},
+    )
+    def post(self, request):
+        data = serializers.ToolkitEntryInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        entry = toolkit.toolkit_entry_create(
+            client=request.user,
+            item_id=fields["item"],
+            booking_id=fields["booking"],
+            answers=fields["answers"],
+            share=fields["share"],
+        )
+        return Response(
+            serializers.ToolkitEntrySerializer(entry).data, status=status.HTTP_201_CREATED
+        )
+
+
+class ToolkitEntryDetailView(APIView):
+    """One of the client's entries: read, change (answers, share or unshare), delete."""
+
+    permission_classes = [IsClient]
+
+    @extend_schema(responses=serializers.ToolkitEntrySerializer)
+    def get(self, request, pk: int):
+        entry = toolkit.toolkit_entry_get_for_client(client=request.user, entry_id=pk)
+        return Response(serializers.ToolkitEntrySerializer(entry).data)
+
+    @extend_schema(
+        request=serializers.ToolkitEntryUpdateSerializer,
+        responses=serializers.ToolkitEntrySerializer,
+    )
+    def patch(self, request, pk: int):
+        data = serializers.ToolkitEntryUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = toolkit.toolkit_entry_update(
+            client=request.user, entry_id=pk, **data.validated_data
+        )
+        return Response(serializers.ToolkitEntrySerializer(entry).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk: int):
+        toolkit.toolkit_entry_delete(client=request.user, entry_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BookingToolkitView(APIView):
+    """A session's tools for one of its two participants: the items; the client's own entries,
+    or for the counselor the entries the client shared with them."""
+
+    permission_classes = [IsParticipantRole]
+
+    @extend_schema(responses=serializers.BookingToolkitSerializer)
+    def get(self, request, pk: int):
+        booking = booking_get_for_participant(user=request.user, booking_id=pk)
+        if booking.role_of(request.user) == Booking.Party.COUNSELOR:
+            entries = toolkit.toolkit_entries_shared_with(counselor=request.user, booking_id=pk)
+        else:
+            entries = toolkit.toolkit_entries_for_client(client=request.user).filter(booking=pk)
+        body = {"items": toolkit.toolkit_items_of_booking(booking=booking), "entries": entries}
+        return Response(serializers.BookingToolkitSerializer(body).data)
+
+
+class BookingAssignmentView(APIView):
+    """The counselor gives the client of this session a toolkit item to try."""
+
+    permission_classes = [IsCounselor]
+
+    @extend_schema(
+        request=serializers.AssignmentInputSerializer,
+        responses={201: serializers.AssignmentSerializer},
+    )
+    def post(self, request, pk: int):
+        data = serializers.AssignmentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        assignment = toolkit.toolkit_assign(
+            counselor=request.user,
+            booking_id=pk,
+            item_id=data.validated_data["item"],
+            note=data.validated_data["note"],
+        )
+        return Response(
+            serializers.AssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED
+        )

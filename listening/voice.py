@@ -3,18 +3,11 @@ Content-Type is not trusted), it must hold audio only, and its length is read fr
 
 from dataclasses import dataclass
 
-import av
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-# PyAV/FFmpeg demuxer names -> the content type we store and serve.
-CONTAINERS = {
-    "matroska,webm": "audio/webm",
-    "ogg": "audio/ogg",
-    "mov,mp4,m4a,3gp,3g2,mj2": "audio/mp4",
-    "mp3": "audio/mpeg",
-}
+from core.audio import CONTAINERS, audio_probe  # noqa: F401  (CONTAINERS: kept importable here)
 
 
 @dataclass(frozen=True)
@@ -29,23 +22,12 @@ def voice_note_inspect(upload) -> VoiceNote:
     if upload.size > settings.VOICE_NOTE_MAX_BYTES:
         raise ValidationError({"audio": [_("A voice note is at most %(mb)s MB.") % {"mb": max_mb}]})
     formats = _("webm, ogg, mp4 or mpeg audio")
-    try:
-        upload.seek(0)
-        with av.open(upload, mode="r") as container:
-            content_type = CONTAINERS.get(container.format.name)
-            has_audio = bool(container.streams.audio)
-            only_audio = all(s.type == "audio" for s in container.streams)
-            seconds = _duration(container)
-    except (av.error.FFmpegError, ValueError, OSError):
-        raise ValidationError(
-            {"audio": [_("Send a voice note as %(formats)s.") % {"formats": formats}]}
-        ) from None
-    finally:
-        upload.seek(0)
-    if content_type is None or not has_audio or not only_audio:
+    found = audio_probe(upload)
+    if found is None:
         raise ValidationError(
             {"audio": [_("Send a voice note as %(formats)s.") % {"formats": formats}]}
         )
+    seconds = found.seconds
     if seconds is None or seconds > settings.VOICE_NOTE_MAX_SECONDS:
         raise ValidationError(
             {
@@ -55,16 +37,4 @@ def voice_note_inspect(upload) -> VoiceNote:
                 ]
             }
         )
-    return VoiceNote(content_type=content_type, seconds=round(seconds, 2))
-
-
-def _duration(container) -> float | None:
-    if container.duration:
-        return container.duration / av.time_base
-    # Browser-recorded webm often has no duration in its header: read the packets' times.
-    last = None
-    for packet in container.demux(container.streams.audio[0]):
-        if packet.pts is not None and packet.time_base is not None:
-            end = float((packet.pts + (packet.duration or 0)) * packet.time_base)
-            last = end if last is None else max(last, end)
-    return last
+    return VoiceNote(content_type=found.content_type, seconds=round(seconds, 2))

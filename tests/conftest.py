@@ -286,6 +286,7 @@ def seed_reference_data() -> None:
 
     for module in (
         "counselors.migrations.0002_seed_specialties",
+        "counselors.migrations.0007_starter_toolkit_library",
         "ethics.migrations.0002_seed_resources",
         "ethics.migrations.0004_seed_referral_resources",
     ):

@@ -207,3 +207,39 @@ class PreferredCounselorFactory(factory.django.DjangoModelFactory):
 
     client = factory.SubFactory(ClientFactory)
     counselor = factory.SubFactory(CounselorProfileFactory)
+
+
+class ToolkitItemFactory(factory.django.DjangoModelFactory):
+    """A counselor's own worksheet (a scene-setter; the service checks real input)."""
+
+    class Meta:
+        model = "counselors.ToolkitItem"
+
+    owner = factory.SubFactory(CounselorProfileFactory)
+    slug = factory.Sequence(lambda n: f"worksheet-{n}")
+    kind = "worksheet"
+    title_en = factory.Sequence(lambda n: f"Worksheet {n}")
+    title_zh = factory.Sequence(lambda n: f"练习 {n}")
+    fields = [{"key": "prompt", "label_en": "What helped today?", "label_zh": "今天什么有帮助？"}]
+
+
+class OfferingFactory(factory.django.DjangoModelFactory):
+    """A published 15-minute text offering (a scene-setter; items via `items=[…]`)."""
+
+    class Meta:
+        model = "counselors.Offering"
+        skip_postgeneration_save = True
+
+    counselor = factory.SubFactory(CounselorProfileFactory)
+    title_en = "Stress relief"
+    title_zh = "缓解压力"
+    description_en = "Fifteen minutes to put a stressful day down."
+    description_zh = "用十五分钟放下紧张的一天。"
+    duration_minutes = 15
+    modes = ["text"]
+    price = 50
+
+    @factory.post_generation
+    def items(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.items.set(extracted)

@@ -28,6 +28,7 @@ from intake.services import user_health_information_erase
 from listening.feeds import calendar_feeds_erase, calendar_feeds_export
 from listening.selectors import bookings_export
 from listening.services import user_bookings_erase
+from listening.toolkit import toolkit_entries_erase, toolkit_entries_export
 from matching.services import user_match_requests_erase
 from oversight.selectors import oversight_export
 
@@ -62,11 +63,12 @@ def user_delete(*, user_id: int) -> None:
     """Delete an account at its owner's request. The row stays (bookings and alerts refer to
     it) but nothing identifying does: the name and e-mail are replaced, sign-in is impossible,
     tokens go, open sockets close. Future sessions are cancelled (the other side is told),
-    session content of bookings not under an ethics hold is erased, talk-now requests are
+    session content of bookings not under an ethics hold is erased, toolkit entries go, talk-now requests are
     cancelled and their notes erased, and a counselor's profile is unlisted and their duty
     ended. Health information (consent, intake) is deleted."""
     user = user_lock(user_id=user_id)
     user_bookings_erase(user=user)
+    toolkit_entries_erase(user=user)
     calendar_feeds_erase(user=user)
     counselor_links_erase(user=user)
     user_match_requests_erase(user=user)
@@ -92,6 +94,8 @@ def user_data_export(*, user: User) -> dict:
         **health_information_export(user=user),
         **conversation_risk_export(user=user),
         "bookings": bookings_export(user=user),
+        # What the client wrote into their toolkit (diary entries, checklists), decrypted.
+        "toolkit_entries": toolkit_entries_export(user=user),
         # Time off, preferred counselors, history consents; the feeds without their tokens.
         **counselor_links_export(user=user),
         "calendar_feeds": calendar_feeds_export(user=user),

@@ -1,9 +1,11 @@
 """Settings shared by every environment. Everything secret or site-specific comes
 from the environment (django-environ); see README.md for the variables."""
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -179,6 +181,13 @@ CELERY_BEAT_SCHEDULE = {
     # Session reminders (24 h and 1 h before): claim and send the due outbox rows, and take
     # back rows a dead worker left half-sent once their lease is over (listening.services).
     "reminders-send-due": {"task": "listening.tasks.reminders_send_due", "schedule": 30.0},
+    # Insights: rebuild the anonymised facts nightly (19:30 UTC is 03:30 in Beijing, a quiet
+    # hour); sample talk-now duty each minute for exposure fairness (insights/services.py).
+    "insights-materialise": {
+        "task": "insights.tasks.insights_materialise",
+        "schedule": crontab(hour=19, minute=30),
+    },
+    "insights-duty-sample": {"task": "insights.tasks.duty_sample", "schedule": 60.0},
 }
 
 # --- Auth ---------------------------------------------------------------------
@@ -198,6 +207,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
+# The platform's own zone: insights count requests by weekday and hour in it.
+PLATFORM_TIME_ZONE = env("PLATFORM_TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 
@@ -269,6 +280,9 @@ SPECTACULAR_SETTINGS = {
         "ReferralStatusEnum": "ethics.models.Referral.Status",
         # Used by both the match request list and its detail serializer.
         "MatchRequestStatusEnum": "matching.models.MatchRequest.Status",
+        # Toolkit items' kind, in counselors' and listening's serializers alike.
+        "ToolkitItemKindEnum": "counselors.models.ToolkitItem.Kind",
+        "OfferingStatusEnum": "counselors.models.Offering.Status",
     },
 }
 
@@ -305,6 +319,13 @@ CHAT_RATE_PER_SECOND = 10
 SIGNAL_RATE_PER_SECOND = 50
 VOICE_NOTE_MAX_BYTES = 5 * 1024 * 1024
 VOICE_NOTE_MAX_SECONDS = 180
+# Offerings (counselors/services.py): the price a counselor may ask for one, bounds included.
+# Platform policy, not a counselor setting: a price outside is refused naming `price`.
+OFFERING_PRICE_MIN = Decimal(env("OFFERING_PRICE_MIN", default="0"))
+OFFERING_PRICE_MAX = Decimal(env("OFFERING_PRICE_MAX", default="2000"))
+# Guided audio a counselor uploads for a toolkit item (checked like a voice note, longer).
+TOOLKIT_AUDIO_MAX_BYTES = 8 * 1024 * 1024
+TOOLKIT_AUDIO_MAX_SECONDS = 15 * 60
 # WebRTC: media stays peer-to-peer in the browsers. ICE_SERVERS is a JSON list of
 # RTCIceServer dicts without secrets (e.g. [{"urls": ["stun:turn.example.org:3478"]}]); the
 # default is none, so a local demo uses host candidates only. With TURN_URLS and TURN_SECRET

@@ -5,6 +5,7 @@ their placeholders name, and the personas that call them."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,14 +19,16 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.services import notice_send, unsubscribe_token_make
 from core.encryption import encrypt, encrypt_text
+from counselors.models import ToolkitItem
 from ethics.models import CrisisAlert, EthicsFlag, Referral, Resource
 from listening.feeds import calendar_feed_create
-from listening.models import SessionMessage
+from listening.models import SessionMessage, ToolkitEntry
 from matching.models import MatchRequest, Offer, Surge
 from tests.factories import (
     BookingFactory,
     ClientFactory,
     CounselorProfileFactory,
+    OfferingFactory,
     OneOffWindowFactory,
     StaffFactory,
     TimeOffFactory,
@@ -48,6 +51,8 @@ ROLES = (
 PRIVATE = "zz-private"
 
 TABLE = Path(__file__).with_name("authorization_matrix.txt")
+# A real guided audio (the starter library's), for the counselor's own audio item.
+LIBRARY_OGG = Path(__file__).resolve().parents[2] / "counselors/library/box-breathing-en.ogg"
 
 # Routes the matrix does not walk, each with the reason. Everything else must have rows.
 EXCLUDED_PREFIXES = {
@@ -213,12 +218,38 @@ class Scene:
             declared_by=self.users["staff"],
             created_at=now,
         )
+        # The client's toolkit: an entry in a tool of the scene's booking, shared with its
+        # counselor; a library guided audio (seeded by counselors' data migration).
+        self.toolkit_entry = ToolkitEntry.objects.create(
+            client=client,
+            item=ToolkitItem.objects.filter(owner=None).exclude(kind="audio").first(),
+            booking=self.booking,
+            ciphertext=encrypt_text(json.dumps({"note": f"{PRIVATE} entry"})),
+            shared_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        self.toolkit_audio = ToolkitItem.objects.filter(owner=None, kind="audio").first()
+        # The counselor's own guided audio (in no published offering: only they may hear it)
+        # and a published offering of theirs using a library item.
+        self.toolkit_item = ToolkitItem(
+            owner=profile, slug="m-breathing", kind="audio", title_en="Breathing", title_zh="呼吸"
+        )
+        self.toolkit_item.audio.save("x.bin", ContentFile(LIBRARY_OGG.read_bytes()), save=False)
+        self.toolkit_item.audio_content_type = "audio/ogg"
+        self.toolkit_item.save()
+        self.offering = OfferingFactory(counselor=profile, items=[self.toolkit_audio])
         self.unsubscribe_token = unsubscribe_token_make(user=client)
         _, self.feed_token = calendar_feed_create(user=client)
 
     # `pk` in an API path names the object of the path's collection.
     PK_BY_PREFIX = (
         ("api/v1/bookings/", "booking"),
+        ("api/v1/toolkit/entries/", "toolkit_entry"),
+        ("api/v1/counselors/me/offerings/", "offering"),
+        ("api/v1/counselors/me/toolkit-items/", "toolkit_item"),
+        ("api/v1/offerings/", "offering"),
+        ("api/v1/toolkits/", "toolkit_item"),
         ("api/v1/counselors/me/windows/", "window"),
         ("api/v1/counselors/me/time-off/", "time_off"),
         ("api/v1/counselors/", "counselor"),
@@ -232,9 +263,13 @@ class Scene:
     )
     BY_KWARG = {
         "booking_id": "booking",
+        "entry_id": "toolkit_entry",
+        "item_id": "toolkit_audio",
         "counselor_id": "counselor",
         "notice_id": "notice",
         "window_id": "window",
+        "offering_id": "offering",
+        "toolkit_item_id": "toolkit_item",
         "time_off_id": "time_off",
         "alert_id": "alert",
         "flag_id": "flag",
@@ -265,6 +300,10 @@ class Scene:
                 )
             elif name == "action":
                 kwargs[name] = "accept"
+            elif name == "table":
+                kwargs[name] = (
+                    "outcomes_by_topic"  # an insights table staff and counselors both have
+                )
             else:
                 raise KeyError(f"{route.name}: no scene object for <{name}>")
         return kwargs

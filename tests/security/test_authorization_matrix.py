@@ -94,6 +94,7 @@ def _bodies(scene: Scene) -> dict[tuple[str, str], dict]:
         },
         ("ethics:api:crisis-raise", "POST"): {"booking": booking, "note": "worried"},
         ("counselors:api:counselor-verify", "POST"): {"approved": True, "note": "checked"},
+        ("listening:api:booking-assignments", "POST"): {"item": scene.toolkit_audio.pk},
     }
 
 

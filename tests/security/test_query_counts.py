@@ -9,6 +9,7 @@ booking) so that a relation read per row shows up as a query per row."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,17 +25,19 @@ from accounts.services import notice_send
 from core.encryption import encrypt_text
 from counselors.models import Credential, Specialty
 from ethics.models import CrisisAlert, EthicsFlag, Referral, Resource, RiskCheck
-from listening.models import Booking, SessionMessage
+from listening.models import Booking, SessionMessage, ToolkitEntry
 from matching.models import MatchRequest, Offer, Surge
 from tests.conftest import api_as
 from tests.factories import (
     BookingFactory,
     ClientFactory,
     CounselorProfileFactory,
+    OfferingFactory,
     OneOffWindowFactory,
     PreferredCounselorFactory,
     StaffFactory,
     TimeOffFactory,
+    ToolkitItemFactory,
     UserFactory,
     next_quarter,
 )
@@ -241,6 +244,20 @@ def _met_counselor(world: World, i: int):
         PreferredCounselorFactory(client=world.client, counselor=booking.counselor)
 
 
+def _toolkit_entry(world: World, i: int):
+    booking = _other_booking(world, i, client=world.client)
+    now = timezone.now()
+    ToolkitEntry.objects.create(
+        client=world.client,
+        item=ToolkitItemFactory(owner=booking.counselor),
+        booking=booking,
+        ciphertext=encrypt_text(json.dumps({"prompt": f"entry {i}"})),
+        shared_at=now if i % 2 else None,
+        created_at=now,
+        updated_at=now,
+    )
+
+
 def _notice(world: World, i: int):
     notice_send(user=world.client, kind="session_cancelled", params={})
 
@@ -288,6 +305,28 @@ def _surge(world: World, i: int):
     )
 
 
+def _offering(world: World, i: int):
+    """A published offering of another counselor, with its own item and a topic."""
+    counselor = CounselorProfileFactory()
+    offering = OfferingFactory(counselor=counselor, items=[ToolkitItemFactory(owner=counselor)])
+    offering.specialties.add(world.specialty)
+
+
+def _own_offering(world: World, i: int):
+    offering = OfferingFactory(
+        counselor=world.counselor, items=[ToolkitItemFactory(owner=world.counselor)]
+    )
+    offering.specialties.add(world.specialty)
+
+
+def _library_item(world: World, i: int):
+    ToolkitItemFactory(owner=None, slug=f"q-library-{i}")
+
+
+def _own_toolkit_item(world: World, i: int):
+    ToolkitItemFactory(owner=world.counselor)
+
+
 @dataclass(frozen=True)
 class Rows:
     role: str  # who asks for the list
@@ -302,7 +341,9 @@ ROWS: dict[str, Rows] = {
     "/api/v1/counselors/": Rows("client", _listed_counselor),
     "/api/v1/counselors/{id}/slots/": Rows("client", _slot_day, "counselor"),
     "/api/v1/counselors/me/credentials/": Rows("counselor", _credential),
+    "/api/v1/counselors/me/offerings/": Rows("counselor", _own_offering),
     "/api/v1/counselors/me/time-off/": Rows("counselor", _time_off),
+    "/api/v1/counselors/me/toolkit-items/": Rows("counselor", _own_toolkit_item),
     "/api/v1/counselors/me/windows/": Rows("counselor", _window),
     "/api/v1/crisis/alerts/": Rows("supervisor", _crisis_alert),
     "/api/v1/ethics/flags/": Rows("staff", _flag),
@@ -311,10 +352,13 @@ ROWS: dict[str, Rows] = {
     "/api/v1/my-counselors/": Rows("client", _met_counselor),
     "/api/v1/notices/": Rows("client", _notice),
     "/api/v1/offers/": Rows("counselor", _offer),
+    "/api/v1/offerings/": Rows("anon", _offering),
     "/api/v1/referrals/": Rows("client", _referral),
     "/api/v1/resources/": Rows("anon", _resource),
     "/api/v1/specialties/": Rows("anon", _specialty),
     "/api/v1/surges/": Rows("staff", _surge),
+    "/api/v1/toolkit/entries/": Rows("client", _toolkit_entry),
+    "/api/v1/toolkits/": Rows("anon", _library_item),
 }
 
 
