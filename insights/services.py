@@ -20,7 +20,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from ethics.models import Referral
-from insights import tasks  # noqa: F401 - the tasks call back into this module when they run
 from insights.keywords import comment_keywords
 from insights.models import (
     DutySample,
