@@ -40,7 +40,15 @@ def seed_outcomes(counselor) -> list:
         FeedbackFactory(booking=booking, pre_distress=pre, post_distress=post, comment="")
         bookings.append(booking)
     completed(counselor=counselor, client=clients[0], start=BASE + dt.timedelta(days=10))
-    resource = Resource.objects.first()
+    # Not Resource.objects.first(): a transactional (e2e) test flushes the seeded directory.
+    resource = Resource.objects.create(
+        kind=Resource.Kind.LONG_TERM_COUNSELING,
+        name="Scene clinic",
+        region="CN",
+        language="zh",
+        source="tests/insights/scenes.py",
+        last_verified=dt.date(2026, 1, 1),
+    )
     for booking, status in (
         (bookings[1], Referral.Status.ACCEPTED),
         (bookings[2], Referral.Status.DECLINED),
