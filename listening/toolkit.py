@@ -30,6 +30,7 @@ from core.encryption import decrypt_text, encrypt_text
 from core.exceptions import Conflict
 from core.i18n import in_active_language
 from counselors.models import ToolkitItem
+from counselors.selectors import toolkit_item_audio_get_for_user
 from listening.models import Booking, ToolkitAssignment, ToolkitEntry
 
 # Longest free-text answer in an entry field.
@@ -151,17 +152,18 @@ def toolkit_library_items():
 
 
 def toolkit_audio_get_for_user(*, user: User, item_id: int) -> ToolkitItem:
-    """A guided audio `user` may play: a library item, an item of a published offering (shown
-    on profiles), the counselor's own, or one that comes with one of the user's sessions.
-    ToolkitItem.DoesNotExist (404) otherwise."""
+    """A guided audio `user` may play: what counselors' selector allows anyone (the library,
+    items of listed counselors' published offerings) and a counselor their own, or one that
+    comes with one of the user's sessions. ToolkitItem.DoesNotExist (404) otherwise."""
+    try:
+        return toolkit_item_audio_get_for_user(user=user, item_id=item_id)
+    except ToolkitItem.DoesNotExist:
+        pass
     sessions = Q(offerings__bookings__client_id=user.pk) | Q(
         assignments__booking__client_id=user.pk
     )
-    visible = (
-        Q(owner__isnull=True) | Q(owner_id=user.pk) | Q(offerings__status="published") | sessions
-    )
     return (
-        ToolkitItem.objects.filter(visible, pk=item_id, kind=ToolkitItem.Kind.AUDIO)
+        ToolkitItem.objects.filter(sessions, pk=item_id, kind=ToolkitItem.Kind.AUDIO)
         .exclude(audio="")
         .distinct()
         .get()
