@@ -9,9 +9,10 @@ const PONG_TIMEOUT_MS = 10000;
 const MAX_DELAY_MS = 15000;
 
 export class RoomSocket {
-  constructor({ path, lastSeq = null, onFrame, onState, readyFrame = "session.config" }) {
+  constructor({ path, lastSeq = null, query = null, onFrame, onState, readyFrame = "session.config" }) {
     this.path = path;
     this.lastSeq = lastSeq; // a function: the highest seq this page has shown (the room only)
+    this.query = query; // or a function giving the whole query string (the group room)
     this.readyFrame = readyFrame; // the server's first frame once it has let us in
     this.onFrame = onFrame;
     this.onState = onState; // (state, detail): connecting, open, waiting (seconds), refused (code)
@@ -65,7 +66,8 @@ export class RoomSocket {
 
   url() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const query = this.lastSeq ? `?after_seq=${this.lastSeq()}` : "";
+    let query = this.lastSeq ? `?after_seq=${this.lastSeq()}` : "";
+    if (this.query) query = `?${this.query()}`;
     return `${scheme}//${location.host}${this.path}${query}`;
   }
 

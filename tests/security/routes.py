@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from django.contrib.auth.views import LogoutView
@@ -21,6 +22,8 @@ from accounts.services import notice_send, unsubscribe_token_make
 from core.encryption import encrypt, encrypt_text
 from counselors.models import ToolkitItem
 from ethics.models import CrisisAlert, EthicsFlag, Referral, Resource
+from groups.models import GroupSession
+from groups.services import group_create, group_join
 from listening.feeds import calendar_feed_create
 from listening.models import SessionMessage, ToolkitEntry
 from matching.models import MatchRequest, Offer, Surge
@@ -239,12 +242,25 @@ class Scene:
         self.toolkit_item.audio_content_type = "audio/ogg"
         self.toolkit_item.save()
         self.offering = OfferingFactory(counselor=profile, items=[self.toolkit_audio])
+        # The counselor's group, started a minute ago (its room is open), `client` in seat 1.
+        self.group = group_create(
+            counselor_user=profile.user,
+            title="After graduation",
+            topic="first weeks after graduation",
+            start=now + dt.timedelta(days=1),
+            duration_minutes=30,
+            capacity=4,
+            price=Decimal(20),
+        )
+        group_join(group_id=self.group.pk, client=client)
+        GroupSession.objects.filter(pk=self.group.pk).update(start=start)
         self.unsubscribe_token = unsubscribe_token_make(user=client)
         _, self.feed_token = calendar_feed_create(user=client)
 
     # `pk` in an API path names the object of the path's collection.
     PK_BY_PREFIX = (
         ("api/v1/bookings/", "booking"),
+        ("api/v1/group-sessions/", "group"),
         ("api/v1/toolkit/entries/", "toolkit_entry"),
         ("api/v1/counselors/me/offerings/", "offering"),
         ("api/v1/counselors/me/toolkit-items/", "toolkit_item"),
@@ -263,6 +279,7 @@ class Scene:
     )
     BY_KWARG = {
         "booking_id": "booking",
+        "group_id": "group",
         "entry_id": "toolkit_entry",
         "item_id": "toolkit_audio",
         "counselor_id": "counselor",

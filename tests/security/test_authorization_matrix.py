@@ -186,11 +186,13 @@ def _ws_scene():
     return scene, tokens
 
 
-async def _ws_token(pattern: str, booking_id: int, token: str | None) -> str:
+async def _ws_token(pattern: str, scene: Scene, token: str | None) -> str:
     headers = [(b"origin", b"http://localhost")]
     if token is not None:
         headers.append((b"authorization", f"Token {token}".encode()))
-    path = "/" + pattern.replace("<int:booking_id>", str(booking_id))
+    path = "/" + pattern.replace("<int:booking_id>", str(scene.booking.pk)).replace(
+        "<int:group_id>", str(scene.group.pk)
+    )
     from config.asgi import application
 
     comm = WebsocketCommunicator(application, path, headers=headers)
@@ -217,7 +219,7 @@ async def test_websocket_route(pattern):
     assert expected is not None, f"ws:{pattern} {WS_METHOD} has no row in {TABLE.name}"
     mismatches = []
     for role in ROLES:
-        got = await _ws_token(pattern, scene.booking.pk, tokens.get(role))
+        got = await _ws_token(pattern, scene, tokens.get(role))
         if got != expected[role]:
             mismatches.append(f"{pattern} as {role}: {got}, expected {expected[role]}")
     assert not mismatches, "\n".join(mismatches)
