@@ -274,6 +274,35 @@ class TimeOff(models.Model):
         return f"{self.counselor_id} away {self.start_date}–{self.end_date}"
 
 
+class CounselorEngagement(models.Model):
+    """Time a counselor has committed outside one-to-one bookings (a group session they lead):
+    slot search and booking checks treat it as busy, like a booking, so no one-to-one session
+    is booked over it. Written by the app that owns the commitment (groups), under the
+    counselor's profile row lock, which booking creation takes too."""
+
+    counselor = models.ForeignKey(
+        CounselorProfile, on_delete=models.CASCADE, related_name="engagements"
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    # What holds the time, e.g. "group:12" (for the owner to find its row again).
+    reference = models.CharField(max_length=40, unique=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="engagement_end_after_start"
+            ),
+        ]
+        indexes = [
+            # Slot search: a counselor's engagements overlapping a range (with the bookings).
+            models.Index(fields=["counselor", "start"], name="engagement_counselor_start_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.counselor_id} engaged {self.start}–{self.end} ({self.reference})"
+
+
 class PreferredCounselor(models.Model):
     """A client's mark on a counselor they met ("my counselors"): listed first, weighed by
     matching, and, if the client opted in, their new windows notify the client."""

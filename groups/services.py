@@ -18,7 +18,7 @@ from accounts.services import notice_send
 from core.encryption import decrypt_text, encrypt_text
 from core.exceptions import Conflict
 from core.realtime import push_on_commit, room_event
-from counselors.models import CounselorProfile
+from counselors.models import CounselorEngagement, CounselorProfile
 from ethics.contacts import off_platform_contact_detect
 from ethics.models import CrisisAlert, EthicsFlag
 from ethics.services import crisis_hotlines_for, flag_raise, text_screen
@@ -148,7 +148,15 @@ def group_create(
     GroupSeat.objects.bulk_create(
         GroupSeat(group=group, position=p) for p in range(1, capacity + 1)
     )
+    # The counselor's time is held: no one-to-one session is booked over the group.
+    CounselorEngagement.objects.create(
+        counselor=profile, start=start, end=end, reference=_engagement_ref(group.pk)
+    )
     return group
+
+
+def _engagement_ref(group_id: int) -> str:
+    return f"group:{group_id}"
 
 
 @transaction.atomic
@@ -162,6 +170,7 @@ def group_cancel(*, group_id: int, counselor_user: User) -> GroupSession:
     group.status = GroupSession.Status.CANCELLED
     group.cancelled_at = timezone.now()
     group.save(update_fields=["status", "cancelled_at"])
+    CounselorEngagement.objects.filter(reference=_engagement_ref(group.pk)).delete()
     url = f"/groups/{group.pk}/"
     for seat in GroupSeat.objects.filter(group=group, client__isnull=False).select_related(
         "client"
@@ -606,8 +615,26 @@ def group_data_export(*, user: User) -> dict:
 
 
 @transaction.atomic
+def counselor_groups_cancel(*, counselor_user: User, now: dt.datetime | None = None) -> list[int]:
+    """Cancel the counselor's groups that have not started (suspension, account deletion);
+    each seated client is told. Returns the cancelled groups' ids."""
+    now = now or timezone.now()
+    ids = list(
+        GroupSession.objects.filter(
+            counselor__user=counselor_user, status=GroupSession.Status.SCHEDULED, start__gt=now
+        ).values_list("pk", flat=True)
+    )
+    for group_id in ids:
+        group_cancel(group_id=group_id, counselor_user=counselor_user)
+    return ids
+
+
+@transaction.atomic
 def group_data_erase(*, user: User) -> None:
-    """Erase the content a client wrote in groups (and their side channel) and free their seats."""
+    """Erase the content a client wrote in groups (and their side channel) and free their
+    seats; a counselor's groups that have not started are cancelled."""
+    if user.is_counselor:
+        counselor_groups_cancel(counselor_user=user)
     GroupMessage.objects.filter(sender=user).update(ciphertext=b"")
     GroupSideMessage.objects.filter(client=user).update(ciphertext=b"")
     GroupSeat.objects.filter(client=user).update(

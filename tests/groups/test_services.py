@@ -12,6 +12,8 @@ from core.encryption import decrypt_text
 from core.exceptions import Conflict
 from ethics.models import CrisisAlert, EthicsFlag
 from groups import services
+from listening.selectors import counselor_free_slots
+from listening.services import booking_create
 from groups.models import (
     GroupCrisisLink,
     GroupMessage,
@@ -300,3 +302,43 @@ def test_export_and_erase_cover_the_clients_lines(counselor, client_user):
     services.group_data_erase(user=client_user)
     assert bytes(GroupMessage.objects.get(group=group).ciphertext) == b""
     assert not GroupSeat.objects.filter(client=client_user).exists()
+
+
+def _window_start(counselor):
+    return counselor.windows.get().start
+
+
+def test_no_one_to_one_session_is_booked_over_the_counselors_group(counselor, client_user):
+    start = _window_start(counselor) + dt.timedelta(hours=1)
+    create(counselor, start=start, duration_minutes=45)
+    with pytest.raises(Conflict):
+        booking_create(
+            client=client_user,
+            counselor_id=counselor.pk,
+            start=start + dt.timedelta(minutes=15),
+            duration_minutes=30,
+            mode="text",
+            topic="stress",
+        )
+    free = counselor_free_slots(
+        profile=counselor,
+        start=start - dt.timedelta(hours=1),
+        end=start + dt.timedelta(hours=2),
+        duration_minutes=15,
+    )
+    assert not [s for s, e in free if s < start + dt.timedelta(minutes=45) and e > start]
+
+
+def test_a_cancelled_group_gives_the_counselors_time_back(counselor, client_user):
+    start = _window_start(counselor) + dt.timedelta(hours=1)
+    group = create(counselor, start=start)
+    services.group_cancel(group_id=group.pk, counselor_user=counselor.user)
+    booking = booking_create(
+        client=client_user,
+        counselor_id=counselor.pk,
+        start=start,
+        duration_minutes=30,
+        mode="text",
+        topic="stress",
+    )
+    assert booking.pk
