@@ -15,6 +15,11 @@ from django.utils.translation import gettext_lazy as _lazy
 from accounts.models import User
 from accounts.notices import notice_kind_register
 from accounts.services import notice_send
+from billing.services import (
+    ledger_group_seat_charge,
+    ledger_group_seat_complete,
+    ledger_group_seat_refund,
+)
 from core.encryption import decrypt_text, encrypt_text
 from core.exceptions import Conflict
 from core.realtime import push_on_commit, room_event
@@ -40,6 +45,9 @@ from intake.services import intake_require
 from listening.models import Booking
 
 CHAT_MAX_CHARS = 4000
+# The refund policy (docs/billing.md): a seat given up more than this before the start is
+# refunded in full; after that it cannot be given up (its charge stands).
+LEAVE_WITH_REFUND_BEFORE = dt.timedelta(hours=2)
 
 GROUP_CANCELLED = "group_cancelled"
 notice_kind_register(
@@ -172,9 +180,9 @@ def group_cancel(*, group_id: int, counselor_user: User) -> GroupSession:
     group.save(update_fields=["status", "cancelled_at"])
     CounselorEngagement.objects.filter(reference=_engagement_ref(group.pk)).delete()
     url = f"/groups/{group.pk}/"
-    for seat in GroupSeat.objects.filter(group=group, client__isnull=False).select_related(
-        "client"
-    ):
+    seated = GroupSeat.objects.filter(group=group, client__isnull=False).select_related("client")
+    for seat in seated:
+        ledger_group_seat_refund(seat_id=seat.pk)  # the counselor cancels: refunded in full
         notice_send(
             user=seat.client,
             kind=GROUP_CANCELLED,
@@ -242,6 +250,10 @@ def group_join(*, group_id: int, client: User) -> GroupSeat:
             seat.save(update_fields=["client", "taken_at", "muted_at", "muted_by"])
     except IntegrityError as exc:  # the one-seat-per-client constraint: a racing second tab
         raise Conflict(_("You already have a seat in this group."), code="already_joined") from exc
+    # The seat's price is charged with it (held until the group is given, docs/billing.md).
+    ledger_group_seat_charge(
+        seat_id=seat.pk, client_id=client.pk, counselor_id=group.counselor_id, amount=group.price
+    )
     return seat
 
 
@@ -257,8 +269,20 @@ def group_leave(*, group_id: int, client: User) -> None:
     )
     if seat is None:
         raise Conflict(_("You do not have a seat in this group."), code="not_joined")
-    if seat.group.start <= timezone.now():
+    now = timezone.now()
+    if seat.group.start <= now:
         raise Conflict(_("The group has started; close the room to leave."), code="group_started")
+    if seat.group.start - now <= LEAVE_WITH_REFUND_BEFORE:
+        # The refund policy: a seat given up this late is not refunded, so it is not freed
+        # either (its charge stands; giving it to someone else would charge the seat twice).
+        raise Conflict(
+            _(
+                "Within two hours of the start a seat can no longer be given up. If you cannot "
+                "come, you need not join; the counselor keeps your seat."
+            ),
+            code="too_late_to_leave",
+        )
+    ledger_group_seat_refund(seat_id=seat.pk)
     seat.client = None
     seat.taken_at = None
     seat.muted_at = None
@@ -332,6 +356,7 @@ def group_remove(*, group_id: int, counselor_user: User, position: int) -> Group
         actor=counselor_user,
         at=now,
     )
+    ledger_group_seat_refund(seat_id=seat.pk)  # the counselor ended it: refunded in full
     seat.client = None
     seat.taken_at = None
     seat.muted_at = None
@@ -549,6 +574,12 @@ def group_end(*, group_id: int) -> bool:
             pk=group_id, status=GroupSession.Status.SCHEDULED, ended_at__isnull=True
         ).update(status=GroupSession.Status.ENDED, ended_at=now)
         if claimed:
+            # The group was given: each seat's earning is due (a client who did not come is
+            # a client no-show, and the counselor is paid, as for one-to-one sessions).
+            for seat_id in GroupSeat.objects.filter(
+                group_id=group_id, client__isnull=False
+            ).values_list("pk", flat=True):
+                ledger_group_seat_complete(seat_id=seat_id)
             _push_room(group_id, {"type": "session.ended", "status": GroupSession.Status.ENDED})
     return bool(claimed)
 
@@ -635,6 +666,12 @@ def group_data_erase(*, user: User) -> None:
     seats; a counselor's groups that have not started are cancelled."""
     if user.is_counselor:
         counselor_groups_cancel(counselor_user=user)
+    for seat_id in GroupSeat.objects.filter(
+        client=user,
+        group__status=GroupSession.Status.SCHEDULED,
+        group__start__gt=timezone.now(),
+    ).values_list("pk", flat=True):
+        ledger_group_seat_refund(seat_id=seat_id)  # a deleted account's future seats
     GroupMessage.objects.filter(sender=user).update(ciphertext=b"")
     GroupSideMessage.objects.filter(client=user).update(ciphertext=b"")
     GroupSeat.objects.filter(client=user).update(

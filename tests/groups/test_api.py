@@ -67,7 +67,7 @@ def test_a_client_cannot_open_a_group(as_client):
 def test_the_list_shows_seat_counts_never_who_holds_them(as_other_client, counselor, client_user):
     open_group(counselor, clients=[client_user])
     response = as_other_client.get(URL)
-    [group] = response.json()
+    [group] = response.json()["results"]
     assert (group["seats_taken"], group["seats_left"], group["joined"]) == (1, 3, False)
     assert client_user.username not in response.content.decode()
 

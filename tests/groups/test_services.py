@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from billing.models import Charge
 from core.encryption import decrypt_text
 from core.exceptions import Conflict
 from ethics.models import CrisisAlert, EthicsFlag
@@ -342,3 +343,53 @@ def test_a_cancelled_group_gives_the_counselors_time_back(counselor, client_user
         topic="stress",
     )
     assert booking.pk
+
+
+def seat_charge(seat_id):
+    return Charge.objects.filter(subject=Charge.Subject.GROUP_SEAT, subject_id=seat_id).latest("pk")
+
+
+def test_a_seat_is_charged_at_the_groups_price_and_held(counselor, client_user):
+    group = open_group(counselor, price="35")
+    seat = services.group_join(group_id=group.pk, client=client_user)
+    charge = seat_charge(seat.pk)
+    assert (charge.amount, charge.status, charge.client_id) == (
+        Decimal("35.00"),
+        Charge.Status.HELD,
+        client_user.pk,
+    )
+
+
+def test_a_seat_given_up_in_good_time_is_refunded(counselor, client_user):
+    group = open_group(counselor, clients=[client_user])
+    seat = GroupSeat.objects.get(client=client_user)
+    services.group_leave(group_id=group.pk, client=client_user)
+    assert seat_charge(seat.pk).status == Charge.Status.REFUNDED
+
+
+def test_a_seat_cannot_be_given_up_within_two_hours_of_the_start(counselor, client_user):
+    group = open_group(
+        counselor, clients=[client_user], start=timezone.now() + dt.timedelta(minutes=90)
+    )
+    with pytest.raises(Conflict) as err:
+        services.group_leave(group_id=group.pk, client=client_user)
+    assert err.value.code == "too_late_to_leave"
+    seat = GroupSeat.objects.get(client=client_user)
+    assert seat_charge(seat.pk).status == Charge.Status.HELD
+
+
+def test_a_cancelled_group_refunds_every_seat(counselor):
+    clients = [ClientFactory(), ClientFactory()]
+    group = open_group(counselor, clients=clients)
+    services.group_cancel(group_id=group.pk, counselor_user=counselor.user)
+    statuses = {seat_charge(s.pk).status for s in GroupSeat.objects.filter(group=group)[:2]}
+    assert statuses == {Charge.Status.REFUNDED}
+
+
+def test_a_given_group_makes_every_seat_an_earning(counselor, client_user):
+    group = open_group(
+        counselor, clients=[client_user], start=timezone.now() - dt.timedelta(hours=1)
+    )
+    seat = GroupSeat.objects.get(client=client_user)
+    services.group_end(group_id=group.pk)
+    assert seat_charge(seat.pk).status == Charge.Status.EARNED

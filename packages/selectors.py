@@ -1,0 +1,53 @@
+"""Reads of packages: what is on offer, and a client's own purchases."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from counselors.models import CounselorProfile
+from packages.models import Package, PackagePurchase
+
+
+def package_list_published(*, counselor_id: int | None = None) -> QuerySet[Package]:
+    """Packages on offer: the platform's and those of listed counselors (`counselor_id`:
+    that counselor's only)."""
+    listed = Q(
+        counselor__verification=CounselorProfile.Verification.VERIFIED,
+        counselor__is_active=True,
+        counselor__user__is_active=True,
+    )
+    qs = (
+        Package.objects.filter(status=Package.Status.PUBLISHED)
+        .filter(Q(counselor__isnull=True) | listed)
+        .select_related("counselor")
+        .prefetch_related("items")
+    )
+    if counselor_id is not None:
+        qs = qs.filter(counselor_id=counselor_id)
+    return qs.order_by("counselor_id", "life_stage", "pk")
+
+
+def package_list_for_owner(*, user: User) -> QuerySet[Package]:
+    """The packages a counselor defined (every status), or for staff every platform one."""
+    if user.is_staff_member:
+        return Package.objects.filter(counselor__isnull=True).prefetch_related("items")
+    return Package.objects.filter(counselor__user=user).prefetch_related("items")
+
+
+def purchase_list_for_client(*, user: User) -> QuerySet[PackagePurchase]:
+    """The client's own purchases, newest first (never anyone else's)."""
+    return PackagePurchase.objects.filter(client_id=user.pk).select_related("package", "counselor")
+
+
+def purchases_bookable(*, user: User, counselor_id: int | None = None) -> list[PackagePurchase]:
+    """The client's purchases a booking can use now: active, sessions left, not ended (and
+    with `counselor_id`, usable with that counselor)."""
+    now = timezone.now()
+    qs = purchase_list_for_client(user=user).filter(
+        status=PackagePurchase.Status.ACTIVE, expires_at__gt=now
+    )
+    if counselor_id is not None:
+        qs = qs.filter(Q(counselor__isnull=True) | Q(counselor_id=counselor_id))
+    return [p for p in qs if p.sessions_left > 0]
