@@ -35,6 +35,9 @@ class SessionFact(models.Model):
 
     client_key = models.CharField(max_length=64)
     counselor_id = models.BigIntegerField()
+    # The organisation whose allowance paid for the session (a plain integer, like
+    # counselor_id): its admin reads the sessions and topics of these facts only.
+    organisation_id = models.BigIntegerField(null=True, blank=True)
     week = models.DateField(help_text="Monday of the ISO week, in the platform's zone.")
     weekday = models.PositiveSmallIntegerField()  # 0 = Monday
     hour = models.PositiveSmallIntegerField()
@@ -66,6 +69,12 @@ class SessionFact(models.Model):
             models.Index(fields=["week"], name="session_fact_week_idx"),
             # A counselor's own outcomes: `WHERE counselor_id = ? AND week BETWEEN ...`.
             models.Index(fields=["counselor_id", "week"], name="session_fact_counselor_idx"),
+            # An organisation admin's tables: `WHERE organisation_id = ? AND week BETWEEN ...`.
+            models.Index(
+                fields=["organisation_id", "week"],
+                name="session_fact_organisation_idx",
+                condition=Q(organisation_id__isnull=False),
+            ),
         ]
 
     def __str__(self):

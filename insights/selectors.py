@@ -2,9 +2,9 @@
 leaves this module (insights/suppression.py). No function here returns a fact row, and none
 reads a live table about one client.
 
-`insights_for_user` is the staff view of the platform; its `organisation` argument is where
-an organisation admin's slice will go (a filter on the facts, once facts carry the
-organisation): the tables, the suppression and the CSV stay the same.
+`insights_for_user` is the staff view of the platform and, with `organisation`, an
+organisation admin's slice: the session facts its allowance paid for (`organisation_id`),
+only sessions used and topics by month (ORGANISATION_TABLES), suppressed like every table.
 `counselor_outcomes_for_user` is a counselor's own figures."""
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from insights.models import (
     SessionFact,
 )
 from insights.suppression import Entry, K, Table, suppress
+from organisations.selectors import organisation_admin_may_read
 
 KEYWORDS_SHOWN = 30
 
@@ -351,12 +352,92 @@ def _fairness(period: Period) -> Table:
     )
 
 
+# --- An organisation's usage ------------------------------------------------------------------
+
+
+def _month_label(month: dt.date) -> str:
+    return month.strftime("%Y-%m")
+
+
+def _sessions_by_month(facts) -> Table:
+    """Sponsored sessions used, by month (of the session's ISO week), with the total."""
+    rows = list(
+        facts.annotate(month=TruncMonth("week"))
+        .values("month")
+        .annotate(n=Count("id"), clients=Count("client_key", distinct=True))
+        .order_by("month")
+    )
+    grand = facts.aggregate(n=Count("id"), clients=Count("client_key", distinct=True))
+    return suppress(
+        Table(
+            name="sessions_by_month",
+            row_labels=[_month_label(row["month"]) for row in rows],
+            col_labels=[_("Sessions")],
+            cells=[[Entry(row["n"], row["clients"])] for row in rows],
+            col_totals=[Entry(grand["n"], grand["clients"])],
+        )
+    )
+
+
+def _topics_by_month(facts) -> Table:
+    """Sponsored sessions by topic (rows) and month (columns), with both margins and the
+    grand total: the cross-table is where complementary suppression matters most. A topic is
+    named only when K distinct clients raised it (an organisation is small, and a topic is
+    free text: its name alone could point at someone); the rest are one row, "Other topics"."""
+    aggregates = {"n": Count("id"), "clients": Count("client_key", distinct=True)}
+    by_month = facts.annotate(month=TruncMonth("week"))
+    months = sorted({row["month"] for row in by_month.values("month").distinct()})
+    topic_rows = list(facts.values("topic").annotate(**aggregates))
+    named = [
+        row["topic"]
+        for row in sorted(topic_rows, key=lambda row: (-row["n"], row["topic"]))
+        if row["clients"] >= K
+    ]
+    rest = by_month.exclude(topic__in=named)
+
+    def entries(rows, key) -> dict:
+        return {key(row): Entry(row["n"], row["clients"]) for row in rows}
+
+    cells = entries(
+        by_month.filter(topic__in=named).values("topic", "month").annotate(**aggregates),
+        lambda row: (row["topic"], row["month"]),
+    )
+    totals = entries(
+        facts.filter(topic__in=named).values("topic").annotate(**aggregates),
+        lambda row: row["topic"],
+    )
+    rest_cells = entries(rest.values("month").annotate(**aggregates), lambda row: row["month"])
+    rest_total = rest.aggregate(**aggregates)
+    columns = entries(by_month.values("month").annotate(**aggregates), lambda row: row["month"])
+    grand = facts.aggregate(**aggregates)
+    labels, grid, row_totals = list(named), [], [totals[topic] for topic in named]
+    for topic in named:
+        grid.append([cells.get((topic, month), Entry(0, 0)) for month in months])
+    if rest_total["n"]:
+        labels.append(_("Other topics"))
+        grid.append([rest_cells.get(month, Entry(0, 0)) for month in months])
+        row_totals.append(Entry(rest_total["n"], rest_total["clients"]))
+    return suppress(
+        Table(
+            name="topics_by_month",
+            row_labels=labels,
+            col_labels=[_month_label(month) for month in months],
+            cells=grid,
+            row_totals=row_totals,
+            col_totals=[columns[month] for month in months],
+            grand=Entry(grand["n"], grand["clients"]),
+        )
+    )
+
+
 # --- Entry points -------------------------------------------------------------------------
 
 STAFF_TABLES = (
     "top_topics", "heat_map", "wait_times", "outcomes_by_topic", "outcomes_by_mode",
     "outcomes_by_duration", "keywords", "exposure_fairness",
 )  # fmt: skip
+# An organisation admin sees these only: no outcomes, no keywords, nothing of talk-now.
+ORGANISATION_TABLES = ("sessions_by_month", "topics_by_month")
 COUNSELOR_TABLES = (
     "outcomes_by_topic",
     "outcomes_by_mode",
@@ -371,9 +452,17 @@ def insights_built_at() -> dt.datetime | None:
 
 
 def insights_for_user(*, user, period: Period, organisation=None) -> dict[str, Table]:
-    """The platform's insights for staff, over `period`. Precondition: `organisation` is None
-    (organisation admins and their slice do not exist yet). Raises PermissionDenied for
-    anyone but staff."""
+    """The platform's insights for staff, over `period`; with `organisation`, that
+    organisation's sponsored usage (ORGANISATION_TABLES) for one of its admins. Raises
+    PermissionDenied for anyone but staff (no organisation) or the organisation's admin."""
+    if organisation is not None:
+        if not organisation_admin_may_read(user=user, organisation=organisation):
+            raise PermissionDenied
+        facts = SessionFact.objects.filter(period.weeks, organisation_id=organisation.pk)
+        return {
+            "sessions_by_month": _sessions_by_month(facts),
+            "topics_by_month": _topics_by_month(facts),
+        }
     if not user.is_staff_member:
         raise PermissionDenied
     sessions = SessionFact.objects.filter(period.weeks)

@@ -78,7 +78,14 @@ def _session_facts(client_key, now: dt.datetime) -> tuple[list[SessionFact], lis
         Booking.objects.filter(status=Booking.Status.COMPLETED)
         .order_by("start")
         .values_list(
-            "id", "client_id", "counselor_id", "start", "topic", "mode", "duration_minutes"
+            "id",
+            "client_id",
+            "counselor_id",
+            "start",
+            "topic",
+            "mode",
+            "duration_minutes",
+            "allowance_claim__organisation_id",
         )
     )
     feedback = {
@@ -99,7 +106,7 @@ def _session_facts(client_key, now: dt.datetime) -> tuple[list[SessionFact], lis
         by_pair[(client_id, counselor_id)].append(start)
 
     facts, keywords = [], set()
-    for booking_id, client_id, counselor_id, start, topic, mode, duration in bookings:
+    for booking_id, client_id, counselor_id, start, topic, mode, duration, sponsor in bookings:
         key = client_key(client_id)
         when = coarse_time(start)
         given = feedback.get(booking_id)
@@ -107,6 +114,7 @@ def _session_facts(client_key, now: dt.datetime) -> tuple[list[SessionFact], lis
             SessionFact(
                 client_key=key,
                 counselor_id=counselor_id,
+                organisation_id=sponsor,
                 **when,
                 topic=topic[:120],
                 mode=mode,

@@ -1,4 +1,6 @@
 from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -11,6 +13,7 @@ from insights.selectors import (
     insights_for_user,
     table_as_dict,
 )
+from organisations.selectors import organisation_administered_by
 
 
 def _payload(period, tables) -> dict:
@@ -27,18 +30,27 @@ class InsightsView(APIView):
     """The platform's k-anonymous insights over `from`..`to` (staff only): top topics, the
     weekday × hour heat map, talk-now waits, outcomes by topic, mode and duration, feedback
     keywords and exposure fairness. Every cell counting fewer than `k` distinct clients is
-    suppressed, with the complements that stop it being subtracted back."""
+    suppressed, with the complements that stop it being subtracted back.
 
-    permission_classes = [IsStaffMember]
+    An organisation admin gets their organisation's slice instead: sponsored sessions used by
+    month and topics by month (`sessions_by_month`, `topics_by_month`), suppressed alike."""
+
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(
         parameters=[serializers.PeriodSerializer], responses=serializers.InsightsSerializer
     )
     def get(self, request):
+        # Who first: a caller who may not read any insights gets 403, whatever the query.
+        organisation = None
+        if not request.user.is_staff_member:
+            organisation = organisation_administered_by(user=request.user)
+            if organisation is None:
+                raise PermissionDenied(IsStaffMember.message)
         query = serializers.PeriodSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         period = query.validated_data["period"]
-        tables = insights_for_user(user=request.user, period=period)
+        tables = insights_for_user(user=request.user, period=period, organisation=organisation)
         return Response(serializers.InsightsSerializer(_payload(period, tables)).data)
 
 
