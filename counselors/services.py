@@ -80,6 +80,14 @@ def counselor_profile_update(
     unknown = set(fields) - editable
     if unknown:
         raise ValidationError({f: _("This field cannot be changed here.") for f in unknown})
+    low, high = settings.OFFERING_PRICE_MIN, settings.OFFERING_PRICE_MAX
+    out_of_bounds = {
+        name: _("The price must be between %(low)s and %(high)s.") % {"low": low, "high": high}
+        for name in ("price_15", "price_30")
+        if name in fields and not low <= fields[name] <= high
+    }
+    if out_of_bounds:  # the platform's bounds, which every charge is held to (billing)
+        raise ValidationError(out_of_bounds)
     for name, value in fields.items():
         if name in ("languages", "modes"):
             value = sorted(set(value))

@@ -77,6 +77,17 @@ class Booking(models.Model):
     # The calendar export's SEQUENCE: raised on every reschedule, so calendars that imported
     # the session (same UID) take the new time.
     ics_sequence = models.PositiveIntegerField(default=0)
+    # The organisation allowance that pays for the session, if one does (organisations
+    # claims it in booking_create's transaction); else why it did not, for the client's note
+    # (an organisations.models.Refusal, empty when the client is no member).
+    allowance_claim = models.OneToOneField(
+        "organisations.AllowanceClaim",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="booking",
+    )
+    allowance_refusal = models.CharField(max_length=16, blank=True)
 
     class Meta:
         ordering = ["start"]

@@ -50,6 +50,7 @@ from listening.feeds import (
 )
 from listening.models import Booking, Feedback
 from listening.selectors import (
+    booking_funding,
     booking_get_for_participant,
     booking_list_for_user,
     counselor_earnings,
@@ -89,6 +90,13 @@ class BookingRow:
     @property
     def calendar_url(self) -> str:
         return reverse("listening:api:booking-calendar", args=[self.booking.pk])
+
+    @property
+    def funding_note(self) -> str:
+        """Why the client's organisation did not pay (empty when it did, or there is none)."""
+        if not self.as_client:
+            return ""
+        return booking_funding(self.booking, viewer=self.booking.client)["note"]
 
 
 def booking_row(
@@ -166,6 +174,7 @@ def booking_new(request, counselor_id: int):
             )
             if done.ok:
                 messages.success(request, _("Booked. You can join five minutes before the start."))
+                _funding_message(request, done.result)
                 return redirect(f"{reverse('listening:booking-list')}#booking-{done.result.pk}")
             status = done.status
     else:
@@ -199,6 +208,18 @@ def booking_new(request, counselor_id: int):
         },
         status=status,
     )
+
+
+def _funding_message(request, booking: Booking) -> None:
+    """Who pays, said once after booking: the organisation's allowance, or why it did not."""
+    funding = booking_funding(booking, viewer=request.user)
+    if funding["kind"] == "allowance":
+        messages.info(
+            request,
+            _("Paid by %(organisation)s's allowance.") % {"organisation": funding["organisation"]},
+        )
+    elif funding["note"]:
+        messages.warning(request, _("%(note)s You pay the usual price for this session.") % funding)
 
 
 # --- my bookings ------------------------------------------------------------------------------------------

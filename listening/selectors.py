@@ -14,6 +14,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum, Value
 from django.utils import timezone
 
 from accounts.models import User
+from billing.selectors import counselor_earned_between
 from core.availability import (
     CounselorDay,
     WeeklyRule,
@@ -26,6 +27,7 @@ from core.export import iso, money
 from core.sessions import SessionMode
 from counselors.models import (
     AvailabilityWindow,
+    CounselorEngagement,
     CounselorProfile,
     HistoryShare,
     Offering,
@@ -33,6 +35,7 @@ from counselors.models import (
     TimeOff,
 )
 from listening.models import Booking, Feedback, SessionMessage, SessionNote
+from organisations.models import Refusal
 
 DAY = dt.timedelta(days=1)
 
@@ -40,8 +43,26 @@ DAY = dt.timedelta(days=1)
 def booking_list_for_user(*, user) -> QuerySet[Booking]:
     """The user's own bookings, as client or as counselor."""
     return Booking.objects.filter(Q(client=user) | Q(counselor_id=user.id)).select_related(
-        "counselor", "counselor__user", "client"
+        "counselor", "counselor__user", "client", "allowance_claim__organisation"
     )
+
+
+def booking_funding(booking: Booking, *, viewer) -> dict:
+    """Who pays for the session: `{"kind": "allowance", "organisation": name}` when an
+    organisation's allowance does, else `{"kind": "self", "note": why the allowance did not}`
+    (the note empty for a client with no organisation). Only the client is told the
+    organisation's name or the note: the counselor learns that a sponsor pays, not who."""
+    as_client = viewer is not None and viewer.pk == booking.client_id
+    claim = booking.allowance_claim
+    if claim is not None:
+        funding = {"kind": "allowance"}
+        if as_client:
+            funding["organisation"] = claim.organisation.name
+        return funding
+    note = ""
+    if as_client and booking.allowance_refusal in Refusal.values:
+        note = str(Refusal(booking.allowance_refusal).label)
+    return {"kind": "self", "note": note}
 
 
 def booking_get_for_participant(*, user, booking_id: int) -> Booking:
@@ -180,7 +201,12 @@ def counselor_days(
     )
     if exclude_booking_id is not None:
         held = held.exclude(pk=exclude_booking_id)
-    for cid, bs, be in held.order_by("start").values_list("counselor_id", "start", "end"):
+    # The groups they lead hold their time too (same round trip: UNION ALL).
+    engaged = CounselorEngagement.objects.filter(
+        counselor_id__in=ids, start__lt=hi, end__gt=lo
+    ).values_list("counselor_id", "start", "end")
+    rows = held.order_by().values_list("counselor_id", "start", "end").union(engaged, all=True)
+    for cid, bs, be in sorted(rows, key=lambda row: row[1]):
         busy[cid].append((bs, be))
     days = {}
     for p in profiles:
@@ -383,15 +409,17 @@ def counselor_upcoming_count(*, user, after: dt.datetime) -> int:
 
 
 def counselor_earnings(*, user, start: dt.datetime, end: dt.datetime) -> dict:
-    """Completed sessions in [start, end) and what they earned (each at its booked price)."""
+    """Completed sessions in [start, end), and what the counselor earned in it: the ledger's
+    total (billing), after the platform fee, including paid late cancellations and client
+    no-shows, net of staff reversals."""
     totals = Booking.objects.filter(
         counselor_id=user.pk, status=Booking.Status.COMPLETED, start__gte=start, start__lt=end
-    ).aggregate(sessions=Count("pk"), minutes=Sum("duration_minutes"), total=Sum("price"))
+    ).aggregate(sessions=Count("pk"), minutes=Sum("duration_minutes"))
     return {
         "start": start,
         "sessions": totals["sessions"],
         "minutes": totals["minutes"] or 0,
-        "total": totals["total"] or 0,
+        "total": counselor_earned_between(counselor_id=user.pk, start=start, end=end),
     }
 
 

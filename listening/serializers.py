@@ -5,6 +5,7 @@ from rest_framework import serializers
 from core.fields import AwareDateTimeField
 from core.sessions import SESSION_LENGTHS, SessionMode
 from listening.models import Booking
+from listening.selectors import booking_funding
 from listening.toolkit import entry_answers
 
 
@@ -36,6 +37,11 @@ class BookingSerializer(serializers.ModelSerializer):
     price = serializers.DecimalField(
         max_digits=8, decimal_places=2, coerce_to_string=False, read_only=True
     )
+    funding = serializers.SerializerMethodField(
+        help_text='Who pays: {"kind": "allowance", "organisation": name} or '
+        '{"kind": "self", "note": why the organisation\'s allowance did not}. The organisation '
+        "and the note are shown to the client only."
+    )
 
     class Meta:
         model = Booking
@@ -58,7 +64,12 @@ class BookingSerializer(serializers.ModelSerializer):
             "cancelled_at",
             "cancel_reason",
             "no_show_party",
+            "funding",
         ]
+
+    def get_funding(self, booking) -> dict:
+        request = self.context.get("request")
+        return booking_funding(booking, viewer=getattr(request, "user", None))
 
 
 class CancelInputSerializer(serializers.Serializer):

@@ -35,6 +35,13 @@ from accounts.selectors import (
     quiet_hours_end_after,
 )
 from accounts.services import notice_send, unsubscribe_token_make
+from billing.services import (
+    ledger_booking_cancel,
+    ledger_booking_charge,
+    ledger_booking_complete,
+    ledger_booking_no_show,
+    ledger_booking_reprice,
+)
 from core.availability import contains, is_quarter_hour
 from core.encryption import decrypt, encrypt, encrypt_text, rotate, rows_reencrypt
 from core.exceptions import Conflict
@@ -66,6 +73,7 @@ from listening.selectors import (
 )
 from listening.signals import session_ended
 from listening.voice import voice_note_inspect
+from organisations.services import allowance_claim, allowance_release, allowance_release_due
 
 logger = logging.getLogger(__name__)
 
@@ -247,6 +255,9 @@ def _booking_create_locked(
             lock=True,
         )
     _slot_check(profile=profile, start=start, end=end, now=now)
+    # The organisation's allowance pays if it covers this session; taken in this transaction,
+    # so a booking that fails below gives it back with the rollback.
+    funding = allowance_claim(client=client, duration_minutes=duration_minutes, mode=mode, at=start)
     return _booking_insert(
         offering=offering,
         profile=profile,
@@ -257,6 +268,7 @@ def _booking_create_locked(
         mode=mode,
         topic=topic,
         note=note,
+        funding=funding,
     )
 
 
@@ -330,9 +342,10 @@ def _booking_insert(
     mode: str,
     topic: str,
     note: str,
+    funding=None,
 ) -> Booking:
     """Insert the booking; the exclusion constraints turn an overlap into a 409. Call while
-    holding the profile row lock."""
+    holding the profile row lock. `funding` is organisations' ClaimOutcome, if one was made."""
     booking = Booking(
         counselor=profile,
         client=client,
@@ -344,8 +357,20 @@ def _booking_insert(
         note=note,
         offering=offering,
         price=offering.price if offering is not None else profile.price_for(duration_minutes),
+        allowance_claim=funding.claim if funding else None,
+        allowance_refusal=funding.refusal if funding else "",
     )
     _save_or_conflict(booking)
+    # Charged in the booking's transaction: the ledger's rows are the payment's outbox.
+    ledger_booking_charge(
+        booking_id=booking.pk,
+        client_id=client.pk,
+        counselor_id=profile.pk,
+        amount=booking.price,
+        sponsor_organisation_id=(
+            booking.allowance_claim.organisation_id if booking.allowance_claim_id else None
+        ),
+    )
     _reminders_schedule(booking, now=timezone.now())
     return booking
 
@@ -384,6 +409,7 @@ def booking_start_now(
         raise Conflict(_("The counselor has another session now."), code="counselor_busy")
     if day.day_counts[start.astimezone(ZoneInfo(day.timezone)).date()] >= profile.daily_cap:
         raise Conflict(_("The counselor's sessions for today are full."), code="daily_cap")
+    funding = allowance_claim(client=client, duration_minutes=duration_minutes, mode=mode, at=start)
     return _booking_insert(
         profile=profile,
         client=client,
@@ -393,6 +419,7 @@ def booking_start_now(
         mode=mode,
         topic=topic,
         note=note,
+        funding=funding,
     )
 
 
@@ -412,6 +439,13 @@ def booking_cancel(*, booking_id: int, user: User, reason: str = "") -> Booking:
     booking.cancelled_by = user
     booking.cancel_reason = reason
     booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
+    ledger_booking_cancel(
+        booking_id=booking.pk, by=booking.role_of(user), cancelled_at=now, start=booking.start
+    )
+    if booking.allowance_claim_id and allowance_release_due(
+        cancelled_by_client=user.pk == booking.client_id, start=booking.start, at=now
+    ):
+        allowance_release(claim_id=booking.allowance_claim_id)
     _reminders_withdraw(booking)
     notice_send(
         user=_other_participant(booking, user),
@@ -500,6 +534,7 @@ def booking_reschedule(
             "warning_sent_at",
         ],
     )
+    ledger_booking_reprice(booking_id=booking.pk, amount=booking.price)  # a new length's price
     # The reminders of the old time go, those of the new time come, in this transaction.
     _reminders_withdraw(booking)
     _reminders_schedule(booking, now=now)
@@ -530,6 +565,7 @@ def booking_complete(*, booking_id: int) -> Booking:
     booking.status = Booking.Status.COMPLETED
     booking.completed_at = timezone.now()
     booking.save(update_fields=["status", "completed_at"])
+    ledger_booking_complete(booking_id=booking.pk)
     return booking
 
 
@@ -546,7 +582,19 @@ def booking_mark_no_show(*, booking_id: int, party: str) -> Booking:
     booking.status = Booking.Status.NO_SHOW
     booking.no_show_party = party
     booking.save(update_fields=["status", "no_show_party"])
+    _no_show_allowance(booking)
+    ledger_booking_no_show(booking_id=booking.pk, absent=party)
     return booking
+
+
+def _no_show_allowance(booking: Booking) -> None:
+    """A session the counselor did not come to goes back to the allowance (alone or with the
+    client: the client cannot have had it); the client's own no-show uses it up."""
+    if booking.allowance_claim_id and booking.no_show_party in (
+        Booking.Party.COUNSELOR,
+        Booking.Party.BOTH,
+    ):
+        allowance_release(claim_id=booking.allowance_claim_id)
 
 
 def _other_participant(booking: Booking, user: User) -> User:
@@ -1063,6 +1111,8 @@ def session_end(*, booking_id: int) -> bool:
         booking.status, booking.completed_at = Booking.Status.COMPLETED, now
         fields += ["status", "completed_at"]
     booking.save(update_fields=fields)
+    if booking.status == Booking.Status.COMPLETED:
+        ledger_booking_complete(booking_id=booking_id)  # a no-op once settled
     room_push_on_commit(booking_id, {"type": "session.ended", "status": booking.status})
     # Listening does not know who cares that a counselor is free again (matching does).
     counselor_id = booking.counselor_id
@@ -1096,6 +1146,9 @@ def session_no_show_check(*, booking_id: int) -> str:
         booking.status, booking.no_show_party = Booking.Status.NO_SHOW, party
         fields += ["status", "no_show_party"]
     booking.save(update_fields=fields)
+    if party:
+        _no_show_allowance(booking)
+        ledger_booking_no_show(booking_id=booking_id, absent=party)
     if party:
         room_push_on_commit(booking_id, {"type": "session.no_show", "party": party})
         tasks.booking_no_show_notify.delay_on_commit(booking_id)

@@ -79,14 +79,17 @@ class BookingListView(generics.ListAPIView):
             **fields,
         )
         # Answered from the inserted row: it carries its counselor (with user) and client.
-        return Response(serializers.BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
+        return Response(
+            serializers.BookingSerializer(booking, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class BookingDetailView(APIView):
     @extend_schema(responses=serializers.BookingSerializer)
     def get(self, request, pk: int):
         booking = booking_get_for_participant(user=request.user, booking_id=pk)
-        return Response(serializers.BookingSerializer(booking).data)
+        return Response(serializers.BookingSerializer(booking, context={"request": request}).data)
 
 
 class BookingCancelView(APIView):
@@ -98,7 +101,7 @@ class BookingCancelView(APIView):
         data.is_valid(raise_exception=True)
         booking_cancel(booking_id=pk, user=request.user, **data.validated_data)
         booking = booking_get_for_participant(user=request.user, booking_id=pk)
-        return Response(serializers.BookingSerializer(booking).data)
+        return Response(serializers.BookingSerializer(booking, context={"request": request}).data)
 
 
 class BookingRescheduleView(APIView):
@@ -113,7 +116,7 @@ class BookingRescheduleView(APIView):
         data.is_valid(raise_exception=True)
         booking_reschedule(booking_id=pk, user=request.user, **data.validated_data)
         booking = booking_get_for_participant(user=request.user, booking_id=pk)
-        return Response(serializers.BookingSerializer(booking).data)
+        return Response(serializers.BookingSerializer(booking, context={"request": request}).data)
 
 
 class BookingCalendarView(APIView):

@@ -37,6 +37,7 @@ from core.exceptions import Conflict
 from counselors.models import CounselorProfile
 from ethics.models import AuditLog, Complaint, CrisisAlert, EthicsFlag, FlagNote, Referral, Resource
 from ethics.services import flag_raise, text_screen
+from groups.services import counselor_groups_cancel
 from listening.models import Booking, SessionMessage
 from listening.selectors import message_frame
 from listening.services import booking_cancel
@@ -338,6 +339,7 @@ def counselor_suspend(*, profile: CounselorProfile, now: dt.datetime, reason: st
     cancelled = list(future.values_list("pk", flat=True))
     for booking_id in cancelled:
         booking_cancel(booking_id=booking_id, user=profile.user, reason=reason)
+    counselor_groups_cancel(counselor_user=profile.user, now=now)
     return cancelled
 
 

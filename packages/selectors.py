@@ -38,7 +38,11 @@ def package_list_for_owner(*, user: User) -> QuerySet[Package]:
 
 def purchase_list_for_client(*, user: User) -> QuerySet[PackagePurchase]:
     """The client's own purchases, newest first (never anyone else's)."""
-    return PackagePurchase.objects.filter(client_id=user.pk).select_related("package", "counselor")
+    return (
+        PackagePurchase.objects.filter(client_id=user.pk)
+        .select_related("package", "package__counselor", "counselor")
+        .prefetch_related("package__items")
+    )
 
 
 def purchases_bookable(*, user: User, counselor_id: int | None = None) -> list[PackagePurchase]:

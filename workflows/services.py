@@ -23,6 +23,7 @@ from counselors.services import (
     counselor_profile_erase,
 )
 from ethics.services import conversation_risk_erase, conversation_risk_export
+from groups.services import group_data_erase, group_data_export
 from intake.selectors import health_information_export
 from intake.services import user_health_information_erase
 from listening.feeds import calendar_feeds_erase, calendar_feeds_export
@@ -30,6 +31,7 @@ from listening.selectors import bookings_export
 from listening.services import user_bookings_erase
 from listening.toolkit import toolkit_entries_erase, toolkit_entries_export
 from matching.services import user_match_requests_erase
+from organisations.services import organisation_data_erase, organisation_data_export
 from oversight.selectors import oversight_export
 
 
@@ -74,6 +76,8 @@ def user_delete(*, user_id: int) -> None:
     user_match_requests_erase(user=user)
     user_health_information_erase(user=user)
     conversation_risk_erase(user=user)
+    group_data_erase(user=user)
+    organisation_data_erase(user=user)
     # After the bookings: cancelling them leaves notices for the other side, not for this user.
     user_notifications_erase(user=user)
     if user.role == User.Role.COUNSELOR:
@@ -96,6 +100,10 @@ def user_data_export(*, user: User) -> dict:
         "bookings": bookings_export(user=user),
         # What the client wrote into their toolkit (diary entries, checklists), decrypted.
         "toolkit_entries": toolkit_entries_export(user=user),
+        # Group seats (as pseudonyms) and the lines the user wrote there, decrypted.
+        **group_data_export(user=user),
+        # The organisation that sponsors the user's sessions, and one they administer.
+        **organisation_data_export(user=user),
         # Time off, preferred counselors, history consents; the feeds without their tokens.
         **counselor_links_export(user=user),
         "calendar_feeds": calendar_feeds_export(user=user),

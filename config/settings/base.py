@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "ethics",
     "intake",
     "counselors",
+    "organisations",
+    "billing",
+    "packages",
     "listening",
     "groups",
     "matching",
@@ -166,6 +169,10 @@ CELERY_BEAT_SCHEDULE = {
     # The session clock: dispatches warnings, ends and no-show checks falling due soon
     # (as eta tasks) and runs any that are overdue, so a lost task only delays an event.
     "session-clock-tick": {"task": "listening.tasks.session_clock_tick", "schedule": 15.0},
+    # The group rooms' clock, the same way (groups.tasks).
+    "groups-clock-tick": {"task": "groups.tasks.groups_clock_tick", "schedule": 15.0},
+    # Packages past their end: unused sessions refunded (packages.services.package_expire).
+    "packages-expire-due": {"task": "packages.tasks.packages_expire_due", "schedule": 3600.0},
     "session-content-purge": {"task": "listening.tasks.session_content_purge", "schedule": 3600.0},
     # Crisis alerts: re-drive any notification or escalation step that is due (never lose one).
     "crisis-alerts-sweep": {"task": "ethics.tasks.alerts_sweep", "schedule": 30.0},
@@ -323,6 +330,11 @@ VOICE_NOTE_MAX_SECONDS = 180
 # Platform policy, not a counselor setting: a price outside is refused naming `price`.
 OFFERING_PRICE_MIN = Decimal(env("OFFERING_PRICE_MIN", default="0"))
 OFFERING_PRICE_MAX = Decimal(env("OFFERING_PRICE_MAX", default="2000"))
+# Billing (billing/, docs/billing.md): the platform's share of every session's price, taken
+# when the session is given (0 ≤ rate < 1; each charge keeps the rate it was made at), and
+# the payment gateway by dotted path (billing.gateways; the development one settles at once).
+PLATFORM_FEE_RATE = Decimal(env("PLATFORM_FEE_RATE", default="0.2"))
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="billing.gateways.DevelopmentGateway")
 # Guided audio a counselor uploads for a toolkit item (checked like a voice note, longer).
 TOOLKIT_AUDIO_MAX_BYTES = 8 * 1024 * 1024
 TOOLKIT_AUDIO_MAX_SECONDS = 15 * 60

@@ -5,24 +5,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('counselors', '0007_starter_toolkit_library'),
+        ("counselors", "0007_starter_toolkit_library"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CounselorEngagement',
+            name="CounselorEngagement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateTimeField()),
-                ('end', models.DateTimeField()),
-                ('reference', models.CharField(max_length=40, unique=True)),
-                ('counselor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='engagements', to='counselors.counselorprofile')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.DateTimeField()),
+                ("end", models.DateTimeField()),
+                ("reference", models.CharField(max_length=40, unique=True)),
+                (
+                    "counselor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="engagements",
+                        to="counselors.counselorprofile",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['counselor', 'start'], name='engagement_counselor_start_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='engagement_end_after_start')],
+                "indexes": [
+                    models.Index(
+                        fields=["counselor", "start"], name="engagement_counselor_start_idx"
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("end__gt", models.F("start"))),
+                        name="engagement_end_after_start",
+                    )
+                ],
             },
         ),
     ]

@@ -190,7 +190,11 @@ def test_dashboard_shows_todays_sessions_in_the_counselors_zone():
     assert 'id="duty-panel"' in body
 
 
-def test_dashboard_earnings_count_completed_sessions_at_their_price():
+def test_dashboard_earnings_are_the_ledgers_totals_after_the_fee():
+    from unittest import mock
+
+    from billing.services import ledger_booking_charge, ledger_booking_complete
+
     counselor = CounselorProfileFactory(user__timezone=SHANGHAI)
     now = timezone.now()
     this_month = now.astimezone(ZoneInfo(SHANGHAI)).replace(
@@ -203,21 +207,31 @@ def test_dashboard_earnings_count_completed_sessions_at_their_price():
         (this_month + dt.timedelta(hours=2), Decimal(60), Booking.Status.CANCELLED),
         (last_month, Decimal(100), Booking.Status.COMPLETED),
     ):
-        BookingFactory(
+        booking = BookingFactory(
             counselor=counselor,
             start=start,
             end=start + dt.timedelta(minutes=30),
             price=price,
             status=status,
         )
+        # The ledger posts at the session's end (billing: earning = price less the 20% fee).
+        with mock.patch("django.utils.timezone.now", return_value=booking.end):
+            ledger_booking_charge(
+                booking_id=booking.pk,
+                client_id=booking.client_id,
+                counselor_id=counselor.pk,
+                amount=price,
+            )
+            if status == Booking.Status.COMPLETED:
+                ledger_booking_complete(booking_id=booking.pk)
     earnings = dict(signed_in(counselor.user).get("/counselor/").context["earnings"])
     assert (earnings["This month"]["sessions"], earnings["This month"]["total"]) == (
         2,
-        Decimal(160),
+        Decimal(128),
     )
     assert (earnings["Last month"]["sessions"], earnings["Last month"]["total"]) == (
         1,
-        Decimal(100),
+        Decimal(80),
     )
 
 

@@ -13,8 +13,6 @@ from core.encryption import decrypt_text
 from core.exceptions import Conflict
 from ethics.models import CrisisAlert, EthicsFlag
 from groups import services
-from listening.selectors import counselor_free_slots
-from listening.services import booking_create
 from groups.models import (
     GroupCrisisLink,
     GroupMessage,
@@ -23,6 +21,8 @@ from groups.models import (
     GroupSession,
     GroupSideMessage,
 )
+from listening.selectors import counselor_free_slots
+from listening.services import booking_create
 from tests.factories import BookingFactory, ClientFactory
 from tests.groups.factories import live_group, open_group
 

@@ -27,6 +27,7 @@ from groups.services import group_create, group_join
 from listening.feeds import calendar_feed_create
 from listening.models import SessionMessage, ToolkitEntry
 from matching.models import MatchRequest, Offer, Surge
+from packages.services import package_buy, package_create
 from tests.factories import (
     BookingFactory,
     ClientFactory,
@@ -254,6 +255,17 @@ class Scene:
         )
         group_join(group_id=self.group.pk, client=client)
         GroupSession.objects.filter(pk=self.group.pk).update(start=start)
+        # The counselor's package, bought by `client`.
+        self.package = package_create(
+            user=profile.user,
+            life_stage="graduation",
+            title_en="After graduation",
+            sessions=3,
+            duration_minutes=30,
+            within_days=42,
+            price=Decimal(300),
+        )
+        self.purchase = package_buy(client=client, package_id=self.package.pk)
         self.unsubscribe_token = unsubscribe_token_make(user=client)
         _, self.feed_token = calendar_feed_create(user=client)
 
@@ -261,6 +273,7 @@ class Scene:
     PK_BY_PREFIX = (
         ("api/v1/bookings/", "booking"),
         ("api/v1/group-sessions/", "group"),
+        ("api/v1/packages/", "package"),
         ("api/v1/toolkit/entries/", "toolkit_entry"),
         ("api/v1/counselors/me/offerings/", "offering"),
         ("api/v1/counselors/me/toolkit-items/", "toolkit_item"),
@@ -280,6 +293,7 @@ class Scene:
     BY_KWARG = {
         "booking_id": "booking",
         "group_id": "group",
+        "package_id": "package",
         "entry_id": "toolkit_entry",
         "item_id": "toolkit_audio",
         "counselor_id": "counselor",

@@ -25,8 +25,10 @@ from accounts.services import notice_send
 from core.encryption import encrypt_text
 from counselors.models import Credential, Specialty
 from ethics.models import CrisisAlert, EthicsFlag, Referral, Resource, RiskCheck
+from groups.services import group_join
 from listening.models import Booking, SessionMessage, ToolkitEntry
 from matching.models import MatchRequest, Offer, Surge
+from packages.services import package_buy
 from tests.conftest import api_as
 from tests.factories import (
     BookingFactory,
@@ -41,6 +43,8 @@ from tests.factories import (
     UserFactory,
     next_quarter,
 )
+from tests.groups.factories import open_group
+from tests.packages.factories import make_package
 
 
 def _list_endpoints() -> list[str]:
@@ -334,6 +338,21 @@ class Rows:
     path_object: str | None = None  # the World attribute whose pk fills {id}
 
 
+def _group(world: World, i: int):
+    """A group of another counselor, open for seats, with one seat taken by another client."""
+    group = open_group(CounselorProfileFactory(), capacity=3)
+    group_join(group_id=group.pk, client=ClientFactory())
+
+
+def _package(world: World, i: int):
+    make_package(CounselorProfileFactory().user, title_en=f"Package {i}")
+
+
+def _purchase(world: World, i: int):
+    package = make_package(CounselorProfileFactory().user, title_en=f"Package {i}")
+    package_buy(client=world.client, package_id=package.pk)
+
+
 ROWS: dict[str, Rows] = {
     "/api/v1/bookings/": Rows("client", _booking),
     "/api/v1/bookings/{id}/messages/": Rows("client", _message, "booking"),
@@ -359,6 +378,9 @@ ROWS: dict[str, Rows] = {
     "/api/v1/surges/": Rows("staff", _surge),
     "/api/v1/toolkit/entries/": Rows("client", _toolkit_entry),
     "/api/v1/toolkits/": Rows("anon", _library_item),
+    "/api/v1/group-sessions/": Rows("client", _group),
+    "/api/v1/packages/": Rows("anon", _package),
+    "/api/v1/packages/purchases/": Rows("client", _purchase),
 }
 
 

@@ -30,6 +30,8 @@ from accounts.demo import (
 from accounts.models import User
 from counselors.demo import COUNSELORS, DemoCounselor, counselor_seed
 from intake.demo import intake_seed
+from organisations.demo import ADMIN as ORGANISATION_ADMIN
+from organisations.demo import JOIN_CODE, organisation_seed
 from workflows.services import user_sign_up
 
 
@@ -62,7 +64,11 @@ class Command(BaseCommand):
                     staff = self._staff(STAFF, User.Role.STAFF)  # every verification needs it
                 except AccountClash as exc:
                     raise CommandError(str(exc)) from exc
-                steps = [lambda: self._staff(SUPERVISOR, User.Role.SUPERVISOR), self._client]
+                steps = [
+                    lambda: self._staff(SUPERVISOR, User.Role.SUPERVISOR),
+                    self._client,
+                    self._organisation,
+                ]
                 steps += [
                     lambda spec=spec: self._counselor(spec, reviewer=staff) for spec in COUNSELORS
                 ]
@@ -89,6 +95,14 @@ class Command(BaseCommand):
         )
         self._row(user, "client / 来访者", created)
         intake_seed(user)  # so the demo client can book at once
+
+    def _organisation(self) -> None:
+        """A demo employer with a join code and an allowance; its admin is a client account."""
+        user, created = self._signed_up(
+            ORGANISATION_ADMIN, User.Role.CLIENT, timezone="Asia/Shanghai", language="en"
+        )
+        organisation, _new = organisation_seed(admin=user)
+        self._row(user, f"admin of {organisation.name} (join code {JOIN_CODE})", created)
 
     def _counselor(self, spec: DemoCounselor, *, reviewer: User) -> None:
         user, created = self._signed_up(
