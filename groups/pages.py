@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -159,9 +160,9 @@ def _room_strings() -> dict:
         "participant": _("Participant %(seat)s"),
         "counselor": _("Counselor"),
         "you": _("(you)"),
-        "muted": _("muted"),
-        "mute": _("Mute"),
-        "unmute": _("Unmute"),
+        "muted": pgettext("group moderation", "muted"),
+        "mute": pgettext("group moderation", "Mute"),
+        "unmute": pgettext("group moderation", "Unmute"),
         "remove": _("Remove"),
         "confirm_remove": _("Remove %(name)s from this group? They cannot come back."),
         "you_muted": _("The counselor has muted you for now. You can still read along."),

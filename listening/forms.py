@@ -51,11 +51,40 @@ class BookingForm(forms.Form):
     )
     # The offering booked, if any: it fixes the length (and the price) and limits the modes.
     offering = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    # One of the client's packages to book a session of (offered when they have one usable
+    # with this counselor); empty pays for the session as usual.
+    package = forms.TypedChoiceField(
+        label=_("Pay with"), coerce=int, empty_value=None, required=False, choices=[]
+    )
 
     def __init__(
-        self, *args, counselor: CounselorProfile, offering: Offering | None = None, **kwargs
+        self,
+        *args,
+        counselor: CounselorProfile,
+        offering: Offering | None = None,
+        purchases=(),
+        **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        if purchases and offering is None:
+            self.fields["package"].choices = [
+                ("", _("This session on its own")),
+                *(
+                    (
+                        p.pk,
+                        _("%(title)s (%(left)s of %(total)s sessions left, %(minutes)s minutes)")
+                        % {
+                            "title": p.package.title,
+                            "left": p.sessions_left,
+                            "total": p.sessions_total,
+                            "minutes": p.duration_minutes,
+                        },
+                    )
+                    for p in purchases
+                ),
+            ]
+        else:
+            del self.fields["package"]
         labels = dict(SessionMode.choices)
         modes = offering.modes if offering is not None else counselor.modes
         self.fields["mode"].choices = [

@@ -88,6 +88,15 @@ class Booking(models.Model):
         related_name="booking",
     )
     allowance_refusal = models.CharField(max_length=16, blank=True)
+    # The package purchase the session is one of, if booked against one (packages claims a
+    # session of it in booking_create's transaction; the ledger pays from its credit).
+    package_purchase = models.ForeignKey(
+        "packages.PackagePurchase",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="bookings",
+    )
 
     class Meta:
         ordering = ["start"]

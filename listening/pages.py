@@ -62,6 +62,7 @@ from listening.selectors import (
     offering_for_booking_page,
 )
 from listening.services import booking_cancel, booking_create, booking_reschedule, feedback_submit
+from packages.selectors import purchases_bookable
 
 participant_required = role_required(lambda user: user.is_client or user.is_counselor)
 PAST_PAGE_SIZE = 20
@@ -154,8 +155,11 @@ def booking_new(request, counselor_id: int):
     offering = offering_for_booking_page(
         counselor_id=counselor.pk, offering_id=source.get("offering")
     )
+    purchases = purchases_bookable(user=request.user, counselor_id=counselor.pk)
     if request.method == "POST":
-        form = forms.BookingForm(request.POST, counselor=counselor, offering=offering)
+        form = forms.BookingForm(
+            request.POST, counselor=counselor, offering=offering, purchases=purchases
+        )
         status = 400
         if form.is_valid():
             data = form.cleaned_data
@@ -171,6 +175,7 @@ def booking_new(request, counselor_id: int):
                 topic=data["topic"],
                 note=data["note"],
                 offering_id=data["offering"],
+                package_id=data.get("package"),
             )
             if done.ok:
                 messages.success(request, _("Booked. You can join five minutes before the start."))
@@ -183,6 +188,7 @@ def booking_new(request, counselor_id: int):
         form = forms.BookingForm(
             counselor=counselor,
             offering=offering,
+            purchases=purchases,
             initial={
                 "start": request.GET.get("start", ""),
                 "duration_minutes": offering.duration_minutes if offering else duration,
@@ -213,7 +219,9 @@ def booking_new(request, counselor_id: int):
 def _funding_message(request, booking: Booking) -> None:
     """Who pays, said once after booking: the organisation's allowance, or why it did not."""
     funding = booking_funding(booking, viewer=request.user)
-    if funding["kind"] == "allowance":
+    if funding["kind"] == "package":
+        messages.info(request, _("This session is one of your package's."))
+    elif funding["kind"] == "allowance":
         messages.info(
             request,
             _("Paid by %(organisation)s's allowance.") % {"organisation": funding["organisation"]},

@@ -48,11 +48,14 @@ def booking_list_for_user(*, user) -> QuerySet[Booking]:
 
 
 def booking_funding(booking: Booking, *, viewer) -> dict:
-    """Who pays for the session: `{"kind": "allowance", "organisation": name}` when an
+    """Who pays for the session: `{"kind": "package", "package": purchase id}` for a session
+    of a package; `{"kind": "allowance", "organisation": name}` when an
     organisation's allowance does, else `{"kind": "self", "note": why the allowance did not}`
     (the note empty for a client with no organisation). Only the client is told the
     organisation's name or the note: the counselor learns that a sponsor pays, not who."""
     as_client = viewer is not None and viewer.pk == booking.client_id
+    if booking.package_purchase_id is not None:  # paid from one of the client's packages
+        return {"kind": "package", "package": booking.package_purchase_id}
     claim = booking.allowance_claim
     if claim is not None:
         funding = {"kind": "allowance"}

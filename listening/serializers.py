@@ -16,14 +16,20 @@ class BookingInputSerializer(serializers.Serializer):
     start = AwareDateTimeField()
     duration_minutes = serializers.ChoiceField(choices=SESSION_LENGTHS, required=False)
     offering = serializers.IntegerField(min_value=1, required=False)
+    # One of the client's package purchases (packages/purchases/) to book a session of.
+    package = serializers.IntegerField(min_value=1, required=False)
     mode = serializers.ChoiceField(choices=SessionMode.choices)
     topic = serializers.CharField(max_length=120)
     note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
     def validate(self, attrs):
-        if "duration_minutes" not in attrs and "offering" not in attrs:
+        if "duration_minutes" not in attrs and "offering" not in attrs and "package" not in attrs:
             raise serializers.ValidationError(
-                {"duration_minutes": [_("This field is required unless an offering is named.")]}
+                {
+                    "duration_minutes": [
+                        _("This field is required unless an offering or a package is named.")
+                    ]
+                }
             )
         return attrs
 
@@ -34,6 +40,9 @@ class BookingSerializer(serializers.ModelSerializer):
     client = serializers.IntegerField(source="client_id", read_only=True)
     client_name = serializers.CharField(source="client.username", read_only=True)
     offering = serializers.IntegerField(source="offering_id", read_only=True, allow_null=True)
+    package = serializers.IntegerField(
+        source="package_purchase_id", read_only=True, allow_null=True
+    )
     price = serializers.DecimalField(
         max_digits=8, decimal_places=2, coerce_to_string=False, read_only=True
     )
@@ -60,6 +69,7 @@ class BookingSerializer(serializers.ModelSerializer):
             "note",
             "price",
             "offering",
+            "package",
             "created_at",
             "cancelled_at",
             "cancel_reason",

@@ -74,6 +74,15 @@ from listening.selectors import (
 from listening.signals import session_ended
 from listening.voice import voice_note_inspect
 from organisations.services import allowance_claim, allowance_release, allowance_release_due
+from packages.models import PackagePurchase
+from packages.selectors import purchase_duration_for
+from packages.services import (
+    package_session_amount,
+    package_session_claim,
+    package_session_move_check,
+    package_session_pay,
+    package_session_return,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -110,8 +119,14 @@ def booking_create(
     topic: str,
     note: str = "",
     offering_id: int | None = None,
+    package_id: int | None = None,
 ) -> Booking:
     """Book a slot. Field problems raise ValidationError (400); a taken time raises Conflict (409).
+
+    With `package_id` (one of the client's package purchases) the session is one of the
+    package's: its length is the package's (None takes it), the purchase's credit pays, and
+    packages claims the session under the purchase's row lock (409 `package_used_up`,
+    `package_expired`). A booking names an offering or a package, not both (400).
 
     With `offering_id` the booking names one of the counselor's service offerings: its price
     is the offering's, and `duration_minutes` must be the offering's (the caller passes it, or
@@ -124,6 +139,8 @@ def booking_create(
     lock. What passes the probe is checked again in `_booking_create_locked`, under the
     counselor's profile row lock, and the exclusion constraints are the last word on overlaps
     either way, so the probe can only save work, never let a double booking through."""
+    if offering_id is not None and package_id is not None:
+        raise ValidationError({"package": [_("Book either an offering or a package, not both.")]})
     if offering_id is not None:
         duration_minutes = _offering_check(
             offering_id=offering_id,
@@ -131,6 +148,8 @@ def booking_create(
             duration_minutes=duration_minutes,
             mode=mode,
         ).duration_minutes
+    if package_id is not None and duration_minutes is None:
+        duration_minutes = purchase_duration_for(client=client, purchase_id=package_id)
     if duration_minutes not in SESSION_LENGTHS:
         raise ValidationError({"duration_minutes": [_("Sessions are 15 or 30 minutes.")]})
     if not is_quarter_hour(start):
@@ -153,6 +172,7 @@ def booking_create(
         note=note,
         now=now,
         offering_id=offering_id,
+        package_id=package_id,
     )
 
 
@@ -237,6 +257,7 @@ def _booking_create_locked(
     note: str,
     now: dt.datetime,
     offering_id: int | None = None,
+    package_id: int | None = None,
 ) -> Booking:
     """booking_create's transaction: the intake gate, then the counselor's profile row locked
     for the whole check-and-insert, which serialises bookings per counselor (so the daily cap
@@ -255,9 +276,23 @@ def _booking_create_locked(
             lock=True,
         )
     _slot_check(profile=profile, start=start, end=end, now=now)
-    # The organisation's allowance pays if it covers this session; taken in this transaction,
-    # so a booking that fails below gives it back with the rollback.
-    funding = allowance_claim(client=client, duration_minutes=duration_minutes, mode=mode, at=start)
+    purchase = funding = None
+    if package_id is not None:
+        # The package pays; its session is claimed here, so a booking that fails below gives
+        # it back with the rollback.
+        purchase = package_session_claim(
+            client=client,
+            purchase_id=package_id,
+            counselor_id=profile.pk,
+            duration_minutes=duration_minutes,
+            start=start,
+        )
+    else:
+        # The organisation's allowance pays if it covers this session; taken in this
+        # transaction, so a booking that fails below gives it back with the rollback.
+        funding = allowance_claim(
+            client=client, duration_minutes=duration_minutes, mode=mode, at=start
+        )
     return _booking_insert(
         offering=offering,
         profile=profile,
@@ -269,6 +304,7 @@ def _booking_create_locked(
         topic=topic,
         note=note,
         funding=funding,
+        purchase=purchase,
     )
 
 
@@ -343,9 +379,11 @@ def _booking_insert(
     topic: str,
     note: str,
     funding=None,
+    purchase: PackagePurchase | None = None,
 ) -> Booking:
     """Insert the booking; the exclusion constraints turn an overlap into a 409. Call while
-    holding the profile row lock. `funding` is organisations' ClaimOutcome, if one was made."""
+    holding the profile row lock. `funding` is organisations' ClaimOutcome, if one was made;
+    `purchase` the package purchase a session was claimed of (its row locked)."""
     booking = Booking(
         counselor=profile,
         client=client,
@@ -359,8 +397,17 @@ def _booking_insert(
         price=offering.price if offering is not None else profile.price_for(duration_minutes),
         allowance_claim=funding.claim if funding else None,
         allowance_refusal=funding.refusal if funding else "",
+        package_purchase=purchase,
     )
+    if purchase is not None:
+        booking.price = package_session_amount(purchase=purchase)  # its share of the package
     _save_or_conflict(booking)
+    if purchase is not None:  # paid from the package's credit, not charged to the client
+        package_session_pay(
+            purchase=purchase, booking_id=booking.pk, counselor_id=profile.pk, amount=booking.price
+        )
+        _reminders_schedule(booking, now=timezone.now())
+        return booking
     # Charged in the booking's transaction: the ledger's rows are the payment's outbox.
     ledger_booking_charge(
         booking_id=booking.pk,
@@ -439,9 +486,10 @@ def booking_cancel(*, booking_id: int, user: User, reason: str = "") -> Booking:
     booking.cancelled_by = user
     booking.cancel_reason = reason
     booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
-    ledger_booking_cancel(
+    charge = ledger_booking_cancel(
         booking_id=booking.pk, by=booking.role_of(user), cancelled_at=now, start=booking.start
     )
+    _package_session_back(booking, charge)
     if booking.allowance_claim_id and allowance_release_due(
         cancelled_by_client=user.pk == booking.client_id, start=booking.start, at=now
     ):
@@ -484,6 +532,10 @@ def booking_reschedule(
         errors["duration_minutes"] = [
             _("This session was booked as an offering: its length cannot change.")
         ]
+    elif booking.package_purchase_id is not None and duration_minutes != booking.duration_minutes:
+        errors["duration_minutes"] = [
+            _("This session is one of a package: its length cannot change.")
+        ]
     if not is_quarter_hour(start):
         errors["start"] = [_("Sessions start on a quarter hour (:00, :15, :30, :45).")]
     if by_counselor and not reason:
@@ -516,7 +568,9 @@ def booking_reschedule(
     _slot_check(profile=profile, start=start, end=end, now=now, exclude_booking_id=booking.pk)
     old_start = booking.start
     booking.start, booking.end, booking.duration_minutes = start, end, duration_minutes
-    if booking.offering_id is None:
+    if booking.package_purchase_id is not None:
+        package_session_move_check(purchase_id=booking.package_purchase_id, start=start)
+    elif booking.offering_id is None:
         booking.price = profile.price_for(duration_minutes)
     booking.ics_sequence += 1
     # Joining and the clock count from the new time.
@@ -583,7 +637,7 @@ def booking_mark_no_show(*, booking_id: int, party: str) -> Booking:
     booking.no_show_party = party
     booking.save(update_fields=["status", "no_show_party"])
     _no_show_allowance(booking)
-    ledger_booking_no_show(booking_id=booking.pk, absent=party)
+    _package_session_back(booking, ledger_booking_no_show(booking_id=booking.pk, absent=party))
     return booking
 
 
@@ -595,6 +649,14 @@ def _no_show_allowance(booking: Booking) -> None:
         Booking.Party.BOTH,
     ):
         allowance_release(claim_id=booking.allowance_claim_id)
+
+
+def _package_session_back(booking: Booking, charge) -> None:
+    """A package session whose charge the refund policy gave back (a cancellation in time,
+    the counselor's cancellation or no-show) returns to its purchase; one the client
+    cancelled late or did not come to stays used. The ledger decided; this follows it."""
+    if booking.package_purchase_id and charge is not None and charge.status == "refunded":
+        package_session_return(purchase_id=booking.package_purchase_id)
 
 
 def _other_participant(booking: Booking, user: User) -> User:
@@ -1148,7 +1210,7 @@ def session_no_show_check(*, booking_id: int) -> str:
     booking.save(update_fields=fields)
     if party:
         _no_show_allowance(booking)
-        ledger_booking_no_show(booking_id=booking_id, absent=party)
+        _package_session_back(booking, ledger_booking_no_show(booking_id=booking_id, absent=party))
     if party:
         room_push_on_commit(booking_id, {"type": "session.no_show", "party": party})
         tasks.booking_no_show_notify.delay_on_commit(booking_id)

@@ -59,6 +59,9 @@ def _items_of_booking(booking: Booking) -> tuple[list[ToolkitItem], dict[int, st
     if booking.offering is not None:
         for item in booking.offering.items.all():
             items.setdefault(item.pk, item)
+    if booking.package_purchase is not None:  # a session of a package: the package's tools
+        for item in booking.package_purchase.package.items.all():
+            items.setdefault(item.pk, item)
     for assignment in booking.assignments.all():
         items.setdefault(assignment.item_id, assignment.item)
         if assignment.note:
@@ -70,9 +73,10 @@ def _client_bookings(client: User | int):
     return (
         Booking.objects.filter(client=client)
         .exclude(status=Booking.Status.CANCELLED)
-        .select_related("counselor", "offering")
+        .select_related("counselor", "offering", "package_purchase__package")
         .prefetch_related(
             "offering__items",
+            "package_purchase__package__items",
             Prefetch("assignments", queryset=ToolkitAssignment.objects.select_related("item")),
         )
     )
@@ -84,7 +88,11 @@ def toolkit_for_client(*, client: User) -> list[SessionToolkit]:
     Entries not tied to a session are not listed here (see `toolkit_entries_for_client`)."""
     bookings = (
         _client_bookings(client)
-        .filter(Q(offering__items__isnull=False) | Q(assignments__isnull=False))
+        .filter(
+            Q(offering__items__isnull=False)
+            | Q(package_purchase__package__items__isnull=False)
+            | Q(assignments__isnull=False)
+        )
         .distinct()
         .order_by("-start")
     )
@@ -159,8 +167,10 @@ def toolkit_audio_get_for_user(*, user: User, item_id: int) -> ToolkitItem:
         return toolkit_item_audio_get_for_user(user=user, item_id=item_id)
     except ToolkitItem.DoesNotExist:
         pass
-    sessions = Q(offerings__bookings__client_id=user.pk) | Q(
-        assignments__booking__client_id=user.pk
+    sessions = (
+        Q(offerings__bookings__client_id=user.pk)
+        | Q(assignments__booking__client_id=user.pk)
+        | Q(packages__purchases__client_id=user.pk)  # a package they bought
     )
     return (
         ToolkitItem.objects.filter(sessions, pk=item_id, kind=ToolkitItem.Kind.AUDIO)
@@ -263,7 +273,11 @@ def toolkit_entry_target(
     available = item is not None and (
         item.is_library
         or _client_bookings(client)
-        .filter(Q(offering__items=item) | Q(assignments__item=item))
+        .filter(
+            Q(offering__items=item)
+            | Q(package_purchase__package__items=item)
+            | Q(assignments__item=item)
+        )
         .exists()
     )
     if not available:

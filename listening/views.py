@@ -76,6 +76,7 @@ class BookingListView(generics.ListAPIView):
             counselor_id=fields.pop("counselor"),
             duration_minutes=int(duration) if duration is not None else None,
             offering_id=fields.pop("offering", None),
+            package_id=fields.pop("package", None),
             **fields,
         )
         # Answered from the inserted row: it carries its counselor (with user) and client.

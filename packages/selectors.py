@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from counselors.models import CounselorProfile
@@ -43,6 +45,19 @@ def purchase_list_for_client(*, user: User) -> QuerySet[PackagePurchase]:
         .select_related("package", "package__counselor", "counselor")
         .prefetch_related("package__items")
     )
+
+
+def purchase_duration_for(*, client: User, purchase_id: int) -> int:
+    """The session length of one of the client's purchases (a booking that names the package
+    and no length takes it); 400 on `package` for one that is not theirs."""
+    minutes = (
+        PackagePurchase.objects.filter(pk=purchase_id, client_id=client.pk)
+        .values_list("duration_minutes", flat=True)
+        .first()
+    )
+    if minutes is None:
+        raise ValidationError({"package": _("You have no package with this id.")})
+    return minutes
 
 
 def purchases_bookable(*, user: User, counselor_id: int | None = None) -> list[PackagePurchase]:

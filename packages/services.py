@@ -236,15 +236,19 @@ def package_session_claim(
     return purchase
 
 
-def package_session_pay(*, purchase: PackagePurchase, booking_id: int, counselor_id: int) -> None:
-    """Pay the booking from the purchase's credit: one session's share, the last session the
-    rest (so rounding never leaves a cent behind). Precondition: `package_session_claim`
-    in the same transaction (the purchase row is locked)."""
-    amount = (
-        package_credit_left(purchase_id=purchase.pk)
-        if purchase.sessions_used == purchase.sessions_total
-        else purchase.session_share
-    )
+def package_session_amount(*, purchase: PackagePurchase):
+    """What the session just claimed is worth: one session's share, the last session the
+    rest of the credit (so rounding never leaves a fen behind). Precondition:
+    `package_session_claim` in the same transaction (the purchase row is locked)."""
+    if purchase.sessions_used == purchase.sessions_total:
+        return package_credit_left(purchase_id=purchase.pk)
+    return purchase.session_share
+
+
+def package_session_pay(
+    *, purchase: PackagePurchase, booking_id: int, counselor_id: int, amount
+) -> None:
+    """Pay the booking `amount` (`package_session_amount`) from the purchase's credit."""
     ledger_package_consume(
         purchase_id=purchase.pk,
         booking_id=booking_id,
@@ -252,6 +256,16 @@ def package_session_pay(*, purchase: PackagePurchase, booking_id: int, counselor
         counselor_id=counselor_id,
         amount=amount,
     )
+
+
+def package_session_move_check(*, purchase_id: int, start: dt.datetime) -> None:
+    """A package session moved to `start` must still be held before the purchase ends
+    (409 `package_expired`)."""
+    expires_at = PackagePurchase.objects.values_list("expires_at", flat=True).get(pk=purchase_id)
+    if start >= expires_at:
+        raise Conflict(
+            _("This package's sessions must be held before it ends."), code="package_expired"
+        )
 
 
 @transaction.atomic

@@ -290,6 +290,9 @@ SPECTACULAR_SETTINGS = {
         # Toolkit items' kind, in counselors' and listening's serializers alike.
         "ToolkitItemKindEnum": "counselors.models.ToolkitItem.Kind",
         "OfferingStatusEnum": "counselors.models.Offering.Status",
+        # Session lengths (bookings, offerings, packages) and group lengths share a field name.
+        "SessionLengthEnum": [(15, 15), (30, 30)],
+        "GroupLengthEnum": [(30, 30), (45, 45)],
     },
 }
 

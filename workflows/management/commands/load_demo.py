@@ -29,6 +29,7 @@ from accounts.demo import (
 )
 from accounts.models import User
 from counselors.demo import COUNSELORS, DemoCounselor, counselor_seed
+from groups.demo import group_seed
 from intake.demo import intake_seed
 from organisations.demo import ADMIN as ORGANISATION_ADMIN
 from organisations.demo import JOIN_CODE, organisation_seed
@@ -111,6 +112,8 @@ class Command(BaseCommand):
         profile, windows = counselor_seed(user, spec, reviewer=reviewer, new=created)
         self._row(user, profile.display_name, created)
         self.created["windows"] += windows
+        if spec is COUNSELORS[0]:  # one themed group to join (groups.demo)
+            group_seed(profile)
 
     def _signed_up(self, username: str, role: str, **preferences: str) -> tuple[User, bool]:
         """The demo client or counselor account, signed up with DEMO_PASSWORD if missing;
