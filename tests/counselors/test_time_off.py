@@ -107,9 +107,15 @@ def test_time_off_keeps_the_windows(as_counselor, counselor):
 
 def test_removing_time_off_brings_the_slots_back(as_counselor, counselor, anon):
     start = counselor.windows.get().start
-    day = start.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
     end = start + dt.timedelta(hours=3)
-    off = TimeOffFactory(counselor=counselor, start_date=day, end_date=day)
+    # The window can cross the counselor's local midnight (a run after 13:00 UTC): cover
+    # every local day it touches.
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    first, last = (
+        start.astimezone(shanghai).date(),
+        (end - dt.timedelta(seconds=1)).astimezone(shanghai).date(),
+    )
+    off = TimeOffFactory(counselor=counselor, start_date=first, end_date=last)
     assert slot_starts(anon, counselor, start, end) == []
     assert as_counselor.delete(f"{URL}{off.pk}/").status_code == 204
     assert slot_starts(anon, counselor, start, end)
