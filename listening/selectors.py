@@ -208,8 +208,13 @@ def counselor_days(
     engaged = CounselorEngagement.objects.filter(
         counselor_id__in=ids, start__lt=hi, end__gt=lo
     ).values_list("counselor_id", "start", "end")
-    rows = held.order_by().values_list("counselor_id", "start", "end").union(engaged, all=True)
-    for cid, bs, be in sorted(rows, key=lambda row: row[1]):
+    rows = (
+        held.order_by()
+        .values_list("counselor_id", "start", "end")
+        .union(engaged, all=True)
+        .order_by("start")
+    )
+    for cid, bs, be in rows:
         busy[cid].append((bs, be))
     days = {}
     for p in profiles:
