@@ -73,7 +73,12 @@ from listening.selectors import (
 )
 from listening.signals import session_ended
 from listening.voice import voice_note_inspect
-from organisations.services import allowance_claim, allowance_release, allowance_release_due
+from organisations.services import (
+    allowance_claim,
+    allowance_move_check,
+    allowance_release,
+    allowance_release_due,
+)
 from packages.models import PackagePurchase
 from packages.selectors import purchase_duration_for
 from packages.services import (
@@ -568,6 +573,10 @@ def booking_reschedule(
     _slot_check(profile=profile, start=start, end=end, now=now, exclude_booking_id=booking.pk)
     old_start = booking.start
     booking.start, booking.end, booking.duration_minutes = start, end, duration_minutes
+    if booking.allowance_claim_id is not None:
+        allowance_move_check(
+            claim_id=booking.allowance_claim_id, duration_minutes=duration_minutes, at=start
+        )
     if booking.package_purchase_id is not None:
         package_session_move_check(purchase_id=booking.package_purchase_id, start=start)
     elif booking.offering_id is None:

@@ -386,6 +386,26 @@ def allowance_release(*, claim_id: int) -> bool:
     return True
 
 
+def allowance_move_check(*, claim_id: int, duration_minutes: int, at: dt.datetime) -> None:
+    """A sponsored session being moved to `at` (and `duration_minutes`) must stay in the
+    quarter its claim counted in (409 `allowance_quarter`: the client cancels and books the
+    new time, which the new quarter pays for if it can) and at a length the allowance covers
+    (400 on `duration_minutes`). Call in the reschedule's transaction."""
+    claim = AllowanceClaim.objects.select_related("allowance").get(pk=claim_id)
+    if quarter_start(at) != claim.quarter:
+        raise Conflict(
+            _(
+                "A session paid by your organisation can only be moved within its quarter. "
+                "Cancel it and book the new time instead."
+            ),
+            code="allowance_quarter",
+        )
+    if duration_minutes not in claim.allowance.durations:
+        raise ValidationError(
+            {"duration_minutes": [_("Your organisation's allowance does not cover this length.")]}
+        )
+
+
 # --- the account's own data: erasure and export ---------------------------------------------------
 
 

@@ -197,3 +197,28 @@ def test_a_talk_now_session_is_paid_by_the_allowance_too(counselor, allowance, c
         topic="now",
     )
     assert booking.allowance_claim.organisation == allowance.organisation
+
+
+def test_a_sponsored_session_moves_within_its_quarter(as_client, counselor, allowance):
+    booking = _sponsored_booking(as_client, counselor)
+    response = as_client.post(
+        f"/api/v1/bookings/{booking.pk}/reschedule/",
+        {"start": start_of(counselor, 60).isoformat()},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["funding"]["kind"] == "allowance"
+
+
+def test_a_sponsored_session_cannot_move_to_another_quarter(
+    as_client, client_user, counselor, allowance
+):
+    booking = _sponsored_booking(as_client, counselor)
+    AllowanceClaim.objects.filter(pk=booking.allowance_claim_id).update(quarter=dt.date(2020, 1, 1))
+    response = as_client.post(
+        f"/api/v1/bookings/{booking.pk}/reschedule/",
+        {"start": start_of(counselor, 60).isoformat()},
+        format="json",
+    )
+    assert response.status_code == 409 and response.json()["code"] == "allowance_quarter"
+    assert Booking.objects.get(pk=booking.pk).start == booking.start
