@@ -599,18 +599,21 @@ def _specialties_from(slugs: list[str]) -> list[Specialty]:
     return found
 
 
-def _items_for(*, counselor: CounselorProfile, item_ids: list[int]) -> list[ToolkitItem]:
-    """The counselor's own or library items named; any other id (another counselor's) is 400."""
+def toolkit_items_named(
+    *, counselor: CounselorProfile | None, item_ids: list[int]
+) -> list[ToolkitItem]:
+    """The counselor's own or library items named (with `counselor` None, as for a platform
+    package: library items only), at most MAX_OFFERING_ITEMS; any other id (another
+    counselor's) is a 400 on `items`."""
     ids = list(dict.fromkeys(item_ids))
     if len(ids) > MAX_OFFERING_ITEMS:
         raise ValidationError(
             {"items": [_("At most %(n)s toolkit items.") % {"n": MAX_OFFERING_ITEMS}]}
         )
-    found = list(
-        ToolkitItem.objects.filter(pk__in=ids).filter(
-            models.Q(owner__isnull=True) | models.Q(owner=counselor)
-        )
-    )
+    allowed = models.Q(owner__isnull=True)
+    if counselor is not None:
+        allowed |= models.Q(owner=counselor)
+    found = list(ToolkitItem.objects.filter(pk__in=ids).filter(allowed))
     missing = sorted(set(ids) - {i.pk for i in found})
     if missing:
         raise ValidationError(
@@ -652,7 +655,7 @@ def offering_create(
     )
     _offering_clean(counselor=counselor, offering=offering)
     found_specialties = _specialties_from(specialties or [])
-    found_items = _items_for(counselor=counselor, item_ids=items or [])
+    found_items = toolkit_items_named(counselor=counselor, item_ids=items or [])
     offering.full_clean(exclude=["counselor", "specialties", "items", "unpublished_by"])
     offering.save()
     offering.specialties.set(found_specialties)
@@ -692,7 +695,7 @@ def offering_update(
     if specialties is not None:
         offering.specialties.set(_specialties_from(specialties))
     if items is not None:
-        offering.items.set(_items_for(counselor=counselor, item_ids=items))
+        offering.items.set(toolkit_items_named(counselor=counselor, item_ids=items))
     return offering
 
 

@@ -44,7 +44,6 @@ from groups.models import (
 from intake.services import intake_require
 from listening.models import Booking
 
-CHAT_MAX_CHARS = 4000
 # The refund policy (docs/billing.md): a seat given up more than this before the start is
 # refunded in full; after that it cannot be given up (its charge stands).
 LEAVE_WITH_REFUND_BEFORE = dt.timedelta(hours=2)
@@ -375,6 +374,19 @@ def group_remove(*, group_id: int, counselor_user: User, position: int) -> Group
 # --- Chat ------------------------------------------------------------------------------------
 
 
+def _message_text(text: str | None) -> str:
+    """A chat line's text, stripped: 400 on `text` when empty or over CHAT_MAX_CHARS (the
+    one-to-one rooms' limit)."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": _("A message needs some text.")})
+    if len(text) > settings.CHAT_MAX_CHARS:
+        raise ValidationError(
+            {"text": _("A message is at most %(n)s characters.") % {"n": settings.CHAT_MAX_CHARS}}
+        )
+    return text
+
+
 def _room_open(group: GroupSession, now: dt.datetime) -> None:
     if group.status != GroupSession.Status.SCHEDULED or group.ended_at is not None:
         raise Conflict(_("This group has ended."), code="session_over")
@@ -396,11 +408,7 @@ def group_message_post(*, group_id: int, sender: User, uid: uuid.UUID, text: str
     transaction (the alert row is the outbox); a high signal opens the side channel between
     that client and the counselor. Off-platform contact details raise the usual flag."""
     group = GroupSession.objects.select_for_update().select_related("counselor").get(pk=group_id)
-    text = (text or "").strip()
-    if not text:
-        raise ValidationError({"text": _("A message needs some text.")})
-    if len(text) > CHAT_MAX_CHARS:
-        raise ValidationError({"text": _("A message is at most 4000 characters.")})
+    text = _message_text(text)
     existing = GroupMessage.objects.filter(group=group, uid=uid).first()
     if existing is not None:
         if existing.sender_id != sender.pk:
@@ -474,11 +482,7 @@ def group_side_post(
     """A line in the private side channel. The client writes to the counselor; the counselor
     names the participant by `seat`. Only open once a crisis link exists for that client."""
     group = GroupSession.objects.select_for_update().select_related("counselor").get(pk=group_id)
-    text = (text or "").strip()
-    if not text:
-        raise ValidationError({"text": _("A message needs some text.")})
-    if len(text) > CHAT_MAX_CHARS:
-        raise ValidationError({"text": _("A message is at most 4000 characters.")})
+    text = _message_text(text)
     existing = GroupSideMessage.objects.filter(group=group, uid=uid).first()
     if existing is not None:
         return existing, False

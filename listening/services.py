@@ -407,22 +407,21 @@ def _booking_insert(
     if purchase is not None:
         booking.price = package_session_amount(purchase=purchase)  # its share of the package
     _save_or_conflict(booking)
-    if purchase is not None:  # paid from the package's credit, not charged to the client
+    # Paid in the booking's transaction: the ledger's rows are the payment's outbox.
+    if purchase is not None:  # from the package's credit, not charged to the client
         package_session_pay(
             purchase=purchase, booking_id=booking.pk, counselor_id=profile.pk, amount=booking.price
         )
-        _reminders_schedule(booking, now=timezone.now())
-        return booking
-    # Charged in the booking's transaction: the ledger's rows are the payment's outbox.
-    ledger_booking_charge(
-        booking_id=booking.pk,
-        client_id=client.pk,
-        counselor_id=profile.pk,
-        amount=booking.price,
-        sponsor_organisation_id=(
-            booking.allowance_claim.organisation_id if booking.allowance_claim_id else None
-        ),
-    )
+    else:
+        ledger_booking_charge(
+            booking_id=booking.pk,
+            client_id=client.pk,
+            counselor_id=profile.pk,
+            amount=booking.price,
+            sponsor_organisation_id=(
+                booking.allowance_claim.organisation_id if booking.allowance_claim_id else None
+            ),
+        )
     _reminders_schedule(booking, now=timezone.now())
     return booking
 

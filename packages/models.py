@@ -7,9 +7,9 @@ session of a purchase cannot both get it."""
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.i18n import in_active_language
 from counselors.models import CounselorProfile, ToolkitItem
 
 PACKAGE_SESSIONS_MIN = 2
@@ -103,17 +103,11 @@ class Package(models.Model):
 
     @property
     def title(self) -> str:
-        zh = (get_language() or "").startswith("zh")
-        return (self.title_zh if zh else self.title_en) or self.title_en or self.title_zh
+        return in_active_language(self.title_en, self.title_zh)
 
     @property
     def description(self) -> str:
-        zh = (get_language() or "").startswith("zh")
-        return (
-            (self.description_zh if zh else self.description_en)
-            or self.description_en
-            or self.description_zh
-        )
+        return in_active_language(self.description_en, self.description_zh)
 
 
 class PackagePurchase(models.Model):

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +26,8 @@ from billing.services import (
     package_credit_left,
 )
 from core.exceptions import Conflict
-from counselors.models import CounselorProfile, ToolkitItem
+from counselors.models import CounselorProfile
+from counselors.services import toolkit_items_named
 from packages.models import (
     PACKAGE_SESSIONS_MAX,
     PACKAGE_SESSIONS_MIN,
@@ -36,8 +37,6 @@ from packages.models import (
     Package,
     PackagePurchase,
 )
-
-MAX_PACKAGE_ITEMS = 10
 
 
 def _owner_of(user: User) -> CounselorProfile | None:
@@ -53,29 +52,6 @@ def _owner_of(user: User) -> CounselorProfile | None:
     if not profile.is_listed:
         raise PermissionDenied(_("Only a verified, active counselor can offer packages."))
     return profile
-
-
-def _items(*, owner: CounselorProfile | None, item_ids: list[int]) -> list[ToolkitItem]:
-    ids = list(dict.fromkeys(item_ids))
-    if len(ids) > MAX_PACKAGE_ITEMS:
-        raise ValidationError(
-            {"items": [_("At most %(n)s toolkit items.") % {"n": MAX_PACKAGE_ITEMS}]}
-        )
-    allowed = models.Q(owner__isnull=True)
-    if owner is not None:
-        allowed |= models.Q(owner=owner)
-    found = list(ToolkitItem.objects.filter(pk__in=ids).filter(allowed))
-    missing = sorted(set(ids) - {i.pk for i in found})
-    if missing:
-        raise ValidationError(
-            {
-                "items": [
-                    _("Toolkit item %(id)s is neither yours nor in the library.") % {"id": i}
-                    for i in missing
-                ]
-            }
-        )
-    return found
 
 
 @transaction.atomic
@@ -120,7 +96,7 @@ def package_create(
         }
     if errors:
         raise ValidationError(errors)
-    found = _items(owner=owner, item_ids=items or [])
+    found = toolkit_items_named(counselor=owner, item_ids=items or [])
     package = Package.objects.create(
         counselor=owner,
         life_stage=life_stage,
