@@ -14,9 +14,11 @@ from __future__ import annotations
 import asyncio
 import collections
 import itertools
+import json
 import logging
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
+import redis.asyncio as aioredis
 from asgiref.sync import async_to_sync
 from channels.consumer import get_handler_name
 from channels.layers import get_channel_layer
@@ -26,6 +28,7 @@ from channels_redis.pubsub import (
     RedisSingleShardConnection,
 )
 from channels_redis.utils import _wrap_close
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -81,6 +84,56 @@ class DirectDispatch:
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+
+class JsonFrames:
+    """Mixin for a room consumer (the session room, the group room): frames from the browser
+    are JSON objects with a string `type`; anything else is answered with an error frame and
+    dropped. Frames arriving before `self.joined` (the consumer's connect let the user in)
+    are ignored. Subclasses implement `receive_json`."""
+
+    joined = False
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if not self.joined:
+            return
+        try:
+            content = json.loads(text_data if text_data is not None else bytes_data)
+        except (TypeError, ValueError):
+            await self._error("invalid_json", "Frames are JSON objects.")
+            return
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self._error("invalid_frame", "Frames are JSON objects with a type.")
+            return
+        await self.receive_json(content)
+
+    async def _error(self, code, detail, **extra):
+        await self.send_json({"type": "error", "code": code, "detail": detail, **extra})
+
+
+def query_int(scope, name: str) -> int | None:
+    """A socket's query-string number (`?after_seq=12`): None when absent, 0 when it is not a
+    number, never below 0."""
+    values = parse_qs(scope.get("query_string", b"").decode()).get(name)
+    try:
+        return max(0, int(values[0])) if values else None
+    except ValueError:
+        return 0
+
+
+_loop_redis_clients: dict = {}
+
+
+def loop_redis():
+    """One Redis client (and its pool) per event loop, for the consumers' rate limits and
+    presence counts, shared by every socket on that loop."""
+    loop = asyncio.get_running_loop()
+    client = _loop_redis_clients.get(loop)
+    if client is None:
+        client = _loop_redis_clients[loop] = aioredis.from_url(
+            settings.REDIS_URL, max_connections=500
+        )
+    return client
 
 
 # --- The channel layer ---------------------------------------------------------------------

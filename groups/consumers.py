@@ -10,21 +10,25 @@ and video."""
 
 import asyncio
 import functools
-import json
 import logging
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import parse_qs
 
-import redis.asyncio as aioredis
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 
 from core.exceptions import Conflict
-from core.realtime import DirectDispatch, room_event, user_group
+from core.realtime import (
+    DirectDispatch,
+    JsonFrames,
+    loop_redis,
+    query_int,
+    room_event,
+    user_group,
+)
 from groups import selectors, services
 from groups.models import pseudonym_for
 
@@ -35,30 +39,11 @@ logger = logging.getLogger(__name__)
 _DB_THREADS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="group-db")
 db = functools.partial(database_sync_to_async, thread_sensitive=False, executor=_DB_THREADS)
 
-_redis_clients: dict = {}
-
-
-def _redis() -> aioredis.Redis:
-    loop = asyncio.get_running_loop()
-    client = _redis_clients.get(loop)
-    if client is None:
-        client = _redis_clients[loop] = aioredis.from_url(settings.REDIS_URL, max_connections=100)
-    return client
-
-
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 
 
-def _query_int(scope, name):
-    values = parse_qs(scope.get("query_string", b"").decode()).get(name)
-    try:
-        return max(0, int(values[0])) if values else None
-    except ValueError:
-        return 0
-
-
-class GroupConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
+class GroupConsumer(DirectDispatch, JsonFrames, AsyncJsonWebsocketConsumer):
     """Every database call goes through `db`; no handler touches the ORM on the event loop."""
 
     async def connect(self):
@@ -81,7 +66,7 @@ class GroupConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
         group = entry.group
         self.role = entry.role
         self.seat = entry.seat.position if entry.seat is not None else None
-        self.redis = _redis()
+        self.redis = loop_redis()
         self.groups_joined = [
             services.group_room_group(self.group_id),
             services.group_member_group(self.group_id, self.user.pk),
@@ -115,13 +100,13 @@ class GroupConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
                 "present": sorted(present),
             }
         )
-        after_seq = _query_int(self.scope, "after_seq")
+        after_seq = query_int(self.scope, "after_seq")
         if after_seq is not None:
             for frame in await db(selectors.group_messages_after)(
                 group_id=self.group_id, after_seq=after_seq
             ):
                 await self.send_json(frame)
-        after_side = _query_int(self.scope, "after_side_seq")
+        after_side = query_int(self.scope, "after_side_seq")
         if after_side is not None:
             for frame in await db(selectors.side_messages_after)(
                 group_id=self.group_id, user=self.user, role=self.role, after_seq=after_side
@@ -138,19 +123,6 @@ class GroupConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(name, self.channel_name)
 
     # --- from the participant -------------------------------------------------------------
-
-    async def receive(self, text_data=None, bytes_data=None):
-        if not self.joined:
-            return
-        try:
-            content = json.loads(text_data if text_data is not None else bytes_data)
-        except (TypeError, ValueError):
-            await self._error("invalid_json", "Frames are JSON objects.")
-            return
-        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
-            await self._error("invalid_frame", "Frames are JSON objects with a type.")
-            return
-        await self.receive_json(content)
 
     async def receive_json(self, content, **kwargs):
         kind = content["type"]
@@ -292,6 +264,3 @@ class GroupConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
                 .execute()
             )
         return {who.decode() for who, count in counts.items() if int(count) > 0}
-
-    async def _error(self, code, detail, **extra):
-        await self.send_json({"type": "error", "code": code, "detail": detail, **extra})

@@ -8,16 +8,22 @@ import logging
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import parse_qs
 
-import redis.asyncio as aioredis
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 
 from core.exceptions import Conflict
-from core.realtime import DirectDispatch, room_event, room_group, user_group
+from core.realtime import (
+    DirectDispatch,
+    JsonFrames,
+    loop_redis,
+    query_int,
+    room_event,
+    room_group,
+    user_group,
+)
 from listening import selectors, services
 from listening.ice import ice_servers_for
 from listening.selectors import booking_get_for_room
@@ -29,18 +35,6 @@ logger = logging.getLogger(__name__)
 # Each thread has its own connection, returned to the psycopg pool after every call.
 _DB_THREADS = ThreadPoolExecutor(max_workers=settings.ROOM_DB_THREADS, thread_name_prefix="room-db")
 db = functools.partial(database_sync_to_async, thread_sensitive=False, executor=_DB_THREADS)
-
-# One Redis client (and pool) per event loop for rate limits and presence, shared by all sockets.
-_redis_clients: dict = {}
-
-
-def _redis() -> aioredis.Redis:
-    loop = asyncio.get_running_loop()
-    client = _redis_clients.get(loop)
-    if client is None:
-        client = _redis_clients[loop] = aioredis.from_url(settings.REDIS_URL, max_connections=500)
-    return client
-
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -59,7 +53,7 @@ def _valid_signal(kind: str, payload) -> bool:
     return payload.get("type") == expected and isinstance(payload.get("sdp"), str)
 
 
-class SessionConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
+class SessionConsumer(DirectDispatch, JsonFrames, AsyncJsonWebsocketConsumer):
     """Every database call goes through `db` (a thread of _DB_THREADS), so events are
     dispatched on the event loop without Channels' per-event connection sweep."""
 
@@ -90,7 +84,7 @@ class SessionConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
             return
         self.role = booking.role_of(self.user)
         self.mode = booking.mode
-        self.redis = _redis()
+        self.redis = loop_redis()
         await self.channel_layer.group_add(room_group(self.booking_id), self.channel_name)
         await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
         self.joined = True
@@ -138,19 +132,6 @@ class SessionConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
 
     # --- from the participant -------------------------------------------------------------
-
-    async def receive(self, text_data=None, bytes_data=None):
-        if not self.joined:
-            return
-        try:
-            content = json.loads(text_data if text_data is not None else bytes_data)
-        except (TypeError, ValueError):
-            await self._error("invalid_json", "Frames are JSON objects.")
-            return
-        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
-            await self._error("invalid_frame", "Frames are JSON objects with a type.")
-            return
-        await self.receive_json(content)
 
     async def receive_json(self, content, **kwargs):
         kind = content["type"]
@@ -308,15 +289,8 @@ class SessionConsumer(DirectDispatch, AsyncJsonWebsocketConsumer):
             )
         return {role.decode() for role, count in counts.items() if int(count) > 0}
 
-    async def _error(self, code, detail, **extra):
-        await self.send_json({"type": "error", "code": code, "detail": detail, **extra})
-
     def _after_seq(self):
-        values = parse_qs(self.scope.get("query_string", b"").decode()).get("after_seq")
-        try:
-            return max(0, int(values[0])) if values else None
-        except ValueError:
-            return 0
+        return query_int(self.scope, "after_seq")
 
     def _peer(self):
         client = self.scope.get("client") or ("?", 0)
