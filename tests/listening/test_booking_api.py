@@ -201,7 +201,9 @@ def test_daily_cap_gets_400_once_reached(as_client, as_other_client, counselor):
     counselor.save()
     start = window_start(counselor)
     assert book(as_client, counselor.pk, start).status_code == 201
-    response = book(as_other_client, counselor.pk, start + dt.timedelta(hours=1))
+    # Right after the first: the same local day even when the window starts at 23:00 in
+    # the counselor's zone (a run at about 15:00 UTC), where an hour later is the next day.
+    response = book(as_other_client, counselor.pk, start + dt.timedelta(minutes=30))
     assert response.status_code == 400
     assert "full" in response.json()["start"][0]
 
