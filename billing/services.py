@@ -582,6 +582,12 @@ def ledger_booking_reprice(*, booking_id: int, amount) -> Charge | None:
         return charge
     if charge.status != Charge.Status.HELD:
         raise Conflict(_("This session's payment is settled already."), code="charge_settled")
+    if charge.source == Charge.Source.PACKAGE:
+        # Its price is its share of the package: a new price would spend credit nobody bought.
+        raise Conflict(
+            _("A session of a package keeps its share of the package's price."),
+            code="package_price_fixed",
+        )
     delta = amount - charge.amount
     _post(
         Kind.ADJUSTMENT,

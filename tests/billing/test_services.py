@@ -322,3 +322,19 @@ def test_every_transaction_balances_after_a_mix_of_events(client_user, counselor
     ledger_payout(counselor_id=counselor.pk, staff=staff_user)
     check_deferred_constraints()
     assert unbalanced_transactions() == 0 and ledger_total() == 0
+
+
+def test_a_package_session_cannot_be_repriced_past_its_credit(client_user, counselor):
+    purchase_id, booking_id = next_booking_id(), next_booking_id()
+    ledger_package_purchase(purchase_id=purchase_id, client_id=client_user.pk, amount="100.00")
+    ledger_package_consume(
+        purchase_id=purchase_id,
+        booking_id=booking_id,
+        client_id=client_user.pk,
+        counselor_id=counselor.pk,
+        amount="100.00",
+    )
+    with pytest.raises(Conflict) as err:
+        ledger_booking_reprice(booking_id=booking_id, amount="150.00")
+    assert err.value.code == "package_price_fixed"
+    assert package_credit_left(purchase_id=purchase_id) == 0
