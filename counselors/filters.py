@@ -8,7 +8,7 @@ from django.utils import timezone
 from core.fields import YEARS, datetime_in_range
 from core.sessions import SESSION_LANGUAGE_HELP, SESSION_LENGTHS, SessionMode, session_language_from
 from counselors.models import CounselorProfile
-from listening.selectors import counselor_ids_with_free_slots
+from listening.selectors import counselor_free_filter
 
 
 class CounselorFilterForm(forms.Form):
@@ -83,8 +83,9 @@ class CounselorFilter(django_filters.FilterSet):
         end = self.form.cleaned_data.get("available_to")
         if start and end:
             duration = int(self.form.cleaned_data.get("duration") or 15)
-            ids = counselor_ids_with_free_slots(
-                profiles=queryset, start=start, end=end, duration_minutes=duration
+            queryset = queryset.filter(
+                counselor_free_filter(
+                    profiles=queryset, start=start, end=end, duration_minutes=duration
+                )
             )
-            queryset = queryset.filter(pk__in=ids)
         return queryset

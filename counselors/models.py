@@ -303,6 +303,78 @@ class CounselorEngagement(models.Model):
         return f"{self.counselor_id} engaged {self.start}–{self.end} ({self.reference})"
 
 
+class FreeTimeState(models.Model):
+    """Whether a counselor's FreeTime rows may answer the directory's "free between" filter
+    (listening.selectors.counselor_free_filter), which computes any counselor whose rows may
+    not from the windows and bookings themselves.
+
+    The rows may answer only while `stale` is false, the counselor's time zone, daily cap and
+    buffer are still the ones they were computed under, and the range asked about ends by
+    `covers_until`. Triggers in the database (migrations counselors 0009 and listening 0010)
+    set `stale` in the same transaction as any change to the counselor's windows, time off,
+    engagements or bookings, whichever code path makes it; the refresh
+    (listening.services.free_time_refresh) holds this row locked while it recomputes, so a
+    change made meanwhile waits for it and marks the row stale again afterwards."""
+
+    counselor = models.OneToOneField(
+        CounselorProfile,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="free_time_state",
+    )
+    stale = models.BooleanField(default=True)
+    timezone = models.CharField(max_length=64)
+    daily_cap = models.PositiveSmallIntegerField()
+    buffer_minutes = models.PositiveSmallIntegerField()
+    covers_until = models.DateTimeField()  # slot starts before this are in the rows
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # The sweep: the counselors to recompute (stale, or their horizon running out).
+            models.Index(
+                fields=["counselor"],
+                name="free_time_state_stale_idx",
+                condition=models.Q(stale=True),
+            ),
+            models.Index(fields=["covers_until"], name="free_time_state_covers_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.counselor_id} free time {'stale' if self.stale else 'current'}"
+
+
+class FreeTime(models.Model):
+    """A span of a counselor's free time (their windows, less time off and their bookings and
+    engagements widened by the buffer) cut to the slot starts of one local day that the daily
+    cap leaves open: a slot may start on a UTC quarter hour in [starts_from, starts_until) and
+    must end by `free_until`, the end of the whole span (a slot may run past midnight)."""
+
+    counselor = models.ForeignKey(
+        CounselorProfile, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    local_date = models.DateField()
+    starts_from = models.DateTimeField()
+    starts_until = models.DateTimeField()
+    free_until = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(starts_until__gt=models.F("starts_from"))
+                & models.Q(free_until__gte=models.F("starts_until")),
+                name="free_time_spans_ordered",
+            ),
+        ]
+        indexes = [
+            # The directory's probe: a counselor's spans with slot starts after a moment.
+            models.Index(fields=["counselor", "starts_until"], name="free_time_counselor_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.counselor_id} free {self.starts_from}–{self.free_until}"
+
+
 class PreferredCounselor(models.Model):
     """A client's mark on a counselor they met ("my counselors"): listed first, weighed by
     matching, and, if the client opted in, their new windows notify the client."""

@@ -10,7 +10,19 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Count, F, Q, QuerySet, Sum, Value
+from django.db.models import (
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.models import User
@@ -29,6 +41,7 @@ from counselors.models import (
     AvailabilityWindow,
     CounselorEngagement,
     CounselorProfile,
+    FreeTime,
     HistoryShare,
     Offering,
     PreferredCounselor,
@@ -256,12 +269,70 @@ def counselor_ids_with_free_slots(
     start: dt.datetime,
     end: dt.datetime,
     duration_minutes: int = 15,
+    now: dt.datetime | None = None,
 ) -> list[int]:
-    """Ids of the counselors among `profiles` with at least one free slot starting in [start, end)."""
+    """Ids of the counselors among `profiles` with at least one free slot starting in [start,
+    end), computed from their windows and bookings (the definition counselor_free_filter's
+    precomputed answer is tested against)."""
     candidates = counselor_rules(profiles=profiles)
     duration = dt.timedelta(minutes=duration_minutes)
-    days = counselor_days(profiles=candidates, start=start, end=end)
+    days = counselor_days(profiles=candidates, start=start, end=end, now=now)
     return [pk for pk, day in days.items() if day.free_slots(start, end, duration, limit=1)]
+
+
+class _CeilQuarter(Func):
+    """An instant rounded up to a UTC quarter hour (core.availability.ceil_quarter)."""
+
+    template = "to_timestamp(ceil(extract(epoch from %(expressions)s) / 900) * 900)"
+    output_field = models.DateTimeField()
+
+
+def counselor_free_filter(
+    *,
+    profiles: QuerySet[CounselorProfile],
+    start: dt.datetime,
+    end: dt.datetime,
+    duration_minutes: int = 15,
+    now: dt.datetime | None = None,
+) -> Q:
+    """A filter of `profiles` to the counselors with a free slot of `duration_minutes`
+    starting in [start, end): the same answer as counselor_ids_with_free_slots. Counselors
+    whose precomputed free time is current (counselors.models.FreeTimeState) are answered by
+    one probe of their FreeTime rows in the query itself; the others, usually none or a few
+    changed in the last seconds, are computed live here (one query to find them, two more
+    when there are any)."""
+    now = now or timezone.now()
+    duration = dt.timedelta(minutes=duration_minutes)
+    current = Q(
+        free_time_state__stale=False,
+        free_time_state__timezone=F("user__timezone"),
+        free_time_state__daily_cap=F("daily_cap"),
+        free_time_state__buffer_minutes=F("buffer_minutes"),
+        free_time_state__covers_until__gte=end,
+    )
+    earliest = ExpressionWrapper(
+        Value(now) + OuterRef("min_notice_minutes") * Value(dt.timedelta(minutes=1)),
+        output_field=models.DateTimeField(),
+    )
+    # The first slot start a span offers is its first quarter hour at or after the span's,
+    # the range's and the notice's start; if that one does not fit, no later one does.
+    probe = (
+        FreeTime.objects.filter(
+            counselor_id=OuterRef("pk"), starts_until__gt=start, starts_from__lt=end
+        )
+        .annotate(first=_CeilQuarter(Greatest("starts_from", Value(start), earliest)))
+        .filter(
+            Q(first__lt=end),
+            Q(first__lt=F("starts_until")),
+            Q(free_until__gte=F("first") + duration),
+        )
+    )
+    live = counselor_rules(profiles=profiles.exclude(current))
+    live_ids = []
+    if live:
+        days = counselor_days(profiles=live, start=start, end=end, now=now)
+        live_ids = [pk for pk, d in days.items() if d.free_slots(start, end, duration, limit=1)]
+    return (current & Q(Exists(probe))) | Q(pk__in=live_ids)
 
 
 def booking_get_for_room(*, user, booking_id: int, now: dt.datetime | None = None) -> Booking:

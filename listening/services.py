@@ -42,12 +42,19 @@ from billing.services import (
     ledger_booking_no_show,
     ledger_booking_reprice,
 )
-from core.availability import contains, is_quarter_hour
+from core.availability import (
+    CounselorDay,
+    contains,
+    is_quarter_hour,
+    local_midnight,
+    merge,
+    subtract,
+)
 from core.encryption import decrypt, encrypt, encrypt_text, rotate, rows_reencrypt
 from core.exceptions import Conflict
 from core.realtime import room_push, room_push_on_commit
 from core.sessions import SESSION_LENGTHS, SessionMode
-from counselors.models import CounselorProfile, Offering
+from counselors.models import CounselorProfile, FreeTime, FreeTimeState, Offering
 from ethics.models import CrisisAlert, EthicsFlag
 from ethics.services import (
     crisis_signal_record,
@@ -69,6 +76,7 @@ from listening.selectors import (
     CounselorRules,
     booking_get_for_participant,
     counselor_days,
+    counselor_rules,
     message_frame,
 )
 from listening.signals import session_ended
@@ -1472,3 +1480,135 @@ def user_bookings_erase(*, user: User) -> None:
     held = Q(booking__client=user) | Q(booking__counselor_id=user.pk)
     SessionMessage.objects.filter(held, booking__ethics_hold=False).delete()
     SessionNote.objects.filter(held, booking__ethics_hold=False).delete()
+
+
+# The precomputed free time (counselors.models.FreeTime) covers slot starts from now to this
+# far ahead; the directory computes a longer range live.
+FREE_TIME_DAYS = 35
+# A counselor's rows are recomputed this long before their horizon runs out, so that a range
+# ending up to FREE_TIME_DAYS - FREE_TIME_RENEW ahead is always covered.
+FREE_TIME_RENEW = dt.timedelta(days=1)
+FREE_TIME_BATCH = 200
+
+
+def free_time_spans(
+    *, day: CounselorDay, start: dt.datetime, until: dt.datetime
+) -> list[tuple[dt.date, dt.datetime, dt.datetime, dt.datetime]]:
+    """A counselor's free time as FreeTime rows' values (local date, starts from, starts
+    until, free until) for slot starts in [start, until). `day` must be counselor_days' for a
+    range reaching at least a day past `until`, so that a span running past it is whole.
+    Free: the windows (time off already cut out) less every booking and engagement widened by
+    the buffer, which is exactly what CounselorDay.free_slots checks slot by slot; a local day
+    at the daily cap has no rows."""
+    tz = ZoneInfo(day.timezone)
+    holes = merge((bs - day.buffer, be + day.buffer) for bs, be in day.busy)
+    rows = []
+    for span_start, span_end in subtract(day.windows, holes):
+        lo, hi = max(span_start, start), min(span_end, until)
+        if lo >= hi:
+            continue
+        date = lo.astimezone(tz).date()
+        while True:
+            midnight = local_midnight(date + dt.timedelta(days=1), tz).astimezone(dt.UTC)
+            day_hi = min(hi, midnight)
+            if lo < day_hi and day.day_counts[date] < day.daily_cap:
+                rows.append((date, lo, day_hi, span_end))
+            if midnight >= hi:
+                break
+            lo, date = midnight, date + dt.timedelta(days=1)
+    return rows
+
+
+@transaction.atomic
+def free_time_refresh(*, counselor_ids: list[int], now: dt.datetime | None = None) -> list[int]:
+    """Recompute the FreeTime rows of these counselors and mark them current. Each one's
+    FreeTimeState row is claimed `FOR UPDATE SKIP LOCKED`: one that a change holds right now is
+    left stale (the change marks it stale anyway) for the next sweep. Returns the ids done."""
+    now = now or timezone.now()
+    until = now + dt.timedelta(days=FREE_TIME_DAYS)
+    profiles = list(
+        CounselorProfile.objects.filter(pk__in=counselor_ids).values_list(
+            "pk", "user__timezone", "daily_cap", "buffer_minutes"
+        )
+    )
+    FreeTimeState.objects.bulk_create(
+        [
+            FreeTimeState(
+                counselor_id=pk,
+                stale=True,
+                timezone=tz,
+                daily_cap=cap,
+                buffer_minutes=buffer,
+                covers_until=now,
+                refreshed_at=now,
+            )
+            for pk, tz, cap, buffer in profiles
+        ],
+        ignore_conflicts=True,
+    )
+    claimed = list(
+        FreeTimeState.objects.select_for_update(skip_locked=True)
+        .filter(counselor_id__in=[p[0] for p in profiles])
+        .values_list("counselor_id", flat=True)
+    )
+    if not claimed:
+        return []
+    # The rules are read after the lock: a profile edit committed before it is seen here, and
+    # one committed after it no longer matches the state's copy (counselor_free_filter).
+    rules = counselor_rules(profiles=CounselorProfile.objects.filter(pk__in=claimed))
+    days = counselor_days(profiles=rules, start=now, end=until + dt.timedelta(days=1), now=now)
+    FreeTime.objects.filter(counselor_id__in=claimed).delete()
+    FreeTime.objects.bulk_create(
+        [
+            FreeTime(
+                counselor_id=r.pk,
+                local_date=date,
+                starts_from=lo,
+                starts_until=hi,
+                free_until=end,
+            )
+            for r in rules
+            for date, lo, hi, end in free_time_spans(day=days[r.pk], start=now, until=until)
+        ],
+        batch_size=2000,
+    )
+    for r in rules:
+        FreeTimeState.objects.filter(counselor_id=r.pk).update(
+            stale=False,
+            timezone=r.timezone,
+            daily_cap=r.daily_cap,
+            buffer_minutes=r.buffer_minutes,
+            covers_until=until,
+            refreshed_at=now,
+        )
+    return [r.pk for r in rules]
+
+
+def free_time_sweep(*, now: dt.datetime | None = None, limit: int = 1000) -> int:
+    """Recompute the free time of up to `limit` counselors that need it: stale ones, those
+    without rows yet, and those whose horizon runs out within FREE_TIME_RENEW; in batches, one
+    transaction each. The directory is right without it (it computes any counselor not current
+    live); the sweep keeps that set small. Returns how many were recomputed."""
+    now = now or timezone.now()
+    done = 0
+    while done < limit:
+        due = list(
+            CounselorProfile.objects.filter(
+                Q(free_time_state__isnull=True)
+                | Q(free_time_state__stale=True)
+                | Q(
+                    free_time_state__covers_until__lt=now
+                    + dt.timedelta(days=FREE_TIME_DAYS)
+                    - FREE_TIME_RENEW
+                )
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)[: min(FREE_TIME_BATCH, limit - done)]
+        )
+        if not due:
+            break
+        refreshed = free_time_refresh(counselor_ids=due, now=now)
+        done += len(refreshed)
+        if len(refreshed) < len(due):
+            break  # the rest are being changed right now: the next sweep takes them
+    return done

@@ -165,3 +165,13 @@ def reminders_send_due() -> int:
     from listening import services  # at run time: services imports this module
 
     return services.reminders_send_due()
+
+
+@shared_task
+def free_time_sweep() -> int:
+    """Beat, every 15 s: recompute the precomputed free time of counselors changed since, new
+    or near their horizon (listening.services.free_time_sweep). Safe to run twice at once: each
+    counselor is claimed with SKIP LOCKED."""
+    from listening import services  # at run time: services imports this module
+
+    return services.free_time_sweep()

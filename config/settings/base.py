@@ -173,6 +173,9 @@ CELERY_BEAT_SCHEDULE = {
     "groups-clock-tick": {"task": "groups.tasks.groups_clock_tick", "schedule": 15.0},
     # Packages past their end: unused sessions refunded (packages.services.package_expire).
     "packages-expire-due": {"task": "packages.tasks.packages_expire_due", "schedule": 3600.0},
+    # The directory's precomputed free time: recompute what changed (triggers mark it stale;
+    # the directory computes stale counselors live meanwhile) and roll the horizon forward.
+    "free-time-sweep": {"task": "listening.tasks.free_time_sweep", "schedule": 15.0},
     "session-content-purge": {"task": "listening.tasks.session_content_purge", "schedule": 3600.0},
     # Crisis alerts: re-drive any notification or escalation step that is due (never lose one).
     "crisis-alerts-sweep": {"task": "ethics.tasks.alerts_sweep", "schedule": 30.0},
