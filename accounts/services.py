@@ -65,7 +65,7 @@ def user_update(*, user: User, timezone: str | None = None, language: str | None
 
 
 STAFF_GROUP = "Pianke staff"
-STAFF_APPS = ["accounts", "counselors", "listening", "ethics", "authtoken"]
+STAFF_APPS = ["accounts", "counselors", "listening", "ethics", "billing", "authtoken"]
 
 
 def staff_group_get() -> Group:

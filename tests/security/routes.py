@@ -24,9 +24,11 @@ from counselors.models import ToolkitItem
 from ethics.models import CrisisAlert, EthicsFlag, Referral, Resource
 from groups.models import GroupSession
 from groups.services import group_create, group_join
+from insights.services import insights_materialise
 from listening.feeds import calendar_feed_create
 from listening.models import SessionMessage, ToolkitEntry
 from matching.models import MatchRequest, Offer, Surge
+from organisations.services import allowance_claim
 from packages.services import package_buy, package_create
 from tests.factories import (
     BookingFactory,
@@ -39,6 +41,11 @@ from tests.factories import (
     UserFactory,
     next_quarter,
 )
+from tests.organisations.factories import (
+    AllowanceFactory,
+    MembershipFactory,
+    OrganisationAdminFactory,
+)
 
 ROLES = (
     "anon",
@@ -48,6 +55,7 @@ ROLES = (
     "other_counselor",
     "supervisor",
     "staff",
+    "org_admin",
 )
 
 # Written into every private field of the scene: no answer to anyone who owns none of it may
@@ -123,7 +131,11 @@ def methods_of(route: Route) -> list[str]:
 
 class Scene:
     """One object of each kind a placeholder names, all belonging to `client` and `counselor`
-    (their booking, their flag, …); the other personas own nothing of them."""
+    (their booking, their flag, …); the other personas own nothing of them. `client` is a
+    member of an organisation with an allowance, which pays for their booking; `org_admin`
+    administers it (an ordinary client, a member too, like any organisation's admin) and
+    owns nothing of the scene either: what it may see of its members is k-anonymous usage
+    only (organisations:manage, the organisation's slice of GET /api/v1/insights/)."""
 
     def __init__(self):
         now = timezone.now()
@@ -266,6 +278,38 @@ class Scene:
             price=Decimal(300),
         )
         self.purchase = package_buy(client=client, package_id=self.package.pk)
+        # The client's organisation: its allowance pays for the scene's booking; its admin.
+        self.allowance = AllowanceFactory(organisation__name="m-Acme")
+        self.organisation = self.allowance.organisation
+        MembershipFactory(organisation=self.organisation, user=client)
+        self.claim = allowance_claim(
+            client=client, duration_minutes=30, mode=self.booking.mode, at=self.booking.start
+        ).claim
+        self.booking.allowance_claim = self.claim
+        self.booking.save(update_fields=["allowance_claim"])
+        org_admin = OrganisationAdminFactory(
+            organisation=self.organisation, user__username="m-olga"
+        ).user
+        MembershipFactory(organisation=self.organisation, user=org_admin)
+        self.users["org_admin"] = org_admin
+        # A past session of `client` the allowance paid for, and built insights: the admin's
+        # page and the organisation's insights have a row to show, suppressed (one client).
+        # Its topic is not marked private: staff's insights name every topic, whatever the
+        # number of clients (insights.selectors._top_topics); an organisation's admin sees it
+        # only as "Other topics" (tests/organisations/test_admin_privacy.py checks the topic).
+        past = start - dt.timedelta(days=7)
+        BookingFactory(
+            counselor=profile,
+            client=client,
+            start=past,
+            end=past + dt.timedelta(minutes=30),
+            status="completed",
+            topic="work stress",
+            allowance_claim=allowance_claim(
+                client=client, duration_minutes=30, mode="text", at=past
+            ).claim,
+        )
+        insights_materialise()
         self.unsubscribe_token = unsubscribe_token_make(user=client)
         _, self.feed_token = calendar_feed_create(user=client)
 

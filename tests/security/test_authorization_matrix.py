@@ -34,9 +34,12 @@ from tests.security.routes import (
 )
 
 WS_METHOD = "CONNECT"
+# The personas who own the scene's private fields (Scene: its objects are theirs).
+OWNERS = ("client", "counselor")
 # Who, owning none of the scene, may still read its private fields, and where: the crisis
 # queue (supervisors and staff) and the ethics review (staff). Anywhere else, and for every
-# other persona, an answer carrying them is a leak.
+# other persona (the organisation admin among them: the scene's booking is paid for by its
+# organisation, and it may see none of it), an answer carrying them is a leak.
 MAY_READ_PRIVATE = {
     "supervisor": ("ethics:api:crisis-alert", "ethics:oncall"),
     "staff": (
@@ -121,6 +124,12 @@ def test_the_exclusions_are_the_listed_ones():
     assert set(EXCLUDED_PREFIXES) == {"admin/", "api/schema/", "api/docs/", "i18n/"}
 
 
+def test_every_persona_but_the_owners_is_checked_for_private_data():
+    checked = {role for role in ROLES if role not in OWNERS}
+    assert {"anon", "other_client", "other_counselor", "org_admin"} <= checked
+    assert set(MAY_READ_PRIVATE) == {"supervisor", "staff"}
+
+
 @pytest.fixture
 def scene(db):
     return Scene()
@@ -168,12 +177,32 @@ def test_http_route(name, scene, personas):
                     f"{method} {path} as {role}: {got}, expected {expected[role]}{error}"
                 )
             elif (
-                role not in ("client", "counselor")
+                role not in OWNERS
                 and not name.startswith(MAY_READ_PRIVATE.get(role, ("-",)))
                 and PRIVATE.encode() in response.content
             ):
                 mismatches.append(f"{method} {path} as {role}: the answer carries private data")
     assert not mismatches, "\n".join(mismatches)
+
+
+def test_the_organisation_admin_reads_its_organisation(scene, personas):
+    """Its `ok`s are the real pages, not a 400 about the input: the scene's organisation,
+    its allowance and its usage tables, one row each, suppressed (one client)."""
+    browser = personas["org_admin"]
+    page = browser.get("/organisations/manage/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert scene.organisation.name in html and scene.organisation.join_code in html
+    assert 'id="table-sessions_by_month"' in html and 'id="table-topics_by_month"' in html
+    api = browser.get("/api/v1/insights/")
+    assert api.status_code == 200
+    tables = api.json()["tables"]
+    assert set(tables) == {"sessions_by_month", "topics_by_month"}
+    assert len(tables["sessions_by_month"]["rows"]) == 1
+    assert [row["label"] for row in tables["topics_by_month"]["rows"]] == ["Other topics"]
+    assert all(
+        cell["suppressed"] for row in tables["sessions_by_month"]["rows"] for cell in row["cells"]
+    )
 
 
 @database_sync_to_async
@@ -215,6 +244,7 @@ async def _ws_token(pattern: str, scene: Scene, token: str | None) -> str:
 @pytest.mark.parametrize("pattern", websocket_routes())
 async def test_websocket_route(pattern):
     scene, tokens = await _ws_scene()
+    assert set(tokens) == set(ROLES) - {"anon"}  # a persona without a token would call as anon
     expected = EXPECTED.get((f"ws:{pattern}", WS_METHOD))
     assert expected is not None, f"ws:{pattern} {WS_METHOD} has no row in {TABLE.name}"
     mismatches = []

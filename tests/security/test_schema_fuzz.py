@@ -36,7 +36,7 @@ from config.wsgi import application
 from tests.security.routes import ROLES, TABLE, Scene, http_routes
 
 SCHEMA_URL = "/api/schema/?format=json"
-# Per operation and in all (87 operations, seven personas): about 0.5 s an operation on one core.
+# Per operation and in all (87 operations, eight personas): about 0.5 s an operation on one core.
 MAX_EXAMPLES = 20
 # The checks that hold for every answer. Left out: negative_data_rejection and
 # positive_data_acceptance (they judge whether generated input *should* be accepted, which the
