@@ -133,18 +133,50 @@ def message_screen(detection: Detection, message: int | None = None) -> MessageS
     )
 
 
-def conversation_assess(messages: Iterable[MessageScreen | str]) -> Assessment:
+def _learned_weight(screens: Sequence[MessageScreen], texts: int) -> int:
+    """The weight of the learned category in a window (lexicon README, "The learned score in
+    a window"). One text alone: its learned cue's own weight (2 at the check threshold, 3 at
+    the high one). Several texts: each text had its own chance at a learned cue, so one
+    learned cue among them is supporting only (1), two texts with one are a cue (2), three or
+    more, or two with one at the high threshold, are strong (3)."""
+    weights = [
+        max(c.weight for c in s.cues if c.category == LEARNED and not c.person)
+        for s in screens
+        if any(c.category == LEARNED and not c.person for c in s.cues)
+    ]
+    if not weights:
+        return 0
+    if texts <= 1:
+        return max(weights)
+    if len(weights) == 1:
+        return 1
+    if len(weights) >= 3 or max(weights) >= 3:
+        return 3
+    return 2
+
+
+def conversation_assess(
+    messages: Iterable[MessageScreen | str], texts: int | None = None
+) -> Assessment:
     """Combine the screens of a window of one client's messages (oldest first). Plain strings
-    are screened here (the eval and tests); the services pass the stored screens."""
+    are screened here (the eval and tests); the services pass the stored screens. `texts` is
+    the number of the client's texts in the window (quiet ones included); None counts the
+    screens given."""
     screens = [
         m if isinstance(m, MessageScreen) else message_screen(crisis_detect(m), i)
         for i, m in enumerate(messages)
     ]
+    if texts is None:
+        texts = len(screens)
     own = [c for s in screens for c in s.cues if not c.person]
     third_party = any(c.person for s in screens for c in s.cues)
     strongest: dict[str, int] = {}
     for cue in own:
-        strongest[cue.category] = max(strongest.get(cue.category, 0), cue.weight)
+        if cue.category != LEARNED:
+            strongest[cue.category] = max(strongest.get(cue.category, 0), cue.weight)
+    learned = _learned_weight(screens, texts)
+    if learned:
+        strongest[LEARNED] = learned
     fired = next(
         (
             rule
@@ -177,9 +209,10 @@ def conversation_assess(messages: Iterable[MessageScreen | str]) -> Assessment:
             [(c.category, c.message, c.phrase) for c in own if c.category in fired.categories],
             third_party,
         )
-    if third_party and own:
+    if third_party and (any(c.category != LEARNED for c in own) or learned >= 2):
         # Someone else's risk is not the client's crisis, but with their own cues beside it
-        # a person should ask (issue 12, point 4).
+        # a person should ask (issue 12, point 4). One learned cue is not enough: the score
+        # reads the words about the other person too.
         return Assessment(
             CHECK, THIRD_PARTY_RULE, [(c.category, c.message, c.phrase) for c in own], True
         )
@@ -193,7 +226,10 @@ def conversation_outcomes(
     WINDOW_MESSAGES messages; each message is screened once). `detect` is the single-message
     screen (`ethics.detector.rules_detect` gives the rules alone, for comparison)."""
     screens = [message_screen(detect(t), i) for i, t in enumerate(texts)]
-    return [
-        conversation_assess(screens[max(0, i + 1 - WINDOW_MESSAGES) : i + 1]).level
-        for i in range(len(screens))
-    ]
+    outcomes = []
+    for i in range(len(screens)):
+        window = screens[max(0, i + 1 - WINDOW_MESSAGES) : i + 1]
+        # As the services keep it: only the texts with a cue, and how many texts there were.
+        kept = [s for s in window if s.cues or s.high]
+        outcomes.append(conversation_assess(kept, texts=len(window)).level)
+    return outcomes

@@ -118,6 +118,7 @@ CUE_TOKEN_KINDS = {
     "topic-marker",
     "question",
     "modifier",
+    "reporting",
 }
 # How far back (in words / jieba tokens, same clause) a negation still applies.
 # Chinese tokens are longer than English words, hence the smaller window.
@@ -638,6 +639,15 @@ def _person(sent: _Sentence, anchor: int, end: int) -> tuple[str | None, str | N
     before = [(i, t) for i, t in in_clause if t.end <= anchor]
     for i, tok in reversed(before):
         if tok.text in cues["first-person"]:
+            if (
+                0 < i < len(sent.tokens) - 1
+                and sent.clause[i - 1] == clause
+                and sent.tokens[i - 1].text in cues["preposition"]
+                and sent.tokens[i + 1].text in cues["reporting"]
+            ):
+                # Reported speech with the writer as the listener (她跟我说…, 他对我讲…):
+                # whoever spoke is the subject, so the search goes on.
+                continue
             return "first", tok.text
         kind = (
             "second"
@@ -745,23 +755,32 @@ def combine(rules: Detection, score: float, limits: Thresholds) -> Detection:
     * The rules' high stays high: direct wording is the lexicon's job, and the score never
       vetoes it.
     * A score at or above `limits.high` together with at least one of the writer's own rule
-      cues in the text (any cue or pattern, even a supporting one such as "tonight") is high.
+      cues of weight 2 or more in the text, not of hopelessness (a pattern or a cue; a
+      supporting cue such as "tomorrow" is not enough, and hopelessness or burden alone is a
+      check), is high.
     * A score at or above `limits.check` adds a `learned` conversation cue (weight 2, or 3 at
       the high threshold), so that the conversation rules see it: alone it asks for a risk
       check, beside a cue of another category in the window it is high. It is someone else's
       (no alert about the writer) when the text has rule cues and all are someone else's.
     * The rules' context judgement holds for the score too: when they dropped a match as an
       accident or everyday context ("I cut myself shaving"), research, media or work, or the
-      title of a work, and left none of the writer's own cues, there is no learned cue."""
+      title of a work, and left none of the writer's own cues of weight 2 or more, there is no
+      learned cue."""
     out = Detection(rules.risk, list(rules.reasons), list(rules.ignored), list(rules.cues), score)
     own = [c for c in rules.cues if not c[3]]
-    if not own and any(_CONTEXT_DROP.search(note) for note in rules.ignored):
+    # Supporting cues ("tomorrow", "goodbye", weight 1) are everyday words: beside them the
+    # score alone decides nothing.
+    own_cues = [c for c in own if c[2] >= 2]
+    if not own_cues and any(_CONTEXT_DROP.search(note) for note in rules.ignored):
         return out
-    if score >= limits.high and own and out.risk != HIGH:
+    # Hopelessness or burden alone is a check, however confident the score (the corpus's label
+    # guidelines: burden without being gone).
+    escalating = [c for c in own_cues if c[0] != "hopelessness"]
+    if score >= limits.high and escalating and out.risk != HIGH:
         out.risk = HIGH
         out.reasons.append(
             f"learned: score {score:.2f} with "
-            + ", ".join(dict.fromkeys(f"{c[0]}: {c[1]}" for c in own))
+            + ", ".join(dict.fromkeys(f"{c[0]}: {c[1]}" for c in escalating))
         )
     if score >= limits.check:
         # "My friend wants to die": the third-party rule, not an alert about the writer.
@@ -851,6 +870,10 @@ def rules_detect(text: str) -> Detection:
             # else's (third person) or still the writer's (second person, see _person_of).
             if level == HIGH or (level == LOW and " person:" in note and "question:" not in note):
                 category, weight = cand.pattern.cue
+                if category == "plan" and weight == 1:
+                    # A bare time ("on Thursday night") says when, not whose: it is the
+                    # writer's opportunity whoever else the sentence names.
+                    person = ""
                 found_cues.append((category, cand.text, weight, person))
         for cand in _most_specific(by_sentence.get(index, [])):
             level, note = _judge(sent, cand, vetoes, academic, benign, quoted)
@@ -931,8 +954,7 @@ def _judge(sent: _Sentence, cand: _Candidate, vetoes, academic, benign, quoted) 
     if cand.pattern.category in _PHYSICAL_CATEGORIES:
         clause = sent.clause_at(cand.start)
         for cue in benign:
-            overlaps = cue.start < cand.end and cand.start < cue.end
-            if not overlaps and sent.clause_at(cue.start) == clause:
+            if not overlaps_words(cand, cue) and sent.clause_at(cue.start) == clause:
                 return NONE, f"accident/everyday context: {cue.text}"
 
     quote = next(((s, e, mark) for s, e, mark in quoted if s < cand.start and cand.end < e), None)
@@ -953,6 +975,17 @@ def _judge(sent: _Sentence, cand: _Candidate, vetoes, academic, benign, quoted) 
         level = LOW
         notes.append(f"question: {asked}")
     return level, "; ".join(notes)
+
+
+def overlaps_words(cand: _Candidate, hit: _Hit) -> bool:
+    """Whether `hit` overlaps the words of a match. For a proximity pair ("hanging…cord",
+    刀…划) only its two phrases count, not the gap between them: "hanging pictures … the cord"
+    and 拿刀削苹果划了 have their everyday context inside the gap."""
+    first, sep, second = cand.text.partition("…")
+    if not sep:
+        return hit.start < cand.end and cand.start < hit.end
+    spans = ((cand.start, cand.start + len(first)), (cand.end - len(second), cand.end))
+    return any(hit.start < end and start < hit.end for start, end in spans)
 
 
 def _question(sent: _Sentence, cand: _Candidate) -> str | None:

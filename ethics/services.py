@@ -417,6 +417,15 @@ def _booking_window_start(booking, client: User, now):
     return min(since, twelfth[0]) if twelfth else None
 
 
+def _booking_window_texts(booking, client: User, since) -> int:
+    """How many messages the client wrote in the thread's window, quiet ones included (the
+    learned score's weight in a window depends on it: `ethics.conversation`)."""
+    messages = booking.messages.filter(sender_id=client.pk)
+    if since is not None:
+        messages = messages.filter(sent_at__gte=since)
+    return messages.count()
+
+
 def risk_text_record(
     *,
     client: User,
@@ -484,16 +493,21 @@ def risk_text_record(
             return None
     day = RiskCue.objects.filter(client=client, at__gte=now - CLIENT_DAY)
     subjects: list[tuple[str, dict, Assessment]] = []
+    # Texts in the window, quiet ones included: a lower bound for the talk-now request and
+    # the client's day (the texts with a cue, or the thread's window if it holds more).
+    thread_texts = 0
     if booking is not None:
         since = _booking_window_start(booking, client, now)
         window = RiskCue.objects.filter(booking=booking)
         if since is not None:
             window = window.filter(at__gte=since)
+        thread_texts = _booking_window_texts(booking, client, since)
+        screens = _screens(list(window))
         subjects.append(
             (
                 RiskAssessment.Subject.BOOKING,
                 {"booking": booking},
-                conversation_assess(_screens(list(window))),
+                conversation_assess(screens, texts=max(thread_texts, len(screens))),
             )
         )
     if match_request_id is not None:
@@ -507,8 +521,13 @@ def risk_text_record(
                 conversation_assess(_screens(list(window.order_by("at", "pk")))),
             )
         )
+    day_screens = _screens(list(day))
     subjects.append(
-        (RiskAssessment.Subject.CLIENT_DAY, {}, conversation_assess(_screens(list(day))))
+        (
+            RiskAssessment.Subject.CLIENT_DAY,
+            {},
+            conversation_assess(day_screens, texts=max(thread_texts, len(day_screens))),
+        )
     )
 
     alert = None

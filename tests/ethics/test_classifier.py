@@ -141,12 +141,28 @@ def test_score_at_the_high_threshold_makes_a_strong_learned_cue():
 
 
 def test_score_at_the_high_threshold_with_an_own_rule_cue_is_high():
-    text = "感觉自己就是个多余的人"
+    text = "I keep a rope in my car"
     rules = rules_detect(text)
-    assert rules.risk == LOW and any(not c[3] for c in rules.cues)
+    assert rules.risk != HIGH and any(not c[3] and c[2] >= 2 for c in rules.cues)
     combined = combine(rules, 0.9, Thresholds(high=0.9, check=0.6))
     assert combined.risk == HIGH
     assert combined.reasons[-1].startswith("learned: score 0.90 with ")
+
+
+def test_a_high_score_beside_hopelessness_alone_is_not_high():
+    """Burden or hopelessness without being gone is a check (the corpus's label guidelines),
+    however confident the score."""
+    rules = rules_detect("感觉自己就是个多余的人")
+    assert rules.risk == LOW and {c[0] for c in rules.cues if not c[3]} == {"hopelessness"}
+    combined = combine(rules, 0.99, Thresholds(high=0.9, check=0.6))
+    assert combined.risk == LOW
+    assert [(c[0], c[2]) for c in combined.cues if c[0] == LEARNED] == [(LEARNED, 3)]
+
+
+def test_a_supporting_cue_alone_does_not_make_a_high_score_high():
+    rules = rules_detect("going back tomorrow morning")
+    assert rules.cues and all(c[2] == 1 for c in rules.cues)
+    assert combine(rules, 0.99, Thresholds(high=0.9, check=0.6)).risk == NONE
 
 
 def test_high_score_without_any_rule_cue_is_not_high():

@@ -14,7 +14,15 @@ from ethics.conversation import (
     conversation_outcomes,
     rules,
 )
-from ethics.detector import CUE_CATEGORIES, HIGH, NONE, _read_tsv, crisis_detect, rules_detect
+from ethics.detector import (
+    CUE_CATEGORIES,
+    HIGH,
+    LEARNED,
+    NONE,
+    _read_tsv,
+    crisis_detect,
+    rules_detect,
+)
 
 
 def screen(*cues: tuple[str, int], person: str = "", message: int = 1) -> MessageScreen:
@@ -32,7 +40,14 @@ def weights_for(rule) -> list[int]:
 @pytest.mark.parametrize("rule", rules(), ids=lambda r: r.name)
 def test_each_rule_fires_on_its_categories(rule):
     cues = list(zip(rule.categories, weights_for(rule)))
-    assessment = conversation_assess([screen(*cues[:1], message=1), screen(*cues[1:], message=2)])
+    if LEARNED in rule.categories:
+        # One text: its learned cue keeps its weight (over several texts it counts less,
+        # test_one_learned_cue_among_several_texts_is_supporting_only).
+        assessment = conversation_assess([screen(*cues, message=1)])
+    else:
+        assessment = conversation_assess(
+            [screen(*cues[:1], message=1), screen(*cues[1:], message=2)]
+        )
     assert (assessment.rule, assessment.level) == (rule.name, rule.outcome)
     assert {c[0] for c in assessment.cues} == set(rule.categories)
     assert {c[1] for c in assessment.cues} <= {1, 2}  # the message ids behind the rule
@@ -115,13 +130,8 @@ def test_chinese_spread_pattern_rises_to_high_with_the_rules_alone():
     assert conversation_outcomes(texts, detect=rules_detect) == [CHECK, HIGH]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known over-escalation (ethics/corpus/README.md, known gaps): burden without a "
-    "reference to being gone is `check` by the corpus's label guidelines, but its score is above "
-    "the high threshold and the rules' hopelessness cue is beside it, so the message is high",
-)
 def test_chinese_spread_pattern_rises_to_high_with_the_learned_score():
+    # Burden without being gone is a check, whatever the score (ethics.detector.combine).
     texts = ["感觉自己就是个多余的人", "今天路过药店，买了很多药"]
     assert conversation_outcomes(texts) == [CHECK, HIGH]
 
@@ -170,3 +180,37 @@ def test_a_question_is_not_a_learned_cue_either():
 def test_text_without_any_cue_has_none():
     detection = crisis_detect("see you next week, thanks")
     assert detection.cues == []
+
+
+def test_one_learned_cue_among_several_texts_is_supporting_only():
+    """Each text has its own chance at a learned cue, so over a window of several texts one
+    learned cue is supporting (it counts beside another category), two are a check."""
+    learned = screen((LEARNED, 3), message=1)
+    assert conversation_assess([learned], texts=1).level == CHECK
+    assert conversation_assess([learned], texts=5).level == NONE
+    assert conversation_assess([learned, screen((LEARNED, 2), message=2)], texts=5).level == CHECK
+    assert conversation_assess([learned, screen(("means", 2), message=2)], texts=5).level == (CHECK)
+    assert (
+        conversation_assess(
+            [learned, screen((LEARNED, 2), message=2), screen(("means", 2), message=3)], texts=5
+        ).level
+        == HIGH
+    )
+
+
+def test_the_eval_counts_quiet_texts_in_the_window():
+    quiet = ["hi", "long day at work", "anyway"]
+    assert conversation_outcomes(quiet)[-1] == NONE
+
+
+def test_timing_alone_is_quiet_and_timing_with_one_weak_cue_is_not_high():
+    assert conversation_assess([screen(("plan", 1))]).level == NONE
+    assert (
+        conversation_assess([screen(("plan", 1), message=1), screen(("means", 2), message=2)]).level
+        == CHECK
+    )
+
+
+def test_reported_speech_is_the_speakers_not_the_writers():
+    assert own_cues("她跟我说有时候不想活了") == []
+    assert own_cues("我跟她说我不想活了") != []
