@@ -78,6 +78,9 @@ class ConsentRecordAdmin(HealthAccessLogged, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # the record of what the client agreed to, and when, outlives its review
+
 
 @admin.register(Intake)
 class IntakeAdmin(HealthAccessLogged, admin.ModelAdmin):

@@ -82,6 +82,9 @@ class VerificationRecordAdmin(admin.ModelAdmin):
     list_display = ["counselor", "approved", "reviewer", "created_at"]
     list_filter = ["approved", "created_at"]
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # the audit of staff's verification decisions
+
 
 @admin.register(AvailabilityWindow)
 class AvailabilityWindowAdmin(admin.ModelAdmin):

@@ -35,6 +35,9 @@ class CrisisAlertAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # alerts come from the detector or a counselor, through the service
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # an alert and its escalation are the safety record; never lost
+
 
 @admin.register(EthicsFlag)
 class EthicsFlagAdmin(admin.ModelAdmin):
@@ -68,6 +71,9 @@ class ComplaintAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # complaints come from clients, through the service
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a client's complaint is answered, never deleted
 
 
 @admin.register(FlagNote)

@@ -119,13 +119,24 @@ def _outcome_table(name: str, facts, dimension: str, labels: dict, return_field:
         for row in facts.values(dimension).annotate(**aggregates).order_by("-sessions", dimension)
     }
     keys = list(rows)
+    row_labels = [labels.get(key, str(key)) for key in keys]
+    cells = [[_outcome_entry(rows[key])] for key in keys]
+    if dimension == "topic":
+        # A topic is free text: its name alone could point at someone, so it is named only
+        # when K distinct clients raised it; the rest are one row, "Other topics".
+        keys = [key for key in keys if rows[key]["clients"] >= K]
+        row_labels = [str(key) for key in keys]
+        cells = [[_outcome_entry(rows[key])] for key in keys]
+        if len(keys) < len(rows):
+            row_labels.append(str(_("Other topics")))
+            cells.append([_outcome_entry(facts.exclude(topic__in=keys).aggregate(**aggregates))])
     grand = facts.aggregate(**aggregates)
     return suppress(
         Table(
             name=name,
-            row_labels=[labels.get(key, str(key)) for key in keys],
+            row_labels=row_labels,
             col_labels=[_("Sessions")],
-            cells=[[_outcome_entry(rows[key])] for key in keys],
+            cells=cells,
             col_totals=[_outcome_entry(grand)],
         )
     )
@@ -263,7 +274,10 @@ def _top_topics(sessions, requests) -> Table:
             n=Count("id"), clients=Count("client_key", distinct=True)
         ):
             topics.setdefault(row["topic"], {})[kind] = row
-    order = sorted(topics, key=lambda t: -sum(r["n"] for r in topics[t].values()))
+    # A topic is named only when K distinct clients raised it in sessions or in requests (its
+    # free text alone could point at someone); the rest are one row, "Other topics".
+    named = [t for t in topics if any(r["clients"] >= K for r in topics[t].values())]
+    order = sorted(named, key=lambda t: -sum(r["n"] for r in topics[t].values()))
 
     def entry(row: dict | None) -> Entry:
         return Entry(row["n"], row["clients"]) if row else Entry(0, 0)
@@ -272,14 +286,19 @@ def _top_topics(sessions, requests) -> Table:
         row = facts.aggregate(n=Count("id"), clients=Count("client_key", distinct=True))
         return Entry(row["n"], row["clients"])
 
+    labels = list(order)
+    cells = [[entry(topics[t].get("sessions")), entry(topics[t].get("requests"))] for t in order]
+    if len(named) < len(topics):
+        labels.append(str(_("Other topics")))
+        cells.append(
+            [total(sessions.exclude(topic__in=named)), total(requests.exclude(topic__in=named))]
+        )
     return suppress(
         Table(
             name="top_topics",
-            row_labels=order,
+            row_labels=labels,
             col_labels=[_("Sessions"), _("Talk-now requests")],
-            cells=[
-                [entry(topics[t].get("sessions")), entry(topics[t].get("requests"))] for t in order
-            ],
+            cells=cells,
             col_totals=[total(sessions), total(requests)],
         )
     )

@@ -262,7 +262,6 @@ def _rows_beside_the_scene(scene: Scene) -> None:
 # no has_delete_permission of the admin's own against it), pinned here so that a change to
 # either is seen in review. Everything else: not offered to staff.
 STAFF_MAY_DELETE = {
-    "accounts.consentrecord",
     "accounts.intake",
     "accounts.user",
     "counselors.availabilitywindow",
@@ -271,9 +270,6 @@ STAFF_MAY_DELETE = {
     "counselors.offering",
     "counselors.specialty",
     "counselors.toolkititem",
-    "counselors.verificationrecord",
-    "ethics.complaint",
-    "ethics.crisisalert",
     "ethics.ethicsflag",
     "ethics.flagnote",
     "ethics.oncallshift",
