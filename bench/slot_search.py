@@ -42,13 +42,14 @@ GOAL_P95_ALL_MS = 150  # without a specialty: every counselor is a candidate
 
 
 def clear() -> None:
-    """Remove what booking_contention left, so the directory holds exactly the 2,000 seeded here.
-    (The ORM follows the cascades: profiles, windows, tokens.)"""
-    from accounts.models import User
-    from listening.models import Booking
+    """Remove what the other benchmarks left (booking_contention's bookings, charges and
+    ledger), so the directory holds exactly the 2,000 seeded here. TRUNCATE, not DELETE: the
+    ledger's rows are immutable (their triggers refuse DELETE; TRUNCATE fires no row trigger),
+    and this is the bench's own database."""
+    from django.db import connection
 
-    Booking.objects.all().delete()
-    User.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE accounts_user CASCADE")
 
 
 def seed(rng: random.Random) -> tuple[list[int], list[str]]:
