@@ -119,17 +119,15 @@ def _outcome_table(name: str, facts, dimension: str, labels: dict, return_field:
         for row in facts.values(dimension).annotate(**aggregates).order_by("-sessions", dimension)
     }
     keys = list(rows)
-    row_labels = [labels.get(key, str(key)) for key in keys]
-    cells = [[_outcome_entry(rows[key])] for key in keys]
     if dimension == "topic":
         # A topic is free text: its name alone could point at someone, so it is named only
         # when K distinct clients raised it; the rest are one row, "Other topics".
         keys = [key for key in keys if rows[key]["clients"] >= K]
-        row_labels = [str(key) for key in keys]
-        cells = [[_outcome_entry(rows[key])] for key in keys]
-        if len(keys) < len(rows):
-            row_labels.append(str(_("Other topics")))
-            cells.append([_outcome_entry(facts.exclude(topic__in=keys).aggregate(**aggregates))])
+    row_labels = [labels.get(key, str(key)) for key in keys]
+    cells = [[_outcome_entry(rows[key])] for key in keys]
+    if len(keys) < len(rows):
+        row_labels.append(str(_("Other topics")))
+        cells.append([_outcome_entry(facts.exclude(topic__in=keys).aggregate(**aggregates))])
     grand = facts.aggregate(**aggregates)
     return suppress(
         Table(

@@ -275,6 +275,8 @@ def counselor_ids_with_free_slots(
     end), computed from their windows and bookings (the definition counselor_free_filter's
     precomputed answer is tested against)."""
     candidates = counselor_rules(profiles=profiles)
+    if not candidates:
+        return []  # no need to read windows and bookings of nobody
     duration = dt.timedelta(minutes=duration_minutes)
     days = counselor_days(profiles=candidates, start=start, end=end, now=now)
     return [pk for pk, day in days.items() if day.free_slots(start, end, duration, limit=1)]
@@ -327,11 +329,13 @@ def counselor_free_filter(
             Q(free_until__gte=F("first") + duration),
         )
     )
-    live = counselor_rules(profiles=profiles.exclude(current))
-    live_ids = []
-    if live:
-        days = counselor_days(profiles=live, start=start, end=end, now=now)
-        live_ids = [pk for pk, d in days.items() if d.free_slots(start, end, duration, limit=1)]
+    live_ids = counselor_ids_with_free_slots(
+        profiles=profiles.exclude(current),
+        start=start,
+        end=end,
+        duration_minutes=duration_minutes,
+        now=now,
+    )
     return (current & Q(Exists(probe))) | Q(pk__in=live_ids)
 
 

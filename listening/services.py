@@ -1572,15 +1572,21 @@ def free_time_refresh(*, counselor_ids: list[int], now: dt.datetime | None = Non
         ],
         batch_size=2000,
     )
-    for r in rules:
-        FreeTimeState.objects.filter(counselor_id=r.pk).update(
-            stale=False,
-            timezone=r.timezone,
-            daily_cap=r.daily_cap,
-            buffer_minutes=r.buffer_minutes,
-            covers_until=until,
-            refreshed_at=now,
-        )
+    FreeTimeState.objects.bulk_update(
+        [
+            FreeTimeState(
+                counselor_id=r.pk,
+                stale=False,
+                timezone=r.timezone,
+                daily_cap=r.daily_cap,
+                buffer_minutes=r.buffer_minutes,
+                covers_until=until,
+                refreshed_at=now,
+            )
+            for r in rules
+        ],
+        ["stale", "timezone", "daily_cap", "buffer_minutes", "covers_until", "refreshed_at"],
+    )
     return [r.pk for r in rules]
 
 

@@ -130,8 +130,8 @@ CASES = {
         data={"apply": "1", "reason": "The description promises therapy."},
     ),
     # "Admin: the action on Accounts" (docs/billing.md, Payouts): staff pay out. The admin
-    # (billing/admin.py) asks no permission of its own, but billing is not among the apps of
-    # the staff group (accounts.services.STAFF_APPS), so staff cannot open the Accounts list.
+    # (billing/admin.py) asks no permission of its own; staff reach the Accounts list through
+    # the staff group's billing permissions (accounts.services.STAFF_APPS).
     ("billing.account", "pay_out"): Case(
         row=_counselor_account,
         staff="allowed",
