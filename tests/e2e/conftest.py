@@ -8,12 +8,37 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core.management.base import CommandError
+from django.test import TransactionTestCase
+from psycopg.errors import DeadlockDetected
 
 from tests.conftest import database_url_for_tests, start_server, stop_server
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _flush_retried_on_deadlock(monkeypatch):
+    """The worker's beat keeps running while a test's database is flushed at its end, and a
+    task's transaction (a sweep reading several tables) can deadlock with the flush's TRUNCATE
+    of them all; PostgreSQL then aborts one of the two, sometimes the flush. Its atomic block
+    rolls back whole, so the flush is tried again (the task goes on; the next try gets its
+    locks)."""
+    teardown = TransactionTestCase._fixture_teardown
+
+    def retried(self):
+        for attempt in range(3):
+            try:
+                return teardown(self)
+            except CommandError as error:
+                # CommandError from Django's OperationalError from psycopg's error.
+                cause = getattr(error.__cause__, "__cause__", None)
+                if attempt == 2 or not isinstance(cause, DeadlockDetected):
+                    raise
+
+    monkeypatch.setattr(TransactionTestCase, "_fixture_teardown", retried)
 
 
 @pytest.fixture(autouse=True)
