@@ -5,10 +5,14 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from accounts.models import ConsentRecord, Intake, User
 from accounts.services import user_suspend
+from core.admin import DeletionRefused
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(DeletionRefused, BaseUserAdmin):
+    """No deletion: an account is closed by workflows.services.user_delete, which anonymises
+    the row (bookings and alerts refer to it) and erases each app's data by its rules."""
+
     list_display = ["username", "role", "timezone", "language", "is_active", "date_joined"]
     list_filter = ["role", "language", "is_active", "is_staff"]
     fieldsets = BaseUserAdmin.fieldsets + (
@@ -63,8 +67,10 @@ class IntakeInline(admin.TabularInline):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(HealthAccessLogged, admin.ModelAdmin):
-    """Read-only: consent is given and withdrawn by the client, never edited by staff."""
+class ConsentRecordAdmin(HealthAccessLogged, DeletionRefused, admin.ModelAdmin):
+    """Read-only: consent is given and withdrawn by the client, never edited by staff. The
+    record of what the client agreed to, and when, outlives its review: it goes only with the
+    account (intake.services.user_health_information_erase)."""
 
     list_display = ["user", "version", "language", "agreed_at", "withdrawn_at"]
     list_filter = ["version", "language"]
@@ -78,13 +84,11 @@ class ConsentRecordAdmin(HealthAccessLogged, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # the record of what the client agreed to, and when, outlives its review
-
 
 @admin.register(Intake)
-class IntakeAdmin(HealthAccessLogged, admin.ModelAdmin):
-    """Health information: staff see it only when reviewing (each look is logged)."""
+class IntakeAdmin(HealthAccessLogged, DeletionRefused, admin.ModelAdmin):
+    """Health information: staff see it only when reviewing (each look is logged). It goes
+    only with the account (intake.services.user_health_information_erase)."""
 
     list_display = ["user", "created_at", "band", "risk", "distress"]
     list_filter = ["band", "risk"]

@@ -3,6 +3,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.timezone import now as tz_now
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
@@ -65,14 +66,56 @@ def user_update(*, user: User, timezone: str | None = None, language: str | None
 
 
 STAFF_GROUP = "Pianke staff"
-STAFF_APPS = ["accounts", "counselors", "listening", "ethics", "billing", "authtoken"]
+# The apps whose models staff look after in the admin (labels as strings: accounts imports no
+# app above it). On each model the group holds view, add and change; the model's admin refuses
+# add or change itself where rows come only from a service (an intake, a ledger entry).
+STAFF_APPS = [
+    "accounts",
+    "counselors",
+    "listening",
+    "ethics",
+    "billing",
+    "organisations",
+    "packages",
+    "groups",
+    "matching",
+    "authtoken",
+]
+# The only models staff may delete rows of: reference data they maintain, and revoking access.
+# Everything else (every clinical and audit record, and any model added later) has no delete
+# permission in the group; its admin refuses deletion too (core.admin), and its rows go only
+# through the services (the retention purge, account erasure) or never.
+STAFF_MAY_DELETE = [
+    "counselors.specialty",  # the taxonomy (used ones are protected by the rows naming them)
+    "counselors.availabilitywindow",  # a counselor's free time; bookings made stay
+    "ethics.resource",  # the help directory (a referred resource is protected)
+    "ethics.oncallshift",  # the rota
+    "organisations.organisationadmin",  # revoking an organisation admin's role
+    "authtoken.token",  # revoking an API token
+    "authtoken.tokenproxy",
+]
 
 
-def staff_group_get() -> Group:
-    """The admin group staff belong to: every permission on Pianke's own models, none on
-    Django's internals (a staff member is not a superuser)."""
+def _staff_permissions():
+    deletable = Q()
+    for label in STAFF_MAY_DELETE:
+        app_label, model = label.split(".")
+        deletable |= Q(content_type__app_label=app_label, content_type__model=model)
+    # Our models have only Django's default permissions, so `delete_` is the delete one.
+    return Permission.objects.filter(content_type__app_label__in=STAFF_APPS).filter(
+        ~Q(codename__startswith="delete_") | deletable
+    )
+
+
+@transaction.atomic
+def staff_group_sync() -> Group:
+    """The admin group staff belong to, made or brought up to date: the permissions above on
+    Pianke's own models, none on Django's internals (a staff member is not a superuser).
+    Idempotent: run by `create_staff` and after every `migrate` (accounts.receivers), so an
+    existing group gains the permissions of new models and apps and loses those taken away;
+    a few queries when nothing changed."""
     group, _created = Group.objects.get_or_create(name=STAFF_GROUP)
-    group.permissions.set(Permission.objects.filter(content_type__app_label__in=STAFF_APPS))
+    group.permissions.set(_staff_permissions())
     return group
 
 
@@ -89,7 +132,7 @@ def staff_create(
     user.full_clean(exclude=["password"])
     user.save()
     if role == User.Role.STAFF:
-        user.groups.add(staff_group_get())
+        user.groups.add(staff_group_sync())
     return user
 
 

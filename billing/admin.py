@@ -6,17 +6,18 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import Account, Charge, Entry, LedgerTransaction, Payment
 from billing.services import ledger_payout
+from core.admin import DeletionRefused
 from core.exceptions import Conflict
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(DeletionRefused, admin.ModelAdmin):
+    """The ledger is append-only: a mistake is corrected by a new transaction, never by
+    editing or deleting one."""
+
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
+from core.admin import DeletionRefused, SuperuserDeletes
 from counselors.models import (
     AvailabilityWindow,
     CounselorProfile,
@@ -15,7 +16,7 @@ from counselors.models import (
 from counselors.services import counselor_verify, offering_unpublish
 
 
-class CredentialInline(admin.TabularInline):
+class CredentialInline(SuperuserDeletes, admin.TabularInline):
     model = Credential
     extra = 0
 
@@ -31,7 +32,10 @@ class VerificationRecordInline(admin.TabularInline):
 
 
 @admin.register(CounselorProfile)
-class CounselorProfileAdmin(admin.ModelAdmin):
+class CounselorProfileAdmin(DeletionRefused, admin.ModelAdmin):
+    """No deletion: bookings, referrals and verification records refer to a profile; closing
+    the account unlists and empties it (counselors.services.counselor_profile_erase)."""
+
     list_display = [
         "user_id",
         "display_name",
@@ -72,18 +76,20 @@ class SpecialtyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Credential)
-class CredentialAdmin(admin.ModelAdmin):
+class CredentialAdmin(SuperuserDeletes, admin.ModelAdmin):
+    """A credential is the evidence a verification decision rests on: staff keep it (an
+    expired one shows its date); only a superuser removes one entered by mistake."""
+
     list_display = ["counselor", "licence_type", "number", "issuing_body", "valid_until"]
     list_filter = ["licence_type", "issuing_body"]
 
 
 @admin.register(VerificationRecord)
-class VerificationRecordAdmin(admin.ModelAdmin):
+class VerificationRecordAdmin(DeletionRefused, admin.ModelAdmin):
+    """The audit of staff's verification decisions: never deleted."""
+
     list_display = ["counselor", "approved", "reviewer", "created_at"]
     list_filter = ["approved", "created_at"]
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # the audit of staff's verification decisions
 
 
 @admin.register(AvailabilityWindow)
@@ -102,7 +108,10 @@ class AvailabilityWindowAdmin(admin.ModelAdmin):
 
 
 @admin.register(ToolkitItem)
-class ToolkitItemAdmin(admin.ModelAdmin):
+class ToolkitItemAdmin(DeletionRefused, admin.ModelAdmin):
+    """No deletion here: the admin's would take along the assignments of the item to clients'
+    sessions; counselors.services.toolkit_item_delete refuses an item clients have."""
+
     list_display = ["slug", "kind", "title_en", "title_zh", "owner", "updated_at"]
     list_filter = ["kind", ("owner", admin.EmptyFieldListFilter)]
     search_fields = ["slug", "title_en", "title_zh"]
@@ -118,7 +127,10 @@ class UnpublishReasonForm(forms.Form):
 
 
 @admin.register(Offering)
-class OfferingAdmin(admin.ModelAdmin):
+class OfferingAdmin(SuperuserDeletes, admin.ModelAdmin):
+    """Staff take an offering down with the `unpublish` action (who, when and why, and the
+    counselor is told); only a superuser deletes one (bookings protect theirs)."""
+
     list_display = ["title_en", "title_zh", "counselor", "duration_minutes", "price", "status"]
     list_filter = ["status", "duration_minutes"]
     search_fields = ["title_en", "title_zh", "counselor__display_name"]

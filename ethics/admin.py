@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from core.admin import DeletionRefused
 from ethics.models import CrisisAlert, EthicsFlag, OnCallShift, Resource
 
 
@@ -18,7 +19,9 @@ class OnCallShiftAdmin(admin.ModelAdmin):
 
 
 @admin.register(CrisisAlert)
-class CrisisAlertAdmin(admin.ModelAdmin):
+class CrisisAlertAdmin(DeletionRefused, admin.ModelAdmin):
+    """An alert and its escalation are the safety record: never lost."""
+
     list_display = [
         "id",
         "severity",
@@ -35,12 +38,12 @@ class CrisisAlertAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # alerts come from the detector or a counselor, through the service
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # an alert and its escalation are the safety record; never lost
-
 
 @admin.register(EthicsFlag)
-class EthicsFlagAdmin(admin.ModelAdmin):
+class EthicsFlagAdmin(DeletionRefused, admin.ModelAdmin):
+    """A flag is the ethics review's case file (its notes, audit log and complaint refer to
+    it): resolved in the staff review (oversight), never deleted."""
+
     list_display = ["id", "kind", "status", "booking", "counselor", "created_at", "assigned_to"]
     list_filter = ["kind", "status", "created_at"]
 
@@ -49,7 +52,9 @@ from ethics.models import AuditLog, Complaint, FlagNote, Referral
 
 
 @admin.register(Referral)
-class ReferralAdmin(admin.ModelAdmin):
+class ReferralAdmin(DeletionRefused, admin.ModelAdmin):
+    """A referral to outside help, with its check-in, is part of the client's care record."""
+
     list_display = [
         "id",
         "counselor",
@@ -65,25 +70,26 @@ class ReferralAdmin(admin.ModelAdmin):
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(admin.ModelAdmin):
+class ComplaintAdmin(DeletionRefused, admin.ModelAdmin):
+    """A client's complaint is answered, never deleted."""
+
     list_display = ["id", "booking", "client", "flag", "created_at"]
     readonly_fields = [f.name for f in Complaint._meta.fields]
 
     def has_add_permission(self, request):
         return False  # complaints come from clients, through the service
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # a client's complaint is answered, never deleted
-
 
 @admin.register(FlagNote)
-class FlagNoteAdmin(admin.ModelAdmin):
+class FlagNoteAdmin(DeletionRefused, admin.ModelAdmin):
+    """A reviewer's note is part of the review's record."""
+
     list_display = ["id", "flag", "author", "created_at"]
     raw_id_fields = ["flag", "author"]
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(DeletionRefused, admin.ModelAdmin):
     """Read-only: the audit trail of the ethics review."""
 
     list_display = ["created_at", "actor", "action", "flag", "booking", "detail"]
@@ -94,7 +100,4 @@ class AuditLogAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False

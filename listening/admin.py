@@ -1,10 +1,15 @@
 from django.contrib import admin
 
+from core.admin import DeletionRefused
 from listening.models import Booking, Feedback, SessionMessage
 
 
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(DeletionRefused, admin.ModelAdmin):
+    """No deletion: a booking is the record of a session (the ledger, alerts, referrals and
+    complaints refer to it); it is cancelled through listening.services.booking_cancel, and
+    its content goes by the retention purge or with the account."""
+
     list_display = ["id", "start", "duration_minutes", "mode", "status", "counselor", "client"]
     list_filter = ["status", "mode", "duration_minutes", "start", "ethics_hold"]
     search_fields = ["counselor__display_name", "client__username"]
@@ -22,14 +27,18 @@ class BookingAdmin(admin.ModelAdmin):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(admin.ModelAdmin):
+class FeedbackAdmin(DeletionRefused, admin.ModelAdmin):
+    """The client's word on a session (and its distress before and after): never deleted."""
+
     list_display = ["booking", "rating", "pre_distress", "post_distress", "created_at"]
     list_filter = ["rating", "created_at"]
 
 
 @admin.register(SessionMessage)
-class SessionMessageAdmin(admin.ModelAdmin):
-    """Metadata only: the content is encrypted and read by staff only through an ethics review."""
+class SessionMessageAdmin(DeletionRefused, admin.ModelAdmin):
+    """Metadata only: the content is encrypted and read by staff only through an ethics review.
+    Messages go only by the retention purge (listening.services.session_content_purge) or with
+    the account (user_bookings_erase), both of which keep a session under an ethics hold."""
 
     list_display = ["booking", "seq", "kind", "sender", "sent_at"]
     list_filter = ["kind"]

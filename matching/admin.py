@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from core.admin import DeletionRefused, SuperuserDeletes
 from matching.models import MatchRequest, Offer, Presence, Surge, SurgeCall, SurgeEvent
 
 
@@ -12,8 +13,9 @@ class OfferInline(admin.TabularInline):
 
 
 @admin.register(MatchRequest)
-class MatchRequestAdmin(admin.ModelAdmin):
-    """For following a request's path; the note stays encrypted and is not shown here."""
+class MatchRequestAdmin(DeletionRefused, admin.ModelAdmin):
+    """For following a request's path; the note stays encrypted and is not shown here. Never
+    deleted: closing the account erases the note (matching.services.user_match_requests_erase)."""
 
     list_display = [
         "id",
@@ -54,10 +56,16 @@ class MatchRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(Presence)
-class PresenceAdmin(admin.ModelAdmin):
+class PresenceAdmin(SuperuserDeletes, admin.ModelAdmin):
+    """A counselor's duty: made by going on duty and ended by matching.services.presence_end
+    (which withdraws their offers); only a superuser deletes a row."""
+
     list_display = ["counselor", "online", "last_seen_at", "missed_in_a_row"]
     list_filter = ["online"]
     readonly_fields = ["counselor", "last_seen_at", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False  # the counselor goes on duty; the form cannot even name one
 
 
 class SurgeEventInline(admin.TabularInline):
@@ -72,9 +80,9 @@ class SurgeEventInline(admin.TabularInline):
 
 
 @admin.register(Surge)
-class SurgeAdmin(admin.ModelAdmin):
+class SurgeAdmin(DeletionRefused, admin.ModelAdmin):
     """For looking up a surge; declaring, changing and ending it is on /staff/surges/, where
-    every change is audited (so nothing is editable here)."""
+    every change is audited (so nothing is editable, or deleted, here)."""
 
     list_display = ["id", "region", "starts_at", "ends_at", "ended_at", "declared_by"]
     readonly_fields = [f.name for f in Surge._meta.fields]
@@ -85,7 +93,9 @@ class SurgeAdmin(admin.ModelAdmin):
 
 
 @admin.register(SurgeCall)
-class SurgeCallAdmin(admin.ModelAdmin):
+class SurgeCallAdmin(DeletionRefused, admin.ModelAdmin):
+    """Who a surge called, and when: part of the surge's record."""
+
     list_display = ["surge", "counselor", "status", "created_at", "sent_at"]
     list_filter = ["status"]
     readonly_fields = ["surge", "counselor", "status", "created_at", "sent_at"]

@@ -4,6 +4,7 @@ organisation's admin anywhere."""
 
 from django.contrib import admin
 
+from core.admin import DeletionRefused, SuperuserDeletes
 from organisations.models import (
     Allowance,
     AllowanceClaim,
@@ -19,6 +20,7 @@ class AllowanceInline(admin.StackedInline):
 
     model = Allowance
     extra = 0
+    can_delete = False  # allowance_set turns it off; claims refer to it
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -34,20 +36,31 @@ class OrganisationAdminInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationModelAdmin(admin.ModelAdmin):
+class OrganisationModelAdmin(SuperuserDeletes, admin.ModelAdmin):
+    """Staff make organisations on /staff/organisations/ and end one by unticking is_active;
+    only a superuser deletes one (its claims protect it)."""
+
     list_display = ["name", "kind", "join_code", "email_domain", "is_active"]
     search_fields = ["name", "join_code", "email_domain"]
     inlines = [AllowanceInline, OrganisationAdminInline]
 
 
 @admin.register(Membership)
-class MembershipModelAdmin(admin.ModelAdmin):
+class MembershipModelAdmin(DeletionRefused, admin.ModelAdmin):
+    """Made by joining (a code or an e-mail domain), removed with the account
+    (organisations.services.organisation_data_erase)."""
+
     list_display = ["organisation", "user", "via", "joined_at"]
     readonly_fields = ["organisation", "user", "via", "joined_at"]
 
+    def has_add_permission(self, request):
+        return False  # clients join; every field is read-only, so the form could not add one
+
 
 @admin.register(AllowanceClaim)
-class AllowanceClaimModelAdmin(admin.ModelAdmin):
+class AllowanceClaimModelAdmin(DeletionRefused, admin.ModelAdmin):
+    """A session the organisation paid for: released by the services, never deleted."""
+
     list_display = ["pk", "organisation", "quarter", "duration_minutes", "mode", "released_at"]
     list_filter = ["organisation", "quarter"]
 

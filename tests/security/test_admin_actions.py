@@ -5,13 +5,15 @@ cannot ship unexamined.
 
 - anonymous and a client (not `is_staff`): redirected to the admin's sign-in page;
 - staff: the staff persona as `create_staff` makes it (StaffFactory, in the "Pianke staff"
-  group of accounts.services.staff_group_get: the admin permissions on accounts, counselors,
-  listening, ethics and authtoken); allowed or refused per the action's permissions.
+  group of accounts.services.staff_group_sync: view, add and change on the models of
+  accounts.services.STAFF_APPS, delete on STAFF_MAY_DELETE only); allowed or refused per the
+  action's permissions.
 
 A refused call changes nothing: neither the selected row nor the number of rows of any of our
-models (a payout adds rows and changes none). Django's `delete_selected` is judged apart
-(test_delete_selected_is_gated), over every ModelAdmin: it only asks for a confirmation, and
-it is offered to staff exactly where the admin grants them the delete permission."""
+models (a payout adds rows and changes none). Deletion is judged apart (test_deletion_is_gated),
+over every ModelAdmin: `delete_selected`, the delete view, the change page's delete link and
+its inlines' delete boxes. Staff may delete only the rows of STAFF_MAY_DELETE below; clinical
+and audit records go only through the services (core.admin)."""
 
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.services import staff_group_get
+from accounts.services import staff_group_sync
 from billing.models import Account, Payment
 from billing.services import ledger_booking_complete
 from counselors.models import CounselorProfile, Credential, Offering, VerificationRecord
@@ -146,7 +148,7 @@ NO_ROW: dict[tuple[str, str], str] = {}
 
 def _staff():
     staff = StaffFactory()
-    staff.groups.add(staff_group_get())
+    staff.groups.add(staff_group_sync())
     return staff
 
 
@@ -232,7 +234,7 @@ def test_admin_action(label, action):
     assert not problems, "\n".join(problems)
 
 
-# --- delete_selected -----------------------------------------------------------------------
+# --- deletion ------------------------------------------------------------------------------
 
 
 def _rows_beside_the_scene(scene: Scene) -> None:
@@ -258,38 +260,81 @@ def _rows_beside_the_scene(scene: Scene) -> None:
     SurgeCall.objects.create(surge=scene.surge, counselor=scene.counselor, created_at=now)
 
 
-# Models whose admin offers staff delete_selected (the delete permission of the staff group and
-# no has_delete_permission of the admin's own against it), pinned here so that a change to
-# either is seen in review. Everything else: not offered to staff.
+# Every admin of ours is in exactly one of these three, pinned here so that a change to the
+# staff group's permissions (accounts.services.STAFF_MAY_DELETE) or to an admin's
+# has_delete_permission (core.admin) is seen in review.
+#
+# Staff may delete: reference data they maintain (a used one is protected by the rows naming it).
 STAFF_MAY_DELETE = {
-    "accounts.intake",
-    "accounts.user",
     "counselors.availabilitywindow",
-    "counselors.counselorprofile",
+    "counselors.specialty",
+    "ethics.oncallshift",
+    "ethics.resource",
+}
+# Only a superuser may delete (core.admin.SuperuserDeletes): staff take these down the services'
+# way (unpublish, withdraw, deactivate, end the duty).
+SUPERUSER_DELETES = {
     "counselors.credential",
     "counselors.offering",
-    "counselors.specialty",
+    "matching.presence",
+    "organisations.organisation",
+    "packages.package",
+}
+# Nobody deletes in the admin (core.admin.DeletionRefused, billing's ReadOnlyAdmin): clinical
+# and audit records, gone only through the retention purge, account erasure, or never.
+NOBODY_DELETES = {
+    "accounts.consentrecord",
+    "accounts.intake",
+    "accounts.user",
+    "billing.account",
+    "billing.charge",
+    "billing.ledgertransaction",
+    "billing.payment",
+    "counselors.counselorprofile",
     "counselors.toolkititem",
+    "counselors.verificationrecord",
+    "ethics.auditlog",
+    "ethics.complaint",
+    "ethics.crisisalert",
     "ethics.ethicsflag",
     "ethics.flagnote",
-    "ethics.oncallshift",
     "ethics.referral",
-    "ethics.resource",
     "listening.booking",
     "listening.feedback",
     "listening.sessionmessage",
+    "matching.matchrequest",
+    "matching.surge",
+    "matching.surgecall",
+    "organisations.allowanceclaim",
+    "organisations.membership",
+    "packages.packagepurchase",
 }
+# Inlines whose rows staff may delete from their parent's change page: revoking an
+# organisation admin's role. Every other inline shows staff no delete box.
+STAFF_MAY_DELETE_INLINES = {"organisations.organisationadmin"}
 
 
-def test_the_staff_may_delete_list_names_admins():
-    assert STAFF_MAY_DELETE <= ADMINS.keys()
+def test_every_admin_has_one_deletion_rule():
+    rules = (STAFF_MAY_DELETE, SUPERUSER_DELETES, NOBODY_DELETES)
+    assert sum(len(rule) for rule in rules) == len(set().union(*rules)), "in two lists"
+    assert set().union(*rules) == ADMINS.keys()
+
+
+def _superuser():
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+def _delete_url(label: str, pk) -> str:
+    return reverse(f"admin:{label.replace('.', '_')}_delete", args=[pk])
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("label", sorted(ADMINS))
-def test_delete_selected_is_gated(label):
-    """Anonymous and a client reach no admin; staff are offered delete_selected where the
-    admin lets them delete, and even then the first POST only asks them to confirm."""
+def test_deletion_is_gated(label):
+    """Anonymous and a client reach no admin. Staff are offered delete_selected, the delete
+    view and the change page's delete link where the admin lets them delete (and even then
+    the first POST only asks them to confirm); elsewhere the delete view answers 403 and
+    posting delete_selected deletes nothing. A superuser is refused where nobody deletes."""
     model_admin = ADMINS[label]
     scene = Scene()
     _rows_beside_the_scene(scene)
@@ -301,8 +346,53 @@ def test_delete_selected_is_gated(label):
     request.user = staff
     offered = "delete_selected" in model_admin.get_actions(request)
     assert offered == model_admin.has_delete_permission(request)
+    assert offered == model_admin.has_delete_permission(request, row)
     assert offered == (label in STAFF_MAY_DELETE), f"{label}: offered to staff: {offered}"
+    request.user = _superuser()
+    assert model_admin.has_delete_permission(request, row) == (label not in NOBODY_DELETES)
+    assert ("delete_selected" in model_admin.get_actions(request)) == (label not in NOBODY_DELETES)
     problems = []
+    # The change page (read-only where staff may not change): a delete link only where
+    # offered, and no inline's delete box but the listed ones.
+    change = browsers["staff"].get(
+        reverse(f"admin:{label.replace('.', '_')}_change", args=[row.pk])
+    )
+    if change.status_code != 200:
+        problems.append(f"staff: change page {change.status_code}")
+    else:
+        if (_delete_url(label, row.pk) in change.content.decode()) != offered:
+            problems.append(f"staff: delete link shown: {not offered}")
+        for inline in change.context["inline_admin_formsets"]:
+            inline_label = inline.opts.model._meta.label_lower
+            if inline.formset.can_delete != (inline_label in STAFF_MAY_DELETE_INLINES):
+                problems.append(f"staff: {inline_label} inline can_delete is wrong")
+        changelist = browsers["staff"].get(reverse(f"admin:{label.replace('.', '_')}_changelist"))
+        if not offered and "delete_selected" in changelist.content.decode():
+            problems.append("staff: delete_selected is in the changelist's actions")
+    # The delete view, confirmed: refused (403, nothing deleted) where not offered; where
+    # offered only asked for (GET), since a POST would delete.
+    for role in PERSONAS:
+        if role == "staff" and offered:
+            response = browsers[role].get(_delete_url(label, row.pk))
+            if response.status_code != 200:
+                problems.append(f"staff: delete page {response.status_code}")
+            continue
+        before = _fingerprint(row)
+        response = browsers[role].post(_delete_url(label, row.pk), {"post": "yes"})
+        if _fingerprint(row) != before:
+            problems.append(f"{role}: the delete view deleted something")
+        if role != "staff":
+            if not _to_admin_login(response):
+                problems.append(f"{role}: {response.status_code}, not the admin's sign-in page")
+        elif response.status_code != 403:
+            problems.append(f"staff: delete view {response.status_code}, not 403")
+    if label in NOBODY_DELETES:
+        root = Client(raise_request_exception=False)
+        root.force_login(request.user)
+        before = _fingerprint(row)
+        response = root.post(_delete_url(label, row.pk), {"post": "yes"})
+        if response.status_code != 403 or _fingerprint(row) != before:
+            problems.append(f"superuser: delete view {response.status_code}, or deleted")
     for role in PERSONAS:
         before = _fingerprint(row)
         response = _post(browsers[role], label, "delete_selected", row.pk)
@@ -318,8 +408,8 @@ def test_delete_selected_is_gated(label):
                 name.endswith("delete_selected_confirmation.html") for name in templates
             ):
                 problems.append(f"staff: {response.status_code}, not the confirmation page")
-        # Not offered: 403 (no view permission), back to the list ("No action selected"), or
-        # the list itself (an admin left with no action at all ignores the POST).
+        # Not offered: back to the list ("No action selected"), or the list itself (an admin
+        # left with no action at all ignores the POST); 403 for a model staff may not view.
         elif response.status_code not in (200, 302, 403) or _to_admin_login(response):
             problems.append(f"staff: {response.status_code}, neither refused nor the list")
     assert not problems, "\n".join(problems)
