@@ -169,6 +169,10 @@ class ClientUser(FastHttpUser):
         super().__init__(environment)
         self.seen: list[dict] = []  # counselors from the last directory page
         self.slots: dict[int, list[str]] = {}  # counselor id -> free slot starts
+        # counselor id -> the modes they offer, kept with the slots: the directory page that
+        # listed them may have been replaced since (the 400s of the 2026-12-03 runs were
+        # bookings in "text", the old fallback, with counselors who do not offer it)
+        self.modes: dict[int, list[str]] = {}
 
     def _counselor(self) -> dict | None:
         return random.choice(self.seen) if self.seen else None
@@ -226,6 +230,7 @@ class ClientUser(FastHttpUser):
         ) as r:
             if r.status_code == 200:
                 self.slots[c["id"]] = [s["start"] for s in r.json()]
+                self.modes[c["id"]] = c["modes"]
 
     @task(1)
     def book(self):
@@ -234,7 +239,7 @@ class ClientUser(FastHttpUser):
             return self.slots_for_week()
         counselor_id, starts = random.choice(choices)
         start = starts.pop(random.randrange(len(starts)))
-        modes = next((c["modes"] for c in self.seen if c["id"] == counselor_id), None) or ["text"]
+        modes = self.modes[counselor_id]
         body = {
             "counselor": counselor_id,
             "start": start,

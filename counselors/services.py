@@ -137,7 +137,7 @@ def counselor_verify(
     *, counselor_id: int, reviewer: User, approved: bool, note: str = ""
 ) -> CounselorProfile:
     """Record a staff decision; approval lists the counselor, rejection unlists them."""
-    profile = CounselorProfile.objects.select_for_update().get(pk=counselor_id)
+    profile = CounselorProfile.objects.select_for_update(no_key=True).get(pk=counselor_id)
     VerificationRecord.objects.create(
         counselor=profile, reviewer=reviewer, approved=approved, note=note
     )
@@ -320,7 +320,7 @@ def window_create(*, profile: CounselorProfile, **fields) -> AvailabilityWindow:
     """Publish a one-off window ({start, end}) or a weekly one ({weekday, start_time, end_time,
     timezone_name, valid_from, valid_until}). Overlapping windows merge. Existing bookings are
     never touched."""
-    CounselorProfile.objects.select_for_update().get(
+    CounselorProfile.objects.select_for_update(no_key=True).get(
         pk=profile.pk
     )  # one window edit at a time per counselor
     window = _window_save(AvailabilityWindow(counselor=profile), profile=profile, **fields)
@@ -375,7 +375,7 @@ def window_update(*, profile: CounselorProfile, window_id: int, **changes) -> Av
     """Change one of the counselor's own windows: the given fields replace the old ones; the
     kind stays. Validation and merging are those of a new window; bookings already made are
     never touched."""
-    CounselorProfile.objects.select_for_update().get(pk=profile.pk)
+    CounselorProfile.objects.select_for_update(no_key=True).get(pk=profile.pk)
     window = AvailabilityWindow.objects.get(pk=window_id, counselor=profile)
     if window.kind == AvailabilityWindow.Kind.WEEKLY:
         fields = {
@@ -436,7 +436,11 @@ def time_off_add(
     they are never cancelled here. Ranges may overlap (each keeps its note; a day is off if any
     range covers it). The profile row lock orders this against bookings being made, so a
     session is either refused or listed inside the range, never lost between the two."""
-    profile = CounselorProfile.objects.select_for_update().select_related("user").get(pk=profile.pk)
+    profile = (
+        CounselorProfile.objects.select_for_update(no_key=True)
+        .select_related("user")
+        .get(pk=profile.pk)
+    )
     note = (note or "").strip()
     today = timezone.now().astimezone(zoneinfo.ZoneInfo(profile.user.timezone)).date()
     errors = _time_off_errors(start_date=start_date, end_date=end_date, today=today, note=note)

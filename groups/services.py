@@ -109,7 +109,7 @@ def group_create(
     if not profile.is_listed:
         raise PermissionDenied(_("Only a verified, active counselor can open a group."))
     # The profile row lock orders this against one-to-one bookings of the same counselor.
-    CounselorProfile.objects.select_for_update().filter(pk=profile.pk).first()
+    CounselorProfile.objects.select_for_update(no_key=True).filter(pk=profile.pk).first()
     errors = {}
     now = timezone.now()
     if not title.strip():

@@ -1026,7 +1026,7 @@ def surge_calls_send(*, surge_id: int | None = None) -> int:
 def reserve_pool_set(*, counselor: User, on: bool) -> CounselorProfile:
     """A counselor opts into (or out of) the reserve pool that surges call up."""
     _require_counselor(counselor)
-    profile = CounselorProfile.objects.select_for_update().get(pk=counselor.pk)
+    profile = CounselorProfile.objects.select_for_update(no_key=True).get(pk=counselor.pk)
     profile.reserve_pool = on
     profile.save(update_fields=["reserve_pool"])
     return profile

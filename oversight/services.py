@@ -375,7 +375,7 @@ def flag_resolve(
         Booking.objects.filter(pk=flag.booking_id).update(ethics_hold=True)
         detail += f": content of booking {flag.booking_id} held"
     elif action == ResolutionAction.SUSPEND_COUNSELOR:
-        profile = CounselorProfile.objects.select_for_update().get(pk=flag.counselor_id)
+        profile = CounselorProfile.objects.select_for_update(no_key=True).get(pk=flag.counselor_id)
         cancelled = counselor_suspend(profile=profile, now=now, reason="counselor suspended")
         detail += (
             f": counselor {profile.pk} suspended, {len(cancelled)} future session(s) cancelled"

@@ -7,6 +7,8 @@ filter computes them live), and after the next refresh."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -30,9 +32,15 @@ from listening.selectors import (
     counselor_ids_with_free_slots,
     counselor_rules,
 )
-from listening.services import FREE_TIME_DAYS, free_time_refresh, free_time_sweep
+from listening.services import (
+    FREE_TIME_DAYS,
+    booking_create,
+    free_time_refresh,
+    free_time_sweep,
+)
 from tests.factories import (
     BookingFactory,
+    ClientFactory,
     CounselorProfileFactory,
     OneOffWindowFactory,
     WeeklyWindowFactory,
@@ -387,3 +395,68 @@ def test_the_sweep_renews_a_horizon_about_to_run_out():
     later = NOW + dt.timedelta(days=2)
     assert free_time_sweep(now=later) == 1
     assert _state(profile).covers_until == later + dt.timedelta(days=FREE_TIME_DAYS)
+
+
+def _waits_on_a_lock(pid: int) -> bool:
+    # pg_locks is read live (pg_stat_activity would be a snapshot inside the transaction).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE pid = %s AND NOT granted", [pid])
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_does_not_deadlock_with_a_refresh_of_the_counselors_free_time():
+    """The refresh holds the counselor's FreeTimeState row and inserts FreeTime rows, whose
+    foreign-key check runs at its commit (FOR KEY SHARE on the profile); the booking holds
+    the profile row and its trigger waits for the FreeTimeState row. The profile lock is FOR
+    NO KEY UPDATE, so the refresh commits and the booking goes through after it (with FOR
+    UPDATE, PostgreSQL found a deadlock here and one of the two failed)."""
+    counselor = CounselorProfileFactory()
+    window = OneOffWindowFactory(counselor=counselor)
+    client = ClientFactory()
+    free_time_refresh(counselor_ids=[counselor.pk])
+    booking_pid: list[int] = []
+    errors: list[BaseException] = []
+    started = threading.Event()
+
+    def refresh():
+        try:
+            with transaction.atomic():
+                assert free_time_refresh(counselor_ids=[counselor.pk]) == [counselor.pk]
+                started.set()
+                deadline = time.monotonic() + 20
+                while not (booking_pid and _waits_on_a_lock(booking_pid[0])):
+                    assert time.monotonic() < deadline, "the booking never waited"
+                    time.sleep(0.02)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def book():
+        try:
+            started.wait(20)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                booking_pid.append(cursor.fetchone()[0])
+            booking_create(
+                client=client,
+                counselor_id=counselor.pk,
+                start=window.start,
+                duration_minutes=30,
+                mode="text",
+                topic="stress",
+            )
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=refresh), threading.Thread(target=book)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    assert Booking.objects.filter(counselor=counselor, client=client).count() == 1
+    assert _state(counselor).stale  # the booking came after the refresh, so it marked it
