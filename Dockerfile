@@ -43,4 +43,4 @@ USER pianke
 
 EXPOSE 8000
 # One process per container; uvicorn reads WEB_CONCURRENCY for --workers if it is set.
-CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "off"]
+CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "off", "--timeout-keep-alive", "75"]

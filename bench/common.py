@@ -134,6 +134,11 @@ UVICORN = [
     "--lifespan",
     "off",
     "--no-access-log",
+    # As served (docs/operations.md): at uvicorn's default of 5 s, a talk-now user's next POST
+    # after a 5-10 s pause sometimes met the server closing the idle connection
+    # (HTTPConnectionClosed in the load benchmark).
+    "--timeout-keep-alive",
+    "75",
 ]
 SERVER_COMMANDS = {
     # One process each: uvicorn (uvloop + httptools) and daphne (Twisted), both without access logs.

@@ -33,6 +33,9 @@ def main() -> int:
             PORT,
             "--lifespan",
             "off",
+            # Longer than a proxy or client keeps an idle connection (docs/operations.md).
+            "--timeout-keep-alive",
+            "75",
         ],
         "worker": [
             str(BIN / "celery"),
