@@ -113,6 +113,10 @@ if env.bool("DATABASE_POOL", default=True):
         "timeout": 10,
     }
 _db["CONN_MAX_AGE"] = 0
+# No JIT compilation: every query here is a short OLTP one, and once the planner's estimate
+# passes jit_above_cost (the directory's free-time probe over 2,000 counselors) compiling
+# took 12.6 of a query's 20.6 ms (issue 17's profile). A URL's own ?options= wins.
+_db.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache (throttles), Celery broker, Channels layer --------------------
