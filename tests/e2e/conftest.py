@@ -104,7 +104,7 @@ def browser():
     """Chromium for one test module. Not for the whole session: Playwright's sync API keeps an
     event loop running in this thread while it is open, which the asyncio tests of other
     modules (run by the same xdist worker) cannot share."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     if not Path(CHROMIUM).exists():
         message = (
@@ -113,6 +113,10 @@ def browser():
         if os.environ.get("PIANKE_E2E_REQUIRED"):  # CI (.ci/run) insists on the browser tests
             pytest.fail(message)
         pytest.skip(message)
+    # An assertion waits up to 15 s, as actions do (Playwright's default is 5 s): on a 2-core CI
+    # machine running the other xdist worker, uvicorn and a Celery worker at once, a room's
+    # socket once took longer than 5 s to connect (stop 29). A test that must be quicker says so.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as pw:
         b = pw.chromium.launch(
             executable_path=CHROMIUM,
